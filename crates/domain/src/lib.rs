@@ -1,0 +1,19 @@
+//! Harbour's domain: the rules, as functions from data to decisions.
+//!
+//! Nothing here touches a database, the network or the clock: callers pass the time
+//! and the facts in, and record the decision that comes back. That keeps every rule
+//! testable on its own and the same whichever database or page asked.
+//!
+//! - [`role`] and [`permission`]: who may do what, as a table of role × action × scope.
+//! - [`agency`] and [`area`]: the partnership's organisations and the places they serve.
+//! - [`user`]: staff accounts and their validation.
+//! - [`audit`]: the audit entry and the hash chain that makes tampering evident.
+//! - [`validation`]: field errors that pages and the API both report.
+
+pub mod agency;
+pub mod area;
+pub mod audit;
+pub mod permission;
+pub mod role;
+pub mod user;
+pub mod validation;

@@ -1,0 +1,160 @@
+//! The permission model: which role may take which action, and over how much.
+//!
+//! It is data ([`GRANTS`]), read by one function ([`authorize`]) that hands back a
+//! [`Grant`] — a capability that names the scope the caller may work in — or a
+//! [`Denied`]. Anything not granted is denied.
+
+use crate::role::Role;
+use serde::Serialize;
+
+/// Something a person can ask Harbour to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See one's own account, sign out everywhere.
+    ViewOwnAccount,
+    ViewAgencies,
+    ManageAgencies,
+    ViewPeople,
+    ManagePeople,
+    ManageApiTokens,
+    ViewAudit,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::ViewOwnAccount,
+        Action::ViewAgencies,
+        Action::ManageAgencies,
+        Action::ViewPeople,
+        Action::ManagePeople,
+        Action::ManageApiTokens,
+        Action::ViewAudit,
+    ];
+}
+
+/// How far a grant reaches, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Records about, or made by, the person themself.
+    Own,
+    /// Records held by the person's own agency.
+    Agency,
+    /// The agency's own records and those shared with it by consent or a recorded legal basis.
+    SharedWithAgency,
+    /// Everything in the partnership.
+    Partnership,
+}
+
+/// The permission table. One row per (role, action); a role absent for an action is denied it.
+pub const GRANTS: &[(Role, Action, Scope)] = &[
+    (Role::Administrator, Action::ViewOwnAccount, Scope::Own),
+    (Role::Administrator, Action::ViewAgencies, Scope::Partnership),
+    (Role::Administrator, Action::ManageAgencies, Scope::Partnership),
+    (Role::Administrator, Action::ViewPeople, Scope::Partnership),
+    (Role::Administrator, Action::ManagePeople, Scope::Partnership),
+    (Role::Administrator, Action::ManageApiTokens, Scope::Partnership),
+    (Role::TriageOfficer, Action::ViewOwnAccount, Scope::Own),
+    (Role::TriageOfficer, Action::ViewAgencies, Scope::Partnership),
+    (Role::TriageOfficer, Action::ViewPeople, Scope::Agency),
+    (Role::Caseworker, Action::ViewOwnAccount, Scope::Own),
+    (Role::Caseworker, Action::ViewAgencies, Scope::Partnership),
+    (Role::Caseworker, Action::ViewPeople, Scope::Agency),
+    (Role::Referrer, Action::ViewOwnAccount, Scope::Own),
+    (Role::MaracCoordinator, Action::ViewOwnAccount, Scope::Own),
+    (Role::MaracCoordinator, Action::ViewAgencies, Scope::Partnership),
+    (Role::MaracCoordinator, Action::ViewPeople, Scope::Agency),
+    (Role::Commissioner, Action::ViewOwnAccount, Scope::Own),
+    (Role::Commissioner, Action::ViewAgencies, Scope::Partnership),
+    (Role::Auditor, Action::ViewOwnAccount, Scope::Own),
+    (Role::Auditor, Action::ViewAgencies, Scope::Partnership),
+    (Role::Auditor, Action::ViewPeople, Scope::Partnership),
+    (Role::Auditor, Action::ViewAudit, Scope::Partnership),
+];
+
+/// A capability: proof that `action` was authorised, and within which scope.
+/// Storage functions that read or write personal data take one, so they cannot be
+/// called without a decision having been made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    action: Action,
+    scope: Scope,
+}
+
+impl Grant {
+    pub fn action(&self) -> Action {
+        self.action
+    }
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not permitted to {action:?}")]
+pub struct Denied {
+    pub action: Action,
+}
+
+/// The widest scope any of `roles` grants for `action`, or [`Denied`].
+pub fn authorize(roles: &[Role], action: Action) -> Result<Grant, Denied> {
+    GRANTS
+        .iter()
+        .filter(|(role, a, _)| *a == action && roles.contains(role))
+        .map(|(_, _, scope)| *scope)
+        .max()
+        .map(|scope| Grant { action, scope })
+        .ok_or(Denied { action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_roles_means_no_access() {
+        for action in Action::ALL {
+            assert_eq!(authorize(&[], action), Err(Denied { action }));
+        }
+    }
+
+    #[test]
+    fn widest_scope_wins_when_roles_combine() {
+        let grant = authorize(&[Role::Caseworker, Role::Auditor], Action::ViewPeople).unwrap();
+        assert_eq!(grant.scope(), Scope::Partnership);
+        let grant = authorize(&[Role::Caseworker], Action::ViewPeople).unwrap();
+        assert_eq!(grant.scope(), Scope::Agency);
+    }
+
+    #[test]
+    fn commissioner_sees_no_personal_data() {
+        for action in [Action::ViewPeople, Action::ViewAudit, Action::ManagePeople] {
+            assert!(authorize(&[Role::Commissioner], action).is_err());
+        }
+    }
+
+    #[test]
+    fn only_auditors_read_the_audit_trail() {
+        for role in Role::ALL {
+            assert_eq!(
+                authorize(&[role], Action::ViewAudit).is_ok(),
+                role == Role::Auditor,
+                "{role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_role_can_see_its_own_account_and_no_row_is_repeated() {
+        for role in Role::ALL {
+            assert!(authorize(&[role], Action::ViewOwnAccount).is_ok());
+        }
+        for (i, (r, a, _)) in GRANTS.iter().enumerate() {
+            assert!(
+                !GRANTS[i + 1..].iter().any(|(r2, a2, _)| r2 == r && a2 == a),
+                "{r:?} {a:?} granted twice"
+            );
+        }
+    }
+}

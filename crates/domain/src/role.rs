@@ -1,0 +1,86 @@
+//! The roles a member of staff can hold. A person can hold several.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    TriageOfficer,
+    Caseworker,
+    Referrer,
+    MaracCoordinator,
+    /// Sees aggregate figures only, never a record about a person.
+    Commissioner,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Administrator,
+        Role::TriageOfficer,
+        Role::Caseworker,
+        Role::Referrer,
+        Role::MaracCoordinator,
+        Role::Commissioner,
+        Role::Auditor,
+    ];
+
+    /// The stable name stored in the database and used in the API.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::TriageOfficer => "triage_officer",
+            Role::Caseworker => "caseworker",
+            Role::Referrer => "referrer",
+            Role::MaracCoordinator => "marac_coordinator",
+            Role::Commissioner => "commissioner",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "Administrator",
+            Role::TriageOfficer => "Hub triage officer",
+            Role::Caseworker => "Caseworker",
+            Role::Referrer => "Referrer",
+            Role::MaracCoordinator => "MARAC coordinator",
+            Role::Commissioner => "Commissioner",
+            Role::Auditor => "Auditor",
+        }
+    }
+
+    pub fn hint(self) -> &'static str {
+        match self {
+            Role::Administrator => "Manages agencies, people and integrations",
+            Role::TriageOfficer => "Works the hub's referral queue",
+            Role::Caseworker => "Works the referrals sent to their agency's services",
+            Role::Referrer => "Submits referrals and sees what happened to them",
+            Role::MaracCoordinator => "Runs the high-risk case conference",
+            Role::Commissioner => "Sees aggregate figures only",
+            Role::Auditor => "Searches the audit trail",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.slug() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_round_trip_and_are_unique() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_slug(role.slug()), Some(role));
+        }
+        let mut slugs: Vec<_> = Role::ALL.iter().map(|r| r.slug()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), Role::ALL.len());
+        assert_eq!(Role::from_slug("superuser"), None);
+    }
+}
