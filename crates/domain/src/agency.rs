@@ -90,7 +90,13 @@ impl AgencyInput {
     /// Checks the input against the areas that exist.
     pub fn validate(&self, known_areas: &[String]) -> Result<NewAgency, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = required_text(&mut errors, "name", &self.name, "Enter the agency's name", 200);
+        let name = required_text(
+            &mut errors,
+            "name",
+            &self.name,
+            "Enter the agency's name",
+            200,
+        );
         let kind = AgencyKind::from_slug(self.kind.trim());
         if kind.is_none() {
             errors.add("kind", "Select the kind of agency");
@@ -142,6 +148,9 @@ mod tests {
         let errors = input.validate(&known()).unwrap_err();
         assert_eq!(errors.get("name"), Some("Enter the agency's name"));
         assert_eq!(errors.get("kind"), Some("Select the kind of agency"));
-        assert_eq!(errors.get("areas"), Some("E99999999 is not an area Harbour knows"));
+        assert_eq!(
+            errors.get("areas"),
+            Some("E99999999 is not an area Harbour knows")
+        );
     }
 }

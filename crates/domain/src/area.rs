@@ -15,7 +15,9 @@ pub struct Area {
 /// A GSS code is a letter for the country, two digits for the entity type and six for the instance.
 pub fn is_gss_code(code: &str) -> bool {
     let b = code.as_bytes();
-    b.len() == 9 && matches!(b[0], b'E' | b'W' | b'S' | b'N') && b[1..].iter().all(u8::is_ascii_digit)
+    b.len() == 9
+        && matches!(b[0], b'E' | b'W' | b'S' | b'N')
+        && b[1..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]

@@ -149,7 +149,11 @@ pub enum ChainBreak {
     #[error("entry {seq} does not follow entry {prev}: the link between them was altered")]
     BadLink { seq: i64, prev: i64 },
     #[error("entry {expected} is missing: entries jump from {prev} to {found}")]
-    Missing { expected: i64, prev: i64, found: i64 },
+    Missing {
+        expected: i64,
+        prev: i64,
+        found: i64,
+    },
     #[error(
         "the newest entries have been removed: the log ends at entry {last} but entry {head} was recorded"
     )]
@@ -222,13 +226,19 @@ mod tests {
             let (seq, hash) = out
                 .last()
                 .map_or((0, GENESIS_HASH.to_owned()), |e| (e.seq, e.hash.clone()));
-            out.push(AuditEntry::chain(&event(i), format!("2026-01-01T00:00:{i:02}Z"), seq, &hash));
+            out.push(AuditEntry::chain(
+                &event(i),
+                format!("2026-01-01T00:00:{i:02}Z"),
+                seq,
+                &hash,
+            ));
         }
         out
     }
 
     fn head(log: &[AuditEntry]) -> (i64, &str) {
-        log.last().map_or((0, GENESIS_HASH), |e| (e.seq, e.hash.as_str()))
+        log.last()
+            .map_or((0, GENESIS_HASH), |e| (e.seq, e.hash.as_str()))
     }
 
     #[test]

@@ -13,10 +13,13 @@ pub enum Role {
     /// Sees aggregate figures only, never a record about a person.
     Commissioner,
     Auditor,
+    /// An agency's system calling the API with a token. Never held by a person.
+    Integration,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    /// Roles a person can hold, in the order pages list them.
+    pub const STAFF: [Role; 7] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
@@ -24,6 +27,17 @@ impl Role {
         Role::MaracCoordinator,
         Role::Commissioner,
         Role::Auditor,
+    ];
+
+    pub const ALL: [Role; 8] = [
+        Role::Administrator,
+        Role::TriageOfficer,
+        Role::Caseworker,
+        Role::Referrer,
+        Role::MaracCoordinator,
+        Role::Commissioner,
+        Role::Auditor,
+        Role::Integration,
     ];
 
     /// The stable name stored in the database and used in the API.
@@ -36,6 +50,7 @@ impl Role {
             Role::MaracCoordinator => "marac_coordinator",
             Role::Commissioner => "commissioner",
             Role::Auditor => "auditor",
+            Role::Integration => "integration",
         }
     }
 
@@ -48,6 +63,7 @@ impl Role {
             Role::MaracCoordinator => "MARAC coordinator",
             Role::Commissioner => "Commissioner",
             Role::Auditor => "Auditor",
+            Role::Integration => "Integration",
         }
     }
 
@@ -60,11 +76,17 @@ impl Role {
             Role::MaracCoordinator => "Runs the high-risk case conference",
             Role::Commissioner => "Sees aggregate figures only",
             Role::Auditor => "Searches the audit trail",
+            Role::Integration => "An agency's system using the API",
         }
     }
 
     pub fn from_slug(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.slug() == s)
+    }
+
+    /// A role an administrator may give a person (not the integration role).
+    pub fn staff_from_slug(s: &str) -> Option<Role> {
+        Role::STAFF.into_iter().find(|r| r.slug() == s)
     }
 }
 

@@ -85,7 +85,7 @@ impl UserInput {
         }
         let mut roles = Vec::new();
         for slug in &self.roles {
-            match Role::from_slug(slug.trim()) {
+            match Role::staff_from_slug(slug.trim()) {
                 Some(role) if !roles.contains(&role) => roles.push(role),
                 Some(_) => {}
                 None => errors.add("roles", "Select roles from the list"),
@@ -173,9 +173,15 @@ mod tests {
         bad.password = "short".into();
         let errors = bad.validate(&["a1".into()]).unwrap_err();
         assert!(errors.get("email").unwrap().contains("correct format"));
-        assert_eq!(errors.get("agency_id"), Some("Select an agency from the list"));
+        assert_eq!(
+            errors.get("agency_id"),
+            Some("Select an agency from the list")
+        );
         assert_eq!(errors.get("roles"), Some("Select at least one role"));
-        assert_eq!(errors.get("password"), Some("Password must be 12 characters or more"));
+        assert_eq!(
+            errors.get("password"),
+            Some("Password must be 12 characters or more")
+        );
         assert_eq!(errors.get("display_name"), None);
     }
 

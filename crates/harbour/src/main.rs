@@ -1,1 +1,21 @@
-fn main() {}
+//! The `harbour` binary: one program for the server and its maintenance commands.
+
+mod cli;
+mod commands;
+mod config;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            // The message names what was wrong; never the values of secrets.
+            eprintln!("harbour: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,25 @@
-//! placeholder
+//! Harbour's storage: one schema and one set of SQL statements that run on SQLite and on
+//! PostgreSQL, chosen at run time by the database URL.
+//!
+//! Web handlers never get a connection. They get a [`ScopedStore`] for the signed-in
+//! person, whose methods check the permission table, filter by the scope granted, and
+//! write the audit entry in the same transaction as the read or write they record.
+//! Sign-in itself, before anyone is known, goes through [`auth`].
+
+pub mod actor;
+pub mod agencies;
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+mod passwords;
+pub mod scoped;
+pub mod tokens;
+pub mod users;
+
+pub use actor::Actor;
+pub use db::{Backend, Db};
+pub use error::StorageError;
+pub use scoped::ScopedStore;

@@ -1,0 +1,77 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "harbour",
+    version,
+    about = "Harbour: the shared system of a victim-support partnership"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Defaults to ./harbour.toml when it exists.
+    #[arg(long, global = true, env = "HARBOUR_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve Harbour.
+    Serve {
+        /// Load the demo partnership into an empty database first, and print the demo sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Load the demo partnership (areas, agencies, staff) into an empty database.
+    Demo,
+    /// Manage people.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Load areas from a CSV file (gss_code,name,kind,parent_gss_code,population).
+    Areas {
+        #[command(subcommand)]
+        command: AreasCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person. The password is read from standard input, so it stays out of the shell history.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The agency's name, as shown in Harbour.
+        #[arg(long)]
+        agency: String,
+        /// A role; repeat for several: administrator, triage_officer, caseworker, referrer,
+        /// marac_coordinator, commissioner, auditor.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; name the first entry that was altered or removed.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AreasCommand {
+    /// Add or update areas from FILE.
+    Import { file: PathBuf },
+}

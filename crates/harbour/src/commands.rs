@@ -1,0 +1,209 @@
+//! What each subcommand does.
+
+use crate::cli::{AreasCommand, AuditCommand, Cli, Command, UserCommand};
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use harbour_domain::user::UserInput;
+use harbour_storage::audit::{Verification, verify_log};
+use harbour_storage::demo::{DEMO_PASSWORD, demo_sign_ins, load_demo};
+use harbour_storage::{Db, StorageError, agencies, areas, users};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve { demo } => serve(config, demo).await,
+        Command::Migrate => {
+            let db = open(&config).await?;
+            say(&format!(
+                "Database is up to date ({}).",
+                db.backend().name()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let db = open(&config).await?;
+            demo_command(&db).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    agency,
+                    roles,
+                },
+        } => {
+            let db = open(&config).await?;
+            user_add(&db, email, name, agency, roles).await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open(&config).await?;
+            match verify_log(&db).await? {
+                Verification::Intact { entries } => {
+                    say(&format!(
+                        "Audit trail intact: {entries} entries, hash chain and head agree."
+                    ));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verification::Broken(b) => {
+                    say(&format!("AUDIT TRAIL BROKEN: {b}."));
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Areas {
+            command: AreasCommand::Import { file },
+        } => {
+            let db = open(&config).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let parsed = areas::parse_areas_csv(&text).map_err(explain)?;
+            let n = areas::import_areas(&db, parsed).await?;
+            say(&format!("Imported {n} areas."));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HARBOUR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Prints a line for the person at the terminal.
+#[allow(clippy::print_stdout)]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+async fn open(config: &Config) -> Result<Db> {
+    let db = Db::connect(&config.database_url, config.database_max_connections)
+        .await
+        .context("setting database_url")?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// Turns field errors into one readable line.
+fn explain(e: StorageError) -> anyhow::Error {
+    match e {
+        StorageError::Invalid(errors) => anyhow::anyhow!("{errors}"),
+        other => other.into(),
+    }
+}
+
+async fn demo_command(db: &Db) -> Result<()> {
+    if load_demo(db).await? {
+        say("Loaded the demo partnership.");
+    } else {
+        say("The database already has agencies; the demo was not loaded again.");
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
+    let db = open(&config).await?;
+    if demo {
+        let loaded = load_demo(&db).await?;
+        if loaded {
+            say("Loaded the demo partnership.");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen_addr())
+        .await
+        .with_context(|| format!("setting listen: cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    say(&format!(
+        "Harbour is running on {} at http://{addr}/",
+        db.backend().name()
+    ));
+    if demo {
+        say(&format!(
+            "Demo sign-ins (every password is {DEMO_PASSWORD}):"
+        ));
+        for s in demo_sign_ins() {
+            say(&format!(
+                "  {:<20} {:<42} {}",
+                s.role.label(),
+                s.email,
+                s.agency
+            ));
+        }
+    }
+    harbour_web::serve(listener, db, config.web(), shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+async fn user_add(
+    db: &Db,
+    email: String,
+    name: String,
+    agency: String,
+    roles: Vec<String>,
+) -> Result<ExitCode> {
+    let all = agencies::list_all(db).await?;
+    let Some(found) = all
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(agency.trim()))
+    else {
+        let names: Vec<_> = all.iter().map(|a| a.name.as_str()).collect();
+        bail!(
+            "--agency: no agency is called {agency:?}. Agencies: {}",
+            if names.is_empty() {
+                "none yet (run harbour demo, or add one)".to_owned()
+            } else {
+                names.join(", ")
+            }
+        );
+    };
+    eprint!("Password for the new account (at least 12 characters), then Enter: ");
+    std::io::stderr().flush().ok();
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password")?;
+    let input = UserInput {
+        display_name: name,
+        email,
+        agency_id: found.id.clone(),
+        roles,
+        password: password.trim_end_matches(['\r', '\n']).to_owned(),
+    };
+    let id = users::create_as_system(db, &input, "harbour user add (command line)")
+        .await
+        .map_err(explain)?;
+    eprintln!();
+    say(&format!("Added person {id} to {}.", found.name));
+    Ok(ExitCode::SUCCESS)
+}

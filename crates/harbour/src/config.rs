@@ -1,0 +1,303 @@
+//! Configuration: defaults, then a TOML file, then `HARBOUR_*` environment variables (the
+//! environment wins). Any setting `x` can instead be read from a file named by `HARBOUR_X_FILE`,
+//! so secrets can come from a mounted secret rather than the environment.
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// `sqlite:PATH` or `postgres://user:password@host/db`.
+    pub database_url: String,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    /// The address people use to reach Harbour; `https://…` marks cookies Secure and sends HSTS.
+    pub public_url: String,
+    /// Minutes without a request before a session ends.
+    pub session_idle_minutes: i64,
+    /// Hours after sign-in when a session ends, whatever happens.
+    pub session_absolute_hours: i64,
+    /// Failed sign-ins that lock an email address out.
+    pub sign_in_max_failures: i64,
+    /// Minutes the lock-out lasts.
+    pub sign_in_lockout_minutes: i64,
+    /// Sign-in attempts allowed per client address per minute.
+    pub sign_in_attempts_per_minute: u32,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+// The URL can hold the database password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite:data/harbour.db".into(),
+            database_max_connections: 8,
+            public_url: "http://127.0.0.1:8080".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            sign_in_max_failures: 5,
+            sign_in_lockout_minutes: 15,
+            sign_in_attempts_per_minute: 20,
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Load(String),
+    #[error("setting {setting}: {message}")]
+    Invalid {
+        setting: &'static str,
+        message: String,
+    },
+    #[error("setting {setting}: cannot read the file {path}: {source}")]
+    SecretFile {
+        setting: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+const FILE_SETTINGS: [&str; 1] = ["database_url"];
+
+impl Config {
+    /// Loads from `file` (if given, it must exist; otherwise `harbour.toml` if present) and
+    /// the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::Load(format!(
+                    "the configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("harbour.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("harbour.toml"));
+            }
+            None => {}
+        }
+        let env: Vec<(String, String)> = vars
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("HARBOUR_") && !k.ends_with("_FILE") && k != "HARBOUR_CONFIG"
+            })
+            .cloned()
+            .collect();
+        // Values from the environment are text; figment converts them to the setting's type
+        // and names the setting when it cannot.
+        for (k, v) in &env {
+            let key = k.trim_start_matches("HARBOUR_").to_lowercase();
+            let value: figment::value::Value = v.parse().unwrap_or_else(|never| match never {});
+            figment = figment.merge(Serialized::default(&key, value));
+        }
+        for setting in FILE_SETTINGS {
+            let key = format!("HARBOUR_{}_FILE", setting.to_uppercase());
+            if let Some((_, path)) = vars.iter().find(|(k, _)| *k == key) {
+                let value =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+                        setting: key.clone(),
+                        path: PathBuf::from(path),
+                        source,
+                    })?;
+                figment = figment.merge(Serialized::default(setting, value.trim().to_owned()));
+            }
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Load(describe(&e)))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, message: &str| {
+            Err(ConfigError::Invalid {
+                setting,
+                message: message.to_owned(),
+            })
+        };
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return invalid("listen", "give an address and port, such as 127.0.0.1:8080");
+        }
+        if harbour_storage::Backend::from_url(&self.database_url).is_none() {
+            return invalid("database_url", "must start with sqlite: or postgres://");
+        }
+        if url::Url::parse(&self.public_url)
+            .map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
+            return invalid(
+                "public_url",
+                "give the full address, such as https://harbour.example.org",
+            );
+        }
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            return invalid("session_idle_minutes", "must be between 1 and 1440");
+        }
+        if !(1..=72).contains(&self.session_absolute_hours) {
+            return invalid("session_absolute_hours", "must be between 1 and 72");
+        }
+        if !(1..=100).contains(&self.sign_in_max_failures) {
+            return invalid("sign_in_max_failures", "must be between 1 and 100");
+        }
+        if !(1..=24 * 60).contains(&self.sign_in_lockout_minutes) {
+            return invalid("sign_in_lockout_minutes", "must be between 1 and 1440");
+        }
+        if !(1..=10_000).contains(&self.sign_in_attempts_per_minute) {
+            return invalid("sign_in_attempts_per_minute", "must be between 1 and 10000");
+        }
+        if !(1..=1000).contains(&self.database_max_connections) {
+            return invalid("database_max_connections", "must be between 1 and 1000");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return invalid("log_format", "must be text or json");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    pub fn web(&self) -> harbour_web::WebConfig {
+        let minutes = chrono::Duration::minutes;
+        harbour_web::WebConfig {
+            secure_cookies: self.public_url.starts_with("https://"),
+            sign_in: harbour_storage::auth::SignInPolicy {
+                max_failures: self.sign_in_max_failures,
+                window: minutes(self.sign_in_lockout_minutes),
+                lockout: minutes(self.sign_in_lockout_minutes),
+                idle_timeout: minutes(self.session_idle_minutes),
+                absolute_timeout: minutes(self.session_absolute_hours * 60),
+            },
+            sign_in_attempts_per_minute: self.sign_in_attempts_per_minute,
+        }
+    }
+}
+
+/// Figment's message names the setting and what was wrong with it; say which source too.
+fn describe(e: &figment::Error) -> String {
+    e.clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let kind = e.kind.to_string();
+            if key.is_empty() {
+                kind
+            } else {
+                format!("setting {key}: {kind}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load_from(Some(&write(&dir, "")), vars(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert!(c.database_url.starts_with("sqlite:"));
+        assert!(!c.web().secure_cookies);
+    }
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let p = dir.path().join("harbour.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "listen = \"127.0.0.1:9000\"\nsession_idle_minutes = 10\n",
+        );
+        let c =
+            Config::load_from(Some(&file), vars(&[("HARBOUR_LISTEN", "0.0.0.0:9100")])).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9100");
+        assert_eq!(c.session_idle_minutes, 10);
+    }
+
+    #[test]
+    fn secrets_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db");
+        std::fs::write(&secret, "postgres://h:pw@localhost/h\n").unwrap();
+        let c = Config::load_from(
+            Some(&write(&dir, "")),
+            vars(&[("HARBOUR_DATABASE_URL_FILE", secret.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://h:pw@localhost/h");
+        assert!(!format!("{c:?}").contains("pw"));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(&dir, "");
+        let err = |pairs: &[(&str, &str)]| {
+            Config::load_from(Some(&f), vars(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&[("HARBOUR_LISTEN", "nowhere")]).contains("setting listen"));
+        assert!(err(&[("HARBOUR_DATABASE_URL", "mysql://x")]).contains("setting database_url"));
+        assert!(err(&[("HARBOUR_SESSION_IDLE_MINUTES", "soon")]).contains("session_idle_minutes"));
+        assert!(
+            err(&[("HARBOUR_DATABASE_URL_FILE", "/no/such/file")])
+                .contains("HARBOUR_DATABASE_URL_FILE")
+        );
+        let bad_file = write(&dir, "listen = 5\nunknown_thing = 1\n");
+        let e = Config::load_from(Some(&bad_file), vars(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listen") || e.contains("unknown_thing"), "{e}");
+        let missing =
+            Config::load_from(Some(Path::new("/no/harbour.toml")), vars(&[])).unwrap_err();
+        assert!(missing.to_string().contains("does not exist"));
+    }
+}

@@ -1,0 +1,163 @@
+//! The audit writer, search and verification.
+//!
+//! [`append`] runs inside the transaction of the action it records: both commit or neither.
+//! It takes the row lock on `audit_head` (a no-op update), so on PostgreSQL concurrent
+//! transactions take their numbers one at a time and the chain has no gaps.
+
+use crate::db::{Db, WriteTx, now};
+use crate::error::Result;
+use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+pub async fn append(tx: &mut WriteTx, event: &AuditEvent) -> Result<AuditEntry> {
+    let head = sqlx::query("UPDATE audit_head SET id = id WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(tx.conn())
+        .await?;
+    let prev_seq: i64 = head.try_get("seq")?;
+    let prev_hash: String = head.try_get("hash")?;
+    let entry = AuditEntry::chain(event, now(), prev_seq, &prev_hash);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, entity_kind, \
+         entity_id, purpose, request_id, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(entry.seq)
+    .bind(&entry.at)
+    .bind(&entry.actor_user_id)
+    .bind(&entry.actor_agency_id)
+    .bind(&entry.action)
+    .bind(&entry.entity_kind)
+    .bind(&entry.entity_id)
+    .bind(&entry.purpose)
+    .bind(&entry.request_id)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(entry.seq)
+        .bind(&entry.hash)
+        .execute(tx.conn())
+        .await?;
+    Ok(entry)
+}
+
+pub(crate) fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        actor_user_id: row.try_get("actor_user_id")?,
+        actor_agency_id: row.try_get("actor_agency_id")?,
+        action: row.try_get("action")?,
+        entity_kind: row.try_get("entity_kind")?,
+        entity_id: row.try_get("entity_id")?,
+        purpose: row.try_get("purpose")?,
+        request_id: row.try_get("request_id")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+pub(crate) const ENTRY_COLUMNS: &str = "seq, at, actor_user_id, actor_agency_id, action, \
+    entity_kind, entity_id, purpose, request_id, prev_hash, hash";
+
+/// The outcome of checking the whole log.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    Intact { entries: i64 },
+    Broken(ChainBreak),
+}
+
+/// Reads the whole log in pages, in order, and checks the chain and the head.
+pub async fn verify_log(db: &Db) -> Result<Verification> {
+    const PAGE: i64 = 5_000;
+    // Read the head first: entries appended while we read are then beyond it and ignored.
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?;
+    let head_seq: i64 = head.try_get("seq")?;
+    let head_hash: String = head.try_get("hash")?;
+    let mut entries = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(after)
+        .bind(head_seq)
+        .bind(PAGE)
+        .fetch_all(db.pool())
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.try_get("seq")?;
+        for row in &rows {
+            entries.push(entry_from_row(row)?);
+        }
+    }
+    Ok(match verify(&entries, (head_seq, &head_hash)) {
+        Ok(entries) => Verification::Intact { entries },
+        Err(e) => Verification::Broken(e),
+    })
+}
+
+/// What the auditor searches by. Every field is optional; they combine with AND.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_user_id: Option<String>,
+    pub entity_kind: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    /// Inclusive, RFC 3339 or a date (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Exclusive.
+    pub until: Option<String>,
+    /// Entries with a number below this (for the next page; newest first).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+pub(crate) async fn search(tx: &mut WriteTx, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let mut clause = |sql: &mut String, column_op: &str, value: &str| {
+        binds.push(value.to_owned());
+        sql.push_str(&format!(" AND {column_op} ${}", binds.len()));
+    };
+    if let Some(v) = &filter.actor_user_id {
+        clause(&mut sql, "actor_user_id =", v);
+    }
+    if let Some(v) = &filter.entity_kind {
+        clause(&mut sql, "entity_kind =", v);
+    }
+    if let Some(v) = &filter.entity_id {
+        clause(&mut sql, "entity_id =", v);
+    }
+    if let Some(v) = &filter.action {
+        clause(&mut sql, "action =", v);
+    }
+    if let Some(v) = &filter.from {
+        clause(&mut sql, "at >=", v);
+    }
+    if let Some(v) = &filter.until {
+        clause(&mut sql, "at <", v);
+    }
+    let mut query_binds = binds.len();
+    if filter.before_seq.is_some() {
+        query_binds += 1;
+        sql.push_str(&format!(" AND seq < ${query_binds}"));
+    }
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", query_binds + 1));
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    if let Some(before) = filter.before_seq {
+        query = query.bind(before);
+    }
+    let rows = query
+        .bind(filter.limit.clamp(1, 500))
+        .fetch_all(tx.conn())
+        .await?;
+    rows.iter().map(entry_from_row).collect()
+}

@@ -1,0 +1,321 @@
+//! Signing in and out, sessions, and API token checks: the work done before anyone is
+//! known, so it cannot go through a [`crate::ScopedStore`]. Sign-ins, failures and
+//! sign-outs are audited all the same.
+
+use crate::actor::Actor;
+use crate::audit;
+use crate::db::{Db, format_time, now, parse_time};
+use crate::error::{Result, StorageError};
+use crate::passwords;
+use crate::tokens::{TOKEN_PREFIX, digest, random_secret};
+use chrono::{DateTime, Duration, Utc};
+use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::role::Role;
+use harbour_domain::user::normalise_email;
+use sqlx::Row;
+
+/// How sign-in protects itself; configurable, with these defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInPolicy {
+    /// Failures within `window` that lock the address out.
+    pub max_failures: i64,
+    pub window: Duration,
+    pub lockout: Duration,
+    /// A session ends after this long without a request…
+    pub idle_timeout: Duration,
+    /// …and this long after sign-in, whatever happens.
+    pub absolute_timeout: Duration,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        SignInPolicy {
+            max_failures: 5,
+            window: Duration::minutes(15),
+            lockout: Duration::minutes(15),
+            idle_timeout: Duration::minutes(30),
+            absolute_timeout: Duration::hours(12),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInOutcome {
+    /// The secret goes in the session cookie; only its digest is stored.
+    SignedIn {
+        session_secret: String,
+        user_id: String,
+    },
+    WrongCredentials,
+    LockedOut {
+        until: DateTime<Utc>,
+    },
+}
+
+/// A live session, as a request sees it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub agency_id: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub csrf_token: String,
+}
+
+fn system_event(
+    action: AuditAction,
+    user_id: Option<String>,
+    agency_id: Option<String>,
+    purpose: &str,
+    request_id: &str,
+) -> AuditEvent {
+    AuditEvent {
+        actor_user_id: user_id.clone(),
+        actor_agency_id: agency_id,
+        action,
+        entity_kind: "session".into(),
+        entity_id: None,
+        purpose: purpose.into(),
+        request_id: request_id.into(),
+    }
+}
+
+pub async fn sign_in(
+    db: &Db,
+    policy: &SignInPolicy,
+    email: &str,
+    password: &str,
+    request_id: &str,
+) -> Result<SignInOutcome> {
+    let email = normalise_email(email);
+    let email_hash = digest(&email);
+    let now_t = Utc::now();
+
+    let locked_until: Option<String> =
+        sqlx::query("SELECT locked_until FROM sign_in_failures WHERE email_hash = $1")
+            .bind(&email_hash)
+            .fetch_optional(db.pool())
+            .await?
+            .map(|r| r.try_get("locked_until"))
+            .transpose()?
+            .flatten();
+    let account = sqlx::query(
+        "SELECT id, agency_id, password_hash FROM users WHERE email = $1 AND active = $2",
+    )
+    .bind(&email)
+    .bind(true)
+    .fetch_optional(db.pool())
+    .await?;
+    let (user_id, agency_id, stored_hash) = match &account {
+        Some(r) => (
+            Some(r.try_get::<String, _>("id")?),
+            Some(r.try_get::<String, _>("agency_id")?),
+            Some(r.try_get::<String, _>("password_hash")?),
+        ),
+        None => (None, None, None),
+    };
+
+    if let Some(until) = locked_until.as_deref().map(parse_time).transpose()? {
+        if until > now_t {
+            let mut tx = db.begin_write().await?;
+            let event = system_event(
+                AuditAction::SignInFailed,
+                user_id,
+                agency_id,
+                "sign in while locked out",
+                request_id,
+            );
+            audit::append(&mut tx, &event).await?;
+            tx.commit().await?;
+            return Ok(SignInOutcome::LockedOut { until });
+        }
+    }
+
+    // The password check is slow by design: do it before taking the writer lock.
+    let matches = passwords::verify(stored_hash, password.to_owned()).await;
+    let mut tx = db.begin_write().await?;
+    if !matches {
+        let row = sqlx::query(
+            "SELECT failures, window_started_at FROM sign_in_failures WHERE email_hash = $1",
+        )
+        .bind(&email_hash)
+        .fetch_optional(tx.conn())
+        .await?;
+        let (failures, started) = match row {
+            Some(r) => {
+                let started = parse_time(&r.try_get::<String, _>("window_started_at")?)?;
+                if now_t - started > policy.window {
+                    (1, now_t)
+                } else {
+                    (r.try_get::<i64, _>("failures")? + 1, started)
+                }
+            }
+            None => (1, now_t),
+        };
+        let locked = (failures >= policy.max_failures).then(|| now_t + policy.lockout);
+        sqlx::query(
+            "INSERT INTO sign_in_failures (email_hash, failures, window_started_at, locked_until) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (email_hash) DO UPDATE SET \
+             failures = excluded.failures, window_started_at = excluded.window_started_at, \
+             locked_until = excluded.locked_until",
+        )
+        .bind(&email_hash)
+        .bind(if locked.is_some() { 0 } else { failures })
+        .bind(format_time(started))
+        .bind(locked.map(format_time))
+        .execute(tx.conn())
+        .await?;
+        let event = system_event(
+            AuditAction::SignInFailed,
+            user_id,
+            agency_id,
+            "sign in with wrong credentials",
+            request_id,
+        );
+        audit::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        return Ok(match locked {
+            Some(until) => SignInOutcome::LockedOut { until },
+            None => SignInOutcome::WrongCredentials,
+        });
+    }
+
+    let user_id = user_id.ok_or(StorageError::NotFound("person"))?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE email_hash = $1")
+        .bind(&email_hash)
+        .execute(tx.conn())
+        .await?;
+    let session_secret = random_secret();
+    let at = now();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(digest(&session_secret))
+    .bind(&user_id)
+    .bind(random_secret())
+    .bind(&at)
+    .bind(format_time(now_t + policy.absolute_timeout))
+    .execute(tx.conn())
+    .await?;
+    let event = system_event(
+        AuditAction::SignIn,
+        Some(user_id.clone()),
+        agency_id,
+        "sign in",
+        request_id,
+    );
+    audit::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(SignInOutcome::SignedIn {
+        session_secret,
+        user_id,
+    })
+}
+
+/// The session for a cookie's secret, if it is live; refreshes its idle clock.
+pub async fn load_session(db: &Db, policy: &SignInPolicy, secret: &str) -> Result<Option<Session>> {
+    let token_hash = digest(secret);
+    let Some(row) = sqlx::query(
+        "SELECT s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, u.agency_id, u.display_name \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.active = $2",
+    )
+    .bind(&token_hash)
+    .bind(true)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let now_t = Utc::now();
+    let last_seen = parse_time(&row.try_get::<String, _>("last_seen_at")?)?;
+    let expires = parse_time(&row.try_get::<String, _>("expires_at")?)?;
+    if expires <= now_t || now_t - last_seen > policy.idle_timeout {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&token_hash)
+            .execute(db.pool())
+            .await?;
+        return Ok(None);
+    }
+    // Refresh at most once a minute, so reading pages does not mean writing on every request.
+    if now_t - last_seen > Duration::minutes(1) {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(format_time(now_t))
+            .bind(&token_hash)
+            .execute(db.pool())
+            .await?;
+    }
+    let user_id: String = row.try_get("user_id")?;
+    let roles = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1")
+        .bind(&user_id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("role").ok())
+        .filter_map(|slug| Role::staff_from_slug(&slug))
+        .collect();
+    Ok(Some(Session {
+        user_id,
+        agency_id: row.try_get("agency_id")?,
+        display_name: row.try_get("display_name")?,
+        roles,
+        csrf_token: row.try_get("csrf_token")?,
+    }))
+}
+
+pub async fn sign_out(db: &Db, secret: &str, session: &Session, request_id: &str) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(digest(secret))
+        .execute(tx.conn())
+        .await?;
+    let event = system_event(
+        AuditAction::SignOut,
+        Some(session.user_id.clone()),
+        Some(session.agency_id.clone()),
+        "sign out",
+        request_id,
+    );
+    audit::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The integration actor for a bearer token, if the token is live.
+pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Result<Option<Actor>> {
+    if !secret.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let Some(row) = sqlx::query(
+        "SELECT t.id, t.agency_id, t.last_used_at FROM api_tokens t \
+         JOIN agencies a ON a.id = t.agency_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2",
+    )
+    .bind(digest(secret))
+    .bind(true)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let id: String = row.try_get("id")?;
+    let last_used: Option<String> = row.try_get("last_used_at")?;
+    let stale = match last_used.as_deref().map(parse_time).transpose()? {
+        Some(t) => Utc::now() - t > Duration::minutes(1),
+        None => true,
+    };
+    if stale {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(&id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(Some(Actor {
+        user_id: None,
+        agency_id: row.try_get("agency_id")?,
+        roles: vec![Role::Integration],
+        request_id: request_id.to_owned(),
+        token_id: Some(id),
+    }))
+}

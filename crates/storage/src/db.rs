@@ -1,0 +1,249 @@
+//! The database handle: a pool for either SQLite or PostgreSQL, migrations, and write
+//! transactions.
+//!
+//! SQLite allows one writer at a time. A transaction that reads and then writes can fail
+//! at once with SQLITE_BUSY if another connection wrote in between, whatever the busy
+//! timeout, so on SQLite write transactions also take a process-wide lock first. PostgreSQL
+//! needs no such lock.
+
+use crate::error::{Result, StorageError};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL can hold a password: never print it.
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A write transaction; on SQLite it holds the process-wide writer lock until it ends.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Opens the database named by `url` (`sqlite:PATH` or `postgres://…`), creating a
+    /// SQLite file and its folder if they do not exist.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db> {
+        install_default_drivers();
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            StorageError::Open("the database URL must start with sqlite: or postgres://".to_owned())
+        })?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_creating_folder(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StorageError::Open(redact(&e.to_string(), &url)))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers work while one writer commits; synchronous=FULL makes
+                        // every commit durable before it is acknowledged.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| StorageError::Open(redact(&e.to_string(), &url)))?;
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads of data that is not personal (areas, agency names) and for tests.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let writer = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _writer: writer,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url_creating_folder(url: &str) -> Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Err(StorageError::Open(
+            "give SQLite a file path, for example sqlite:data/harbour.db".to_owned(),
+        ));
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StorageError::Open(format!(
+                    "cannot create the folder {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Ok(format!("sqlite://{path}?{}", params.join("&")))
+}
+
+/// Removes a password from any message that might repeat the URL.
+fn redact(message: &str, url: &str) -> String {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned))
+    {
+        Some(password) if !password.is_empty() => message.replace(&password, "********"),
+        _ => message.to_owned(),
+    }
+}
+
+/// The current time as stored: RFC 3339, UTC, microseconds, so text order is time order.
+pub fn now() -> String {
+    format_time(chrono::Utc::now())
+}
+
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| StorageError::Corrupt(format!("bad timestamp {s:?}")))
+}
+
+/// Reads a boolean column: `BOOLEAN` on PostgreSQL, 0 or 1 in an `INTEGER` on SQLite (whose
+/// boolean type the `Any` driver does not map).
+pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
+    use sqlx::Row;
+    match row.try_get::<bool, _>(column) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_and_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/h.db");
+        let url = sqlite_url_creating_folder(&format!("sqlite:{}", path.display())).unwrap();
+        assert!(url.ends_with("h.db?mode=rwc"));
+        assert!(path.parent().unwrap().is_dir());
+        assert!(sqlite_url_creating_folder("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = "postgres://harbour:s3cret@localhost/harbour";
+        assert_eq!(redact("failed for s3cret", url), "failed for ********");
+    }
+
+    #[test]
+    fn times_sort_as_text() {
+        let a = format_time(chrono::DateTime::from_timestamp(1_700_000_000, 5_000).unwrap());
+        let b = format_time(chrono::DateTime::from_timestamp(1_700_000_000, 50_000).unwrap());
+        assert!(a < b, "{a} {b}");
+        assert_eq!(parse_time(&a).unwrap().timestamp(), 1_700_000_000);
+    }
+}

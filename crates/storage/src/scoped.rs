@@ -1,0 +1,93 @@
+//! The access seam: a store bound to one actor.
+//!
+//! Every method asks the permission table first (deny by default), narrows its query to
+//! the scope granted, and records an audit entry in the same transaction as the work.
+
+use crate::actor::Actor;
+use crate::audit::{self, AuditFilter};
+use crate::db::{Db, WriteTx};
+use crate::error::Result;
+use harbour_domain::audit::{AuditAction, AuditEntry, AuditEvent};
+use harbour_domain::permission::{Action, Grant, authorize};
+
+pub struct ScopedStore {
+    db: Db,
+    actor: Actor,
+}
+
+impl ScopedStore {
+    pub fn new(db: Db, actor: Actor) -> ScopedStore {
+        ScopedStore { db, actor }
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Whether the actor may take `action` at all (for showing or hiding links).
+    pub fn may(&self, action: Action) -> bool {
+        authorize(&self.actor.roles, action).is_ok()
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn grant(&self, action: Action) -> Result<Grant> {
+        Ok(authorize(&self.actor.roles, action)?)
+    }
+
+    pub(crate) fn event(
+        &self,
+        action: AuditAction,
+        entity_kind: &str,
+        entity_id: Option<&str>,
+        purpose: &str,
+    ) -> AuditEvent {
+        AuditEvent {
+            // An integration has no person: the entry names its token instead.
+            actor_user_id: self.actor.user_id.clone().or_else(|| {
+                self.actor
+                    .token_id
+                    .as_ref()
+                    .map(|t| format!("api_token:{t}"))
+            }),
+            actor_agency_id: Some(self.actor.agency_id.clone()),
+            action,
+            entity_kind: entity_kind.to_owned(),
+            entity_id: entity_id.map(str::to_owned),
+            purpose: purpose.to_owned(),
+            request_id: self.actor.request_id.clone(),
+        }
+    }
+
+    /// Records `action` on an entity inside `tx`.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut WriteTx,
+        action: AuditAction,
+        entity_kind: &str,
+        entity_id: Option<&str>,
+        purpose: &str,
+    ) -> Result<()> {
+        audit::append(tx, &self.event(action, entity_kind, entity_id, purpose)).await?;
+        Ok(())
+    }
+
+    /// Searches the audit trail. The search is itself audited.
+    pub async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        self.grant(Action::ViewAudit)?;
+        let mut tx = self.db.begin_write().await?;
+        let entries = audit::search(&mut tx, filter).await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "audit_log",
+            None,
+            "search the audit trail",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(entries)
+    }
+}

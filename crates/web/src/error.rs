@@ -1,0 +1,225 @@
+//! One error type for pages and one for the API. Pages get a GOV.UK error page; the API gets
+//! RFC 9457 `application/problem+json`. Neither repeats personal data; internal detail goes
+//! to the log under the request id, never to the visitor.
+
+use crate::pages::chrome::Chrome;
+use crate::pages::render;
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::StorageError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum AppError {
+    NotFound,
+    Forbidden,
+    CsrfRejected,
+    BadRequest(String),
+    Internal,
+}
+
+/// Logs a storage failure without its values: database messages can quote the data.
+fn log_storage(e: &StorageError) {
+    match e {
+        StorageError::Database(sqlx::Error::Database(db)) => {
+            tracing::error!(code = ?db.code(), constraint = ?db.constraint(), "database error");
+        }
+        StorageError::Database(other) => {
+            tracing::error!(kind = %sqlx_kind(other), "database error")
+        }
+        other => tracing::error!(error = %other, "storage error"),
+    }
+}
+
+fn sqlx_kind(e: &sqlx::Error) -> &'static str {
+    match e {
+        sqlx::Error::PoolTimedOut => "pool timed out",
+        sqlx::Error::PoolClosed => "pool closed",
+        sqlx::Error::Io(_) => "io",
+        sqlx::Error::RowNotFound => "row not found",
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => "decode",
+        _ => "other",
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Denied(_) => AppError::Forbidden,
+            StorageError::NotFound(_) => AppError::NotFound,
+            StorageError::Invalid(errors) => AppError::BadRequest(errors.to_string()),
+            other => {
+                log_storage(&other);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    heading: &'a str,
+    paragraphs: Vec<String>,
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str, Vec<String>) {
+        match self {
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                vec![
+                    "If you typed the web address, check it is correct.".into(),
+                    "If you pasted the web address, check you copied the entire address.".into(),
+                ],
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "You do not have access to this page",
+                vec!["Your role does not include this. If you need it for your work, ask your Harbour administrator.".into()],
+            ),
+            AppError::CsrfRejected => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                vec!["Go back, reload the page and submit the form again. Nothing was saved.".into()],
+            ),
+            AppError::BadRequest(message) => (
+                StatusCode::BAD_REQUEST,
+                "There is a problem with the request",
+                vec![message.clone()],
+            ),
+            AppError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service",
+                vec![
+                    "Try again later.".into(),
+                    "Anything you had saved before this has been kept.".into(),
+                ],
+            ),
+        }
+    }
+
+    pub fn with_chrome(self, chrome: Chrome) -> Response {
+        let (status, heading, paragraphs) = self.parts();
+        let page = ErrorPage {
+            chrome,
+            heading,
+            paragraphs,
+        };
+        (status, render(&page)).into_response()
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.with_chrome(Chrome::signed_out())
+    }
+}
+
+/// An API error, rendered as `application/problem+json`.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Invalid(FieldErrors),
+    BadRequest(String),
+    Internal,
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Denied(_) => ApiError::Forbidden,
+            StorageError::NotFound(_) => ApiError::NotFound,
+            StorageError::Invalid(errors) => ApiError::Invalid(errors),
+            other => {
+                log_storage(&other);
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+pub fn problem(
+    status: StatusCode,
+    title: &str,
+    detail: &str,
+    extra: serde_json::Value,
+) -> Response {
+    let mut body = json!({
+        "type": "about:blank",
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthorized => {
+                let mut r = problem(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "Send a live API token as 'Authorization: Bearer hbr_…'.",
+                    json!({}),
+                );
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            ApiError::Forbidden => problem(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "This token's agency is not allowed to do this.",
+                json!({}),
+            ),
+            ApiError::NotFound => problem(
+                StatusCode::NOT_FOUND,
+                "Not Found",
+                "There is nothing at this address, or this token may not see it.",
+                json!({}),
+            ),
+            ApiError::Invalid(errors) => {
+                let fields: Vec<_> = errors
+                    .iter()
+                    .map(|e| json!({ "pointer": format!("#/{}", e.field), "detail": e.message }))
+                    .collect();
+                let mut r = problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Invalid fields",
+                    "One or more fields are invalid; see errors.",
+                    json!({ "errors": fields }),
+                );
+                // A stable type for clients that branch on it.
+                if let Ok(v) = HeaderValue::from_str("application/problem+json") {
+                    r.headers_mut().insert(header::CONTENT_TYPE, v);
+                }
+                r
+            }
+            ApiError::BadRequest(detail) => {
+                problem(StatusCode::BAD_REQUEST, "Bad Request", &detail, json!({}))
+            }
+            ApiError::Internal => problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                "Something went wrong on our side. Nothing was changed.",
+                json!({}),
+            ),
+        }
+    }
+}

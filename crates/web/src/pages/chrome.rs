@@ -1,0 +1,72 @@
+//! What every page's frame needs: who is signed in, the navigation their roles allow, and
+//! the CSRF token for forms.
+
+use crate::access::SignedIn;
+use harbour_domain::permission::{Action, authorize};
+
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub display_name: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub csrf_token: String,
+    /// The navigation item to mark as current.
+    pub current: &'static str,
+}
+
+impl Chrome {
+    pub fn signed_out() -> Chrome {
+        Chrome::default()
+    }
+
+    pub fn for_signed_in(s: &SignedIn) -> Chrome {
+        let roles = &s.session.roles;
+        let may = |a| authorize(roles, a).is_ok();
+        let mut nav = vec![NavItem {
+            href: "/home",
+            label: "Home",
+        }];
+        if may(Action::ViewAgencies) {
+            nav.push(NavItem {
+                href: "/admin/agencies",
+                label: "Agencies",
+            });
+        }
+        if may(Action::ViewPeople) {
+            nav.push(NavItem {
+                href: "/admin/people",
+                label: "People",
+            });
+        }
+        if may(Action::ViewAudit) {
+            nav.push(NavItem {
+                href: "/audit",
+                label: "Audit trail",
+            });
+        }
+        nav.push(NavItem {
+            href: "/account",
+            label: "Your account",
+        });
+        Chrome {
+            display_name: Some(s.session.display_name.clone()),
+            nav,
+            csrf_token: s.session.csrf_token.clone(),
+            current: "",
+        }
+    }
+
+    pub fn current(mut self, href: &'static str) -> Chrome {
+        self.current = href;
+        self
+    }
+
+    pub fn maybe(signed_in: Option<&SignedIn>) -> Chrome {
+        signed_in.map_or_else(Chrome::signed_out, Chrome::for_signed_in)
+    }
+}

@@ -1,0 +1,142 @@
+//! People (staff accounts): list, view, add, deactivate and reactivate.
+
+use crate::access::Staff;
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use askama::Template;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::agency::Agency;
+use harbour_domain::permission::Action;
+use harbour_domain::role::Role;
+use harbour_domain::user::{User, UserInput};
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::StorageError;
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    chrome: Chrome,
+    people: Vec<User>,
+    can_manage: bool,
+}
+
+pub async fn list(staff: Staff) -> Result<Response, AppError> {
+    Ok(render(&PeoplePage {
+        people: staff.store.list_users().await?,
+        can_manage: staff.store.may(Action::ManagePeople),
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/people"),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    chrome: Chrome,
+    person: User,
+    can_manage: bool,
+    is_self: bool,
+}
+
+pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+    let person = staff.store.get_user(&id).await?;
+    Ok(render(&PersonPage {
+        is_self: person.id == staff.signed_in.session.user_id,
+        person,
+        can_manage: staff.store.may(Action::ManagePeople),
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/people"),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "person_form.html")]
+struct PersonForm {
+    chrome: Chrome,
+    display_name: String,
+    email: String,
+    agency_id: String,
+    roles: Vec<String>,
+    agencies: Vec<Agency>,
+    all_roles: Vec<Role>,
+    errors: FieldErrors,
+}
+
+impl PersonForm {
+    fn has_role(&self, role: &Role) -> bool {
+        self.roles.iter().any(|r| r == role.slug())
+    }
+}
+
+async fn form_page(
+    staff: &Staff,
+    input: UserInput,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    // The password is never sent back to the browser, even when the form is re-shown.
+    let form = PersonForm {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/people"),
+        display_name: input.display_name,
+        email: input.email,
+        agency_id: input.agency_id,
+        roles: input.roles,
+        agencies: staff.store.list_agencies().await?,
+        all_roles: Role::STAFF.to_vec(),
+        errors,
+    };
+    Ok(if form.errors.is_empty() {
+        render(&form)
+    } else {
+        render_invalid(&form)
+    })
+}
+
+pub async fn new(staff: Staff) -> Result<Response, AppError> {
+    form_page(&staff, UserInput::default(), FieldErrors::new()).await
+}
+
+pub async fn create(staff: Staff, CsrfForm(form): CsrfForm) -> Result<Response, AppError> {
+    let input = UserInput {
+        display_name: form.get("display_name").to_owned(),
+        email: form.get("email").to_owned(),
+        agency_id: form.get("agency_id").to_owned(),
+        roles: form.get_all("roles"),
+        password: form.get("password").to_owned(),
+    };
+    match staff.store.create_user(&input).await {
+        Ok(user) => Ok(Redirect::to(&format!("/admin/people/{}", user.id)).into_response()),
+        Err(StorageError::Invalid(errors)) => form_page(&staff, input, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn deactivate(
+    staff: Staff,
+    Path(id): Path<String>,
+    _form: CsrfForm,
+) -> Result<Response, AppError> {
+    set_active(staff, id, false).await
+}
+
+pub async fn reactivate(
+    staff: Staff,
+    Path(id): Path<String>,
+    _form: CsrfForm,
+) -> Result<Response, AppError> {
+    set_active(staff, id, true).await
+}
+
+async fn set_active(staff: Staff, id: String, active: bool) -> Result<Response, AppError> {
+    match staff.store.set_user_active(&id, active).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/people/{id}")).into_response()),
+        Err(StorageError::Invalid(errors)) => Err(AppError::BadRequest(
+            errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join(". "),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

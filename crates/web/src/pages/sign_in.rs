@@ -1,0 +1,188 @@
+//! Sign-in and sign-out.
+
+use crate::access::{SESSION_COOKIE, Staff, Visitor, cookie, request_id};
+use crate::csrf::{CsrfForm, PRE_SESSION_COOKIE};
+use crate::error::AppError;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::auth::{self, SignInOutcome};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    csrf_token: String,
+    email: String,
+    errors: FieldErrors,
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The sign-in page, with a fresh pre-session CSRF token unless the browser has one.
+pub async fn show(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    headers: HeaderMap,
+) -> Response {
+    if visitor.is_some() {
+        return Redirect::to("/home").into_response();
+    }
+    page(
+        &state,
+        &headers,
+        String::new(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+}
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    email: String,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let existing = cookie(headers, PRE_SESSION_COOKIE).map(str::to_owned);
+    let csrf_token = existing.clone().unwrap_or_else(new_token);
+    let template = SignInPage {
+        chrome: Chrome::signed_out(),
+        csrf_token: csrf_token.clone(),
+        email,
+        errors,
+    };
+    let mut response = if status == StatusCode::OK {
+        render(&template)
+    } else {
+        render_invalid(&template)
+    };
+    *response.status_mut() = status;
+    if existing.is_none() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(state, PRE_SESSION_COOKIE, &csrf_token, None),
+        );
+    }
+    response
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req_ext: axum::http::Extensions,
+    CsrfForm(form): CsrfForm,
+) -> Response {
+    let email = form.get("email").trim().to_owned();
+    let password = form.get("password");
+    let mut errors = FieldErrors::new();
+    if email.is_empty() {
+        errors.add("email", "Enter your email address");
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password");
+    }
+    if !errors.is_empty() {
+        return page(
+            &state,
+            &headers,
+            email,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let ip = req_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    if state.sign_in_limiter.check_key(&ip).is_err() {
+        errors.add("email", "There have been too many attempts to sign in from your network. Wait a minute and try again");
+        return page(
+            &state,
+            &headers,
+            email,
+            errors,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let rid = request_id(&req_ext);
+    match auth::sign_in(&state.db, &state.config.sign_in, &email, password, &rid).await {
+        Ok(SignInOutcome::SignedIn { session_secret, .. }) => {
+            let mut response = Redirect::to("/home").into_response();
+            let h = response.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&state, SESSION_COOKIE, &session_secret, None),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&state, PRE_SESSION_COOKIE, "", Some(0)),
+            );
+            response
+        }
+        Ok(SignInOutcome::WrongCredentials) => {
+            errors.add("email", "Enter a correct email address and password");
+            errors.add("password", "Enter a correct email address and password");
+            page(&state, &headers, email, errors, StatusCode::UNAUTHORIZED)
+        }
+        Ok(SignInOutcome::LockedOut { until }) => {
+            errors.add(
+                "email",
+                format!(
+                    "There have been too many failed attempts to sign in with this email address. Try again after {} UTC",
+                    until.format("%H:%M")
+                ),
+            );
+            page(
+                &state,
+                &headers,
+                email,
+                errors,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+pub async fn sign_out(State(state): State<AppState>, staff: Staff, _form: CsrfForm) -> Response {
+    let s = &staff.signed_in;
+    if let Err(e) = auth::sign_out(&state.db, &s.secret, &s.session, &s.request_id).await {
+        return AppError::from(e).into_response();
+    }
+    signed_out_response(&state)
+}
+
+pub fn signed_out_response(state: &AppState) -> Response {
+    let mut response = Redirect::to("/sign-in").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SESSION_COOKIE, "", Some(0)),
+    );
+    response
+}

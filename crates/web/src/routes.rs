@@ -1,0 +1,226 @@
+//! Every route Harbour serves, with the access it needs, in one table. The router is built
+//! from this table alone, so no route exists without a declared access; the route-walk test
+//! reads the same table.
+
+use crate::access::{Access, enforce};
+use crate::headers::{MatchedRoute, security_headers};
+use crate::state::AppState;
+use crate::{api, assets, pages};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use harbour_domain::permission::Action;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// A route's declaration: method, path template, and who may use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+fn r(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> (RouteSpec, MethodRouter<AppState>) {
+    (
+        RouteSpec {
+            method,
+            path,
+            access,
+        },
+        handler,
+    )
+}
+
+/// The route table.
+pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::{Api, Public, Staff};
+    vec![
+        r("GET", "/", Public, get(pages::start::start)),
+        r("GET", "/healthz", Public, get(healthz)),
+        r("GET", "/assets/{*path}", Public, get(assets::serve)),
+        r("GET", "/sign-in", Public, get(pages::sign_in::show)),
+        r("POST", "/sign-in", Public, post(pages::sign_in::submit)),
+        r(
+            "POST",
+            "/sign-out",
+            Staff(Action::ViewOwnAccount),
+            post(pages::sign_in::sign_out),
+        ),
+        r(
+            "GET",
+            "/home",
+            Staff(Action::ViewOwnAccount),
+            get(pages::start::home),
+        ),
+        r(
+            "GET",
+            "/account",
+            Staff(Action::ViewOwnAccount),
+            get(pages::account::show),
+        ),
+        r(
+            "POST",
+            "/account/sign-out-everywhere",
+            Staff(Action::ViewOwnAccount),
+            post(pages::account::sign_out_everywhere),
+        ),
+        r(
+            "GET",
+            "/admin/agencies",
+            Staff(Action::ViewAgencies),
+            get(pages::agencies::list),
+        ),
+        r(
+            "GET",
+            "/admin/agencies/new",
+            Staff(Action::ManageAgencies),
+            get(pages::agencies::new),
+        ),
+        r(
+            "POST",
+            "/admin/agencies",
+            Staff(Action::ManageAgencies),
+            post(pages::agencies::create),
+        ),
+        r(
+            "GET",
+            "/admin/agencies/{id}",
+            Staff(Action::ViewAgencies),
+            get(pages::agencies::show),
+        ),
+        r(
+            "GET",
+            "/admin/agencies/{id}/edit",
+            Staff(Action::ManageAgencies),
+            get(pages::agencies::edit),
+        ),
+        r(
+            "POST",
+            "/admin/agencies/{id}",
+            Staff(Action::ManageAgencies),
+            post(pages::agencies::update),
+        ),
+        r(
+            "POST",
+            "/admin/agencies/{id}/tokens",
+            Staff(Action::ManageApiTokens),
+            post(pages::agencies::create_token),
+        ),
+        r(
+            "POST",
+            "/admin/tokens/{id}/revoke",
+            Staff(Action::ManageApiTokens),
+            post(pages::agencies::revoke_token),
+        ),
+        r(
+            "GET",
+            "/admin/people",
+            Staff(Action::ViewPeople),
+            get(pages::people::list),
+        ),
+        r(
+            "GET",
+            "/admin/people/new",
+            Staff(Action::ManagePeople),
+            get(pages::people::new),
+        ),
+        r(
+            "POST",
+            "/admin/people",
+            Staff(Action::ManagePeople),
+            post(pages::people::create),
+        ),
+        r(
+            "GET",
+            "/admin/people/{id}",
+            Staff(Action::ViewPeople),
+            get(pages::people::show),
+        ),
+        r(
+            "POST",
+            "/admin/people/{id}/deactivate",
+            Staff(Action::ManagePeople),
+            post(pages::people::deactivate),
+        ),
+        r(
+            "POST",
+            "/admin/people/{id}/reactivate",
+            Staff(Action::ManagePeople),
+            post(pages::people::reactivate),
+        ),
+        r(
+            "GET",
+            "/audit",
+            Staff(Action::ViewAudit),
+            get(pages::audit::search),
+        ),
+        r("GET", "/api/v1/openapi.json", Public, get(api::openapi)),
+        r(
+            "GET",
+            "/api/v1/whoami",
+            Api(Action::ViewAgencies),
+            get(api::whoami),
+        ),
+        r(
+            "GET",
+            "/api/v1/agencies",
+            Api(Action::ViewAgencies),
+            get(api::agencies),
+        ),
+    ]
+}
+
+/// The declarations alone, for tests and documentation.
+pub fn specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|(spec, _)| spec).collect()
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in table() {
+        debug_assert!(spec.method == "GET" || spec.method == "POST");
+        let route = spec.path;
+        let handler = handler
+            .route_layer(from_fn_with_state((state.clone(), spec.access), enforce))
+            .route_layer(from_fn(move |req: Request, next: Next| async move {
+                let mut response = next.run(req).await;
+                response.extensions_mut().insert(MatchedRoute(route));
+                response
+            }));
+        router = router.route(spec.path, handler);
+    }
+    router
+        .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_| {
+            crate::error::AppError::Internal.into_response()
+        }))
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found(method: Method) -> Response {
+    let _ = method;
+    crate::error::AppError::NotFound.into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        crate::error::AppError::NotFound.into_response().into_body(),
+    )
+        .into_response()
+}
