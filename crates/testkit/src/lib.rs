@@ -1,1 +1,14 @@
-//! placeholder
+//! Test kit: a real Harbour server on a random port with its own fresh database, clients that
+//! sign in, and a headless Chromium. The database is SQLite in a temporary folder, or a new
+//! PostgreSQL database when `HARBOUR_TEST_POSTGRES_URL` names a server — the same tests run
+//! on both.
+
+pub mod app;
+pub mod browser;
+pub mod client;
+pub mod db;
+
+pub use app::TestApp;
+pub use browser::Browser;
+pub use client::{TestClient, csrf_token};
+pub use db::TestDb;

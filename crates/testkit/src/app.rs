@@ -1,0 +1,71 @@
+//! A running Harbour for a test.
+
+use crate::client::TestClient;
+use crate::db::TestDb;
+use anyhow::Result;
+use harbour_domain::role::Role;
+use harbour_storage::Db;
+use harbour_storage::demo::{DEMO_PASSWORD, demo_sign_ins, load_demo};
+use harbour_web::WebConfig;
+
+pub struct TestApp {
+    pub url: String,
+    pub db: Db,
+    pub test_db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// A server with the demo partnership loaded and a generous per-address sign-in limit
+    /// (tests sign in often from one address).
+    pub async fn spawn() -> Result<TestApp> {
+        Self::spawn_with(|c| c.sign_in_attempts_per_minute = 100_000).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut WebConfig)) -> Result<TestApp> {
+        let test_db = TestDb::new().await?;
+        let db = test_db.open().await?;
+        load_demo(&db).await?;
+        let mut config = WebConfig::default();
+        configure(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server_db = db.clone();
+        tokio::spawn(async move {
+            let _ = harbour_web::serve(listener, server_db, config, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Ok(TestApp { url, db, test_db, shutdown: Some(tx) })
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient::new(&self.url)
+    }
+
+    /// A client signed in as the demo account for `role`.
+    pub async fn signed_in(&self, role: Role) -> Result<TestClient> {
+        let email = demo_email(role);
+        let client = self.client();
+        client.sign_in(&email, DEMO_PASSWORD).await?;
+        Ok(client)
+    }
+}
+
+pub fn demo_email(role: Role) -> String {
+    demo_sign_ins()
+        .into_iter()
+        .find(|s| s.role == role)
+        .map(|s| s.email)
+        .unwrap_or_default()
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
