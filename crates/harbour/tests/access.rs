@@ -1,0 +1,178 @@
+//! Walks every route in the route table as every role, anonymously and as an API
+//! integration, and checks each answer against the permission table. A route cannot be left
+//! out: the router is built from the same table.
+
+use harbour_domain::permission::authorize;
+use harbour_domain::role::Role;
+use harbour_storage::demo::{DEMO_PASSWORD, demo_sign_ins};
+use harbour_testkit::{TestApp, TestClient, csrf_token};
+use harbour_web::access::Access;
+use harbour_web::routes::{RouteSpec, specs};
+use reqwest::StatusCode;
+use sqlx::Row;
+
+type R = anyhow::Result<()>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Staff(Role),
+    Integration,
+}
+
+/// Real identifiers for the path's parameters, so an allowed request reaches its handler.
+struct Ids {
+    agency: String,
+    person: String,
+    token: String,
+}
+
+async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
+    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = 'New Era'")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
+    // A person no caller is: deactivating them disturbs nobody's session.
+    let callers: Vec<String> = demo_sign_ins().into_iter().map(|s| s.email).collect();
+    let person: String = sqlx::query("SELECT id, email FROM users ORDER BY email")
+        .fetch_all(app.db.pool())
+        .await?
+        .iter()
+        .find(|r| !callers.contains(&r.get::<String, _>("email")))
+        .map(|r| r.get::<String, _>("id"))
+        .expect("a demo person who is not one of the callers");
+    let page = format!("/admin/agencies/{agency}");
+    let body = admin.submit(&page, &format!("{page}/tokens"), &[("name", "route walk")]).await?.text().await?;
+    let start = body.find("hbr_").unwrap_or(0);
+    let secret = body[start..start + 68].to_owned();
+    // The token the revoke route is tried on is not the one the integration uses.
+    admin.submit(&page, &format!("{page}/tokens"), &[("name", "revoke target")]).await?;
+    let token: String = sqlx::query("SELECT id FROM api_tokens WHERE name = 'revoke target'")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
+    Ok((Ids { agency, person, token }, secret))
+}
+
+fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
+    let path = spec.path.replace("{*path}", "harbour.css");
+    if path.starts_with("/admin/agencies/{id}") {
+        path.replace("{id}", &ids.agency)
+    } else if path.starts_with("/admin/people/{id}") {
+        path.replace("{id}", &ids.person)
+    } else if path.starts_with("/admin/tokens/{id}") {
+        path.replace("{id}", &ids.token)
+    } else {
+        path
+    }
+}
+
+/// The form fields an allowed POST needs to do its work (invalid input still proves access).
+fn fields(spec: &RouteSpec) -> Vec<(&'static str, &'static str)> {
+    match spec.path {
+        "/sign-in" => vec![("email", "referrer@demo.harbour.example"), ("password", DEMO_PASSWORD)],
+        "/admin/agencies/{id}/tokens" => vec![("name", "walk")],
+        _ => vec![],
+    }
+}
+
+fn allowed(access: Access, caller: Caller) -> bool {
+    match (access, caller) {
+        (Access::Public, _) => true,
+        (Access::Staff(action), Caller::Staff(role)) => authorize(&[role], action).is_ok(),
+        (Access::Api(action), Caller::Integration) => authorize(&[Role::Integration], action).is_ok(),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
+    let app = TestApp::spawn().await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    let (ids, secret) = ids(&app, &admin).await?;
+    let table = specs();
+    assert!(table.len() >= 20, "the table holds every route");
+
+    let mut callers = vec![Caller::Anonymous, Caller::Integration];
+    callers.extend(Role::STAFF.map(Caller::Staff));
+    let mut checked = 0;
+    for spec in &table {
+        for &caller in &callers {
+            // A fresh session each time: some routes end the session or change the person.
+            let client = match caller {
+                Caller::Staff(role) => app.signed_in(role).await?,
+                _ => app.client(),
+            };
+            let path = path_for(spec, &ids);
+            let mut request = match spec.method {
+                "GET" => client.http.get(client.url(&path)),
+                _ => {
+                    let page = if caller == Caller::Anonymous || caller == Caller::Integration { "/sign-in" } else { "/home" };
+                    let (_, html) = client.get_text(page).await?;
+                    let token = csrf_token(&html).unwrap_or_default();
+                    let mut form = vec![("csrf_token", token.as_str())];
+                    form.extend(fields(spec));
+                    client.http.post(client.url(&path)).form(&form)
+                }
+            };
+            if caller == Caller::Integration {
+                request = request.bearer_auth(&secret);
+            }
+            let response = request.send().await?;
+            let status = response.status();
+            // Signing out also ends at the sign-in page, but clears the session cookie on the way.
+            let clears_session = response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().is_ok_and(|c| c.starts_with("harbour_session=;")));
+            let to_sign_in = status == StatusCode::SEE_OTHER
+                && response.headers().get("location").is_some_and(|l| l == "/sign-in")
+                && !clears_session;
+            let refused = status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED || to_sign_in;
+            let expected = allowed(spec.access, caller);
+            assert_eq!(
+                !refused, expected,
+                "{} {} as {caller:?}: got {status}, expected {}",
+                spec.method, spec.path, if expected { "allowed" } else { "refused" }
+            );
+            if !expected {
+                // How it is refused: pages send strangers to sign in; the API answers 401.
+                match (spec.access, caller) {
+                    (Access::Staff(_), Caller::Anonymous | Caller::Integration) => assert!(to_sign_in, "{} {}", spec.method, spec.path),
+                    (Access::Staff(_), Caller::Staff(_)) => assert_eq!(status, StatusCode::FORBIDDEN),
+                    (Access::Api(_), _) => {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED);
+                        assert_eq!(response.headers()["content-type"], "application/problem+json");
+                    }
+                    _ => {}
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, table.len() * callers.len());
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_form_post_needs_the_csrf_token() -> R {
+    let app = TestApp::spawn().await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    let (ids, _) = ids(&app, &admin).await?;
+    for spec in specs().iter().filter(|s| s.method == "POST") {
+        let path = path_for(spec, &ids);
+        for token in [None, Some("0000")] {
+            let mut form: Vec<(&str, &str)> = fields(spec);
+            if let Some(t) = token {
+                form.push(("csrf_token", t));
+            }
+            let r = admin.post_form(&path, &form).await?;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {} with token {token:?}", spec.path);
+            assert!(r.text().await?.contains("This form has expired"));
+        }
+    }
+    // The administrator is still signed in: nothing above took effect.
+    assert_eq!(admin.get("/home").await?.status(), StatusCode::OK);
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Storage on the configured database: the audit chain, its append-only guard, durability of
+//! the schema on both backends.
+
+use harbour_domain::audit::ChainBreak;
+use harbour_storage::audit::{Verification, verify_log};
+use harbour_storage::demo::load_demo;
+use harbour_storage::{Backend, Db};
+use harbour_testkit::TestDb;
+use sqlx::{Executor, Row};
+
+type R = anyhow::Result<()>;
+
+async fn demo_db() -> anyhow::Result<(TestDb, Db)> {
+    let test_db = TestDb::new().await?;
+    let db = test_db.open().await?;
+    load_demo(&db).await?;
+    Ok((test_db, db))
+}
+
+/// Changes the log behind the application's back, as someone with database access could.
+async fn tamper(db: &Db, sql: &str) -> R {
+    let mut conn = db.pool().acquire().await?;
+    match db.backend() {
+        Backend::Sqlite => {
+            conn.execute("DROP TRIGGER audit_log_no_update").await?;
+            conn.execute("DROP TRIGGER audit_log_no_delete").await?;
+        }
+        Backend::Postgres => {
+            conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER").await?;
+        }
+    }
+    conn.execute(sql).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_is_audited_and_the_chain_verifies() -> R {
+    let (_t, db) = demo_db().await?;
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(db.pool()).await?.get("n");
+    assert!(n >= 7 + 21, "every agency and person created is audited, got {n}");
+    assert_eq!(verify_log(&db).await?, Verification::Intact { entries: n });
+    // Loading the demo twice changes nothing.
+    assert!(!load_demo(&db).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_application_cannot_alter_or_delete_audit_entries() -> R {
+    let (_t, db) = demo_db().await?;
+    let update = sqlx::query("UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 1").execute(db.pool()).await;
+    assert!(update.is_err());
+    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(db.pool()).await;
+    assert!(delete.is_err());
+    assert!(matches!(verify_log(&db).await?, Verification::Intact { .. }));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_altered_entry_is_named() -> R {
+    let (_t, db) = demo_db().await?;
+    tamper(&db, "UPDATE audit_log SET purpose = 'edited' WHERE seq = 5").await?;
+    assert_eq!(verify_log(&db).await?, Verification::Broken(ChainBreak::Altered { seq: 5 }));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_removed_entry_is_named() -> R {
+    let (_t, db) = demo_db().await?;
+    tamper(&db, "DELETE FROM audit_log WHERE seq = 9").await?;
+    assert_eq!(
+        verify_log(&db).await?,
+        Verification::Broken(ChainBreak::Missing { expected: 9, prev: 8, found: 10 })
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn removing_the_newest_entries_is_detected() -> R {
+    let (_t, db) = demo_db().await?;
+    let n: i64 = sqlx::query("SELECT MAX(seq) AS n FROM audit_log").fetch_one(db.pool()).await?.get("n");
+    tamper(&db, &format!("DELETE FROM audit_log WHERE seq >= {}", n - 1)).await?;
+    assert_eq!(
+        verify_log(&db).await?,
+        Verification::Broken(ChainBreak::Truncated { last: n - 2, head: n })
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_audited_writes_keep_the_chain_whole() -> R {
+    let (_t, db) = demo_db().await?;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for j in 0..5 {
+                let mut tx = db.begin_write().await?;
+                let event = harbour_domain::audit::AuditEvent {
+                    actor_user_id: None,
+                    actor_agency_id: None,
+                    action: harbour_domain::audit::AuditAction::Read,
+                    entity_kind: "test".into(),
+                    entity_id: Some(format!("{i}-{j}")),
+                    purpose: "concurrency".into(),
+                    request_id: "r".into(),
+                };
+                harbour_storage::audit::append(&mut tx, &event).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let Verification::Intact { entries } = verify_log(&db).await? else {
+        panic!("chain broken under concurrency");
+    };
+    let expected: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(db.pool()).await?.get("n");
+    assert_eq!(entries, expected);
+    Ok(())
+}
+
+async fn columns(db: &Db) -> anyhow::Result<Vec<String>> {
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name || '.' || p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
+        }
+    };
+    let mut cols: Vec<String> = sqlx::query(sql).fetch_all(db.pool()).await?.iter().map(|r| r.get("c")).collect();
+    cols.sort();
+    Ok(cols)
+}
+
+#[tokio::test]
+async fn both_backends_have_the_same_schema() -> R {
+    let sqlite = TestDb::sqlite()?;
+    let sqlite_cols = columns(&sqlite.open().await?).await?;
+    for expected in ["agencies.name", "audit_log.hash", "audit_head.seq", "sessions.csrf_token", "users.email", "api_tokens.token_hash"] {
+        assert!(sqlite_cols.iter().any(|c| c == expected), "{expected}");
+    }
+    let configured = TestDb::new().await?;
+    if configured.backend == Backend::Postgres {
+        let pg_cols = columns(&configured.open().await?).await?;
+        assert_eq!(sqlite_cols, pg_cols, "migrations/sqlite and migrations/postgres define the same tables and columns");
+    }
+    Ok(())
+}
