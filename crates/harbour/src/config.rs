@@ -31,6 +31,8 @@ pub struct Config {
     pub sign_in_attempts_per_minute: u32,
     /// `text` or `json`.
     pub log_format: String,
+    /// Which log lines to write, as a tracing filter: `info`, `warn`, `harbour_web=debug` …
+    pub log: String,
 }
 
 // The URL can hold the database password.
@@ -56,6 +58,7 @@ impl Default for Config {
             sign_in_lockout_minutes: 15,
             sign_in_attempts_per_minute: 20,
             log_format: "text".into(),
+            log: "info,sqlx=warn".into(),
         }
     }
 }
@@ -179,6 +182,12 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return invalid("log_format", "must be text or json");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return invalid(
+                "log",
+                "must be a log filter such as info or warn,harbour_web=debug",
+            );
         }
         Ok(())
     }

@@ -42,16 +42,33 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .map(|r| r.get::<String, _>("id"))
         .expect("a demo person who is not one of the callers");
     let page = format!("/admin/agencies/{agency}");
-    let body = admin.submit(&page, &format!("{page}/tokens"), &[("name", "route walk")]).await?.text().await?;
+    let body = admin
+        .submit(&page, &format!("{page}/tokens"), &[("name", "route walk")])
+        .await?
+        .text()
+        .await?;
     let start = body.find("hbr_").unwrap_or(0);
     let secret = body[start..start + 68].to_owned();
     // The token the revoke route is tried on is not the one the integration uses.
-    admin.submit(&page, &format!("{page}/tokens"), &[("name", "revoke target")]).await?;
+    admin
+        .submit(
+            &page,
+            &format!("{page}/tokens"),
+            &[("name", "revoke target")],
+        )
+        .await?;
     let token: String = sqlx::query("SELECT id FROM api_tokens WHERE name = 'revoke target'")
         .fetch_one(app.db.pool())
         .await?
         .get("id");
-    Ok((Ids { agency, person, token }, secret))
+    Ok((
+        Ids {
+            agency,
+            person,
+            token,
+        },
+        secret,
+    ))
 }
 
 fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
@@ -70,7 +87,10 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
 /// The form fields an allowed POST needs to do its work (invalid input still proves access).
 fn fields(spec: &RouteSpec) -> Vec<(&'static str, &'static str)> {
     match spec.path {
-        "/sign-in" => vec![("email", "referrer@demo.harbour.example"), ("password", DEMO_PASSWORD)],
+        "/sign-in" => vec![
+            ("email", "referrer@demo.harbour.example"),
+            ("password", DEMO_PASSWORD),
+        ],
         "/admin/agencies/{id}/tokens" => vec![("name", "walk")],
         _ => vec![],
     }
@@ -80,7 +100,9 @@ fn allowed(access: Access, caller: Caller) -> bool {
     match (access, caller) {
         (Access::Public, _) => true,
         (Access::Staff(action), Caller::Staff(role)) => authorize(&[role], action).is_ok(),
-        (Access::Api(action), Caller::Integration) => authorize(&[Role::Integration], action).is_ok(),
+        (Access::Api(action), Caller::Integration) => {
+            authorize(&[Role::Integration], action).is_ok()
+        }
         _ => false,
     }
 }
@@ -107,7 +129,11 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
             let mut request = match spec.method {
                 "GET" => client.http.get(client.url(&path)),
                 _ => {
-                    let page = if caller == Caller::Anonymous || caller == Caller::Integration { "/sign-in" } else { "/home" };
+                    let page = if caller == Caller::Anonymous || caller == Caller::Integration {
+                        "/sign-in"
+                    } else {
+                        "/home"
+                    };
                     let (_, html) = client.get_text(page).await?;
                     let token = csrf_token(&html).unwrap_or_default();
                     let mut form = vec![("csrf_token", token.as_str())];
@@ -127,23 +153,37 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
                 .iter()
                 .any(|c| c.to_str().is_ok_and(|c| c.starts_with("harbour_session=;")));
             let to_sign_in = status == StatusCode::SEE_OTHER
-                && response.headers().get("location").is_some_and(|l| l == "/sign-in")
+                && response
+                    .headers()
+                    .get("location")
+                    .is_some_and(|l| l == "/sign-in")
                 && !clears_session;
-            let refused = status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED || to_sign_in;
+            let refused =
+                status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED || to_sign_in;
             let expected = allowed(spec.access, caller);
             assert_eq!(
-                !refused, expected,
+                !refused,
+                expected,
                 "{} {} as {caller:?}: got {status}, expected {}",
-                spec.method, spec.path, if expected { "allowed" } else { "refused" }
+                spec.method,
+                spec.path,
+                if expected { "allowed" } else { "refused" }
             );
             if !expected {
                 // How it is refused: pages send strangers to sign in; the API answers 401.
                 match (spec.access, caller) {
-                    (Access::Staff(_), Caller::Anonymous | Caller::Integration) => assert!(to_sign_in, "{} {}", spec.method, spec.path),
-                    (Access::Staff(_), Caller::Staff(_)) => assert_eq!(status, StatusCode::FORBIDDEN),
+                    (Access::Staff(_), Caller::Anonymous | Caller::Integration) => {
+                        assert!(to_sign_in, "{} {}", spec.method, spec.path)
+                    }
+                    (Access::Staff(_), Caller::Staff(_)) => {
+                        assert_eq!(status, StatusCode::FORBIDDEN)
+                    }
                     (Access::Api(_), _) => {
                         assert_eq!(status, StatusCode::UNAUTHORIZED);
-                        assert_eq!(response.headers()["content-type"], "application/problem+json");
+                        assert_eq!(
+                            response.headers()["content-type"],
+                            "application/problem+json"
+                        );
                     }
                     _ => {}
                 }
@@ -168,7 +208,12 @@ async fn every_form_post_needs_the_csrf_token() -> R {
                 form.push(("csrf_token", t));
             }
             let r = admin.post_form(&path, &form).await?;
-            assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {} with token {token:?}", spec.path);
+            assert_eq!(
+                r.status(),
+                StatusCode::FORBIDDEN,
+                "POST {} with token {token:?}",
+                spec.path
+            );
             assert!(r.text().await?.contains("This form has expired"));
         }
     }

@@ -26,7 +26,8 @@ async fn tamper(db: &Db, sql: &str) -> R {
             conn.execute("DROP TRIGGER audit_log_no_delete").await?;
         }
         Backend::Postgres => {
-            conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER").await?;
+            conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+                .await?;
         }
     }
     conn.execute(sql).await?;
@@ -36,8 +37,14 @@ async fn tamper(db: &Db, sql: &str) -> R {
 #[tokio::test]
 async fn the_demo_is_audited_and_the_chain_verifies() -> R {
     let (_t, db) = demo_db().await?;
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(db.pool()).await?.get("n");
-    assert!(n >= 7 + 21, "every agency and person created is audited, got {n}");
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
+        .fetch_one(db.pool())
+        .await?
+        .get("n");
+    assert!(
+        n >= 7 + 21,
+        "every agency and person created is audited, got {n}"
+    );
     assert_eq!(verify_log(&db).await?, Verification::Intact { entries: n });
     // Loading the demo twice changes nothing.
     assert!(!load_demo(&db).await?);
@@ -47,11 +54,18 @@ async fn the_demo_is_audited_and_the_chain_verifies() -> R {
 #[tokio::test]
 async fn the_application_cannot_alter_or_delete_audit_entries() -> R {
     let (_t, db) = demo_db().await?;
-    let update = sqlx::query("UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 1").execute(db.pool()).await;
+    let update = sqlx::query("UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 1")
+        .execute(db.pool())
+        .await;
     assert!(update.is_err());
-    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(db.pool()).await;
+    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1")
+        .execute(db.pool())
+        .await;
     assert!(delete.is_err());
-    assert!(matches!(verify_log(&db).await?, Verification::Intact { .. }));
+    assert!(matches!(
+        verify_log(&db).await?,
+        Verification::Intact { .. }
+    ));
     Ok(())
 }
 
@@ -59,7 +73,10 @@ async fn the_application_cannot_alter_or_delete_audit_entries() -> R {
 async fn an_altered_entry_is_named() -> R {
     let (_t, db) = demo_db().await?;
     tamper(&db, "UPDATE audit_log SET purpose = 'edited' WHERE seq = 5").await?;
-    assert_eq!(verify_log(&db).await?, Verification::Broken(ChainBreak::Altered { seq: 5 }));
+    assert_eq!(
+        verify_log(&db).await?,
+        Verification::Broken(ChainBreak::Altered { seq: 5 })
+    );
     Ok(())
 }
 
@@ -69,7 +86,11 @@ async fn a_removed_entry_is_named() -> R {
     tamper(&db, "DELETE FROM audit_log WHERE seq = 9").await?;
     assert_eq!(
         verify_log(&db).await?,
-        Verification::Broken(ChainBreak::Missing { expected: 9, prev: 8, found: 10 })
+        Verification::Broken(ChainBreak::Missing {
+            expected: 9,
+            prev: 8,
+            found: 10
+        })
     );
     Ok(())
 }
@@ -77,11 +98,21 @@ async fn a_removed_entry_is_named() -> R {
 #[tokio::test]
 async fn removing_the_newest_entries_is_detected() -> R {
     let (_t, db) = demo_db().await?;
-    let n: i64 = sqlx::query("SELECT MAX(seq) AS n FROM audit_log").fetch_one(db.pool()).await?.get("n");
-    tamper(&db, &format!("DELETE FROM audit_log WHERE seq >= {}", n - 1)).await?;
+    let n: i64 = sqlx::query("SELECT MAX(seq) AS n FROM audit_log")
+        .fetch_one(db.pool())
+        .await?
+        .get("n");
+    tamper(
+        &db,
+        &format!("DELETE FROM audit_log WHERE seq >= {}", n - 1),
+    )
+    .await?;
     assert_eq!(
         verify_log(&db).await?,
-        Verification::Broken(ChainBreak::Truncated { last: n - 2, head: n })
+        Verification::Broken(ChainBreak::Truncated {
+            last: n - 2,
+            head: n
+        })
     );
     Ok(())
 }
@@ -116,7 +147,10 @@ async fn concurrent_audited_writes_keep_the_chain_whole() -> R {
     let Verification::Intact { entries } = verify_log(&db).await? else {
         panic!("chain broken under concurrency");
     };
-    let expected: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(db.pool()).await?.get("n");
+    let expected: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
+        .fetch_one(db.pool())
+        .await?
+        .get("n");
     assert_eq!(entries, expected);
     Ok(())
 }
@@ -132,7 +166,12 @@ async fn columns(db: &Db) -> anyhow::Result<Vec<String>> {
              WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
         }
     };
-    let mut cols: Vec<String> = sqlx::query(sql).fetch_all(db.pool()).await?.iter().map(|r| r.get("c")).collect();
+    let mut cols: Vec<String> = sqlx::query(sql)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.get("c"))
+        .collect();
     cols.sort();
     Ok(cols)
 }
@@ -141,13 +180,23 @@ async fn columns(db: &Db) -> anyhow::Result<Vec<String>> {
 async fn both_backends_have_the_same_schema() -> R {
     let sqlite = TestDb::sqlite()?;
     let sqlite_cols = columns(&sqlite.open().await?).await?;
-    for expected in ["agencies.name", "audit_log.hash", "audit_head.seq", "sessions.csrf_token", "users.email", "api_tokens.token_hash"] {
+    for expected in [
+        "agencies.name",
+        "audit_log.hash",
+        "audit_head.seq",
+        "sessions.csrf_token",
+        "users.email",
+        "api_tokens.token_hash",
+    ] {
         assert!(sqlite_cols.iter().any(|c| c == expected), "{expected}");
     }
     let configured = TestDb::new().await?;
     if configured.backend == Backend::Postgres {
         let pg_cols = columns(&configured.open().await?).await?;
-        assert_eq!(sqlite_cols, pg_cols, "migrations/sqlite and migrations/postgres define the same tables and columns");
+        assert_eq!(
+            sqlite_cols, pg_cols,
+            "migrations/sqlite and migrations/postgres define the same tables and columns"
+        );
     }
     Ok(())
 }

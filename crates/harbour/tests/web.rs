@@ -10,10 +10,13 @@ use sqlx::Row;
 
 type R = anyhow::Result<()>;
 
-async fn audit_actions(app: &TestApp) -> anyhow::Result<Vec<(String, String, Option<String>, String)>> {
-    let rows = sqlx::query("SELECT action, entity_kind, entity_id, purpose FROM audit_log ORDER BY seq")
-        .fetch_all(app.db.pool())
-        .await?;
+async fn audit_actions(
+    app: &TestApp,
+) -> anyhow::Result<Vec<(String, String, Option<String>, String)>> {
+    let rows =
+        sqlx::query("SELECT action, entity_kind, entity_id, purpose FROM audit_log ORDER BY seq")
+            .fetch_all(app.db.pool())
+            .await?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -35,7 +38,10 @@ async fn pages_carry_security_headers_and_health_answers() -> R {
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers();
     let csp = h["content-security-policy"].to_str()?;
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"));
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
@@ -46,7 +52,11 @@ async fn pages_carry_security_headers_and_health_answers() -> R {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
     let css = c.get("/assets/harbour.css").await?;
     assert_eq!(css.status(), StatusCode::OK);
-    assert!(css.headers()["content-type"].to_str()?.starts_with("text/css"));
+    assert!(
+        css.headers()["content-type"]
+            .to_str()?
+            .starts_with("text/css")
+    );
     Ok(())
 }
 
@@ -61,7 +71,9 @@ async fn unknown_addresses_get_a_404_page_or_problem() -> R {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let admin = app.signed_in(Role::Administrator).await?;
-    let (status, _) = admin.get_text("/admin/agencies/00000000-0000-0000-0000-000000000000").await?;
+    let (status, _) = admin
+        .get_text("/admin/agencies/00000000-0000-0000-0000-000000000000")
+        .await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
 }
@@ -71,13 +83,27 @@ async fn a_wrong_password_is_refused_with_a_message_and_audited() -> R {
     let app = TestApp::spawn().await?;
     let c = app.client();
     let email = demo_email(Role::Caseworker);
-    let r = c.submit("/sign-in", "/sign-in", &[("email", &email), ("password", "not the password")]).await?;
+    let r = c
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", &email), ("password", "not the password")],
+        )
+        .await?;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let body = r.text().await?;
     assert!(body.contains("Enter a correct email address and password"));
-    assert!(body.contains(&format!("value=\"{email}\"")), "the email entered is kept");
-    assert!(!body.contains("not the password"), "the password is never sent back");
-    let r = c.submit("/sign-in", "/sign-in", &[("email", ""), ("password", "")]).await?;
+    assert!(
+        body.contains(&format!("value=\"{email}\"")),
+        "the email entered is kept"
+    );
+    assert!(
+        !body.contains("not the password"),
+        "the password is never sent back"
+    );
+    let r = c
+        .submit("/sign-in", "/sign-in", &[("email", ""), ("password", "")])
+        .await?;
     let body = r.text().await?;
     assert!(body.contains("Enter your email address") && body.contains("Enter your password"));
     let actions = audit_actions(&app).await?;
@@ -93,14 +119,37 @@ async fn a_wrong_password_is_refused_with_a_message_and_audited() -> R {
 async fn repeated_failures_lock_the_address_out_whether_or_not_it_has_an_account() -> R {
     let app = TestApp::spawn().await?;
     let c = app.client();
-    for email in [demo_email(Role::Referrer), "nobody@nowhere.example".to_owned()] {
+    for email in [
+        demo_email(Role::Referrer),
+        "nobody@nowhere.example".to_owned(),
+    ] {
         for i in 1..=5 {
-            let r = c.submit("/sign-in", "/sign-in", &[("email", &email), ("password", "wrong wrong wrong")]).await?;
-            let expected = if i < 5 { StatusCode::UNAUTHORIZED } else { StatusCode::TOO_MANY_REQUESTS };
+            let r = c
+                .submit(
+                    "/sign-in",
+                    "/sign-in",
+                    &[("email", &email), ("password", "wrong wrong wrong")],
+                )
+                .await?;
+            let expected = if i < 5 {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::TOO_MANY_REQUESTS
+            };
             assert_eq!(r.status(), expected, "attempt {i} for {email}");
         }
-        let r = c.submit("/sign-in", "/sign-in", &[("email", &email), ("password", DEMO_PASSWORD)]).await?;
-        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
+        let r = c
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("email", &email), ("password", DEMO_PASSWORD)],
+            )
+            .await?;
+        assert_eq!(
+            r.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked even with the right password"
+        );
         assert!(r.text().await?.contains("too many failed attempts"));
     }
     // Another account is unaffected.
@@ -114,7 +163,13 @@ async fn sign_in_attempts_are_throttled_per_address() -> R {
     let c = app.client();
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let r = c.submit("/sign-in", "/sign-in", &[("email", "a@b.example"), ("password", "x")]).await?;
+        let r = c
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("email", "a@b.example"), ("password", "x")],
+            )
+            .await?;
         statuses.push(r.status());
     }
     assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3]);
@@ -129,11 +184,30 @@ async fn session_cookie_is_http_only_and_strict() -> R {
     let (_, html) = c.get_text("/sign-in").await?;
     let token = csrf_token(&html).unwrap_or_default();
     let r = c
-        .post_form("/sign-in", &[("csrf_token", &token), ("email", &demo_email(Role::Auditor)), ("password", DEMO_PASSWORD)])
+        .post_form(
+            "/sign-in",
+            &[
+                ("csrf_token", &token),
+                ("email", &demo_email(Role::Auditor)),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
         .await?;
-    let cookies: Vec<_> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
-    let session = cookies.iter().find(|c| c.starts_with("harbour_session=")).expect("session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"));
+    let cookies: Vec<_> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("harbour_session="))
+        .expect("session cookie");
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Strict")
+            && session.contains("Path=/")
+    );
     assert!(!session.contains("Secure"), "not over plain HTTP in tests");
     Ok(())
 }
@@ -174,33 +248,83 @@ async fn an_administrator_creates_an_agency_and_a_person_and_both_are_audited() 
 
     // A bad agency: every problem is named, and what was entered is kept.
     let r = admin
-        .submit("/admin/agencies/new", "/admin/agencies", &[("name", "Moorlands Women's Aid"), ("kind", ""), ("areas", "E99999999")])
+        .submit(
+            "/admin/agencies/new",
+            "/admin/agencies",
+            &[
+                ("name", "Moorlands Women's Aid"),
+                ("kind", ""),
+                ("areas", "E99999999"),
+            ],
+        )
         .await?;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await?;
     assert!(body.contains("Select the kind of agency"));
     assert!(body.contains("E99999999 is not an area Harbour knows"));
-    assert!(body.contains("value=\"Moorlands Women&#x27;s Aid\"") || body.contains("value=\"Moorlands Women&#39;s Aid\""), "name kept");
+    assert!(
+        body.contains("value=\"Moorlands Women&#x27;s Aid\"")
+            || body.contains("value=\"Moorlands Women&#39;s Aid\""),
+        "name kept"
+    );
 
     let r = admin
-        .submit("/admin/agencies/new", "/admin/agencies", &[("name", "Moorlands Women's Aid"), ("kind", "charity"), ("areas", "E07000198"), ("areas", "E07000195")])
+        .submit(
+            "/admin/agencies/new",
+            "/admin/agencies",
+            &[
+                ("name", "Moorlands Women's Aid"),
+                ("kind", "charity"),
+                ("areas", "E07000198"),
+                ("areas", "E07000195"),
+            ],
+        )
         .await?;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let agency_path = r.headers()["location"].to_str()?.to_owned();
-    let agency_id = agency_path.rsplit('/').next().unwrap_or_default().to_owned();
+    let agency_id = agency_path
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let (_, page) = admin.get_text(&agency_path).await?;
-    assert!(page.contains("Newcastle-under-Lyme, Staffordshire Moorlands") || page.contains("Staffordshire Moorlands"));
+    assert!(
+        page.contains("Newcastle-under-Lyme, Staffordshire Moorlands")
+            || page.contains("Staffordshire Moorlands")
+    );
 
     // A duplicate name is refused next to the field.
     let r = admin
-        .submit("/admin/agencies/new", "/admin/agencies", &[("name", "moorlands women's aid"), ("kind", "charity"), ("areas", "E07000198")])
+        .submit(
+            "/admin/agencies/new",
+            "/admin/agencies",
+            &[
+                ("name", "moorlands women's aid"),
+                ("kind", "charity"),
+                ("areas", "E07000198"),
+            ],
+        )
         .await?;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await?.contains("An agency with this name already exists"));
+    assert!(
+        r.text()
+            .await?
+            .contains("An agency with this name already exists")
+    );
 
     // A bad person, then a good one.
     let r = admin
-        .submit("/admin/people/new", "/admin/people", &[("display_name", "Robin Ashgrove"), ("email", "robin@"), ("agency_id", &agency_id), ("roles", "caseworker"), ("password", "a good long passphrase")])
+        .submit(
+            "/admin/people/new",
+            "/admin/people",
+            &[
+                ("display_name", "Robin Ashgrove"),
+                ("email", "robin@"),
+                ("agency_id", &agency_id),
+                ("roles", "caseworker"),
+                ("password", "a good long passphrase"),
+            ],
+        )
         .await?;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await?;
@@ -208,18 +332,43 @@ async fn an_administrator_creates_an_agency_and_a_person_and_both_are_audited() 
     assert!(body.contains("value=\"Robin Ashgrove\""));
     assert!(!body.contains("a good long passphrase"));
     let r = admin
-        .submit("/admin/people/new", "/admin/people", &[("display_name", "Robin Ashgrove"), ("email", "Robin.Ashgrove@moorlands.example"), ("agency_id", &agency_id), ("roles", "caseworker"), ("password", "a good long passphrase")])
+        .submit(
+            "/admin/people/new",
+            "/admin/people",
+            &[
+                ("display_name", "Robin Ashgrove"),
+                ("email", "Robin.Ashgrove@moorlands.example"),
+                ("agency_id", &agency_id),
+                ("roles", "caseworker"),
+                ("password", "a good long passphrase"),
+            ],
+        )
         .await?;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let person_id = r.headers()["location"].to_str()?.rsplit('/').next().unwrap_or_default().to_owned();
+    let person_id = r.headers()["location"]
+        .to_str()?
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
 
     // The new person can sign in, with the address in any case.
-    app.client().sign_in("robin.ashgrove@MOORLANDS.example", "a good long passphrase").await?;
+    app.client()
+        .sign_in("robin.ashgrove@MOORLANDS.example", "a good long passphrase")
+        .await?;
 
     // Both actions are in the audit trail, and on the audit page.
     let actions = audit_actions(&app).await?;
-    assert!(actions.iter().any(|a| a.0 == "create" && a.1 == "agency" && a.2.as_deref() == Some(agency_id.as_str())));
-    assert!(actions.iter().any(|a| a.0 == "create" && a.1 == "user" && a.2.as_deref() == Some(person_id.as_str())));
+    assert!(
+        actions.iter().any(|a| a.0 == "create"
+            && a.1 == "agency"
+            && a.2.as_deref() == Some(agency_id.as_str()))
+    );
+    assert!(
+        actions.iter().any(|a| a.0 == "create"
+            && a.1 == "user"
+            && a.2.as_deref() == Some(person_id.as_str()))
+    );
     let (status, page) = admin.get_text("/audit?action=create").await?;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&agency_id) && page.contains(&person_id));
@@ -227,7 +376,11 @@ async fn an_administrator_creates_an_agency_and_a_person_and_both_are_audited() 
     // Reading the people list was audited too.
     admin.get_text("/admin/people").await?;
     let actions = audit_actions(&app).await?;
-    assert!(actions.iter().any(|a| a.0 == "read" && a.3 == "list people"));
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.0 == "read" && a.3 == "list people")
+    );
     Ok(())
 }
 
@@ -238,13 +391,17 @@ async fn the_audit_search_filters_and_rejects_bad_dates() -> R {
     let (status, page) = auditor.get_text("/audit?from=31%2F02%2F2026").await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("Enter a real date"));
-    let (status, page) = auditor.get_text("/audit?from=2026-01-02&to=2026-01-01").await?;
+    let (status, page) = auditor
+        .get_text("/audit?from=2026-01-02&to=2026-01-01")
+        .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("The end date must be the same as or after the start date"));
     let (_, page) = auditor.get_text("/audit?action=sign_in").await?;
     assert!(page.contains("<td class=\"govuk-table__cell\">Signed in</td>"));
     assert!(!page.contains("<td class=\"govuk-table__cell\">Created</td>"));
-    let (_, page) = auditor.get_text("/audit?from=2000-01-01&to=2000-01-02").await?;
+    let (_, page) = auditor
+        .get_text("/audit?from=2000-01-01&to=2000-01-02")
+        .await?;
     assert!(page.contains("No entries match"));
     Ok(())
 }
@@ -261,21 +418,37 @@ async fn deactivating_a_person_signs_them_out_at_once() -> R {
         .get("id");
     let admin = app.signed_in(Role::Administrator).await?;
     let page = format!("/admin/people/{id}");
-    let r = admin.submit(&page, &format!("/admin/people/{id}/deactivate"), &[]).await?;
+    let r = admin
+        .submit(&page, &format!("/admin/people/{id}/deactivate"), &[])
+        .await?;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(caseworker.get("/home").await?.status(), StatusCode::SEE_OTHER);
-    assert!(app.client().sign_in(&demo_email(Role::Caseworker), DEMO_PASSWORD).await.is_err());
+    assert_eq!(
+        caseworker.get("/home").await?.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        app.client()
+            .sign_in(&demo_email(Role::Caseworker), DEMO_PASSWORD)
+            .await
+            .is_err()
+    );
     // An administrator cannot deactivate themself.
     let own: String = sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(demo_email(Role::Administrator))
         .fetch_one(app.db.pool())
         .await?
         .get("id");
-    let r = admin.submit("/account", &format!("/admin/people/{own}/deactivate"), &[]).await?;
+    let r = admin
+        .submit("/account", &format!("/admin/people/{own}/deactivate"), &[])
+        .await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // Reactivated, they can sign in again.
-    admin.submit(&page, &format!("/admin/people/{id}/reactivate"), &[]).await?;
-    app.client().sign_in(&demo_email(Role::Caseworker), DEMO_PASSWORD).await?;
+    admin
+        .submit(&page, &format!("/admin/people/{id}/reactivate"), &[])
+        .await?;
+    app.client()
+        .sign_in(&demo_email(Role::Caseworker), DEMO_PASSWORD)
+        .await?;
     Ok(())
 }
 
@@ -284,7 +457,9 @@ async fn signing_out_everywhere_ends_every_session() -> R {
     let app = TestApp::spawn().await?;
     let laptop = app.signed_in(Role::TriageOfficer).await?;
     let phone = app.signed_in(Role::TriageOfficer).await?;
-    let r = laptop.submit("/account", "/account/sign-out-everywhere", &[]).await?;
+    let r = laptop
+        .submit("/account", "/account/sign-out-everywhere", &[])
+        .await?;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(laptop.get("/home").await?.status(), StatusCode::SEE_OTHER);
     assert_eq!(phone.get("/home").await?.status(), StatusCode::SEE_OTHER);
@@ -304,14 +479,23 @@ async fn agency_scope_limits_what_a_caseworker_sees() -> R {
     let (status, page) = caseworker.get_text("/admin/people").await?;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("New Era"));
-    assert!(!page.contains("Staffordshire Police"), "only their own agency's people");
+    assert!(
+        !page.contains("Staffordshire Police"),
+        "only their own agency's people"
+    );
     let other: String = sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(demo_email(Role::Referrer))
         .fetch_one(app.db.pool())
         .await?
         .get("id");
-    let (status, _) = caseworker.get_text(&format!("/admin/people/{other}")).await?;
-    assert_eq!(status, StatusCode::NOT_FOUND, "out of scope reads as absent");
+    let (status, _) = caseworker
+        .get_text(&format!("/admin/people/{other}"))
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "out of scope reads as absent"
+    );
     Ok(())
 }
 
@@ -325,10 +509,18 @@ async fn api_tokens_are_issued_used_and_revoked() -> R {
         .await?
         .get("id");
     let page = format!("/admin/agencies/{agency_id}");
-    let r = admin.submit(&page, &format!("{page}/tokens"), &[("name", " ")]).await?;
+    let r = admin
+        .submit(&page, &format!("{page}/tokens"), &[("name", " ")])
+        .await?;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await?.contains("Enter a name for the token"));
-    let r = admin.submit(&page, &format!("{page}/tokens"), &[("name", "Niche RMS nightly export")]).await?;
+    let r = admin
+        .submit(
+            &page,
+            &format!("{page}/tokens"),
+            &[("name", "Niche RMS nightly export")],
+        )
+        .await?;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await?;
     let start = body.find("hbr_").expect("token shown once");
@@ -348,14 +540,24 @@ async fn api_tokens_are_issued_used_and_revoked() -> R {
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     let problem: serde_json::Value = r.json().await?;
     assert_eq!(problem["status"], 401);
-    let r = http.get(&url).bearer_auth("hbr_not_a_real_token").send().await?;
+    let r = http
+        .get(&url)
+        .bearer_auth("hbr_not_a_real_token")
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = http.get(&url).bearer_auth(&token).send().await?;
     assert_eq!(r.status(), StatusCode::OK);
     let me: serde_json::Value = r.json().await?;
     assert_eq!(me["agency"]["name"], "Staffordshire Police");
     assert_eq!(me["agency"]["kind"], "police");
-    let list: serde_json::Value = http.get(format!("{}/api/v1/agencies", app.url)).bearer_auth(&token).send().await?.json().await?;
+    let list: serde_json::Value = http
+        .get(format!("{}/api/v1/agencies", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
     assert_eq!(list["agencies"].as_array().map(Vec::len), Some(7));
 
     let token_id: String = sqlx::query("SELECT id FROM api_tokens WHERE agency_id = $1")
@@ -363,24 +565,46 @@ async fn api_tokens_are_issued_used_and_revoked() -> R {
         .fetch_one(app.db.pool())
         .await?
         .get("id");
-    let r = admin.submit(&page, &format!("/admin/tokens/{token_id}/revoke"), &[]).await?;
+    let r = admin
+        .submit(&page, &format!("/admin/tokens/{token_id}/revoke"), &[])
+        .await?;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = http.get(&url).bearer_auth(&token).send().await?;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "revoked at once");
     let actions = audit_actions(&app).await?;
-    assert!(actions.iter().any(|a| a.1 == "api_token" && a.0 == "create"));
-    assert!(actions.iter().any(|a| a.1 == "api_token" && a.3 == "revoke API token"));
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.1 == "api_token" && a.0 == "create")
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.1 == "api_token" && a.3 == "revoke API token")
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_exactly_the_api_routes() -> R {
     let app = TestApp::spawn().await?;
-    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", app.url)).await?.json().await?;
+    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", app.url))
+        .await?
+        .json()
+        .await?;
     assert_eq!(doc["openapi"], "3.1.0");
     let mut documented: Vec<String> = doc["paths"]
         .as_object()
-        .map(|p| p.iter().flat_map(|(path, ops)| ops.as_object().into_iter().flat_map(move |o| o.keys().map(move |m| format!("{} /api/v1{path}", m.to_uppercase())))).collect())
+        .map(|p| {
+            p.iter()
+                .flat_map(|(path, ops)| {
+                    ops.as_object().into_iter().flat_map(move |o| {
+                        o.keys()
+                            .map(move |m| format!("{} /api/v1{path}", m.to_uppercase()))
+                    })
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let mut routed: Vec<String> = harbour_web::routes::specs()
         .into_iter()

@@ -38,7 +38,12 @@ impl TestApp {
             })
             .await;
         });
-        Ok(TestApp { url, db, test_db, shutdown: Some(tx) })
+        Ok(TestApp {
+            url,
+            db,
+            test_db,
+            shutdown: Some(tx),
+        })
     }
 
     pub fn client(&self) -> TestClient {

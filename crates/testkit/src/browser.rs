@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -17,7 +18,9 @@ pub struct Browser {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Browser {
@@ -49,12 +52,18 @@ impl Browser {
         };
         let mut last_err = None;
         for _ in 0..50 {
-            match ClientBuilder::rustls()?
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
-                Ok(client) => return Ok(Browser { client, driver, _profile: profile }),
+                Ok(client) => {
+                    return Ok(Browser {
+                        client,
+                        driver,
+                        _profile: profile,
+                    });
+                }
                 Err(e) => {
                     last_err = Some(e);
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -81,7 +90,10 @@ impl Browser {
         for v in result.as_array().cloned().unwrap_or_default() {
             let impact = v["impact"].as_str().unwrap_or("");
             if impact == "serious" || impact == "critical" {
-                out.push(format!("{} ({impact}): {} at {}", v["id"], v["help"], v["nodes"]));
+                out.push(format!(
+                    "{} ({impact}): {} at {}",
+                    v["id"], v["help"], v["nodes"]
+                ));
             }
         }
         Ok(out)

@@ -47,7 +47,12 @@ impl TestClient {
     }
 
     /// Fetches `page` for its CSRF token, then posts `fields` with it to `path`.
-    pub async fn submit(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> Result<Response> {
+    pub async fn submit(
+        &self,
+        page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<Response> {
         let (_, html) = self.get_text(page).await?;
         let Some(token) = csrf_token(&html) else {
             bail!("no CSRF token on {page}");
@@ -59,7 +64,11 @@ impl TestClient {
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<()> {
         let r = self
-            .submit("/sign-in", "/sign-in", &[("email", email), ("password", password)])
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("email", email), ("password", password)],
+            )
             .await?;
         if r.status() != StatusCode::SEE_OTHER {
             bail!("sign-in as {email} failed with {}", r.status());

@@ -24,7 +24,11 @@ impl TestDb {
     pub fn sqlite() -> Result<TestDb> {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite:{}", dir.path().join("harbour.db").display());
-        Ok(TestDb { url, backend: Backend::Sqlite, _dir: Some(dir) })
+        Ok(TestDb {
+            url,
+            backend: Backend::Sqlite,
+            _dir: Some(dir),
+        })
     }
 
     async fn postgres(admin_url: &str) -> Result<TestDb> {
@@ -33,10 +37,16 @@ impl TestDb {
         let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url)
             .await
             .context("connecting to the test PostgreSQL server")?;
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
         let mut url = url::Url::parse(admin_url)?;
         url.set_path(&format!("/{name}"));
-        Ok(TestDb { url: url.to_string(), backend: Backend::Postgres, _dir: None })
+        Ok(TestDb {
+            url: url.to_string(),
+            backend: Backend::Postgres,
+            _dir: None,
+        })
     }
 
     /// Connects and migrates.

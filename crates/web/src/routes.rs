@@ -3,16 +3,21 @@
 //! reads the same table.
 
 use crate::access::{Access, enforce};
+use crate::access::{SESSION_COOKIE, SignedIn, cookie, request_id};
+use crate::error::AppError;
 use crate::headers::{MatchedRoute, security_headers};
+use crate::pages::chrome::Chrome;
 use crate::state::AppState;
 use crate::{api, assets, pages};
 use axum::Router;
 use axum::extract::Request;
-use axum::http::Method;
+use axum::extract::State;
+use axum::http::{Extensions, HeaderMap};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use harbour_domain::permission::Action;
+use harbour_storage::auth;
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// A route's declaration: method, path template, and who may use it.
@@ -212,15 +217,27 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn not_found(method: Method) -> Response {
-    let _ = method;
-    crate::error::AppError::NotFound.into_response()
+/// A page that does not exist still shows the navigation to someone signed in.
+async fn not_found(State(state): State<AppState>, headers: HeaderMap, ext: Extensions) -> Response {
+    let signed_in = match cookie(&headers, SESSION_COOKIE) {
+        Some(secret) => auth::load_session(&state.db, &state.config.sign_in, secret)
+            .await
+            .ok()
+            .flatten()
+            .map(|session| SignedIn {
+                session,
+                secret: secret.to_owned(),
+                request_id: request_id(&ext),
+            }),
+        None => None,
+    };
+    AppError::NotFound.with_chrome(Chrome::maybe(signed_in.as_ref()))
 }
 
 async fn method_not_allowed() -> Response {
     (
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        crate::error::AppError::NotFound.into_response().into_body(),
+        AppError::NotFound.into_response().into_body(),
     )
         .into_response()
 }

@@ -1,0 +1,224 @@
+//! Journeys through the pages in headless Chromium, with axe-core checking every page visited
+//! for serious or critical accessibility violations.
+
+use fantoccini::Locator;
+use harbour_domain::role::Role;
+use harbour_storage::demo::DEMO_PASSWORD;
+use harbour_testkit::app::demo_email;
+use harbour_testkit::{Browser, TestApp};
+
+type R = anyhow::Result<()>;
+
+/// Checks the page with axe and remembers what it found.
+async fn audit_page(b: &Browser, found: &mut Vec<String>) -> R {
+    let url = b.client.current_url().await?;
+    for v in b.axe_violations().await? {
+        found.push(format!("{}: {v}", url.path()));
+    }
+    Ok(())
+}
+
+async fn fill(b: &Browser, css: &str, value: &str) -> R {
+    let field = b.client.find(Locator::Css(css)).await?;
+    field.clear().await?;
+    field.send_keys(value).await?;
+    Ok(())
+}
+
+async fn text_of(b: &Browser, css: &str) -> anyhow::Result<String> {
+    Ok(b.client.find(Locator::Css(css)).await?.text().await?)
+}
+
+async fn click(b: &Browser, css: &str) -> R {
+    b.client.find(Locator::Css(css)).await?.click().await?;
+    Ok(())
+}
+
+/// Clicks something that loads a new page, and waits until it has.
+async fn follow(b: &Browser, css: &str) -> R {
+    let old = b.client.find(Locator::Css("html")).await?;
+    click(b, css).await?;
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            let ready = b
+                .client
+                .execute("return document.readyState", vec![])
+                .await?;
+            if ready == "complete" {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("clicking {css} did not load a page")
+}
+
+async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) -> R {
+    b.client.goto(&format!("{}/sign-in", app.url)).await?;
+    fill(b, "#email", email).await?;
+    fill(b, "#password", password).await?;
+    follow(b, "form[action='/sign-in'] button[type=submit]").await
+}
+
+#[tokio::test]
+async fn sign_in_fails_with_a_message_then_succeeds() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+
+    b.client.goto(&app.url).await?;
+    audit_page(&b, &mut violations).await?;
+    sign_in(&b, &app, &demo_email(Role::Caseworker), "not my password").await?;
+    let summary = text_of(&b, ".govuk-error-summary").await?;
+    assert!(summary.contains("There is a problem"));
+    assert!(summary.contains("Enter a correct email address and password"));
+    assert!(
+        text_of(&b, "#email-error")
+            .await?
+            .contains("Enter a correct email address and password")
+    );
+    let kept = b
+        .client
+        .find(Locator::Css("#email"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some(demo_email(Role::Caseworker).as_str()));
+    assert!(
+        b.client.title().await?.starts_with("Error: "),
+        "GOV.UK: the title says there is an error"
+    );
+    audit_page(&b, &mut violations).await?;
+
+    // The error summary links move focus to the field.
+    click(&b, ".govuk-error-summary__list a[href='#email']").await?;
+
+    fill(&b, "#password", DEMO_PASSWORD).await?;
+    follow(&b, "form[action='/sign-in'] button[type=submit]").await?;
+    assert_eq!(b.client.current_url().await?.path(), "/home");
+    assert!(text_of(&b, "h1").await?.starts_with("Welcome"));
+    audit_page(&b, &mut violations).await?;
+    b.client.goto(&format!("{}/account", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    b.client.goto(&format!("{}/nowhere", app.url)).await?;
+    assert_eq!(text_of(&b, "h1").await?, "Page not found");
+    audit_page(&b, &mut violations).await?;
+
+    // Sign out from the header.
+    follow(&b, "form[action='/sign-out'] button").await?;
+    assert_eq!(b.client.current_url().await?.path(), "/sign-in");
+    b.close().await?;
+    assert!(
+        violations.is_empty(),
+        "accessibility violations: {violations:#?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_administrator_adds_an_agency_and_a_person_and_sees_both_in_the_audit_trail() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+    sign_in(&b, &app, &demo_email(Role::Administrator), DEMO_PASSWORD).await?;
+    assert_eq!(b.client.current_url().await?.path(), "/home");
+
+    // An agency.
+    b.client
+        .goto(&format!("{}/admin/agencies", app.url))
+        .await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "a[href='/admin/agencies/new']").await?;
+    fill(&b, "#name", "Tamworth Family Support").await?;
+    click(&b, "#kind-charity").await?;
+    click(&b, "#areas-E07000199").await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "main button[type=submit]").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Tamworth Family Support");
+    audit_page(&b, &mut violations).await?;
+
+    // A person, with a mistake first.
+    b.client
+        .goto(&format!("{}/admin/people/new", app.url))
+        .await?;
+    fill(&b, "#display_name", "Jordan Whitmore").await?;
+    fill(&b, "#email", "jordan.whitmore at tamworth").await?;
+    b.client
+        .find(Locator::Css("#agency_id"))
+        .await?
+        .select_by_label("Tamworth Family Support")
+        .await?;
+    click(&b, "#roles-caseworker").await?;
+    fill(&b, "#password", "a sound long passphrase").await?;
+    follow(&b, "main button[type=submit]").await?;
+
+    let error = text_of(&b, "#email-error").await?;
+    assert!(
+        error.contains("Enter an email address in the correct format"),
+        "{error}"
+    );
+    assert!(
+        text_of(&b, ".govuk-error-summary")
+            .await?
+            .contains("Enter an email address in the correct format")
+    );
+    let value = |css: &'static str| {
+        let client = b.client.clone();
+        async move { client.find(Locator::Css(css)).await?.prop("value").await }
+    };
+    assert_eq!(
+        value("#display_name").await?.as_deref(),
+        Some("Jordan Whitmore"),
+        "the name entered is kept"
+    );
+    assert_eq!(
+        value("#email").await?.as_deref(),
+        Some("jordan.whitmore at tamworth"),
+        "the wrong value is shown to fix"
+    );
+    let selected = b
+        .client
+        .find(Locator::Css("#agency_id option:checked"))
+        .await?
+        .text()
+        .await?;
+    assert_eq!(selected, "Tamworth Family Support");
+    assert!(
+        b.client
+            .find(Locator::Css("#roles-caseworker"))
+            .await?
+            .is_selected()
+            .await?
+    );
+    assert_eq!(
+        value("#password").await?.as_deref(),
+        Some(""),
+        "a password is never sent back"
+    );
+    audit_page(&b, &mut violations).await?;
+
+    fill(&b, "#email", "jordan.whitmore@tamworth.example").await?;
+    fill(&b, "#password", "a sound long passphrase").await?;
+    follow(&b, "main button[type=submit]").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Jordan Whitmore");
+    audit_page(&b, &mut violations).await?;
+
+    // Both show in the audit trail.
+    b.client.goto(&format!("{}/audit", app.url)).await?;
+    b.client
+        .find(Locator::Css("#action"))
+        .await?
+        .select_by_value("create")
+        .await?;
+    follow(&b, "main form button[type=submit]").await?;
+    let table = text_of(&b, "main table").await?;
+    assert!(table.contains("create agency"), "{table}");
+    assert!(table.contains("create person"), "{table}");
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(
+        violations.is_empty(),
+        "accessibility violations: {violations:#?}"
+    );
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! The `harbour` binary's subcommands, run as a person would run them.
+
+use harbour_testkit::TestDb;
+use sqlx::Executor;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+type R = anyhow::Result<()>;
+
+fn harbour(db_url: &str, args: &[&str], stdin: &str) -> anyhow::Result<Output> {
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HARBOUR_DATABASE_URL", db_url)
+        .env("HARBOUR_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes())?;
+    }
+    Ok(child.wait_with_output()?)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn migrate_demo_user_add_and_audit_verify() -> R {
+    let db = TestDb::new().await?;
+    let out = harbour(&db.url, &["migrate"], "")?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Database is up to date"));
+
+    let out = harbour(&db.url, &["demo"], "")?;
+    assert!(
+        text(&out).contains("Loaded the demo partnership"),
+        "{}",
+        text(&out)
+    );
+    let out = harbour(&db.url, &["demo"], "")?;
+    assert!(text(&out).contains("was not loaded again"));
+
+    let add = |args: &[&str], password: &str| {
+        let mut all = vec!["user", "add"];
+        all.extend_from_slice(args);
+        harbour(&db.url, &all, password)
+    };
+    let out = add(
+        &[
+            "--email",
+            "kim.fairbrother@newera.example",
+            "--name",
+            "Kim Fairbrother",
+            "--agency",
+            "new era",
+            "--role",
+            "caseworker",
+            "--role",
+            "marac_coordinator",
+        ],
+        "a long enough password\n",
+    )?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Added person"));
+    assert!(!text(&out).contains("a long enough password"));
+
+    let out = add(
+        &[
+            "--email",
+            "x@newera.example",
+            "--name",
+            "X",
+            "--agency",
+            "Nowhere Trust",
+            "--role",
+            "caseworker",
+        ],
+        "a long enough password\n",
+    )?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--agency: no agency is called \"Nowhere Trust\""),
+        "{}",
+        text(&out)
+    );
+    let out = add(
+        &[
+            "--email",
+            "x@newera.example",
+            "--name",
+            "X",
+            "--agency",
+            "New Era",
+            "--role",
+            "wizard",
+        ],
+        "a long enough password\n",
+    )?;
+    assert!(
+        text(&out).contains("roles: Select roles from the list"),
+        "{}",
+        text(&out)
+    );
+    let out = add(
+        &[
+            "--email",
+            "kim.fairbrother@newera.example",
+            "--name",
+            "Kim",
+            "--agency",
+            "New Era",
+            "--role",
+            "caseworker",
+        ],
+        "a long enough password\n",
+    )?;
+    assert!(
+        text(&out).contains("already has an account"),
+        "{}",
+        text(&out)
+    );
+    let out = add(
+        &[
+            "--email",
+            "y@newera.example",
+            "--name",
+            "Y",
+            "--agency",
+            "New Era",
+            "--role",
+            "caseworker",
+        ],
+        "short\n",
+    )?;
+    assert!(
+        text(&out).contains("Password must be 12 characters or more"),
+        "{}",
+        text(&out)
+    );
+
+    let out = harbour(&db.url, &["audit", "verify"], "")?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Audit trail intact"));
+
+    // Someone with database access edits entry 4.
+    let opened = db.open().await?;
+    let mut conn = opened.pool().acquire().await?;
+    match opened.backend() {
+        harbour_storage::Backend::Sqlite => {
+            conn.execute("DROP TRIGGER audit_log_no_update").await?
+        }
+        harbour_storage::Backend::Postgres => {
+            conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+                .await?
+        }
+    };
+    conn.execute("UPDATE audit_log SET actor_user_id = 'someone-else' WHERE seq = 4")
+        .await?;
+    drop(conn);
+    opened.close().await;
+    let out = harbour(&db.url, &["audit", "verify"], "")?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("entry 4 has been altered"),
+        "{}",
+        text(&out)
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_configuration_names_the_setting() -> R {
+    let cases: [(&str, &str, &str); 4] = [
+        ("HARBOUR_LISTEN", "everywhere", "setting listen"),
+        (
+            "HARBOUR_DATABASE_URL",
+            "mysql://db/harbour",
+            "setting database_url",
+        ),
+        (
+            "HARBOUR_SESSION_IDLE_MINUTES",
+            "a while",
+            "session_idle_minutes",
+        ),
+        (
+            "HARBOUR_PUBLIC_URL",
+            "harbour.example.org",
+            "setting public_url",
+        ),
+    ];
+    for (key, value, expected) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_harbour"))
+            .arg("migrate")
+            .env_clear()
+            .env(
+                "HARBOUR_DATABASE_URL",
+                "sqlite:/nonexistent-dir-for-test/x.db",
+            )
+            .env(key, value)
+            .output()?;
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{key}={value}: {err}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(["serve", "--config", "/no/such/harbour.toml"])
+        .env_clear()
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    let out = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .arg("frobnicate")
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
+    Ok(())
+}
+
+#[test]
+fn a_database_password_never_reaches_the_terminal() -> R {
+    let out = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .arg("migrate")
+        .env_clear()
+        .env(
+            "HARBOUR_DATABASE_URL",
+            "postgres://harbour:SeCrEt-pw@127.0.0.1:1/harbour",
+        )
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("database_url"), "{all}");
+    assert!(!all.contains("SeCrEt-pw"), "{all}");
+    Ok(())
+}
