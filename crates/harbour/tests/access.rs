@@ -173,10 +173,10 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
                 // How it is refused: pages send strangers to sign in; the API answers 401.
                 match (spec.access, caller) {
                     (Access::Staff(_), Caller::Anonymous | Caller::Integration) => {
-                        assert!(to_sign_in, "{} {}", spec.method, spec.path)
+                        assert!(to_sign_in, "{} {}", spec.method, spec.path);
                     }
                     (Access::Staff(_), Caller::Staff(_)) => {
-                        assert_eq!(status, StatusCode::FORBIDDEN)
+                        assert_eq!(status, StatusCode::FORBIDDEN);
                     }
                     (Access::Api(_), _) => {
                         assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -115,20 +115,20 @@ pub async fn sign_in(
         None => (None, None, None),
     };
 
-    if let Some(until) = locked_until.as_deref().map(parse_time).transpose()? {
-        if until > now_t {
-            let mut tx = db.begin_write().await?;
-            let event = system_event(
-                AuditAction::SignInFailed,
-                user_id,
-                agency_id,
-                "sign in while locked out",
-                request_id,
-            );
-            audit::append(&mut tx, &event).await?;
-            tx.commit().await?;
-            return Ok(SignInOutcome::LockedOut { until });
-        }
+    if let Some(until) = locked_until.as_deref().map(parse_time).transpose()?
+        && until > now_t
+    {
+        let mut tx = db.begin_write().await?;
+        let event = system_event(
+            AuditAction::SignInFailed,
+            user_id,
+            agency_id,
+            "sign in while locked out",
+            request_id,
+        );
+        audit::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        return Ok(SignInOutcome::LockedOut { until });
     }
 
     // The password check is slow by design: do it before taking the writer lock.

@@ -127,12 +127,12 @@ impl Db {
             Backend::Sqlite => {
                 sqlx::migrate!("./migrations/sqlite")
                     .run(&self.pool)
-                    .await?
+                    .await?;
             }
             Backend::Postgres => {
                 sqlx::migrate!("./migrations/postgres")
                     .run(&self.pool)
-                    .await?
+                    .await?;
             }
         }
         Ok(())
@@ -162,15 +162,15 @@ fn sqlite_url_creating_folder(url: &str) -> Result<String> {
             "give SQLite a file path, for example sqlite:data/harbour.db".to_owned(),
         ));
     }
-    if let Some(parent) = std::path::Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StorageError::Open(format!(
-                    "cannot create the folder {}: {e}",
-                    parent.display()
-                ))
-            })?;
-        }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StorageError::Open(format!(
+                "cannot create the folder {}: {e}",
+                parent.display()
+            ))
+        })?;
     }
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     if !params.iter().any(|p| p.starts_with("mode=")) {

@@ -46,9 +46,8 @@ impl Browser {
                 ]
             }
         });
-        let caps = match caps {
-            Value::Object(map) => map,
-            _ => bail!("capabilities"),
+        let Value::Object(caps) = caps else {
+            bail!("capabilities")
         };
         let mut last_err = None;
         for _ in 0..50 {

@@ -27,7 +27,7 @@ fn log_storage(e: &StorageError) {
             tracing::error!(code = ?db.code(), constraint = ?db.constraint(), "database error");
         }
         StorageError::Database(other) => {
-            tracing::error!(kind = %sqlx_kind(other), "database error")
+            tracing::error!(kind = %sqlx_kind(other), "database error");
         }
         other => tracing::error!(error = %other, "storage error"),
     }

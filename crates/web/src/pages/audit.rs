@@ -91,13 +91,13 @@ fn filter_from(q: &AuditQuery, errors: &mut FieldErrors) -> AuditFilter {
     };
     let from = date("from", &q.from);
     let to = date("to", &q.to);
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            errors.add(
-                "to",
-                "The end date must be the same as or after the start date",
-            );
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errors.add(
+            "to",
+            "The end date must be the same as or after the start date",
+        );
     }
     if !q.action.is_empty() && AuditAction::from_slug(&q.action).is_none() {
         errors.add("action", "Select an action from the list");
