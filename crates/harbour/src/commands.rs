@@ -143,7 +143,11 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
             ));
         }
     }
-    harbour_web::serve(listener, db, config.web(), shutdown_signal()).await?;
+    let web = config.web();
+    let purge = crate::jobs::spawn_session_purge(db.clone(), web.sign_in);
+    harbour_web::serve(listener, db.clone(), web, shutdown_signal()).await?;
+    purge.abort();
+    db.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

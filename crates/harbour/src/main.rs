@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod jobs;
 
 use clap::Parser;
 use std::process::ExitCode;

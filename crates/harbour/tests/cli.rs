@@ -246,3 +246,86 @@ fn a_database_password_never_reaches_the_terminal() -> R {
     assert!(!all.contains("SeCrEt-pw"), "{all}");
     Ok(())
 }
+
+/// `harbour serve --demo` in a fresh folder, as the README's first command runs it.
+#[tokio::test]
+async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
+    use std::io::{BufRead, BufReader};
+    let db = TestDb::new().await?;
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(["serve", "--demo"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HARBOUR_DATABASE_URL", &db.url)
+        .env("HARBOUR_LISTEN", "127.0.0.1:0")
+        .env("HARBOUR_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    let mut url = String::new();
+    while let Some(line) = lines.next() {
+        let line = line?;
+        if let Some(rest) = line.strip_prefix("Harbour is running on ") {
+            url = rest
+                .split(" at ")
+                .nth(1)
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_owned();
+        }
+        printed.push(line);
+        if printed
+            .iter()
+            .any(|l| l.contains("auditor@demo.harbour.example"))
+        {
+            break;
+        }
+    }
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains("Demo sign-ins (every password is harbour-demo-only)"),
+        "{printed}"
+    );
+    assert!(printed.contains("administrator@demo.harbour.example"));
+
+    // Sign in wrongly and rightly, and read people: nothing personal may reach the log.
+    let client = harbour_testkit::TestClient::new(&url);
+    let _ = client
+        .sign_in(
+            "administrator@demo.harbour.example",
+            "Wrong-Password-Canary",
+        )
+        .await;
+    client
+        .sign_in("administrator@demo.harbour.example", "harbour-demo-only")
+        .await?;
+    let (status, people) = client.get_text("/admin/people").await?;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(people.contains("Staffordshire Police"));
+    let _ = client.get("/audit?entity_id=canary-in-a-query").await?;
+
+    // SIGTERM: a clean shutdown.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    let status = child.wait()?;
+    assert!(status.success(), "{status:?}");
+    let log = log.join().unwrap_or_default();
+    assert!(log.contains("request"), "requests are logged: {log}");
+    for secret in [
+        "@demo.harbour.example",
+        "Wrong-Password-Canary",
+        "harbour-demo-only",
+        "canary-in-a-query",
+        "harbour_session=",
+    ] {
+        assert!(!log.contains(secret), "{secret} appeared in the log");
+    }
+    Ok(())
+}

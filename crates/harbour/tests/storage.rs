@@ -200,3 +200,52 @@ async fn both_backends_have_the_same_schema() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn ended_sessions_and_spent_failures_are_purged() -> R {
+    use harbour_storage::auth::{SignInOutcome, SignInPolicy, purge_expired, sign_in};
+    let (_t, db) = demo_db().await?;
+    let policy = SignInPolicy::default();
+    let live = sign_in(
+        &db,
+        &policy,
+        "caseworker@demo.harbour.example",
+        "harbour-demo-only",
+        "r1",
+    )
+    .await?;
+    let stale = sign_in(
+        &db,
+        &policy,
+        "referrer@demo.harbour.example",
+        "harbour-demo-only",
+        "r2",
+    )
+    .await?;
+    assert!(
+        matches!(live, SignInOutcome::SignedIn { .. })
+            && matches!(stale, SignInOutcome::SignedIn { .. })
+    );
+    sign_in(&db, &policy, "nobody@demo.harbour.example", "wrong", "r3").await?;
+    let referrer: String =
+        sqlx::query("SELECT id FROM users WHERE email = 'referrer@demo.harbour.example'")
+            .fetch_one(db.pool())
+            .await?
+            .get("id");
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000000Z' WHERE user_id = $1",
+    )
+    .bind(&referrer)
+    .execute(db.pool())
+    .await?;
+    sqlx::query("UPDATE sign_in_failures SET window_started_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(db.pool())
+        .await?;
+    assert_eq!(purge_expired(&db, &policy).await?, (1, 1));
+    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM sessions")
+        .fetch_one(db.pool())
+        .await?
+        .get("n");
+    assert_eq!(left, 1, "the live session stays");
+    Ok(())
+}

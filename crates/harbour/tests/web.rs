@@ -559,6 +559,37 @@ async fn api_tokens_are_issued_used_and_revoked() -> R {
         .json()
         .await?;
     assert_eq!(list["agencies"].as_array().map(Vec::len), Some(7));
+    let list: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/agencies?kind=charity&area=E07000195",
+            app.url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(list["agencies"][0]["name"], "The Alice Charity");
+    assert_eq!(list["agencies"].as_array().map(Vec::len), Some(1));
+    let r = http
+        .get(format!(
+            "{}/api/v1/agencies?kind=pub&area=Stafford",
+            app.url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = r.json().await?;
+    assert_eq!(problem["errors"][0]["pointer"], "#/kind");
+    assert!(
+        problem["errors"][0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("domestic_abuse_service")
+    );
+    assert_eq!(problem["errors"][1]["pointer"], "#/area");
 
     let token_id: String = sqlx::query("SELECT id FROM api_tokens WHERE agency_id = $1")
         .bind(&agency_id)
@@ -614,5 +645,81 @@ async fn the_openapi_document_describes_exactly_the_api_routes() -> R {
     documented.sort();
     routed.sort();
     assert_eq!(documented, routed);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_database_failure_shows_the_problem_page_not_a_crash() -> R {
+    let app = TestApp::spawn().await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    app.db.close().await;
+    let (status, page) = admin.get_text("/admin/people").await?;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(page.contains("Sorry, there is a problem with the service"));
+    assert!(
+        !page.contains("sqlx") && !page.contains("pool"),
+        "no internals shown"
+    );
+    // The server is still up.
+    assert_eq!(app.client().get("/healthz").await?.status(), StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn people_change_their_own_password() -> R {
+    let app = TestApp::spawn().await?;
+    let here = app.signed_in(Role::Caseworker).await?;
+    let elsewhere = app.signed_in(Role::Caseworker).await?;
+    let r = here
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "not it"),
+                ("new_password", "short"),
+                ("confirm_password", "other"),
+            ],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await?;
+    assert!(body.contains("Your current password is not correct"));
+    assert!(body.contains("Password must be 12 characters or more"));
+    assert!(body.contains("The passwords do not match"));
+    let new = "a brand new passphrase";
+    let r = here
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", DEMO_PASSWORD),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await?.contains("Your password has been changed"));
+    assert_eq!(
+        here.get("/home").await?.status(),
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        elsewhere.get("/home").await?.status(),
+        StatusCode::SEE_OTHER,
+        "others end"
+    );
+    assert!(
+        app.client()
+            .sign_in(&demo_email(Role::Caseworker), DEMO_PASSWORD)
+            .await
+            .is_err()
+    );
+    app.client()
+        .sign_in(&demo_email(Role::Caseworker), new)
+        .await?;
+    let actions = audit_actions(&app).await?;
+    assert!(actions.iter().any(|a| a.3 == "change own password"));
     Ok(())
 }

@@ -319,3 +319,25 @@ pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Resu
         token_id: Some(id),
     }))
 }
+
+/// Deletes sessions past either timeout and failure counts whose window and lock-out are
+/// over. Returns how many of each were removed. Run periodically by the server.
+pub async fn purge_expired(db: &Db, policy: &SignInPolicy) -> Result<(u64, u64)> {
+    let now_t = Utc::now();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
+        .bind(format_time(now_t))
+        .bind(format_time(now_t - policy.idle_timeout))
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    let failures = sqlx::query(
+        "DELETE FROM sign_in_failures WHERE window_started_at < $1 \
+         AND (locked_until IS NULL OR locked_until < $2)",
+    )
+    .bind(format_time(now_t - policy.window))
+    .bind(format_time(now_t))
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok((sessions, failures))
+}

@@ -249,6 +249,70 @@ impl ScopedStore {
             .await
     }
 
+    /// Changes the signed-in person's password, checking the current one first, and ends their
+    /// other sessions; the one whose secret is given stays signed in.
+    pub async fn change_own_password(
+        &self,
+        current: &str,
+        new: &str,
+        confirm: &str,
+        keep_session_secret: &str,
+    ) -> Result<()> {
+        self.grant(Action::ViewOwnAccount)?;
+        let own = self
+            .actor()
+            .user_id
+            .clone()
+            .ok_or(StorageError::NotFound("person"))?;
+        let row = sqlx::query("SELECT email, password_hash FROM users WHERE id = $1")
+            .bind(&own)
+            .fetch_one(self.db().pool())
+            .await?;
+        let email: String = row.try_get("email")?;
+        let mut errors = harbour_domain::validation::FieldErrors::new();
+        if current.is_empty() {
+            errors.add("current_password", "Enter your current password");
+        } else if !passwords::verify(Some(row.try_get("password_hash")?), current.to_owned()).await
+        {
+            errors.add("current_password", "Your current password is not correct");
+        }
+        if let Err(message) = harbour_domain::user::check_password(new, &email) {
+            errors.add("new_password", message);
+        } else if new == current {
+            errors.add(
+                "new_password",
+                "Choose a password different from your current one",
+            );
+        }
+        if confirm != new {
+            errors.add("confirm_password", "The passwords do not match");
+        }
+        errors.into_result(()).map_err(StorageError::Invalid)?;
+        let hash = passwords::hash(new.to_owned()).await;
+        let mut tx = self.db().begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(&hash)
+            .bind(now())
+            .bind(&own)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(&own)
+            .bind(crate::tokens::digest(keep_session_secret))
+            .execute(tx.conn())
+            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "user",
+            Some(&own),
+            "change own password",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends every session of the signed-in person, on every device.
     pub async fn sign_out_everywhere(&self) -> Result<u64> {
         self.grant(Action::ViewOwnAccount)?;

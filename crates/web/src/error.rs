@@ -126,7 +126,10 @@ pub enum ApiError {
     Unauthorized,
     Forbidden,
     NotFound,
+    /// Fields of a request body are invalid (422).
     Invalid(FieldErrors),
+    /// Query or path parameters are invalid (400).
+    InvalidParameters(FieldErrors),
     BadRequest(String),
     Internal,
 }
@@ -168,6 +171,15 @@ pub fn problem(
     response
 }
 
+/// A problem naming each field (by JSON Pointer) or parameter (by name) that is wrong.
+fn field_problem(status: StatusCode, title: &str, detail: &str, errors: &FieldErrors) -> Response {
+    let fields: Vec<_> = errors
+        .iter()
+        .map(|e| json!({ "pointer": format!("#/{}", e.field), "detail": e.message }))
+        .collect();
+    problem(status, title, detail, json!({ "errors": fields }))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
@@ -194,23 +206,18 @@ impl IntoResponse for ApiError {
                 "There is nothing at this address, or this token may not see it.",
                 json!({}),
             ),
-            ApiError::Invalid(errors) => {
-                let fields: Vec<_> = errors
-                    .iter()
-                    .map(|e| json!({ "pointer": format!("#/{}", e.field), "detail": e.message }))
-                    .collect();
-                let mut r = problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Invalid fields",
-                    "One or more fields are invalid; see errors.",
-                    json!({ "errors": fields }),
-                );
-                // A stable type for clients that branch on it.
-                if let Ok(v) = HeaderValue::from_str("application/problem+json") {
-                    r.headers_mut().insert(header::CONTENT_TYPE, v);
-                }
-                r
-            }
+            ApiError::Invalid(errors) => field_problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid fields",
+                "One or more fields are invalid; see errors.",
+                &errors,
+            ),
+            ApiError::InvalidParameters(errors) => field_problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid parameters",
+                "One or more parameters are invalid; see errors.",
+                &errors,
+            ),
             ApiError::BadRequest(detail) => {
                 problem(StatusCode::BAD_REQUEST, "Bad Request", &detail, json!({}))
             }

@@ -73,6 +73,12 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "POST",
+            "/account/password",
+            Staff(Action::ViewOwnAccount),
+            post(pages::account::change_password),
+        ),
+        r(
+            "POST",
             "/account/sign-out-everywhere",
             Staff(Action::ViewOwnAccount),
             post(pages::account::sign_out_everywhere),

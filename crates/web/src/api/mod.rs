@@ -4,8 +4,13 @@
 use crate::access::Api;
 use crate::error::ApiError;
 use axum::Json;
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use harbour_domain::agency::AgencyKind;
+use harbour_domain::area::is_gss_code;
+use harbour_domain::validation::FieldErrors;
 use serde_json::{Value, json};
 
 /// The OpenAPI document, kept beside the code and checked against the route table by tests.
@@ -28,8 +33,50 @@ pub async fn whoami(Api(store): Api) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-pub async fn agencies(Api(store): Api) -> Result<Json<Value>, ApiError> {
-    let agencies = store.list_agencies().await?;
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AgencyFilter {
+    kind: Option<String>,
+    area: Option<String>,
+}
+
+/// Agencies, optionally of one kind and serving one area.
+pub async fn agencies(
+    Api(store): Api,
+    query: Result<Query<AgencyFilter>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(filter) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut errors = FieldErrors::new();
+    let kind = match filter.kind.as_deref() {
+        None => None,
+        Some(k) => {
+            let kind = AgencyKind::from_slug(k);
+            if kind.is_none() {
+                let kinds: Vec<_> = AgencyKind::ALL.iter().map(|k| k.slug()).collect();
+                errors.add("kind", format!("kind must be one of {}", kinds.join(", ")));
+            }
+            kind
+        }
+    };
+    if let Some(area) = filter.area.as_deref()
+        && !is_gss_code(area)
+    {
+        errors.add("area", "area must be a GSS code such as E07000197");
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidParameters(errors));
+    }
+    let agencies: Vec<_> = store
+        .list_agencies()
+        .await?
+        .into_iter()
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .filter(|a| {
+            filter
+                .area
+                .as_ref()
+                .is_none_or(|area| a.areas.contains(area))
+        })
+        .collect();
     Ok(Json(json!({ "agencies": agencies })))
 }
 
