@@ -269,7 +269,7 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
     let mut lines = BufReader::new(stdout).lines();
     let mut printed = Vec::new();
     let mut url = String::new();
-    while let Some(line) = lines.next() {
+    for line in lines.by_ref() {
         let line = line?;
         if let Some(rest) = line.strip_prefix("Harbour is running on ") {
             url = rest
