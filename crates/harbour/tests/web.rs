@@ -723,3 +723,89 @@ async fn people_change_their_own_password() -> R {
     assert!(actions.iter().any(|a| a.3 == "change own password"));
     Ok(())
 }
+
+#[tokio::test]
+async fn administrators_change_roles_and_set_a_forgotten_password() -> R {
+    let app = TestApp::spawn().await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    let referrer = app.signed_in(Role::Referrer).await?;
+    assert_eq!(
+        referrer.get("/admin/people").await?.status(),
+        StatusCode::FORBIDDEN
+    );
+    let id_of = |email: String| {
+        let pool = app.db.pool().clone();
+        async move {
+            anyhow::Ok(
+                sqlx::query("SELECT id FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_one(&pool)
+                    .await?
+                    .get::<String, _>("id"),
+            )
+        }
+    };
+    let referrer_id = id_of(demo_email(Role::Referrer)).await?;
+    let page = format!("/admin/people/{referrer_id}");
+
+    let r = admin.submit(&page, &format!("{page}/roles"), &[]).await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await?.contains("Select at least one role"));
+    let r = admin
+        .submit(
+            &page,
+            &format!("{page}/roles"),
+            &[("roles", "referrer"), ("roles", "caseworker")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await?.contains("Roles saved"));
+    assert_eq!(
+        referrer.get("/admin/people").await?.status(),
+        StatusCode::OK,
+        "the new role applies at once"
+    );
+
+    let own = format!(
+        "/admin/people/{}",
+        id_of(demo_email(Role::Administrator)).await?
+    );
+    let r = admin
+        .submit(&own, &format!("{own}/roles"), &[("roles", "auditor")])
+        .await?;
+    assert!(
+        r.text()
+            .await?
+            .contains("You cannot remove your own administrator role")
+    );
+
+    let r = admin
+        .submit(&page, &format!("{page}/password"), &[("password", "short")])
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await?
+            .contains("Password must be 12 characters or more")
+    );
+    let r = admin
+        .submit(
+            &page,
+            &format!("{page}/password"),
+            &[("password", "a fresh temporary passphrase")],
+        )
+        .await?;
+    assert!(r.text().await?.contains("New password set"));
+    assert_eq!(
+        referrer.get("/home").await?.status(),
+        StatusCode::SEE_OTHER,
+        "signed out everywhere"
+    );
+    app.client()
+        .sign_in(&demo_email(Role::Referrer), "a fresh temporary passphrase")
+        .await?;
+    let actions = audit_actions(&app).await?;
+    assert!(actions.iter().any(|a| a.3 == "change person's roles"));
+    assert!(actions.iter().any(|a| a.3 == "set person's password"));
+    Ok(())
+}

@@ -313,6 +313,89 @@ impl ScopedStore {
         Ok(())
     }
 
+    /// Replaces a person's roles. Takes effect at their next request: roles are read per request.
+    pub async fn set_user_roles(&self, id: &str, roles: &[String]) -> Result<User> {
+        let grant = self.grant(Action::ManagePeople)?;
+        let mut errors = harbour_domain::validation::FieldErrors::new();
+        let mut parsed: Vec<Role> = Vec::new();
+        for slug in roles {
+            match Role::staff_from_slug(slug.trim()) {
+                Some(r) if !parsed.contains(&r) => parsed.push(r),
+                Some(_) => {}
+                None => errors.add("roles", "Select roles from the list"),
+            }
+        }
+        if parsed.is_empty() {
+            errors.add("roles", "Select at least one role");
+        }
+        if self.actor().user_id.as_deref() == Some(id) && !parsed.contains(&Role::Administrator) {
+            errors.add("roles", "You cannot remove your own administrator role");
+        }
+        errors.into_result(()).map_err(StorageError::Invalid)?;
+        let mut tx = self.db().begin_write().await?;
+        select_users(&mut tx, "u.id = $1", Some(id))
+            .await?
+            .into_iter()
+            .find(|u| self.in_scope(u, grant.scope()))
+            .ok_or(StorageError::NotFound("person"))?;
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        for role in &parsed {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role.slug())
+                .execute(tx.conn())
+                .await?;
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "user",
+            Some(id),
+            "change person's roles",
+        )
+        .await?;
+        tx.commit().await?;
+        self.read_user(id, grant.scope(), "view person just changed")
+            .await
+    }
+
+    /// Sets a new password for someone who has forgotten theirs, and ends their sessions.
+    pub async fn set_user_password(&self, id: &str, password: &str) -> Result<()> {
+        let grant = self.grant(Action::ManagePeople)?;
+        let mut tx = self.db().begin_write().await?;
+        let user = select_users(&mut tx, "u.id = $1", Some(id))
+            .await?
+            .into_iter()
+            .find(|u| self.in_scope(u, grant.scope()))
+            .ok_or(StorageError::NotFound("person"))?;
+        harbour_domain::user::check_password(password, &user.email)
+            .map_err(|m| StorageError::invalid("password", m))?;
+        let hash = passwords::hash(password.to_owned()).await;
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(&hash)
+            .bind(now())
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "user",
+            Some(id),
+            "set person's password",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends every session of the signed-in person, on every device.
     pub async fn sign_out_everywhere(&self) -> Result<u64> {
         self.grant(Action::ViewOwnAccount)?;

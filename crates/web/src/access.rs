@@ -20,6 +20,8 @@ pub const SESSION_COOKIE: &str = "harbour_session";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Anyone, and no session is looked up: assets, health, the API's description.
+    Open,
     /// Anyone. A session, if there is one, is still recognised (for the navigation).
     Public,
     /// A signed-in person whose roles grant the action.
@@ -114,6 +116,7 @@ pub async fn enforce(
     let secret = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
     let rid = request_id(req.extensions());
     match access {
+        Access::Open => {}
         Access::Public => match session_of(&state, secret, rid).await {
             Ok(Some(signed_in)) => {
                 req.extensions_mut().insert(signed_in);

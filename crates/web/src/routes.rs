@@ -46,11 +46,11 @@ fn r(
 
 /// The route table.
 pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    use Access::{Api, Public, Staff};
+    use Access::{Api, Open, Public, Staff};
     vec![
         r("GET", "/", Public, get(pages::start::start)),
-        r("GET", "/healthz", Public, get(healthz)),
-        r("GET", "/assets/{*path}", Public, get(assets::serve)),
+        r("GET", "/healthz", Open, get(healthz)),
+        r("GET", "/assets/{*path}", Open, get(assets::serve)),
         r("GET", "/sign-in", Public, get(pages::sign_in::show)),
         r("POST", "/sign-in", Public, post(pages::sign_in::submit)),
         r(
@@ -157,6 +157,18 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "POST",
+            "/admin/people/{id}/roles",
+            Staff(Action::ManagePeople),
+            post(pages::people::set_roles),
+        ),
+        r(
+            "POST",
+            "/admin/people/{id}/password",
+            Staff(Action::ManagePeople),
+            post(pages::people::set_password),
+        ),
+        r(
+            "POST",
             "/admin/people/{id}/deactivate",
             Staff(Action::ManagePeople),
             post(pages::people::deactivate),
@@ -173,7 +185,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Staff(Action::ViewAudit),
             get(pages::audit::search),
         ),
-        r("GET", "/api/v1/openapi.json", Public, get(api::openapi)),
+        r("GET", "/api/v1/openapi.json", Open, get(api::openapi)),
         r(
             "GET",
             "/api/v1/whoami",

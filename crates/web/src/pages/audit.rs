@@ -17,6 +17,18 @@ use serde::Deserialize;
 const PAGE_SIZE: i64 = 50;
 const ENTITY_KINDS: [&str; 5] = ["agency", "user", "api_token", "session", "audit_log"];
 
+/// How a kind of record reads on the page.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "agency" => "Agency",
+        "user" => "Person (staff account)",
+        "api_token" => "API token",
+        "session" => "Sign-in session",
+        "audit_log" => "Audit trail",
+        other => other,
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]
@@ -58,6 +70,10 @@ impl AuditPage {
                 |p| format!("{} ({})", p.display_name, p.agency_name),
             ),
         }
+    }
+
+    fn kind_label<'k>(&self, kind: &'k str) -> &'k str {
+        kind_label(kind)
     }
 
     fn kind_selected(&self, kind: &str) -> bool {

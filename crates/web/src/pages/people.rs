@@ -38,16 +38,91 @@ struct PersonPage {
     person: User,
     can_manage: bool,
     is_self: bool,
+    all_roles: Vec<Role>,
+    errors: FieldErrors,
+    /// What was just done, for the success banner.
+    done: Option<&'static str>,
 }
 
-pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
-    let person = staff.store.get_user(&id).await?;
-    Ok(render(&PersonPage {
+impl PersonPage {
+    fn has_role(&self, role: &Role) -> bool {
+        self.person.roles.contains(role)
+    }
+}
+
+async fn person_page(
+    staff: &Staff,
+    id: &str,
+    errors: FieldErrors,
+    done: Option<&'static str>,
+) -> Result<Response, AppError> {
+    let person = staff.store.get_user(id).await?;
+    let page = PersonPage {
         is_self: person.id == staff.signed_in.session.user_id,
         person,
         can_manage: staff.store.may(Action::ManagePeople),
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/people"),
-    }))
+        all_roles: Role::STAFF.to_vec(),
+        errors,
+        done,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+    person_page(&staff, &id, FieldErrors::new(), None).await
+}
+
+pub async fn set_roles(
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    match staff
+        .store
+        .set_user_roles(&id, &form.get_all("roles"))
+        .await
+    {
+        Ok(_) => {
+            person_page(
+                &staff,
+                &id,
+                FieldErrors::new(),
+                Some("Roles saved. They apply from the person's next page."),
+            )
+            .await
+        }
+        Err(StorageError::Invalid(errors)) => person_page(&staff, &id, errors, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_password(
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    match staff
+        .store
+        .set_user_password(&id, form.get("password"))
+        .await
+    {
+        Ok(()) => {
+            person_page(
+                &staff,
+                &id,
+                FieldErrors::new(),
+                Some("New password set. The person has been signed out everywhere."),
+            )
+            .await
+        }
+        Err(StorageError::Invalid(errors)) => person_page(&staff, &id, errors, None).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
