@@ -83,18 +83,7 @@ impl UserInput {
         } else if !known_agencies.contains(&agency_id) {
             errors.add("agency_id", "Select an agency from the list");
         }
-        let mut roles = Vec::new();
-        for slug in &self.roles {
-            match Role::staff_from_slug(slug.trim()) {
-                Some(role) if !roles.contains(&role) => roles.push(role),
-                Some(_) => {}
-                None => errors.add("roles", "Select roles from the list"),
-            }
-        }
-        if roles.is_empty() {
-            errors.add("roles", "Select at least one role");
-        }
-        roles.sort();
+        let roles = parse_roles(&self.roles, &mut errors);
         if let Err(message) = check_password(&self.password, &email) {
             errors.add("password", message);
         }
@@ -106,6 +95,23 @@ impl UserInput {
             password: self.password.clone(),
         })
     }
+}
+
+/// The roles a person is given, as submitted: at least one, each a staff role, no repeats.
+pub fn parse_roles(slugs: &[String], errors: &mut FieldErrors) -> Vec<Role> {
+    let mut roles = Vec::new();
+    for slug in slugs {
+        match Role::staff_from_slug(slug.trim()) {
+            Some(role) if !roles.contains(&role) => roles.push(role),
+            Some(_) => {}
+            None => errors.add("roles", "Select roles from the list"),
+        }
+    }
+    if roles.is_empty() {
+        errors.add("roles", "Select at least one role");
+    }
+    roles.sort();
+    roles
 }
 
 /// Email addresses are compared case-insensitively.

@@ -9,7 +9,7 @@ use crate::scoped::ScopedStore;
 use harbour_domain::audit::{AuditAction, AuditEvent};
 use harbour_domain::permission::{Action, Scope};
 use harbour_domain::role::Role;
-use harbour_domain::user::{NewUser, User, UserInput};
+use harbour_domain::user::{NewUser, User, UserInput, parse_roles};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -162,17 +162,21 @@ impl ScopedStore {
 
     async fn read_user(&self, id: &str, scope: Scope, purpose: &str) -> Result<User> {
         let mut tx = self.db().begin_write().await?;
-        let user = select_users(&mut tx, "u.id = $1", Some(id))
-            .await?
-            .into_iter()
-            .next()
-            .filter(|u| self.in_scope(u, scope))
-            // Out of scope reads the same as absent: no hint that the record exists.
-            .ok_or(StorageError::NotFound("person"))?;
+        let user = self.user_in_scope(&mut tx, id, scope).await?;
         self.audit(&mut tx, AuditAction::Read, "user", Some(id), purpose)
             .await?;
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// The person with `id` if the scope reaches them; otherwise "not found", so that a record
+    /// out of reach cannot be told from one that does not exist.
+    async fn user_in_scope(&self, tx: &mut WriteTx, id: &str, scope: Scope) -> Result<User> {
+        select_users(tx, "u.id = $1", Some(id))
+            .await?
+            .into_iter()
+            .find(|u| self.in_scope(u, scope))
+            .ok_or(StorageError::NotFound("person"))
     }
 
     fn in_scope(&self, user: &User, scope: Scope) -> bool {
@@ -219,12 +223,7 @@ impl ScopedStore {
             ));
         }
         let mut tx = self.db().begin_write().await?;
-        let user = select_users(&mut tx, "u.id = $1", Some(id))
-            .await?
-            .into_iter()
-            .next()
-            .filter(|u| self.in_scope(u, grant.scope()))
-            .ok_or(StorageError::NotFound("person"))?;
+        let user = self.user_in_scope(&mut tx, id, grant.scope()).await?;
         sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(active)
             .bind(now())
@@ -317,27 +316,13 @@ impl ScopedStore {
     pub async fn set_user_roles(&self, id: &str, roles: &[String]) -> Result<User> {
         let grant = self.grant(Action::ManagePeople)?;
         let mut errors = harbour_domain::validation::FieldErrors::new();
-        let mut parsed: Vec<Role> = Vec::new();
-        for slug in roles {
-            match Role::staff_from_slug(slug.trim()) {
-                Some(r) if !parsed.contains(&r) => parsed.push(r),
-                Some(_) => {}
-                None => errors.add("roles", "Select roles from the list"),
-            }
-        }
-        if parsed.is_empty() {
-            errors.add("roles", "Select at least one role");
-        }
+        let parsed = parse_roles(roles, &mut errors);
         if self.actor().user_id.as_deref() == Some(id) && !parsed.contains(&Role::Administrator) {
             errors.add("roles", "You cannot remove your own administrator role");
         }
         errors.into_result(()).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
-        select_users(&mut tx, "u.id = $1", Some(id))
-            .await?
-            .into_iter()
-            .find(|u| self.in_scope(u, grant.scope()))
-            .ok_or(StorageError::NotFound("person"))?;
+        self.user_in_scope(&mut tx, id, grant.scope()).await?;
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
             .bind(id)
             .execute(tx.conn())
@@ -366,11 +351,7 @@ impl ScopedStore {
     pub async fn set_user_password(&self, id: &str, password: &str) -> Result<()> {
         let grant = self.grant(Action::ManagePeople)?;
         let mut tx = self.db().begin_write().await?;
-        let user = select_users(&mut tx, "u.id = $1", Some(id))
-            .await?
-            .into_iter()
-            .find(|u| self.in_scope(u, grant.scope()))
-            .ok_or(StorageError::NotFound("person"))?;
+        let user = self.user_in_scope(&mut tx, id, grant.scope()).await?;
         harbour_domain::user::check_password(password, &user.email)
             .map_err(|m| StorageError::invalid("password", m))?;
         let hash = passwords::hash(password.to_owned()).await;
