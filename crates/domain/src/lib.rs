@@ -8,11 +8,13 @@
 //! - [`agency`] and [`area`]: the partnership's organisations and the places they serve.
 //! - [`user`]: staff accounts and their validation.
 //! - [`audit`]: the audit entry and the hash chain that makes tampering evident.
+//! - [`calendar`]: working days in England and Wales, for deadlines.
 //! - [`validation`]: field errors that pages and the API both report.
 
 pub mod agency;
 pub mod area;
 pub mod audit;
+pub mod calendar;
 pub mod permission;
 pub mod role;
 pub mod user;
