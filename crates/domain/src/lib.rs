@@ -9,12 +9,16 @@
 //! - [`user`]: staff accounts and their validation.
 //! - [`audit`]: the audit entry and the hash chain that makes tampering evident.
 //! - [`calendar`]: working days in England and Wales, for deadlines.
+//! - [`crime`], [`needs`], [`entitlement`]: the triage vocabulary and the Victims' Code proposal.
 //! - [`validation`]: field errors that pages and the API both report.
 
 pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod calendar;
+pub mod crime;
+pub mod entitlement;
+pub mod needs;
 pub mod permission;
 pub mod role;
 pub mod user;
