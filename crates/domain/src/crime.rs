@@ -133,16 +133,19 @@ impl CrimeCategory {
 
     /// Victims of sexual offences and trafficking are treated as intimidated without asking.
     pub fn is_automatically_intimidated(self) -> bool {
-        matches!(self, CrimeCategory::SexualOffence | CrimeCategory::HumanTrafficking)
+        matches!(
+            self,
+            CrimeCategory::SexualOffence | CrimeCategory::HumanTrafficking
+        )
     }
 
     /// The national default consent basis: explicit for sexual offences, domestic abuse and
     /// the bereaved; opt-out otherwise. A partnership may override it per category.
     pub fn default_consent_basis(self) -> ConsentBasis {
         match self {
-            CrimeCategory::SexualOffence | CrimeCategory::DomesticAbuse | CrimeCategory::BereavedByCrime => {
-                ConsentBasis::Explicit
-            }
+            CrimeCategory::SexualOffence
+            | CrimeCategory::DomesticAbuse
+            | CrimeCategory::BereavedByCrime => ConsentBasis::Explicit,
             _ => ConsentBasis::OptOut,
         }
     }
@@ -166,9 +169,21 @@ mod tests {
 
     #[test]
     fn explicit_consent_where_the_code_requires_it() {
-        assert_eq!(CrimeCategory::DomesticAbuse.default_consent_basis(), ConsentBasis::Explicit);
-        assert_eq!(CrimeCategory::SexualOffence.default_consent_basis(), ConsentBasis::Explicit);
-        assert_eq!(CrimeCategory::BereavedByCrime.default_consent_basis(), ConsentBasis::Explicit);
-        assert_eq!(CrimeCategory::Burglary.default_consent_basis(), ConsentBasis::OptOut);
+        assert_eq!(
+            CrimeCategory::DomesticAbuse.default_consent_basis(),
+            ConsentBasis::Explicit
+        );
+        assert_eq!(
+            CrimeCategory::SexualOffence.default_consent_basis(),
+            ConsentBasis::Explicit
+        );
+        assert_eq!(
+            CrimeCategory::BereavedByCrime.default_consent_basis(),
+            ConsentBasis::Explicit
+        );
+        assert_eq!(
+            CrimeCategory::Burglary.default_consent_basis(),
+            ConsentBasis::OptOut
+        );
     }
 }

@@ -34,7 +34,9 @@ impl EnhancedReason {
             EnhancedReason::ImpairedIntelligenceOrSocialFunctioning => {
                 "Significant impairment of intelligence and social functioning"
             }
-            EnhancedReason::PhysicalDisability => "Physical disability likely to affect their evidence",
+            EnhancedReason::PhysicalDisability => {
+                "Physical disability likely to affect their evidence"
+            }
             EnhancedReason::Intimidated => "Intimidated: fear or distress about giving evidence",
         }
     }
@@ -83,7 +85,11 @@ pub fn propose(facts: &EntitlementFacts) -> EntitlementProposal {
         reasons.push(EnhancedReason::Intimidated);
     }
     EntitlementProposal {
-        entitlement: if reasons.is_empty() { Entitlement::Standard } else { Entitlement::Enhanced },
+        entitlement: if reasons.is_empty() {
+            Entitlement::Standard
+        } else {
+            Entitlement::Enhanced
+        },
         reasons,
     }
 }
@@ -121,10 +127,17 @@ mod tests {
 
     #[test]
     fn domestic_abuse_is_enhanced_burglary_of_an_adult_is_standard() {
-        let da = propose(&EntitlementFacts { crime: Some(CrimeCategory::DomesticAbuse), ..Default::default() });
+        let da = propose(&EntitlementFacts {
+            crime: Some(CrimeCategory::DomesticAbuse),
+            ..Default::default()
+        });
         assert_eq!(da.entitlement, Entitlement::Enhanced);
         assert_eq!(da.reasons, vec![EnhancedReason::MostSeriousCrime]);
-        let burglary = propose(&EntitlementFacts { crime: Some(CrimeCategory::Burglary), age_at_offence: Some(40), ..Default::default() });
+        let burglary = propose(&EntitlementFacts {
+            crime: Some(CrimeCategory::Burglary),
+            age_at_offence: Some(40),
+            ..Default::default()
+        });
         assert_eq!(burglary.entitlement, Entitlement::Standard);
     }
 
@@ -145,15 +158,26 @@ mod tests {
                 EnhancedReason::Intimidated
             ]
         );
-        let stalking = propose(&EntitlementFacts { crime: Some(CrimeCategory::StalkingOrHarassment), ..Default::default() });
+        let stalking = propose(&EntitlementFacts {
+            crime: Some(CrimeCategory::StalkingOrHarassment),
+            ..Default::default()
+        });
         assert_eq!(stalking.reasons, vec![EnhancedReason::PersistentlyTargeted]);
     }
 
     #[test]
     fn overriding_needs_a_reason() {
-        let p = propose(&EntitlementFacts { crime: Some(CrimeCategory::Theft), ..Default::default() });
+        let p = propose(&EntitlementFacts {
+            crime: Some(CrimeCategory::Theft),
+            ..Default::default()
+        });
         assert!(decide(&p, Entitlement::Enhanced, "  ").is_err());
-        let d = decide(&p, Entitlement::Enhanced, "Elderly and isolated; frightened of reprisal").unwrap();
+        let d = decide(
+            &p,
+            Entitlement::Enhanced,
+            "Elderly and isolated; frightened of reprisal",
+        )
+        .unwrap();
         assert_eq!(d.entitlement, Entitlement::Enhanced);
         assert_eq!(d.proposed, Entitlement::Standard);
         assert!(d.override_reason.is_some());

@@ -10,6 +10,7 @@
 //! - [`audit`]: the audit entry and the hash chain that makes tampering evident.
 //! - [`calendar`]: working days in England and Wales, for deadlines.
 //! - [`crime`], [`needs`], [`entitlement`]: the triage vocabulary and the Victims' Code proposal.
+//! - [`instrument`] and [`marac`]: risk checklists as data, their scoring, and the MARAC criteria.
 //! - [`validation`]: field errors that pages and the API both report.
 
 pub mod agency;
@@ -18,6 +19,8 @@ pub mod audit;
 pub mod calendar;
 pub mod crime;
 pub mod entitlement;
+pub mod instrument;
+pub mod marac;
 pub mod needs;
 pub mod permission;
 pub mod role;
