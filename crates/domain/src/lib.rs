@@ -23,6 +23,8 @@ pub mod instrument;
 pub mod marac;
 pub mod needs;
 pub mod permission;
+pub mod referral;
 pub mod role;
+pub mod safe_contact;
 pub mod user;
 pub mod validation;

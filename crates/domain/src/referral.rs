@@ -1,0 +1,626 @@
+//! A referral into the gateway, as submitted and as checked.
+//!
+//! The person referred is kept apart from the referral (a person can be referred many times).
+//! One input shape serves the staff form, the JSON API and the bulk file, so every channel
+//! checks the same rules and names problems by the same paths, which are also JSON Pointers.
+
+use crate::calendar::WorkingDays;
+use crate::crime::{ConsentBasis, CrimeCategory};
+use crate::safe_contact::{SafeContact, SafeContactInput};
+use crate::validation::{FieldErrors, required_text};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Police,
+    PartnerAgency,
+    SelfReferral,
+}
+
+impl Source {
+    pub const ALL: [Source; 3] = [Source::Police, Source::PartnerAgency, Source::SelfReferral];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Source::Police => "police",
+            Source::PartnerAgency => "partner_agency",
+            Source::SelfReferral => "self",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Police => "Police",
+            Source::PartnerAgency => "Partner agency",
+            Source::SelfReferral => "Self-referral",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|x| x.slug() == s)
+    }
+
+    /// Working days from receipt within which the referral must reach support services.
+    /// The Victims' Code sets 2 for police referrals; the hub holds itself to the same for others.
+    pub fn working_days_to_respond(self) -> u32 {
+        2
+    }
+}
+
+/// Where a referral is in the gateway. Drafts are seen only by whoever is writing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Received,
+    Triaged,
+    ReferredOn,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Draft,
+        Status::Received,
+        Status::Triaged,
+        Status::ReferredOn,
+        Status::Closed,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Received => "received",
+            Status::Triaged => "triaged",
+            Status::ReferredOn => "referred_on",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "Draft",
+            Status::Received => "Received",
+            Status::Triaged => "Triaged",
+            Status::ReferredOn => "Referred on",
+            Status::Closed => "Closed",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.slug() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consent {
+    Given,
+    Declined,
+    NotAsked,
+}
+
+impl Consent {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Consent::Given => "given",
+            Consent::Declined => "declined",
+            Consent::NotAsked => "not_asked",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Consent> {
+        [Consent::Given, Consent::Declined, Consent::NotAsked]
+            .into_iter()
+            .find(|c| c.slug() == s)
+    }
+}
+
+/// A referral as submitted: text as typed, to be checked by [`ReferralInput::validate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferralInput {
+    pub source: String,
+    pub crime_category: String,
+    pub reported_to_police: Option<bool>,
+    pub police_reference: String,
+    /// YYYY-MM-DD
+    pub incident_date: String,
+    /// GSS code of the area where it happened.
+    pub incident_area: String,
+    pub person: PersonInput,
+    pub perpetrators: Vec<PerpetratorInput>,
+    pub children: Vec<ChildInput>,
+    /// given, declined or not_asked
+    pub consent_to_referral: String,
+    pub consent_to_aggregate: Option<bool>,
+    pub safe_contact: SafeContactInput,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersonInput {
+    pub given_name: String,
+    pub family_name: String,
+    pub previous_names: Vec<String>,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    pub age: Option<u32>,
+    pub gender: String,
+    pub address: String,
+    pub postcode: String,
+    /// GSS code of the area where they live.
+    pub area: String,
+    pub language: String,
+    pub interpreter_needed: bool,
+    pub disability: String,
+    pub vulnerability: String,
+    pub ethnicity: String,
+    pub sexual_orientation: String,
+    pub religion: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PerpetratorInput {
+    pub name: String,
+    pub relationship: String,
+    pub gender: String,
+    pub age: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChildInput {
+    pub name: String,
+    pub age: Option<u32>,
+}
+
+/// The person as checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub given_name: String,
+    pub family_name: String,
+    pub previous_names: Vec<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub age: Option<u32>,
+    pub gender: String,
+    pub address: String,
+    pub postcode: String,
+    pub area: Option<String>,
+    pub language: String,
+    pub interpreter_needed: bool,
+    pub disability: String,
+    pub vulnerability: String,
+    pub ethnicity: String,
+    pub sexual_orientation: String,
+    pub religion: String,
+}
+
+impl Person {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+            .trim()
+            .to_owned()
+    }
+
+    /// Age on `day`, from the date of birth or, failing that, the age given.
+    pub fn age_on(&self, day: NaiveDate) -> Option<u32> {
+        self.date_of_birth
+            .and_then(|dob| day.years_since(dob))
+            .or(self.age)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Perpetrator {
+    pub name: String,
+    pub relationship: String,
+    pub gender: String,
+    pub age: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Child {
+    pub name: String,
+    pub age: Option<u32>,
+}
+
+/// A referral as checked, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReferral {
+    pub source: Source,
+    pub crime_category: CrimeCategory,
+    pub reported_to_police: bool,
+    pub police_reference: Option<String>,
+    pub incident_date: Option<NaiveDate>,
+    pub incident_area: Option<String>,
+    pub person: Person,
+    pub perpetrators: Vec<Perpetrator>,
+    pub children: Vec<Child>,
+    pub consent_to_referral: Consent,
+    pub consent_basis: ConsentBasis,
+    pub consent_to_aggregate: bool,
+    pub safe_contact: SafeContact,
+    pub notes: String,
+}
+
+fn optional_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {
+    let value = value.trim();
+    if value.chars().count() > max {
+        errors.add(field, format!("Must be {max} characters or fewer"));
+    }
+    value.to_owned()
+}
+
+fn parse_date(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    today: NaiveDate,
+    what: &str,
+) -> Option<NaiveDate> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+    {
+        Ok(d) if d > today => {
+            errors.add(field, format!("{what} must be today or in the past"));
+            None
+        }
+        Ok(d) if d.year_ce().1 < 1900 => {
+            errors.add(field, format!("{what} must be after 1900"));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.add(
+                field,
+                format!("{what} must be a real date, like 2026-11-23 or 23/11/2026"),
+            );
+            None
+        }
+    }
+}
+
+use chrono::Datelike;
+
+/// A UK postcode, normalised to upper case with one space before the inward code.
+pub fn normalise_postcode(s: &str) -> Option<String> {
+    let compact: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    let n = compact.len();
+    if !(5..=7).contains(&n) || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let (outward, inward) = compact.split_at(n - 3);
+    let inward_ok = inward.as_bytes()[0].is_ascii_digit()
+        && inward[1..].chars().all(|c| c.is_ascii_alphabetic());
+    let outward_ok =
+        outward.as_bytes()[0].is_ascii_alphabetic() && outward.chars().any(|c| c.is_ascii_digit());
+    (inward_ok && outward_ok).then(|| format!("{outward} {inward}"))
+}
+
+impl ReferralInput {
+    /// Checks every field against the rules; `known_areas` are the GSS codes Harbour holds.
+    /// Every problem is reported, each at its path.
+    pub fn validate(
+        &self,
+        today: NaiveDate,
+        known_areas: &[String],
+    ) -> Result<NewReferral, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let source = Source::from_slug(self.source.trim());
+        if source.is_none() {
+            e.add(
+                "source",
+                "Choose where the referral comes from: police, partner_agency or self",
+            );
+        }
+        let crime_category = CrimeCategory::from_slug(self.crime_category.trim());
+        if crime_category.is_none() {
+            e.add("crime_category", "Choose the kind of crime from the list");
+        }
+        let police_reference =
+            optional_text(&mut e, "police_reference", &self.police_reference, 50);
+        if source == Some(Source::Police) && police_reference.is_empty() {
+            e.add(
+                "police_reference",
+                "Enter the police crime or occurrence reference",
+            );
+        }
+        let reported_to_police = self
+            .reported_to_police
+            .unwrap_or(source == Some(Source::Police));
+        let incident_date = parse_date(
+            &mut e,
+            "incident_date",
+            &self.incident_date,
+            today,
+            "The date of the incident",
+        );
+        if source == Some(Source::Police)
+            && incident_date.is_none()
+            && e.get("incident_date").is_none()
+        {
+            e.add("incident_date", "Enter the date of the incident");
+        }
+        let area = |e: &mut FieldErrors, field: &str, value: &str| -> Option<String> {
+            let value = value.trim();
+            if value.is_empty() {
+                None
+            } else if known_areas.iter().any(|a| a == value) {
+                Some(value.to_owned())
+            } else {
+                e.add(
+                    field,
+                    format!(
+                        "{value} is not an area Harbour knows; give its GSS code, like E07000197"
+                    ),
+                );
+                None
+            }
+        };
+        let incident_area = area(&mut e, "incident_area", &self.incident_area);
+
+        let p = &self.person;
+        let given_name = optional_text(&mut e, "person/given_name", &p.given_name, 100);
+        let family_name = optional_text(&mut e, "person/family_name", &p.family_name, 100);
+        if given_name.is_empty() && family_name.is_empty() {
+            e.add(
+                "person/given_name",
+                "Enter the person's name: a first name is enough",
+            );
+        }
+        let date_of_birth = parse_date(
+            &mut e,
+            "person/date_of_birth",
+            &p.date_of_birth,
+            today,
+            "Date of birth",
+        );
+        if let Some(age) = p.age
+            && age > 120
+        {
+            e.add("person/age", "Age must be between 0 and 120");
+        }
+        let postcode = if p.postcode.trim().is_empty() {
+            String::new()
+        } else {
+            normalise_postcode(&p.postcode).unwrap_or_else(|| {
+                e.add("person/postcode", "Enter a real postcode, like ST16 2DH");
+                p.postcode.trim().to_owned()
+            })
+        };
+        let person = Person {
+            given_name,
+            family_name,
+            previous_names: p
+                .previous_names
+                .iter()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect(),
+            date_of_birth,
+            age: p.age,
+            gender: optional_text(&mut e, "person/gender", &p.gender, 50),
+            address: optional_text(&mut e, "person/address", &p.address, 500),
+            postcode,
+            area: area(&mut e, "person/area", &p.area),
+            language: optional_text(&mut e, "person/language", &p.language, 50),
+            interpreter_needed: p.interpreter_needed,
+            disability: optional_text(&mut e, "person/disability", &p.disability, 500),
+            vulnerability: optional_text(&mut e, "person/vulnerability", &p.vulnerability, 500),
+            ethnicity: optional_text(&mut e, "person/ethnicity", &p.ethnicity, 100),
+            sexual_orientation: optional_text(
+                &mut e,
+                "person/sexual_orientation",
+                &p.sexual_orientation,
+                100,
+            ),
+            religion: optional_text(&mut e, "person/religion", &p.religion, 100),
+        };
+        let perpetrators = self
+            .perpetrators
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Perpetrator {
+                name: optional_text(&mut e, &format!("perpetrators/{i}/name"), &x.name, 200),
+                relationship: required_text(
+                    &mut e,
+                    &format!("perpetrators/{i}/relationship"),
+                    &x.relationship,
+                    "Say how the perpetrator is related to the person, for example ex-partner",
+                    100,
+                ),
+                gender: optional_text(&mut e, &format!("perpetrators/{i}/gender"), &x.gender, 50),
+                age: x.age,
+            })
+            .collect();
+        let children = self
+            .children
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if c.age.is_some_and(|a| a > 17) {
+                    e.add(
+                        &format!("children/{i}/age"),
+                        "Children in the household are under 18",
+                    );
+                }
+                Child {
+                    name: optional_text(&mut e, &format!("children/{i}/name"), &c.name, 200),
+                    age: c.age,
+                }
+            })
+            .collect();
+        let consent_to_referral = if self.consent_to_referral.trim().is_empty() {
+            Consent::NotAsked
+        } else {
+            Consent::from_slug(self.consent_to_referral.trim()).unwrap_or_else(|| {
+                e.add(
+                    "consent_to_referral",
+                    "Say whether the person agreed to be referred: given, declined or not_asked",
+                );
+                Consent::NotAsked
+            })
+        };
+        let safe_contact = self.safe_contact.validate("safe_contact", &mut e);
+        let notes = optional_text(&mut e, "notes", &self.notes, 5000);
+        match (source, crime_category) {
+            (Some(source), Some(crime_category)) if e.is_empty() => Ok(NewReferral {
+                source,
+                crime_category,
+                reported_to_police,
+                police_reference: (!police_reference.is_empty()).then_some(police_reference),
+                incident_date,
+                incident_area,
+                person,
+                perpetrators,
+                children,
+                consent_to_referral,
+                consent_basis: crime_category.default_consent_basis(),
+                consent_to_aggregate: self.consent_to_aggregate.unwrap_or(false),
+                safe_contact,
+                notes,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// When a referral received at `received` must have reached support services: the end of the
+/// `n`th working day after the day it arrived, counted in UK local time.
+pub fn due_by(source: Source, received: DateTime<Utc>, calendar: &WorkingDays) -> NaiveDate {
+    let local = received
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    calendar.add_working_days(local, source.working_days_to_respond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::safe_contact::ChannelInput;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn areas() -> Vec<String> {
+        vec!["E07000197".into(), "E06000021".into()]
+    }
+
+    pub(crate) fn police_referral() -> ReferralInput {
+        ReferralInput {
+            source: "police".into(),
+            crime_category: "domestic_abuse".into(),
+            police_reference: "SP/26/112233".into(),
+            incident_date: "2026-11-21".into(),
+            incident_area: "E07000197".into(),
+            person: PersonInput {
+                given_name: "Alys".into(),
+                family_name: "Brereton".into(),
+                date_of_birth: "1990-04-02".into(),
+                postcode: "st162dh".into(),
+                area: "E07000197".into(),
+                ..Default::default()
+            },
+            perpetrators: vec![PerpetratorInput {
+                relationship: "ex-partner".into(),
+                ..Default::default()
+            }],
+            consent_to_referral: "given".into(),
+            safe_contact: SafeContactInput {
+                channels: vec![ChannelInput {
+                    channel: "phone_call".into(),
+                    value: "07700 900123".into(),
+                }],
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_police_referral_is_accepted_and_normalised() {
+        let r = police_referral().validate(today(), &areas()).unwrap();
+        assert_eq!(r.source, Source::Police);
+        assert!(r.reported_to_police);
+        assert_eq!(r.person.postcode, "ST16 2DH");
+        assert_eq!(r.consent_basis, ConsentBasis::Explicit);
+        assert_eq!(r.person.age_on(today()), Some(36));
+    }
+
+    #[test]
+    fn every_problem_is_named_at_its_path() {
+        let mut bad = police_referral();
+        bad.police_reference = String::new();
+        bad.incident_date = "2027-01-01".into();
+        bad.person.given_name = String::new();
+        bad.person.family_name = String::new();
+        bad.person.postcode = "NOT A CODE".into();
+        bad.person.area = "E99999999".into();
+        bad.perpetrators[0].relationship = String::new();
+        bad.children = vec![ChildInput {
+            name: "x".into(),
+            age: Some(19),
+        }];
+        bad.consent_to_referral = "maybe".into();
+        let e = bad.validate(today(), &areas()).unwrap_err();
+        for field in [
+            "police_reference",
+            "incident_date",
+            "person/given_name",
+            "person/postcode",
+            "person/area",
+            "perpetrators/0/relationship",
+            "children/0/age",
+            "consent_to_referral",
+        ] {
+            assert!(e.get(field).is_some(), "{field}: {e}");
+        }
+        assert_eq!(
+            e.get("incident_date"),
+            Some("The date of the incident must be today or in the past")
+        );
+    }
+
+    #[test]
+    fn postcodes() {
+        assert_eq!(normalise_postcode("st16 2dh").as_deref(), Some("ST16 2DH"));
+        assert_eq!(normalise_postcode("M1 1AE").as_deref(), Some("M1 1AE"));
+        assert_eq!(normalise_postcode("EC1A1BB").as_deref(), Some("EC1A 1BB"));
+        assert_eq!(normalise_postcode("12345"), None);
+        assert_eq!(normalise_postcode("ST16 DH2"), None);
+    }
+
+    #[test]
+    fn due_dates_count_working_days_in_uk_time() {
+        let cal = WorkingDays::england_and_wales();
+        // 23:30 UTC on Friday 3 July 2026 is 00:30 on Saturday in London: the clock starts Monday.
+        let late_friday = DateTime::parse_from_rfc3339("2026-07-03T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            due_by(Source::Police, late_friday, &cal),
+            NaiveDate::from_ymd_opt(2026, 7, 7).unwrap()
+        );
+        let thursday_before_easter = DateTime::parse_from_rfc3339("2026-04-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            due_by(Source::Police, thursday_before_easter, &cal),
+            NaiveDate::from_ymd_opt(2026, 4, 8).unwrap()
+        );
+    }
+}
