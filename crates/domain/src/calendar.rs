@@ -7,6 +7,11 @@
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::collections::BTreeMap;
 
+/// The date in the UK (Europe/London) at instant `t`: deadlines and "today" are UK dates.
+pub fn uk_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    t.with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
 /// A bank holiday: its date and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankHoliday {

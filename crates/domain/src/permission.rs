@@ -19,10 +19,20 @@ pub enum Action {
     ManagePeople,
     ManageApiTokens,
     ViewAudit,
+    /// Submit a referral into the gateway (and keep drafts of one's own).
+    SubmitReferral,
+    /// See the status of referrals one made (or one's agency made, for an integration).
+    ViewOwnReferrals,
+    /// Work the hub's queue: read referrals in full.
+    ViewReferrals,
+    /// Record a triage decision.
+    TriageReferral,
+    /// Load a bulk file of referrals.
+    ImportReferrals,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -30,6 +40,11 @@ impl Action {
         Action::ManagePeople,
         Action::ManageApiTokens,
         Action::ViewAudit,
+        Action::SubmitReferral,
+        Action::ViewOwnReferrals,
+        Action::ViewReferrals,
+        Action::TriageReferral,
+        Action::ImportReferrals,
     ];
 }
 
@@ -99,6 +114,31 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::Auditor, Action::ViewPeople, Scope::Partnership),
     (Role::Auditor, Action::ViewAudit, Scope::Partnership),
     (Role::Integration, Action::ViewAgencies, Scope::Partnership),
+    // Referrals. Referrers see what became of their own; the hub reads and triages them all.
+    (Role::Referrer, Action::SubmitReferral, Scope::Own),
+    (Role::Referrer, Action::ViewOwnReferrals, Scope::Own),
+    (Role::Referrer, Action::ImportReferrals, Scope::Agency),
+    (Role::Caseworker, Action::SubmitReferral, Scope::Own),
+    (Role::Caseworker, Action::ViewOwnReferrals, Scope::Own),
+    (Role::TriageOfficer, Action::SubmitReferral, Scope::Own),
+    (Role::TriageOfficer, Action::ViewOwnReferrals, Scope::Own),
+    (
+        Role::TriageOfficer,
+        Action::ViewReferrals,
+        Scope::Partnership,
+    ),
+    (
+        Role::TriageOfficer,
+        Action::TriageReferral,
+        Scope::Partnership,
+    ),
+    (
+        Role::TriageOfficer,
+        Action::ImportReferrals,
+        Scope::Partnership,
+    ),
+    (Role::Integration, Action::SubmitReferral, Scope::Agency),
+    (Role::Integration, Action::ViewOwnReferrals, Scope::Agency),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.
@@ -157,8 +197,22 @@ mod tests {
 
     #[test]
     fn commissioner_sees_no_personal_data() {
-        for action in [Action::ViewPeople, Action::ViewAudit, Action::ManagePeople] {
+        for action in [
+            Action::ViewPeople,
+            Action::ViewAudit,
+            Action::ManagePeople,
+            Action::ViewReferrals,
+            Action::ViewOwnReferrals,
+        ] {
             assert!(authorize(&[Role::Commissioner], action).is_err());
+        }
+    }
+
+    #[test]
+    fn administrators_and_auditors_never_read_victims_records() {
+        for role in [Role::Administrator, Role::Auditor] {
+            assert!(authorize(&[role], Action::ViewReferrals).is_err());
+            assert!(authorize(&[role], Action::TriageReferral).is_err());
         }
     }
 

@@ -6,6 +6,7 @@
 
 use crate::calendar::WorkingDays;
 use crate::crime::{ConsentBasis, CrimeCategory};
+use crate::instrument::RiskLevel;
 use crate::safe_contact::{SafeContact, SafeContactInput};
 use crate::validation::{FieldErrors, required_text};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -137,6 +138,8 @@ pub struct ReferralInput {
     pub consent_to_referral: String,
     pub consent_to_aggregate: Option<bool>,
     pub safe_contact: SafeContactInput,
+    /// The referrer's own risk level, if they assessed it: standard, medium or high.
+    pub risk_level: String,
     pub notes: String,
 }
 
@@ -245,6 +248,7 @@ pub struct NewReferral {
     pub consent_basis: ConsentBasis,
     pub consent_to_aggregate: bool,
     pub safe_contact: SafeContact,
+    pub referrer_risk_level: Option<RiskLevel>,
     pub notes: String,
 }
 
@@ -475,6 +479,16 @@ impl ReferralInput {
             })
         };
         let safe_contact = self.safe_contact.validate("safe_contact", &mut e);
+        let referrer_risk_level = match self.risk_level.trim() {
+            "" => None,
+            level => RiskLevel::from_slug(level).or_else(|| {
+                e.add(
+                    "risk_level",
+                    "Give the risk level as standard, medium or high, or leave it out",
+                );
+                None
+            }),
+        };
         let notes = optional_text(&mut e, "notes", &self.notes, 5000);
         match (source, crime_category) {
             (Some(source), Some(crime_category)) if e.is_empty() => Ok(NewReferral {
@@ -491,6 +505,7 @@ impl ReferralInput {
                 consent_basis: crime_category.default_consent_basis(),
                 consent_to_aggregate: self.consent_to_aggregate.unwrap_or(false),
                 safe_contact,
+                referrer_risk_level,
                 notes,
             }),
             _ => Err(e),

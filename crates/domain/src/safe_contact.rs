@@ -216,10 +216,10 @@ impl SafeContactInput {
             match (from, to) {
                 (Ok(from), Ok(to)) if from < to => safe_times.push(SafeTime { days, from, to }),
                 (Ok(_), Ok(_)) => {
-                    errors.add(&at("to"), "The end of a safe time must be after its start")
+                    errors.add(&at("to"), "The end of a safe time must be after its start");
                 }
                 (Err(_), _) => {
-                    errors.add(&at("from"), "Enter a time in 24-hour format, like 09:30")
+                    errors.add(&at("from"), "Enter a time in 24-hour format, like 09:30");
                 }
                 (_, Err(_)) => errors.add(&at("to"), "Enter a time in 24-hour format, like 17:00"),
             }

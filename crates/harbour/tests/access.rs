@@ -200,7 +200,11 @@ async fn every_form_post_needs_the_csrf_token() -> R {
     let app = TestApp::spawn().await?;
     let admin = app.signed_in(Role::Administrator).await?;
     let (ids, _) = ids(&app, &admin).await?;
-    for spec in specs().iter().filter(|s| s.method == "POST") {
+    // Bearer-token API calls carry no cookie, so cross-site forgery does not reach them.
+    for spec in specs()
+        .iter()
+        .filter(|s| s.method == "POST" && !matches!(s.access, Access::Api(_)))
+    {
         let path = path_for(spec, &ids);
         for token in [None, Some("0000")] {
             let mut form: Vec<(&str, &str)> = fields(spec);

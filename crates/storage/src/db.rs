@@ -7,10 +7,11 @@
 //! needs no such lock.
 
 use crate::error::{Result, StorageError};
+use crate::intake::IntakeWriter;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -44,6 +45,9 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Started on first use. The writer task holds a copy of this handle with an empty cell,
+    /// so when the last outside handle goes the channel closes and the task ends.
+    intake: Arc<OnceLock<IntakeWriter>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -110,6 +114,7 @@ impl Db {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            intake: Arc::new(OnceLock::new()),
         })
     }
 
@@ -146,6 +151,16 @@ impl Db {
         Ok(WriteTx {
             tx: self.pool.begin().await?,
             _writer: writer,
+        })
+    }
+
+    pub(crate) fn intake(&self) -> &IntakeWriter {
+        self.intake.get_or_init(|| {
+            let for_writer = Db {
+                intake: Arc::new(OnceLock::new()),
+                ..self.clone()
+            };
+            IntakeWriter::spawn(for_writer)
         })
     }
 

@@ -20,6 +20,8 @@ pub enum StorageError {
     Open(String),
     #[error("stored data is not in the expected form: {0}")]
     Corrupt(String),
+    #[error("could not write: {0}")]
+    Write(String),
 }
 
 impl StorageError {

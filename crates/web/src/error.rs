@@ -131,6 +131,7 @@ pub enum ApiError {
     /// Query or path parameters are invalid (400).
     InvalidParameters(FieldErrors),
     BadRequest(String),
+    UnsupportedMediaType,
     Internal,
 }
 
@@ -217,6 +218,12 @@ impl IntoResponse for ApiError {
                 "Invalid parameters",
                 "One or more parameters are invalid; see errors.",
                 &errors,
+            ),
+            ApiError::UnsupportedMediaType => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported Media Type",
+                "Send the body as JSON, with Content-Type: application/json.",
+                json!({}),
             ),
             ApiError::BadRequest(detail) => {
                 problem(StatusCode::BAD_REQUEST, "Bad Request", &detail, json!({}))

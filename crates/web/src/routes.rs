@@ -198,6 +198,24 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Api(Action::ViewAgencies),
             get(api::agencies),
         ),
+        r(
+            "POST",
+            "/api/v1/referrals",
+            Api(Action::SubmitReferral),
+            post(api::referrals::submit),
+        ),
+        r(
+            "GET",
+            "/api/v1/referrals",
+            Api(Action::ViewOwnReferrals),
+            get(api::referrals::list),
+        ),
+        r(
+            "GET",
+            "/api/v1/referrals/{id}",
+            Api(Action::ViewOwnReferrals),
+            get(api::referrals::status),
+        ),
     ]
 }
 

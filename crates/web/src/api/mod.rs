@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, for agencies' own systems. Authenticated by bearer token;
 //! errors are `application/problem+json`; described by the OpenAPI document it serves.
 
+pub mod referrals;
+
 use crate::access::Api;
 use crate::error::ApiError;
 use axum::Json;

@@ -1,0 +1,287 @@
+//! Referral intake through the API: storing, idempotent retries, per-field errors, scoping,
+//! and many submissions at once. Runs on SQLite and PostgreSQL.
+
+use harbour_testkit::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+type R = anyhow::Result<()>;
+
+fn police_referral(reference: &str) -> Value {
+    json!({
+        "source": "police",
+        "crime_category": "domestic_abuse",
+        "police_reference": reference,
+        "incident_date": "2026-11-01",
+        "incident_area": "E07000197",
+        "person": { "given_name": "Alys", "family_name": "Brereton", "postcode": "st16 2dh", "area": "E07000197" },
+        "perpetrators": [ { "relationship": "ex-partner" } ],
+        "consent_to_referral": "given",
+        "safe_contact": {
+            "channels": [ { "channel": "phone_call", "value": "07700 900123" } ],
+            "safe_times": [ { "days": ["mon", "wed"], "from": "09:00", "to": "12:00" } ],
+            "code_word": "bluebell"
+        },
+        "risk_level": "medium"
+    })
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn new(app: &TestApp, agency: &str) -> anyhow::Result<Api> {
+        Ok(Api {
+            http: reqwest::Client::new(),
+            base: app.url.clone(),
+            token: app.api_token(agency).await?,
+        })
+    }
+
+    async fn post(
+        &self,
+        body: &Value,
+        key: Option<&str>,
+    ) -> anyhow::Result<(StatusCode, reqwest::header::HeaderMap, Value)> {
+        let mut req = self
+            .http
+            .post(format!("{}/api/v1/referrals", self.base))
+            .bearer_auth(&self.token)
+            .json(body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let r = req.send().await?;
+        let (status, headers) = (r.status(), r.headers().clone());
+        Ok((status, headers, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<(StatusCode, Value)> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        Ok((r.status(), r.json().await.unwrap_or(Value::Null)))
+    }
+}
+
+async fn count(app: &TestApp, table: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n"))
+}
+
+#[tokio::test]
+async fn a_police_referral_is_stored_and_its_status_read_back() -> R {
+    let app = TestApp::spawn().await?;
+    let police = Api::new(&app, "Staffordshire Police").await?;
+    let (status, headers, body) = police
+        .post(&police_referral("SP/26/0001"), Some("key-0001"))
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(headers["location"], format!("/api/v1/referrals/{id}"));
+    assert!(
+        body["reference"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("HBR-")
+    );
+    assert_eq!(body["status"], "received");
+    assert!(body["due_on"].as_str().is_some_and(|d| d.len() == 10));
+
+    let (status, s) = police.get(&format!("/api/v1/referrals/{id}")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s["status"], "received");
+    assert_eq!(s["crime_category"], "domestic_abuse");
+    assert!(
+        s.get("risk_level").is_none(),
+        "a referrer sees the status, not the hub's findings"
+    );
+    let (_, list) = police.get("/api/v1/referrals").await?;
+    assert_eq!(list["referrals"][0]["id"], id.as_str());
+
+    // The person is stored apart from the referral, with the postcode normalised.
+    let row = sqlx::query("SELECT p.postcode, r.area, r.risk_level, r.consent_basis FROM referrals r JOIN persons p ON p.id = r.person_id WHERE r.id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await?;
+    assert_eq!(row.get::<String, _>("postcode"), "ST16 2DH");
+    assert_eq!(row.get::<String, _>("area"), "E07000197");
+    assert_eq!(row.get::<String, _>("risk_level"), "medium");
+    assert_eq!(row.get::<String, _>("consent_basis"), "explicit");
+
+    // Another agency cannot see it.
+    let other = Api::new(&app, "New Era").await?;
+    assert_eq!(
+        other.get(&format!("/api/v1/referrals/{id}")).await?.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = other.get("/api/v1/referrals").await?;
+    assert_eq!(list["referrals"].as_array().map(Vec::len), Some(0));
+
+    let audited: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE entity_kind = 'referral' AND entity_id = $1 AND action = 'create'")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+    assert_eq!(audited, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_retried_request_never_creates_a_second_referral() -> R {
+    let app = TestApp::spawn().await?;
+    let police = Api::new(&app, "Staffordshire Police").await?;
+    let body = police_referral("SP/26/0002");
+    let (first, _, a) = police.post(&body, Some("retry-me")).await?;
+    let (second, headers, b) = police.post(&body, Some("retry-me")).await?;
+    assert_eq!((first, second), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(count(&app, "referrals").await?, 1);
+
+    let (status, _, problem) = police
+        .post(&police_referral("SP/26/9999"), Some("retry-me"))
+        .await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["title"], "Idempotency key reused");
+    assert_eq!(count(&app, "referrals").await?, 1);
+
+    // Keys belong to an agency: another agency's same key is its own.
+    let other = Api::new(&app, "New Era").await?;
+    let mut partner = police_referral("");
+    partner["source"] = json!("partner_agency");
+    assert_eq!(
+        other.post(&partner, Some("retry-me")).await?.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(count(&app, "referrals").await?, 2);
+
+    let (status, _, problem) = police.post(&body, Some("")).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["pointer"], "#/Idempotency-Key");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_fields_are_each_named_and_nothing_is_stored() -> R {
+    let app = TestApp::spawn().await?;
+    let police = Api::new(&app, "Staffordshire Police").await?;
+    let mut bad = police_referral("");
+    bad["incident_date"] = json!("2099-01-01");
+    bad["person"]["given_name"] = json!("");
+    bad["person"]["family_name"] = json!("");
+    bad["person"]["postcode"] = json!("NOWHERE");
+    bad["safe_contact"]["channels"][0]["value"] = json!("call me");
+    bad["crime_category"] = json!("jaywalking");
+    let (status, headers, problem) = police.post(&bad, None).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    for expected in [
+        "#/crime_category",
+        "#/police_reference",
+        "#/incident_date",
+        "#/person/given_name",
+        "#/person/postcode",
+        "#/safe_contact/channels/0/value",
+    ] {
+        assert!(
+            pointers.contains(&expected),
+            "{expected} missing from {pointers:?}"
+        );
+    }
+
+    let mut wrong_type = police_referral("SP/1");
+    wrong_type["person"]["age"] = json!("thirty");
+    let (status, _, problem) = police.post(&wrong_type, None).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["pointer"], "#/person/age");
+
+    let mut unknown = police_referral("SP/1");
+    unknown["favourite_colour"] = json!("blue");
+    let (status, _, problem) = police.post(&unknown, None).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["errors"][0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("favourite_colour")
+    );
+
+    let r = police
+        .http
+        .post(format!("{}/api/v1/referrals", app.url))
+        .bearer_auth(&police.token)
+        .header("content-type", "application/json")
+        .body("{\"source\": ")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = police
+        .http
+        .post(format!("{}/api/v1/referrals", app.url))
+        .bearer_auth(&police.token)
+        .body("source=police")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(count(&app, "referrals").await?, 0);
+    assert_eq!(count(&app, "persons").await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn many_submissions_at_once_are_all_stored_and_audited() -> R {
+    let app = TestApp::spawn().await?;
+    let police = std::sync::Arc::new(Api::new(&app, "Staffordshire Police").await?);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let police = police.clone();
+        tasks.push(tokio::spawn(async move {
+            // One bad submission among them must not spoil the batch it lands in.
+            let mut body = police_referral(&format!("SP/26/{i:04}"));
+            if i == 13 {
+                body["person"]["given_name"] = json!("");
+                body["person"]["family_name"] = json!("");
+            }
+            police
+                .post(&body, Some(&format!("bulk-{i}")))
+                .await
+                .map(|(s, _, _)| s)
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await?? {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 63);
+    assert_eq!(count(&app, "referrals").await?, 63);
+    assert_eq!(count(&app, "persons").await?, 63);
+    let verified = harbour_storage::audit::verify_log(&app.db).await?;
+    assert!(
+        matches!(
+            verified,
+            harbour_storage::audit::Verification::Intact { .. }
+        ),
+        "{verified:?}"
+    );
+    Ok(())
+}

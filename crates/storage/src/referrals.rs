@@ -1,0 +1,554 @@
+//! Referrals: submitting (through the intake writer), drafts, the referrer's view of their
+//! own, the hub's queue and the full record.
+
+use crate::areas::area_codes;
+use crate::db::{WriteTx, get_bool, new_id, now};
+use crate::error::{Result, StorageError};
+use crate::intake::{Origin, Submission, Submitted};
+use crate::scoped::ScopedStore;
+use chrono::{NaiveDate, Utc};
+use harbour_domain::audit::AuditAction;
+use harbour_domain::calendar::{WorkingDays, uk_date};
+use harbour_domain::crime::CrimeCategory;
+use harbour_domain::instrument::RiskLevel;
+use harbour_domain::permission::{Action, Scope};
+use harbour_domain::referral::{Child, Perpetrator, Person, ReferralInput, Source, Status, due_by};
+use harbour_domain::safe_contact::SafeContact;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// What a referrer may see of a referral they made: where it is, not what the hub found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralStatus {
+    pub id: String,
+    pub reference: String,
+    pub status: Status,
+    pub received_at: String,
+    pub crime_category: CrimeCategory,
+    /// The name they gave, so they can tell their referrals apart.
+    pub person_name: String,
+}
+
+/// A line of the hub's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueItem {
+    pub id: String,
+    pub reference: String,
+    pub source: Source,
+    pub received_at: String,
+    pub due_on: NaiveDate,
+    pub crime_category: CrimeCategory,
+    pub area: Option<String>,
+    pub risk_level: Option<RiskLevel>,
+    pub person_name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub area: Option<String>,
+    pub source: Option<Source>,
+    pub crime_category: Option<CrimeCategory>,
+    pub risk_level: Option<RiskLevel>,
+    /// Only those due on or before this date (for "overdue").
+    pub due_by: Option<NaiveDate>,
+    /// Continue after this (received_at, id).
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// A referral in full, for the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralView {
+    pub id: String,
+    pub reference: String,
+    pub status: Status,
+    pub source: Source,
+    pub received_at: String,
+    pub due_on: NaiveDate,
+    pub crime_category: CrimeCategory,
+    pub reported_to_police: bool,
+    pub police_reference: Option<String>,
+    pub incident_date: Option<NaiveDate>,
+    pub incident_area: Option<String>,
+    pub area: Option<String>,
+    pub person_id: String,
+    pub person: Person,
+    pub safe_contact: SafeContact,
+    pub perpetrators: Vec<Perpetrator>,
+    pub children: Vec<Child>,
+    pub consent_to_referral: String,
+    pub consent_basis: String,
+    pub consent_to_aggregate: bool,
+    pub referrer_risk_level: Option<RiskLevel>,
+    pub risk_level: Option<RiskLevel>,
+    pub notes: String,
+    pub submitted_by_name: Option<String>,
+    pub submitting_agency_name: Option<String>,
+}
+
+/// A saved, unfinished referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub id: String,
+    pub input: ReferralInput,
+    pub updated_at: String,
+}
+
+fn parse<T>(value: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+    f(value).ok_or_else(|| StorageError::Corrupt(format!("{what} {value:?}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+fn date(s: Option<String>) -> Result<Option<NaiveDate>> {
+    s.map(|d| {
+        d.parse()
+            .map_err(|_| StorageError::Corrupt(format!("date {d:?}")))
+    })
+    .transpose()
+}
+
+fn risk(s: Option<String>) -> Result<Option<RiskLevel>> {
+    s.map(|l| parse(&l, "risk level", RiskLevel::from_slug))
+        .transpose()
+}
+
+fn person_name(row: &AnyRow) -> Result<String> {
+    let given: String = row.try_get("given_name")?;
+    let family: String = row.try_get("family_name")?;
+    Ok(format!("{given} {family}").trim().to_owned())
+}
+
+/// A digest of the request, to tell a retry from a different request with the same key.
+fn request_digest(input: &ReferralInput) -> String {
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(input).unwrap_or_default(),
+    ))
+}
+
+impl ScopedStore {
+    fn origin(&self) -> Origin {
+        let actor = self.actor();
+        Origin {
+            submitted_by: actor.user_id.clone(),
+            submitting_agency: Some(actor.agency_id.clone()),
+            api_token_id: actor.token_id.clone(),
+        }
+    }
+
+    async fn submit(
+        &self,
+        input: &ReferralInput,
+        idempotency_key: Option<&str>,
+        import_key: Option<&str>,
+        purpose: &str,
+    ) -> Result<Submitted> {
+        let received_at = Utc::now();
+        let referral = input
+            .validate(uk_date(received_at), &area_codes(self.db()).await?)
+            .map_err(StorageError::Invalid)?;
+        let due_on = due_by(
+            referral.source,
+            received_at,
+            &WorkingDays::england_and_wales(),
+        );
+        let submission = Submission {
+            due_on,
+            referral,
+            origin: self.origin(),
+            received_at,
+            idempotency: idempotency_key.map(|k| (k.to_owned(), request_digest(input))),
+            import_key: import_key.map(str::to_owned),
+            event: self.event(AuditAction::Create, "referral", None, purpose),
+        };
+        self.db().intake().submit(submission).await
+    }
+
+    /// Submits a referral from a form or the API. With a key, a retry returns the first result.
+    pub async fn submit_referral(
+        &self,
+        input: &ReferralInput,
+        idempotency_key: Option<&str>,
+        channel: &str,
+    ) -> Result<Submitted> {
+        self.grant(Action::SubmitReferral)?;
+        self.submit(
+            input,
+            idempotency_key,
+            None,
+            &format!("submit referral ({channel})"),
+        )
+        .await
+    }
+
+    /// Imports one row of a bulk file; `import_key` is the file's own id for the row, so a
+    /// file loaded twice creates nothing the second time.
+    pub async fn import_referral(
+        &self,
+        input: &ReferralInput,
+        import_key: &str,
+    ) -> Result<Submitted> {
+        self.grant(Action::ImportReferrals)?;
+        self.submit(input, None, Some(import_key), "import referral (bulk file)")
+            .await
+    }
+
+    /// The referrals the actor made (or, for an integration, its agency made), newest first.
+    pub async fn own_referrals(&self, limit: i64) -> Result<Vec<ReferralStatus>> {
+        let grant = self.grant(Action::ViewOwnReferrals)?;
+        let (clause, param) = self.own_clause(grant.scope())?;
+        let mut tx = self.db().begin_write().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT r.id, r.reference, r.status, r.received_at, r.crime_category, p.given_name, p.family_name \
+             FROM referrals r JOIN persons p ON p.id = r.person_id WHERE {clause} \
+             ORDER BY r.received_at DESC, r.id DESC LIMIT $2"
+        ))
+        .bind(&param)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(tx.conn())
+        .await?;
+        let list = rows
+            .iter()
+            .map(status_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            None,
+            "list own referrals",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    /// One of the actor's own referrals; anyone else's reads as not found.
+    pub async fn own_referral(&self, id: &str) -> Result<ReferralStatus> {
+        let grant = self.grant(Action::ViewOwnReferrals)?;
+        let (clause, param) = self.own_clause(grant.scope())?;
+        let mut tx = self.db().begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT r.id, r.reference, r.status, r.received_at, r.crime_category, p.given_name, p.family_name \
+             FROM referrals r JOIN persons p ON p.id = r.person_id WHERE {clause} AND r.id = $2"
+        ))
+        .bind(&param)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StorageError::NotFound("referral"))?;
+        let status = status_from_row(&row)?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            Some(id),
+            "view own referral's status",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    fn own_clause(&self, scope: Scope) -> Result<(&'static str, String)> {
+        let actor = self.actor();
+        match (scope, &actor.user_id) {
+            (Scope::Own, Some(user)) => Ok(("r.submitted_by = $1", user.clone())),
+            (Scope::Agency | Scope::SharedWithAgency | Scope::Partnership, _) => {
+                Ok(("r.submitting_agency = $1", actor.agency_id.clone()))
+            }
+            (Scope::Own, None) => Err(StorageError::NotFound("referral")),
+        }
+    }
+
+    /// The hub's queue: referrals received and not yet triaged, oldest first.
+    pub async fn queue(&self, filter: &QueueFilter) -> Result<Vec<QueueItem>> {
+        self.grant(Action::ViewReferrals)?;
+        let mut sql = String::from(
+            "SELECT r.id, r.reference, r.source, r.received_at, r.due_on, r.crime_category, r.area, \
+             r.risk_level, p.given_name, p.family_name FROM referrals r JOIN persons p ON p.id = r.person_id \
+             WHERE r.status = $1",
+        );
+        let mut binds: Vec<String> = vec![Status::Received.slug().to_owned()];
+        fn add(sql: &mut String, binds: &mut Vec<String>, clause: &str, value: String) {
+            binds.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+        }
+        if let Some(a) = &filter.area {
+            add(&mut sql, &mut binds, " AND r.area = ?", a.clone());
+        }
+        if let Some(s) = filter.source {
+            add(
+                &mut sql,
+                &mut binds,
+                " AND r.source = ?",
+                s.slug().to_owned(),
+            );
+        }
+        if let Some(c) = filter.crime_category {
+            add(
+                &mut sql,
+                &mut binds,
+                " AND r.crime_category = ?",
+                c.slug().to_owned(),
+            );
+        }
+        if let Some(l) = filter.risk_level {
+            add(
+                &mut sql,
+                &mut binds,
+                " AND r.risk_level = ?",
+                l.slug().to_owned(),
+            );
+        }
+        if let Some(d) = filter.due_by {
+            add(&mut sql, &mut binds, " AND r.due_on <= ?", d.to_string());
+        }
+        if let Some((at, id)) = &filter.after {
+            // Keyset paging: row values compare in order on both databases.
+            binds.push(at.clone());
+            binds.push(id.clone());
+            let n = binds.len();
+            sql.push_str(&format!(" AND (r.received_at, r.id) > (${}, ${n})", n - 1));
+        }
+        sql.push_str(&format!(
+            " ORDER BY r.received_at, r.id LIMIT ${}",
+            binds.len() + 1
+        ));
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let mut tx = self.db().begin_write().await?;
+        let rows = query
+            .bind(filter.limit.clamp(1, 200))
+            .fetch_all(tx.conn())
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let source: String = r.try_get("source")?;
+                let crime: String = r.try_get("crime_category")?;
+                let due: String = r.try_get("due_on")?;
+                Ok(QueueItem {
+                    id: r.try_get("id")?,
+                    reference: r.try_get("reference")?,
+                    source: parse(&source, "source", Source::from_slug)?,
+                    received_at: r.try_get("received_at")?,
+                    due_on: parse(&due, "due date", |d| d.parse().ok())?,
+                    crime_category: parse(&crime, "crime category", CrimeCategory::from_slug)?,
+                    area: r.try_get("area")?,
+                    risk_level: risk(r.try_get("risk_level")?)?,
+                    person_name: person_name(r)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            None,
+            "view hub queue",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(items)
+    }
+
+    /// A referral in full, for the hub.
+    pub async fn get_referral(&self, id: &str) -> Result<ReferralView> {
+        self.grant(Action::ViewReferrals)?;
+        let mut tx = self.db().begin_write().await?;
+        let view = read_referral(&mut tx, id).await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            Some(id),
+            "view referral",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Saves a draft (new, or over the actor's own draft `id`); returns its id.
+    pub async fn save_draft(&self, id: Option<&str>, input: &ReferralInput) -> Result<String> {
+        self.grant(Action::SubmitReferral)?;
+        let owner = self
+            .actor()
+            .user_id
+            .clone()
+            .ok_or(StorageError::NotFound("person"))?;
+        let text =
+            serde_json::to_string(input).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let mut tx = self.db().begin_write().await?;
+        let id = match id {
+            Some(id) => {
+                let changed = sqlx::query("UPDATE referral_drafts SET input = $1, updated_at = $2 WHERE id = $3 AND owner = $4")
+                    .bind(&text)
+                    .bind(now())
+                    .bind(id)
+                    .bind(&owner)
+                    .execute(tx.conn())
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err(StorageError::NotFound("draft"));
+                }
+                self.audit(
+                    &mut tx,
+                    AuditAction::Change,
+                    "referral_draft",
+                    Some(id),
+                    "save referral draft",
+                )
+                .await?;
+                id.to_owned()
+            }
+            None => {
+                let id = new_id();
+                sqlx::query("INSERT INTO referral_drafts (id, owner, input, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(&id)
+                    .bind(&owner)
+                    .bind(&text)
+                    .bind(now())
+                    .execute(tx.conn())
+                    .await?;
+                self.audit(
+                    &mut tx,
+                    AuditAction::Create,
+                    "referral_draft",
+                    Some(&id),
+                    "save referral draft",
+                )
+                .await?;
+                id
+            }
+        };
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn drafts(&self) -> Result<Vec<Draft>> {
+        self.grant(Action::SubmitReferral)?;
+        let owner = self.actor().user_id.clone().unwrap_or_default();
+        let rows = sqlx::query("SELECT id, input, updated_at FROM referral_drafts WHERE owner = $1 ORDER BY updated_at DESC")
+            .bind(&owner)
+            .fetch_all(self.db().pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Draft {
+                    id: r.try_get("id")?,
+                    input: from_json(&r.try_get::<String, _>("input")?)?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn draft(&self, id: &str) -> Result<Draft> {
+        let mut tx = self.db().begin_write().await?;
+        let draft = self
+            .drafts()
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or(StorageError::NotFound("draft"))?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral_draft",
+            Some(id),
+            "open referral draft",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(draft)
+    }
+
+    /// Removes the actor's draft (after it was submitted, or when they discard it).
+    pub async fn delete_draft(&self, id: &str) -> Result<()> {
+        self.grant(Action::SubmitReferral)?;
+        let owner = self.actor().user_id.clone().unwrap_or_default();
+        let mut tx = self.db().begin_write().await?;
+        sqlx::query("DELETE FROM referral_drafts WHERE id = $1 AND owner = $2")
+            .bind(id)
+            .bind(&owner)
+            .execute(tx.conn())
+            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "referral_draft",
+            Some(id),
+            "remove referral draft",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn status_from_row(r: &AnyRow) -> Result<ReferralStatus> {
+    let status: String = r.try_get("status")?;
+    let crime: String = r.try_get("crime_category")?;
+    Ok(ReferralStatus {
+        id: r.try_get("id")?,
+        reference: r.try_get("reference")?,
+        status: parse(&status, "status", Status::from_slug)?,
+        received_at: r.try_get("received_at")?,
+        crime_category: parse(&crime, "crime category", CrimeCategory::from_slug)?,
+        person_name: person_name(r)?,
+    })
+}
+
+pub(crate) async fn read_referral(tx: &mut WriteTx, id: &str) -> Result<ReferralView> {
+    let r = sqlx::query(
+        "SELECT r.*, p.given_name, p.family_name, p.details, p.safe_contact, \
+         u.display_name AS submitted_by_name, a.name AS submitting_agency_name \
+         FROM referrals r JOIN persons p ON p.id = r.person_id \
+         LEFT JOIN users u ON u.id = r.submitted_by LEFT JOIN agencies a ON a.id = r.submitting_agency \
+         WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(StorageError::NotFound("referral"))?;
+    let status: String = r.try_get("status")?;
+    let source: String = r.try_get("source")?;
+    let crime: String = r.try_get("crime_category")?;
+    let due: String = r.try_get("due_on")?;
+    Ok(ReferralView {
+        id: r.try_get("id")?,
+        reference: r.try_get("reference")?,
+        status: parse(&status, "status", Status::from_slug)?,
+        source: parse(&source, "source", Source::from_slug)?,
+        received_at: r.try_get("received_at")?,
+        due_on: parse(&due, "due date", |d| d.parse().ok())?,
+        crime_category: parse(&crime, "crime category", CrimeCategory::from_slug)?,
+        reported_to_police: get_bool(&r, "reported_to_police")?,
+        police_reference: r.try_get("police_reference")?,
+        incident_date: date(r.try_get("incident_date")?)?,
+        incident_area: r.try_get("incident_area")?,
+        area: r.try_get("area")?,
+        person_id: r.try_get("person_id")?,
+        person: from_json(&r.try_get::<String, _>("details")?)?,
+        safe_contact: from_json(&r.try_get::<String, _>("safe_contact")?)?,
+        perpetrators: from_json(&r.try_get::<String, _>("perpetrators")?)?,
+        children: from_json(&r.try_get::<String, _>("children")?)?,
+        consent_to_referral: r.try_get("consent_to_referral")?,
+        consent_basis: r.try_get("consent_basis")?,
+        consent_to_aggregate: get_bool(&r, "consent_to_aggregate")?,
+        referrer_risk_level: risk(r.try_get("referrer_risk_level")?)?,
+        risk_level: risk(r.try_get("risk_level")?)?,
+        notes: r.try_get("notes")?,
+        submitted_by_name: r.try_get("submitted_by_name")?,
+        submitting_agency_name: r.try_get("submitting_agency_name")?,
+    })
+}
