@@ -11,6 +11,22 @@ pub enum Entitlement {
     Standard,
 }
 
+impl Entitlement {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Entitlement::Enhanced => "enhanced",
+            Entitlement::Standard => "standard",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Entitlement::Enhanced => "Enhanced",
+            Entitlement::Standard => "Standard",
+        }
+    }
+}
+
 /// Why enhanced rights apply. Several can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

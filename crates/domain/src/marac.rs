@@ -2,7 +2,7 @@
 //! to the multi-agency risk assessment conference.
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the criteria are computed from. Harbour fills it from the risk assessment and from its
 /// own records of the person (earlier referrals, incidents reported to police, MARAC referrals).
@@ -21,7 +21,7 @@ pub struct MaracFacts {
     pub incident_date: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaracCriteria {
     pub visible_high_risk: bool,
     pub professional_judgement: bool,

@@ -230,6 +230,11 @@ pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
     }
 }
 
+/// A value as stored in a JSON text column.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -8,7 +8,7 @@
 //! one commit and one fsync instead of queueing for one each.
 
 use crate::audit;
-use crate::db::{Db, WriteTx, format_time, new_id};
+use crate::db::{Db, WriteTx, format_time, new_id, to_json};
 use crate::error::{Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
@@ -211,7 +211,6 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
     let r = &s.referral;
     let at = format_time(s.received_at);
     let person_id = new_id();
-    let json = |v: &dyn erased::Json| v.to_json();
     sqlx::query(
         "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, \
          safe_contact, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -222,8 +221,8 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
     .bind(r.person.date_of_birth.map(|d| d.to_string()))
     .bind(&r.person.postcode)
     .bind(&r.person.area)
-    .bind(json(&r.person)?)
-    .bind(json(&r.safe_contact)?)
+    .bind(to_json(&r.person)?)
+    .bind(to_json(&r.safe_contact)?)
     .bind(&at)
     .execute(tx.conn())
     .await?;
@@ -255,8 +254,8 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
     .bind(r.incident_date.map(|d| d.to_string()))
     .bind(&r.incident_area)
     .bind(r.person.area.clone().or_else(|| r.incident_area.clone()))
-    .bind(json(&r.perpetrators)?)
-    .bind(json(&r.children)?)
+    .bind(to_json(&r.perpetrators)?)
+    .bind(to_json(&r.children)?)
     .bind(r.consent_to_referral.slug())
     .bind(match r.consent_basis {
         harbour_domain::crime::ConsentBasis::OptOut => "opt_out",
@@ -282,20 +281,6 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
     }))
 }
 
-/// Serialising stored JSON without repeating the error handling at every column.
-mod erased {
-    use crate::error::{Result, StorageError};
-
-    pub trait Json {
-        fn to_json(&self) -> Result<String>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> Result<String> {
-            serde_json::to_string(self).map_err(|e| StorageError::Corrupt(e.to_string()))
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

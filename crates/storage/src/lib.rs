@@ -19,6 +19,7 @@ mod passwords;
 pub mod referrals;
 pub mod scoped;
 pub mod tokens;
+pub mod triage;
 pub mod users;
 
 pub use actor::Actor;

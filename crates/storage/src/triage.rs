@@ -1,0 +1,230 @@
+//! Triage decisions and the instruments they use.
+
+use crate::db::{Db, WriteTx, get_bool, new_id, now, to_json};
+use crate::error::{Result, StorageError};
+use crate::referrals::{ReferralView, read_referral};
+use crate::scoped::ScopedStore;
+use chrono::{Months, NaiveDate};
+use harbour_domain::audit::AuditAction;
+use harbour_domain::calendar::uk_date;
+use harbour_domain::entitlement::{EntitlementProposal, propose};
+use harbour_domain::instrument::Instrument;
+use harbour_domain::marac::{MaracCriteria, MaracFacts, assess};
+use harbour_domain::permission::Action;
+use harbour_domain::triage::{TriageDecision, TriageFacts, TriageInput};
+use serde::Serialize;
+use sqlx::Row;
+
+/// The instrument triage uses: the newest active one, or the shipped demonstration checklist.
+pub async fn active_instrument(db: &Db) -> Result<Instrument> {
+    let row = sqlx::query("SELECT definition, active FROM instruments ORDER BY imported_at DESC")
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .find(|r| get_bool(r, "active").unwrap_or(false));
+    match row {
+        Some(r) => Instrument::from_toml(&r.try_get::<String, _>("definition")?)
+            .map_err(|e| StorageError::Corrupt(e.to_string())),
+        None => Ok(Instrument::demo()),
+    }
+}
+
+/// Loads an instrument file and makes it the one triage uses. A version already loaded is refused.
+pub async fn import_instrument(db: &Db, text: &str) -> Result<Instrument> {
+    let instrument = Instrument::from_toml(text).map_err(|e| StorageError::invalid("file", &e.0))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE instruments SET active = $1").bind(false).execute(tx.conn()).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO instruments (id, version, title, definition, active, imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&instrument.id)
+    .bind(i64::from(instrument.version))
+    .bind(&instrument.title)
+    .bind(text)
+    .bind(true)
+    .bind(now())
+    .execute(tx.conn())
+    .await;
+    if let Err(e) = inserted {
+        let e = StorageError::from(e);
+        return Err(if e.is_unique_violation() {
+            StorageError::invalid("file", &format!("{} version {} is already loaded; give the new one a higher version", instrument.id, instrument.version))
+        } else {
+            e
+        });
+    }
+    tx.commit().await?;
+    Ok(instrument)
+}
+
+/// A recorded decision, for the history on the referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TriageRecord {
+    pub id: String,
+    pub decided_by: String,
+    pub decided_at: String,
+    pub entitlement: String,
+    pub entitlement_override_reason: Option<String>,
+    pub needs: Vec<String>,
+    pub risk_score: Option<i64>,
+    pub risk_level: String,
+    pub judgement_reason: Option<String>,
+    pub marac: MaracCriteria,
+    pub tier: String,
+    pub tier_reason: String,
+}
+
+/// What the triage page shows before the officer decides.
+#[derive(Debug, Clone)]
+pub struct TriageContext {
+    pub referral: ReferralView,
+    pub facts: TriageFacts,
+    pub proposal: EntitlementProposal,
+    /// The MARAC criteria from the records alone, before any checklist score.
+    pub marac_from_records: MaracCriteria,
+    pub instrument: Instrument,
+    pub history: Vec<TriageRecord>,
+}
+
+async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFacts> {
+    let incident_date = referral.incident_date.unwrap_or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(&referral.received_at)
+            .map(|t| uk_date(t.with_timezone(&chrono::Utc)))
+            .unwrap_or_default()
+    });
+    let since = incident_date.checked_sub_months(Months::new(12)).unwrap_or(NaiveDate::MIN).to_string();
+    let police_incidents = sqlx::query(
+        "SELECT incident_date FROM referrals WHERE person_id = $1 AND reported_to_police = $2 \
+         AND incident_date IS NOT NULL AND incident_date > $3",
+    )
+    .bind(&referral.person_id)
+    .bind(true)
+    .bind(&since)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .filter_map(|r| r.try_get::<String, _>("incident_date").ok()?.parse().ok())
+    .collect();
+    let previous_marac_referrals = sqlx::query(
+        "SELECT t.decided_at FROM triage_decisions t JOIN referrals r ON r.id = t.referral_id \
+         WHERE r.person_id = $1 AND t.marac_referral = $2 AND t.referral_id <> $3",
+    )
+    .bind(&referral.person_id)
+    .bind(true)
+    .bind(&referral.id)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .filter_map(|r| r.try_get::<String, _>("decided_at").ok()?.get(..10)?.parse().ok())
+    .collect();
+    Ok(TriageFacts {
+        crime: referral.crime_category,
+        age_at_offence: referral.person.age_on(incident_date),
+        incident_date,
+        police_incidents,
+        previous_marac_referrals,
+    })
+}
+
+async fn history(tx: &mut WriteTx, referral_id: &str) -> Result<Vec<TriageRecord>> {
+    let rows = sqlx::query(
+        "SELECT t.*, u.display_name FROM triage_decisions t JOIN users u ON u.id = t.decided_by \
+         WHERE t.referral_id = $1 ORDER BY t.decided_at DESC",
+    )
+    .bind(referral_id)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TriageRecord {
+                id: r.try_get("id")?,
+                decided_by: r.try_get("display_name")?,
+                decided_at: r.try_get("decided_at")?,
+                entitlement: r.try_get("entitlement")?,
+                entitlement_override_reason: r.try_get("entitlement_override_reason")?,
+                needs: serde_json::from_str(&r.try_get::<String, _>("needs")?).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                risk_score: r.try_get("risk_score")?,
+                risk_level: r.try_get("risk_level")?,
+                judgement_reason: r.try_get("judgement_reason")?,
+                marac: serde_json::from_str(&r.try_get::<String, _>("marac")?).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                tier: r.try_get("tier")?,
+                tier_reason: r.try_get("tier_reason")?,
+            })
+        })
+        .collect()
+}
+
+impl ScopedStore {
+    /// Everything the triage page needs for one referral.
+    pub async fn triage_context(&self, referral_id: &str) -> Result<TriageContext> {
+        self.grant(Action::TriageReferral)?;
+        let instrument = active_instrument(self.db()).await?;
+        let mut tx = self.db().begin_write().await?;
+        let referral = read_referral(&mut tx, referral_id).await?;
+        let facts = facts_for(&mut tx, &referral).await?;
+        let history = history(&mut tx, referral_id).await?;
+        self.audit(&mut tx, AuditAction::Read, "referral", Some(referral_id), "open referral for triage").await?;
+        tx.commit().await?;
+        let proposal = propose(&TriageInput::default().entitlement_facts(&facts));
+        let marac_from_records = assess(&MaracFacts {
+            score: None,
+            high_risk_threshold: instrument.high_risk_threshold,
+            professional_judgement: None,
+            police_incidents: facts.police_incidents.clone(),
+            previous_marac_referrals: facts.previous_marac_referrals.clone(),
+            incident_date: facts.incident_date,
+        });
+        Ok(TriageContext { referral, facts, proposal, marac_from_records, instrument, history })
+    }
+
+    /// Records a triage decision (kept beside any earlier ones) and moves the referral on.
+    pub async fn triage(&self, referral_id: &str, input: &TriageInput) -> Result<TriageDecision> {
+        self.grant(Action::TriageReferral)?;
+        let by = self.actor().user_id.clone().ok_or(StorageError::NotFound("person"))?;
+        let instrument = active_instrument(self.db()).await?;
+        let mut tx = self.db().begin_write().await?;
+        let referral = read_referral(&mut tx, referral_id).await?;
+        let facts = facts_for(&mut tx, &referral).await?;
+        let decision = input.decide(&facts, &instrument).map_err(StorageError::Invalid)?;
+        sqlx::query(
+            "INSERT INTO triage_decisions (id, referral_id, decided_by, decided_at, entitlement, \
+             entitlement_proposed, entitlement_reasons, entitlement_override_reason, needs, instrument_id, \
+             instrument_version, risk_answers, risk_score, risk_scored_level, risk_level, judgement_reason, \
+             marac, marac_referral, tier, tier_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(new_id())
+        .bind(referral_id)
+        .bind(&by)
+        .bind(now())
+        .bind(decision.entitlement.entitlement.slug())
+        .bind(decision.entitlement.proposed.slug())
+        .bind(to_json(&decision.entitlement.reasons)?)
+        .bind(&decision.entitlement.override_reason)
+        .bind(to_json(&decision.needs.iter().map(|n| n.slug()).collect::<Vec<_>>())?)
+        .bind(&instrument.id)
+        .bind(i64::from(instrument.version))
+        .bind(to_json(&decision.answers)?)
+        .bind(i64::from(decision.risk.score))
+        .bind(decision.risk.scored_level.slug())
+        .bind(decision.risk.level.slug())
+        .bind(&decision.risk.judgement_reason)
+        .bind(to_json(&decision.marac)?)
+        .bind(decision.marac.met())
+        .bind(decision.tier.slug())
+        .bind(&decision.tier_reason)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query("UPDATE referrals SET status = $1, risk_level = $2, updated_at = $3 WHERE id = $4")
+            .bind(harbour_domain::referral::Status::Triaged.slug())
+            .bind(decision.risk.level.slug())
+            .bind(now())
+            .bind(referral_id)
+            .execute(tx.conn())
+            .await?;
+        self.audit(&mut tx, AuditAction::Change, "referral", Some(referral_id), "record triage decision").await?;
+        tx.commit().await?;
+        Ok(decision)
+    }
+}
+
