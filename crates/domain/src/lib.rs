@@ -25,7 +25,7 @@ pub mod needs;
 pub mod permission;
 pub mod referral;
 pub mod role;
-pub mod triage;
 pub mod safe_contact;
+pub mod triage;
 pub mod user;
 pub mod validation;

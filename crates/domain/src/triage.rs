@@ -68,7 +68,11 @@ impl TriageInput {
         }
     }
 
-    pub fn decide(&self, facts: &TriageFacts, instrument: &Instrument) -> Result<TriageDecision, FieldErrors> {
+    pub fn decide(
+        &self,
+        facts: &TriageFacts,
+        instrument: &Instrument,
+    ) -> Result<TriageDecision, FieldErrors> {
         let mut e = FieldErrors::new();
         let proposal = propose(&self.entitlement_facts(facts));
         let chosen = match self.entitlement.trim() {
@@ -100,7 +104,10 @@ impl TriageInput {
                 Some(a) => {
                     answers.insert(item.clone(), a);
                 }
-                None => e.add(&format!("answers/{item}"), "Answer yes, no, don't know or not asked"),
+                None => e.add(
+                    &format!("answers/{item}"),
+                    "Answer yes, no, don't know or not asked",
+                ),
             }
         }
         let judgement = match self.judgement_level.trim() {
@@ -117,7 +124,11 @@ impl TriageInput {
             Ok(risk) => Some(risk),
             Err(errors) => {
                 for err in errors.iter() {
-                    let field = if err.field.starts_with("judgement") { err.field.clone() } else { format!("answers/{}", err.field) };
+                    let field = if err.field.starts_with("judgement") {
+                        err.field.clone()
+                    } else {
+                        format!("answers/{}", err.field)
+                    };
                     e.add(&field, err.message.clone());
                 }
                 None
@@ -137,12 +148,21 @@ impl TriageInput {
                 let marac = assess(&MaracFacts {
                     score: Some(risk.score),
                     high_risk_threshold: instrument.high_risk_threshold,
-                    professional_judgement: (!marac_judgement.is_empty()).then(|| marac_judgement.to_owned()),
+                    professional_judgement: (!marac_judgement.is_empty())
+                        .then(|| marac_judgement.to_owned()),
                     police_incidents: facts.police_incidents.clone(),
                     previous_marac_referrals: facts.previous_marac_referrals.clone(),
                     incident_date: facts.incident_date,
                 });
-                Ok(TriageDecision { entitlement, needs, answers, risk, marac, tier, tier_reason })
+                Ok(TriageDecision {
+                    entitlement,
+                    needs,
+                    answers,
+                    risk,
+                    marac,
+                    tier,
+                    tier_reason,
+                })
             }
             _ => Err(e),
         }
@@ -167,7 +187,17 @@ mod tests {
         let demo = Instrument::demo();
         TriageInput {
             needs: vec!["accommodation".into(), "health".into()],
-            answers: demo.items.iter().enumerate().map(|(i, item)| (item.id.clone(), if i < yes { "yes" } else { "no" }.to_owned())).collect(),
+            answers: demo
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    (
+                        item.id.clone(),
+                        if i < yes { "yes" } else { "no" }.to_owned(),
+                    )
+                })
+                .collect(),
             tier: "targeted".into(),
             tier_reason: "Ongoing contact from the ex-partner".into(),
             ..Default::default()
@@ -177,8 +207,18 @@ mod tests {
     #[test]
     fn a_complete_triage_decides_everything() {
         let d = input(15).decide(&facts(), &Instrument::demo()).unwrap();
-        assert_eq!(d.entitlement.entitlement, Entitlement::Enhanced, "domestic abuse brings enhanced rights");
-        assert_eq!(d.needs, vec![NeedCategory::HealthMentalAndPhysical, NeedCategory::ShelterAndAccommodation]);
+        assert_eq!(
+            d.entitlement.entitlement,
+            Entitlement::Enhanced,
+            "domestic abuse brings enhanced rights"
+        );
+        assert_eq!(
+            d.needs,
+            vec![
+                NeedCategory::HealthMentalAndPhysical,
+                NeedCategory::ShelterAndAccommodation
+            ]
+        );
         assert_eq!((d.risk.score, d.risk.level), (15, RiskLevel::High));
         assert!(d.marac.visible_high_risk && d.marac.met());
         assert_eq!(d.tier, ServiceTier::Targeted);
@@ -187,7 +227,11 @@ mod tests {
     #[test]
     fn marac_uses_the_records_too() {
         let mut f = facts();
-        f.police_incidents = vec![NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()];
+        f.police_incidents = vec![
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        ];
         let d = input(3).decide(&f, &Instrument::demo()).unwrap();
         assert!(!d.marac.visible_high_risk);
         assert!(d.marac.potential_escalation && d.marac.met());
@@ -202,10 +246,16 @@ mod tests {
         bad.answers.insert("injury".into(), "perhaps".into());
         bad.judgement_level = "high".into();
         let e = bad.decide(&facts(), &Instrument::demo()).unwrap_err();
-        assert_eq!(e.get("entitlement_override_reason"), Some("Give the reason for not following Harbour's proposal"));
+        assert_eq!(
+            e.get("entitlement_override_reason"),
+            Some("Give the reason for not following Harbour's proposal")
+        );
         assert_eq!(e.get("tier"), Some("Choose the service tier"));
         assert_eq!(e.get("tier_reason"), Some("Give the reason for the tier"));
         assert!(e.get("answers/injury").is_some());
-        assert_eq!(e.get("judgement_reason"), Some("Give the reasons for your professional judgement"));
+        assert_eq!(
+            e.get("judgement_reason"),
+            Some("Give the reasons for your professional judgement")
+        );
     }
 }

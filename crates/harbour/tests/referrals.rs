@@ -285,3 +285,192 @@ async fn many_submissions_at_once_are_all_stored_and_audited() -> R {
     );
     Ok(())
 }
+
+fn triage_form(yes: usize, tier: &str) -> Vec<(String, String)> {
+    let demo = harbour_domain::instrument::Instrument::demo();
+    let mut f: Vec<(String, String)> = vec![
+        ("needs".into(), "accommodation".into()),
+        ("needs".into(), "health".into()),
+    ];
+    for (i, item) in demo.items.iter().enumerate() {
+        f.push(("answered".into(), item.id.clone()));
+        f.push((
+            format!("answer_{}", item.id),
+            if i < yes { "yes" } else { "no" }.into(),
+        ));
+    }
+    f.push(("tier".into(), tier.into()));
+    f.push((
+        "tier_reason".into(),
+        if tier.is_empty() {
+            String::new()
+        } else {
+            "Continuing contact from the ex-partner".into()
+        },
+    ));
+    f
+}
+
+async fn post_triage(
+    client: &harbour_testkit::TestClient,
+    id: &str,
+    fields: &[(String, String)],
+) -> anyhow::Result<reqwest::Response> {
+    let page = format!("/referrals/{id}/triage");
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    client.submit(&page, &page, &borrowed).await
+}
+
+#[tokio::test]
+async fn the_hub_triages_a_referral_and_the_referrer_sees_it_move() -> R {
+    use harbour_domain::role::Role;
+    let app = TestApp::spawn().await?;
+    let police = Api::new(&app, "Staffordshire Police").await?;
+    let (_, _, receipt) = police
+        .post(&police_referral("SP/26/4242"), Some("triage-1"))
+        .await?;
+    let id = receipt["id"].as_str().unwrap_or_default().to_owned();
+    let reference = receipt["reference"].as_str().unwrap_or_default().to_owned();
+
+    let hub = app.signed_in(Role::TriageOfficer).await?;
+    let (status, queue) = hub.get_text("/referrals/queue").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains(&reference) && queue.contains("Alys Brereton"));
+    for (filter, shown) in [
+        ("area=E07000197", true),
+        ("area=E06000021", false),
+        ("source=police", true),
+        ("crime=burglary", false),
+        ("risk=medium", true),
+        ("risk=high", false),
+    ] {
+        let (_, page) = hub.get_text(&format!("/referrals/queue?{filter}")).await?;
+        assert_eq!(page.contains(&reference), shown, "{filter}");
+    }
+    let (status, page) = hub.get_text("/referrals/queue?risk=extreme").await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Choose a risk level from the list"));
+
+    let (_, page) = hub.get_text(&format!("/referrals/{id}")).await?;
+    assert!(
+        page.contains("07700 900123") && page.contains("bluebell"),
+        "safe contact shown to the hub"
+    );
+
+    // Missing the tier: the errors are shown and every answer is kept.
+    let r = post_triage(&hub, &id, &triage_form(14, "")).await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await?;
+    assert!(
+        body.contains("Choose the service tier") && body.contains("Give the reason for the tier")
+    );
+    assert!(
+        body.contains(
+            "id=\"answers/injury\" name=\"answer_injury\" type=\"radio\" value=\"yes\" checked"
+        ),
+        "answers kept"
+    );
+
+    let r = post_triage(&hub, &id, &triage_form(14, "acute")).await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = hub.get_text(&format!("/referrals/{id}")).await?;
+    assert!(page.contains("Visible high risk"), "MARAC criterion shown");
+    assert!(page.contains("score 14"));
+    let (_, queue) = hub.get_text("/referrals/queue").await?;
+    assert!(
+        !queue.contains(&reference),
+        "triaged referrals leave the queue"
+    );
+
+    // Triaged again: both decisions are kept.
+    post_triage(&hub, &id, &triage_form(3, "targeted")).await?;
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM triage_decisions WHERE referral_id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+    assert_eq!(n, 2);
+    let (_, page) = hub.get_text(&format!("/referrals/{id}")).await?;
+    assert!(page.contains("(current)") && page.contains("Criteria not met"));
+
+    // The police see the status move, and nothing of the findings.
+    let (_, s) = police.get(&format!("/api/v1/referrals/{id}")).await?;
+    assert_eq!(s["status"], "triaged");
+    // People who are not the hub cannot open the queue.
+    for role in [
+        Role::Referrer,
+        Role::Administrator,
+        Role::Commissioner,
+        Role::Auditor,
+    ] {
+        let c = app.signed_in(role).await?;
+        assert_eq!(
+            c.get(&format!("/referrals/{id}")).await?.status(),
+            StatusCode::FORBIDDEN,
+            "{role:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn escalation_is_found_in_harbours_own_records() -> R {
+    use harbour_domain::role::Role;
+    let app = TestApp::spawn().await?;
+    let police = Api::new(&app, "Staffordshire Police").await?;
+    let mut ids = Vec::new();
+    for (i, date) in ["2026-02-10", "2026-06-03", "2026-11-01"]
+        .iter()
+        .enumerate()
+    {
+        let mut body = police_referral(&format!("SP/26/77{i}"));
+        body["incident_date"] = json!(date);
+        body["person"]["date_of_birth"] = json!("1988-05-17");
+        body["person"]["given_name"] = json!(if i == 1 { "ALYS" } else { "Alys" });
+        let (status, _, receipt) = police.post(&body, None).await?;
+        assert_eq!(status, StatusCode::CREATED);
+        ids.push(receipt["id"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        count(&app, "persons").await?,
+        1,
+        "the same name and date of birth is the same person"
+    );
+    let hub = app.signed_in(Role::TriageOfficer).await?;
+    let (_, page) = hub
+        .get_text(&format!("/referrals/{}/triage", ids[2]))
+        .await?;
+    assert!(
+        page.contains("3 incidents reported to police"),
+        "{}",
+        &page[page.find("MARAC").unwrap_or(0)..][..400.min(page.len())]
+    );
+    assert!(page.contains("The MARAC criteria are already met"));
+    let r = post_triage(&hub, &ids[2], &triage_form(2, "acute")).await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = hub.get_text(&format!("/referrals/{}", ids[2])).await?;
+    assert!(page.contains("Potential escalation"));
+    // A further incident after that MARAC referral, within twelve months, is a repeat.
+    let mut later = police_referral("SP/26/778");
+    later["incident_date"] =
+        json!(harbour_domain::calendar::uk_date(chrono::Utc::now()).to_string());
+    later["person"]["date_of_birth"] = json!("1988-05-17");
+    let (_, _, receipt) = police.post(&later, None).await?;
+    let (_, page) = hub
+        .get_text(&format!(
+            "/referrals/{}/triage",
+            receipt["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    assert!(page.contains("referred to MARAC on"), "repeat found");
+    assert!(page.contains("Repeat: referred to MARAC"));
+    // An earlier incident does not count as a repeat of a later referral.
+    let (_, page) = hub
+        .get_text(&format!("/referrals/{}/triage", ids[1]))
+        .await?;
+    assert!(!page.contains("Repeat: referred to MARAC"));
+    Ok(())
+}

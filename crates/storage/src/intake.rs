@@ -178,6 +178,32 @@ async fn earlier(
     .transpose()
 }
 
+/// A person already known: the same names (ignoring case) and the same date of birth. Only an
+/// exact match links referrals here; recognising people despite misspellings is a later step.
+async fn known_person(
+    tx: &mut WriteTx,
+    p: &harbour_domain::referral::Person,
+) -> Result<Option<String>> {
+    let Some(dob) = p.date_of_birth else {
+        return Ok(None);
+    };
+    let rows =
+        sqlx::query("SELECT id, given_name, family_name FROM persons WHERE date_of_birth = $1")
+            .bind(dob.to_string())
+            .fetch_all(tx.conn())
+            .await?;
+    for row in rows {
+        let given: String = row.try_get("given_name")?;
+        let family: String = row.try_get("family_name")?;
+        if given.to_lowercase() == p.given_name.to_lowercase()
+            && family.to_lowercase() == p.family_name.to_lowercase()
+        {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    Ok(None)
+}
+
 /// A reference people can read out on the phone: 60 random bits in Crockford's base 32.
 fn new_reference() -> String {
     use rand::RngCore;
@@ -210,22 +236,40 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
     }
     let r = &s.referral;
     let at = format_time(s.received_at);
-    let person_id = new_id();
-    sqlx::query(
-        "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, \
-         safe_contact, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-    )
-    .bind(&person_id)
-    .bind(&r.person.given_name)
-    .bind(&r.person.family_name)
-    .bind(r.person.date_of_birth.map(|d| d.to_string()))
-    .bind(&r.person.postcode)
-    .bind(&r.person.area)
-    .bind(to_json(&r.person)?)
-    .bind(to_json(&r.safe_contact)?)
-    .bind(&at)
-    .execute(tx.conn())
-    .await?;
+    let person_id = match known_person(tx, &r.person).await? {
+        Some(id) => {
+            // The newest referral knows the person's situation best: a new safe number, a move.
+            sqlx::query("UPDATE persons SET postcode = $1, area = $2, details = $3, safe_contact = $4, updated_at = $5 WHERE id = $6")
+                .bind(&r.person.postcode)
+                .bind(&r.person.area)
+                .bind(to_json(&r.person)?)
+                .bind(to_json(&r.safe_contact)?)
+                .bind(&at)
+                .bind(&id)
+                .execute(tx.conn())
+                .await?;
+            id
+        }
+        None => {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, \
+                 safe_contact, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            )
+            .bind(&id)
+            .bind(&r.person.given_name)
+            .bind(&r.person.family_name)
+            .bind(r.person.date_of_birth.map(|d| d.to_string()))
+            .bind(&r.person.postcode)
+            .bind(&r.person.area)
+            .bind(to_json(&r.person)?)
+            .bind(to_json(&r.safe_contact)?)
+            .bind(&at)
+            .execute(tx.conn())
+            .await?;
+            id
+        }
+    };
     let id = new_id();
     let reference = new_reference();
     let due_on = s.due_on.to_string();
@@ -280,7 +324,6 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
         due_on,
     }))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -31,9 +31,13 @@ pub async fn active_instrument(db: &Db) -> Result<Instrument> {
 
 /// Loads an instrument file and makes it the one triage uses. A version already loaded is refused.
 pub async fn import_instrument(db: &Db, text: &str) -> Result<Instrument> {
-    let instrument = Instrument::from_toml(text).map_err(|e| StorageError::invalid("file", &e.0))?;
+    let instrument =
+        Instrument::from_toml(text).map_err(|e| StorageError::invalid("file", &e.0))?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE instruments SET active = $1").bind(false).execute(tx.conn()).await?;
+    sqlx::query("UPDATE instruments SET active = $1")
+        .bind(false)
+        .execute(tx.conn())
+        .await?;
     let inserted = sqlx::query(
         "INSERT INTO instruments (id, version, title, definition, active, imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -48,7 +52,13 @@ pub async fn import_instrument(db: &Db, text: &str) -> Result<Instrument> {
     if let Err(e) = inserted {
         let e = StorageError::from(e);
         return Err(if e.is_unique_violation() {
-            StorageError::invalid("file", &format!("{} version {} is already loaded; give the new one a higher version", instrument.id, instrument.version))
+            StorageError::invalid(
+                "file",
+                &format!(
+                    "{} version {} is already loaded; give the new one a higher version",
+                    instrument.id, instrument.version
+                ),
+            )
         } else {
             e
         });
@@ -92,7 +102,10 @@ async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFa
             .map(|t| uk_date(t.with_timezone(&chrono::Utc)))
             .unwrap_or_default()
     });
-    let since = incident_date.checked_sub_months(Months::new(12)).unwrap_or(NaiveDate::MIN).to_string();
+    let since = incident_date
+        .checked_sub_months(Months::new(12))
+        .unwrap_or(NaiveDate::MIN)
+        .to_string();
     let police_incidents = sqlx::query(
         "SELECT incident_date FROM referrals WHERE person_id = $1 AND reported_to_police = $2 \
          AND incident_date IS NOT NULL AND incident_date > $3",
@@ -115,7 +128,13 @@ async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFa
     .fetch_all(tx.conn())
     .await?
     .iter()
-    .filter_map(|r| r.try_get::<String, _>("decided_at").ok()?.get(..10)?.parse().ok())
+    .filter_map(|r| {
+        r.try_get::<String, _>("decided_at")
+            .ok()?
+            .get(..10)?
+            .parse()
+            .ok()
+    })
     .collect();
     Ok(TriageFacts {
         crime: referral.crime_category,
@@ -142,11 +161,13 @@ async fn history(tx: &mut WriteTx, referral_id: &str) -> Result<Vec<TriageRecord
                 decided_at: r.try_get("decided_at")?,
                 entitlement: r.try_get("entitlement")?,
                 entitlement_override_reason: r.try_get("entitlement_override_reason")?,
-                needs: serde_json::from_str(&r.try_get::<String, _>("needs")?).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                needs: serde_json::from_str(&r.try_get::<String, _>("needs")?)
+                    .map_err(|e| StorageError::Corrupt(e.to_string()))?,
                 risk_score: r.try_get("risk_score")?,
                 risk_level: r.try_get("risk_level")?,
                 judgement_reason: r.try_get("judgement_reason")?,
-                marac: serde_json::from_str(&r.try_get::<String, _>("marac")?).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                marac: serde_json::from_str(&r.try_get::<String, _>("marac")?)
+                    .map_err(|e| StorageError::Corrupt(e.to_string()))?,
                 tier: r.try_get("tier")?,
                 tier_reason: r.try_get("tier_reason")?,
             })
@@ -163,7 +184,14 @@ impl ScopedStore {
         let referral = read_referral(&mut tx, referral_id).await?;
         let facts = facts_for(&mut tx, &referral).await?;
         let history = history(&mut tx, referral_id).await?;
-        self.audit(&mut tx, AuditAction::Read, "referral", Some(referral_id), "open referral for triage").await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            Some(referral_id),
+            "open referral for triage",
+        )
+        .await?;
         tx.commit().await?;
         let proposal = propose(&TriageInput::default().entitlement_facts(&facts));
         let marac_from_records = assess(&MaracFacts {
@@ -174,18 +202,31 @@ impl ScopedStore {
             previous_marac_referrals: facts.previous_marac_referrals.clone(),
             incident_date: facts.incident_date,
         });
-        Ok(TriageContext { referral, facts, proposal, marac_from_records, instrument, history })
+        Ok(TriageContext {
+            referral,
+            facts,
+            proposal,
+            marac_from_records,
+            instrument,
+            history,
+        })
     }
 
     /// Records a triage decision (kept beside any earlier ones) and moves the referral on.
     pub async fn triage(&self, referral_id: &str, input: &TriageInput) -> Result<TriageDecision> {
         self.grant(Action::TriageReferral)?;
-        let by = self.actor().user_id.clone().ok_or(StorageError::NotFound("person"))?;
+        let by = self
+            .actor()
+            .user_id
+            .clone()
+            .ok_or(StorageError::NotFound("person"))?;
         let instrument = active_instrument(self.db()).await?;
         let mut tx = self.db().begin_write().await?;
         let referral = read_referral(&mut tx, referral_id).await?;
         let facts = facts_for(&mut tx, &referral).await?;
-        let decision = input.decide(&facts, &instrument).map_err(StorageError::Invalid)?;
+        let decision = input
+            .decide(&facts, &instrument)
+            .map_err(StorageError::Invalid)?;
         sqlx::query(
             "INSERT INTO triage_decisions (id, referral_id, decided_by, decided_at, entitlement, \
              entitlement_proposed, entitlement_reasons, entitlement_override_reason, needs, instrument_id, \
@@ -215,16 +256,24 @@ impl ScopedStore {
         .bind(&decision.tier_reason)
         .execute(tx.conn())
         .await?;
-        sqlx::query("UPDATE referrals SET status = $1, risk_level = $2, updated_at = $3 WHERE id = $4")
-            .bind(harbour_domain::referral::Status::Triaged.slug())
-            .bind(decision.risk.level.slug())
-            .bind(now())
-            .bind(referral_id)
-            .execute(tx.conn())
-            .await?;
-        self.audit(&mut tx, AuditAction::Change, "referral", Some(referral_id), "record triage decision").await?;
+        sqlx::query(
+            "UPDATE referrals SET status = $1, risk_level = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(harbour_domain::referral::Status::Triaged.slug())
+        .bind(decision.risk.level.slug())
+        .bind(now())
+        .bind(referral_id)
+        .execute(tx.conn())
+        .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "referral",
+            Some(referral_id),
+            "record triage decision",
+        )
+        .await?;
         tx.commit().await?;
         Ok(decision)
     }
 }
-

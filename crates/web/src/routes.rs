@@ -185,6 +185,30 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Staff(Action::ViewAudit),
             get(pages::audit::search),
         ),
+        r(
+            "GET",
+            "/referrals/queue",
+            Staff(Action::ViewReferrals),
+            get(pages::queue::queue),
+        ),
+        r(
+            "GET",
+            "/referrals/{id}",
+            Staff(Action::ViewReferrals),
+            get(pages::queue::show),
+        ),
+        r(
+            "GET",
+            "/referrals/{id}/triage",
+            Staff(Action::TriageReferral),
+            get(pages::triage::show),
+        ),
+        r(
+            "POST",
+            "/referrals/{id}/triage",
+            Staff(Action::TriageReferral),
+            post(pages::triage::submit),
+        ),
         r("GET", "/api/v1/openapi.json", Open, get(api::openapi)),
         r(
             "GET",

@@ -16,6 +16,7 @@ CREATE TABLE persons (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX persons_name ON persons (family_name, given_name);
+CREATE INDEX persons_date_of_birth ON persons (date_of_birth);
 
 CREATE TABLE referrals (
     id TEXT PRIMARY KEY,

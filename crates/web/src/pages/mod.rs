@@ -6,8 +6,10 @@ pub mod agencies;
 pub mod audit;
 pub mod chrome;
 pub mod people;
+pub mod queue;
 pub mod sign_in;
 pub mod start;
+pub mod triage;
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -1,0 +1,212 @@
+//! The hub's queue of referrals waiting for triage, and a referral in full.
+
+use crate::access::Staff;
+use crate::error::AppError;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{NaiveDate, Utc};
+use harbour_domain::area::Area;
+use harbour_domain::calendar::uk_date;
+use harbour_domain::crime::CrimeCategory;
+use harbour_domain::instrument::RiskLevel;
+use harbour_domain::referral::Source;
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::areas::list_areas;
+use harbour_storage::referrals::{QueueFilter, QueueItem, ReferralView};
+use harbour_storage::triage::TriageRecord;
+use serde::Deserialize;
+
+const PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    area: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    crime: String,
+    #[serde(default)]
+    risk: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    q: QueueQuery,
+    items: Vec<QueueItem>,
+    areas: Vec<Area>,
+    sources: [Source; 3],
+    crimes: [CrimeCategory; 19],
+    risks: [RiskLevel; 3],
+    today: NaiveDate,
+    next: Option<String>,
+    errors: FieldErrors,
+}
+
+impl QueuePage {
+    fn area_name(&self, code: &Option<String>) -> String {
+        code.as_ref()
+            .map(|c| {
+                self.areas
+                    .iter()
+                    .find(|a| &a.gss_code == c)
+                    .map_or(c.clone(), |a| a.name.clone())
+            })
+            .unwrap_or_else(|| "Not known".to_owned())
+    }
+    fn is_overdue(&self, item: &QueueItem) -> bool {
+        item.due_on < self.today
+    }
+    fn is_due_today(&self, item: &QueueItem) -> bool {
+        item.due_on == self.today
+    }
+    fn received(&self, item: &QueueItem) -> String {
+        format!("{} {}", &item.received_at[..10], &item.received_at[11..16])
+    }
+    fn selected(&self, field: &str, value: &str) -> bool {
+        let current = match field {
+            "area" => &self.q.area,
+            "source" => &self.q.source,
+            "crime" => &self.q.crime,
+            _ => &self.q.risk,
+        };
+        current == value
+    }
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, AppError> {
+    let today = uk_date(Utc::now());
+    let mut errors = FieldErrors::new();
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let source = some(&q.source).and_then(|s| {
+        Source::from_slug(&s).or_else(|| {
+            errors.add("source", "Choose a source from the list");
+            None
+        })
+    });
+    let crime = some(&q.crime).and_then(|s| {
+        CrimeCategory::from_slug(&s).or_else(|| {
+            errors.add("crime", "Choose a kind of crime from the list");
+            None
+        })
+    });
+    let risk = some(&q.risk).and_then(|s| {
+        RiskLevel::from_slug(&s).or_else(|| {
+            errors.add("risk", "Choose a risk level from the list");
+            None
+        })
+    });
+    let after = q
+        .after
+        .split_once('|')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    let filter = QueueFilter {
+        area: some(&q.area),
+        source,
+        crime_category: crime,
+        risk_level: risk,
+        due_by: (q.overdue == "yes").then(|| today.pred_opt().unwrap_or(today)),
+        after,
+        limit: PAGE,
+    };
+    let items = if errors.is_empty() {
+        staff.store.queue(&filter).await?
+    } else {
+        Vec::new()
+    };
+    let next = (items.len() as i64 == PAGE)
+        .then(|| {
+            items.last().map(|i| {
+                serde_urlencoded::to_string([
+                    ("area", q.area.as_str()),
+                    ("source", &q.source),
+                    ("crime", &q.crime),
+                    ("risk", &q.risk),
+                    ("overdue", &q.overdue),
+                    ("after", &format!("{}|{}", i.received_at, i.id)),
+                ])
+                .unwrap_or_default()
+            })
+        })
+        .flatten();
+    let page = QueuePage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
+        areas: list_areas(&state.db).await?,
+        sources: Source::ALL,
+        crimes: CrimeCategory::ALL,
+        risks: RiskLevel::ALL,
+        today,
+        next,
+        items,
+        q,
+        errors,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct ReferralPage {
+    chrome: Chrome,
+    r: ReferralView,
+    area_names: Vec<(String, String)>,
+    history: Vec<TriageRecord>,
+    can_triage: bool,
+    today: NaiveDate,
+}
+
+impl ReferralPage {
+    fn area(&self, code: &Option<String>) -> String {
+        code.as_ref()
+            .map(|c| {
+                self.area_names
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or(c.clone(), |(_, n)| n.clone())
+            })
+            .unwrap_or_else(|| "Not given".to_owned())
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let can_triage = staff
+        .store
+        .may(harbour_domain::permission::Action::TriageReferral);
+    let (r, history) = if can_triage {
+        let ctx = staff.store.triage_context(&id).await?;
+        (ctx.referral, ctx.history)
+    } else {
+        (staff.store.get_referral(&id).await?, Vec::new())
+    };
+    let areas = list_areas(&state.db).await?;
+    Ok(render(&ReferralPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
+        area_names: areas.into_iter().map(|a| (a.gss_code, a.name)).collect(),
+        r,
+        history,
+        can_triage,
+        today: uk_date(Utc::now()),
+    }))
+}

@@ -1,0 +1,157 @@
+//! The triage page: Harbour's proposal, the officer's decision, the checklist, MARAC and tier.
+
+use crate::access::Staff;
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::FormData;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use askama::Template;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::needs::{NeedCategory, ServiceTier};
+use harbour_domain::triage::TriageInput;
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::StorageError;
+use harbour_storage::triage::TriageContext;
+
+const FLAGS: [(&str, &str); 5] = [
+    (
+        "persistently_targeted",
+        "Persistently targeted (repeatedly targeted, harassed or stalked)",
+    ),
+    ("mental_disorder", "Has a mental disorder"),
+    (
+        "impaired_functioning",
+        "Significant impairment of intelligence and social functioning",
+    ),
+    (
+        "physical_disability",
+        "Physical disability likely to affect their evidence",
+    ),
+    (
+        "intimidated",
+        "Intimidated: fear or distress about giving evidence",
+    ),
+];
+const ANSWERS: [(&str, &str); 4] = [
+    ("yes", "Yes"),
+    ("no", "No"),
+    ("dont_know", "Don't know"),
+    ("not_asked", "Not asked"),
+];
+
+#[derive(Template)]
+#[template(path = "triage.html")]
+struct TriagePage {
+    chrome: Chrome,
+    ctx: TriageContext,
+    input: TriageInput,
+    errors: FieldErrors,
+    flags: [(&'static str, &'static str); 5],
+    answers: [(&'static str, &'static str); 4],
+    needs: [NeedCategory; 8],
+    tiers: [ServiceTier; 4],
+}
+
+impl TriagePage {
+    fn flag(&self, name: &str) -> bool {
+        match name {
+            "persistently_targeted" => self.input.persistently_targeted,
+            "mental_disorder" => self.input.mental_disorder,
+            "impaired_functioning" => self.input.impaired_functioning,
+            "physical_disability" => self.input.physical_disability,
+            _ => self.input.intimidated,
+        }
+    }
+    fn answer_is(&self, item: &str, value: &str) -> bool {
+        self.input.answers.get(item).map(String::as_str) == Some(value)
+    }
+    fn entitlement_is(&self, value: &str) -> bool {
+        let chosen = if self.input.entitlement.is_empty() {
+            self.ctx.proposal.entitlement.slug()
+        } else {
+            self.input.entitlement.as_str()
+        };
+        chosen == value
+    }
+    fn has_need(&self, slug: &str) -> bool {
+        self.input.needs.iter().any(|n| n == slug)
+    }
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field)
+    }
+    fn answer_error(&self, item: &str) -> Option<&str> {
+        self.errors.get(&format!("answers/{item}"))
+    }
+}
+
+fn input_from(form: &FormData) -> TriageInput {
+    let flags = form.get_all("flags");
+    let has = |f: &str| flags.iter().any(|x| x == f);
+    let answers = form
+        .get_all("answered")
+        .into_iter()
+        .filter_map(|item| {
+            let value = form.get(&format!("answer_{item}")).to_owned();
+            (!value.is_empty()).then_some((item, value))
+        })
+        .collect();
+    TriageInput {
+        persistently_targeted: has("persistently_targeted"),
+        mental_disorder: has("mental_disorder"),
+        impaired_functioning: has("impaired_functioning"),
+        physical_disability: has("physical_disability"),
+        intimidated: has("intimidated"),
+        entitlement: form.get("entitlement").to_owned(),
+        entitlement_override_reason: form.get("entitlement_override_reason").to_owned(),
+        needs: form.get_all("needs"),
+        answers,
+        judgement_level: form.get("judgement_level").to_owned(),
+        judgement_reason: form.get("judgement_reason").to_owned(),
+        marac_judgement: form.get("marac_judgement").to_owned(),
+        tier: form.get("tier").to_owned(),
+        tier_reason: form.get("tier_reason").to_owned(),
+    }
+}
+
+async fn page(
+    staff: &Staff,
+    id: &str,
+    input: TriageInput,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let ctx = staff.store.triage_context(id).await?;
+    let page = TriagePage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
+        ctx,
+        input,
+        errors,
+        flags: FLAGS,
+        answers: ANSWERS,
+        needs: NeedCategory::ALL,
+        tiers: ServiceTier::ALL,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+    page(&staff, &id, TriageInput::default(), FieldErrors::new()).await
+}
+
+pub async fn submit(
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let input = input_from(&form);
+    match staff.store.triage(&id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
+        Err(StorageError::Invalid(errors)) => page(&staff, &id, input, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
