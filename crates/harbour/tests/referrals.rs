@@ -474,3 +474,134 @@ async fn escalation_is_found_in_harbours_own_records() -> R {
     assert!(!page.contains("Repeat: referred to MARAC"));
     Ok(())
 }
+
+fn staff_form(given: &str, phone: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("source", "police".into()),
+        ("crime_category", "domestic_abuse".into()),
+        ("reported_to_police", "yes".into()),
+        ("police_reference", "SP/26/5150".into()),
+        ("incident_date", "20/11/2026".into()),
+        ("incident_area", "E07000199".into()),
+        ("person/given_name", given.into()),
+        ("person/family_name", "Norbury".into()),
+        ("person/postcode", "B79 7BZ".into()),
+        ("person/area", "E07000199".into()),
+        ("perpetrators/0/relationship", "husband".into()),
+        ("children", "4, 9".into()),
+        ("safe_contact/channels", "sms".into()),
+        ("safe_contact/sms", phone.into()),
+        ("safe_contact/days", "mon".into()),
+        ("safe_contact/days", "thu".into()),
+        ("safe_contact/from", "10:00".into()),
+        ("safe_contact/to", "14:00".into()),
+        ("safe_contact/abuser_sees_post", "yes".into()),
+        ("consent_to_referral", "given".into()),
+        ("risk_level", "high".into()),
+    ]
+}
+
+#[tokio::test]
+async fn a_referrer_drafts_fixes_and_sends_a_referral_and_follows_it() -> R {
+    use harbour_domain::role::Role;
+    let app = TestApp::spawn().await?;
+    let officer = app.signed_in(Role::Referrer).await?;
+    let (status, page) = officer.get_text("/referrals/new").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("value=\"police\" checked"),
+        "a police officer's referral defaults to police"
+    );
+
+    // Mistakes: a date in the future, a phone number that is not one. Everything else is kept.
+    let mut bad = staff_form("", "call after six");
+    bad.retain(|(k, _)| *k != "incident_date");
+    bad.push(("incident_date", "01/01/2099".into()));
+    let fields: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = officer
+        .submit("/referrals/new", "/referrals/new", &fields)
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await?;
+    assert!(body.contains("The date of the incident must be today or in the past"));
+    assert!(
+        body.contains("href=\"#safe_contact/sms\""),
+        "the phone error links to the phone field"
+    );
+    assert!(body.contains("Enter a phone number"));
+    assert!(
+        body.contains("value=\"Norbury\"")
+            && body.contains("value=\"SP/26/5150\"")
+            && body.contains("value=\"call after six\"")
+    );
+    assert!(body.contains("value=\"thu\" checked"));
+
+    // Saved as a draft, with the mistakes still in it.
+    let mut draft = fields.clone();
+    draft.push(("action", "draft"));
+    let r = officer
+        .submit("/referrals/new", "/referrals/new", &draft)
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await?.contains("Draft saved"));
+    let (_, mine) = officer.get_text("/referrals/mine").await?;
+    let start = mine.find("/referrals/drafts/").expect("draft listed");
+    let draft_path = mine[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let draft_id = draft_path.rsplit('/').next().unwrap_or_default().to_owned();
+    let (_, reopened) = officer.get_text(&draft_path).await?;
+    assert!(
+        reopened.contains("value=\"Norbury\"") && reopened.contains("value=\"call after six\"")
+    );
+
+    // Fixed and sent: the draft goes, the referral arrives.
+    let good = staff_form("Tamsin", "07700 900456");
+    let mut fields: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fields.push(("draft_id", &draft_id));
+    fields.push(("action", "submit"));
+    let r = officer
+        .submit(&draft_path, "/referrals/new", &fields)
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sent = r.headers()["location"].to_str()?.to_owned();
+    let (_, page) = officer.get_text(&sent).await?;
+    assert!(page.contains("Referral received") && page.contains("HBR-"));
+    let (_, mine) = officer.get_text("/referrals/mine").await?;
+    assert!(!mine.contains(&draft_path), "the draft is gone once sent");
+    assert!(mine.contains("Tamsin Norbury") && mine.contains(">Received<"));
+
+    let row = sqlx::query("SELECT r.id, r.due_on, p.safe_contact, r.children FROM referrals r JOIN persons p ON p.id = r.person_id")
+        .fetch_one(app.db.pool())
+        .await?;
+    let safe: serde_json::Value = serde_json::from_str(&row.get::<String, _>("safe_contact"))?;
+    assert_eq!(safe["channels"][0]["channel"], "sms");
+    assert_eq!(safe["abuser_sees_post"], true);
+    assert_eq!(safe["safe_times"][0]["days"], json!(["Mon", "Thu"]));
+    let children: serde_json::Value = serde_json::from_str(&row.get::<String, _>("children"))?;
+    assert_eq!(children.as_array().map(Vec::len), Some(2));
+
+    // Another referrer sees none of it; the hub triages; the referrer sees the status move.
+    let other = app.signed_in(Role::Caseworker).await?;
+    let (_, theirs) = other.get_text("/referrals/mine").await?;
+    assert!(!theirs.contains("Tamsin"));
+    assert_eq!(other.get(&sent).await?.status(), StatusCode::NOT_FOUND);
+    let hub = app.signed_in(Role::TriageOfficer).await?;
+    let id: String = row.get("id");
+    assert_eq!(
+        post_triage(&hub, &id, &triage_form(4, "targeted"))
+            .await?
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, mine) = officer.get_text("/referrals/mine").await?;
+    assert!(mine.contains(">Triaged<"));
+    let (_, status_page) = officer.get_text(&sent).await?;
+    assert!(
+        !status_page.contains("score") && !status_page.contains("targeted"),
+        "the referrer sees the status, not the findings"
+    );
+    Ok(())
+}

@@ -12,6 +12,10 @@ impl FormData {
         FormData(form_urlencoded::parse(body).into_owned().collect())
     }
 
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormData {
+        FormData(pairs)
+    }
+
     /// The first value of `name`, or "".
     pub fn get(&self, name: &str) -> &str {
         self.0

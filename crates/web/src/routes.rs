@@ -187,6 +187,42 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "GET",
+            "/referrals/new",
+            Staff(Action::SubmitReferral),
+            get(pages::referral_form::new),
+        ),
+        r(
+            "POST",
+            "/referrals/new",
+            Staff(Action::SubmitReferral),
+            post(pages::referral_form::submit),
+        ),
+        r(
+            "GET",
+            "/referrals/drafts/{id}",
+            Staff(Action::SubmitReferral),
+            get(pages::referral_form::open_draft),
+        ),
+        r(
+            "POST",
+            "/referrals/drafts/{id}/delete",
+            Staff(Action::SubmitReferral),
+            post(pages::referral_form::delete_draft),
+        ),
+        r(
+            "GET",
+            "/referrals/mine",
+            Staff(Action::ViewOwnReferrals),
+            get(pages::referral_form::mine),
+        ),
+        r(
+            "GET",
+            "/referrals/sent/{id}",
+            Staff(Action::ViewOwnReferrals),
+            get(pages::referral_form::sent),
+        ),
+        r(
+            "GET",
             "/referrals/queue",
             Staff(Action::ViewReferrals),
             get(pages::queue::queue),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chrome;
 pub mod people;
 pub mod queue;
+pub mod referral_form;
 pub mod sign_in;
 pub mod start;
 pub mod triage;
