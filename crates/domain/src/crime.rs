@@ -150,6 +150,14 @@ impl CrimeCategory {
         }
     }
 
+    /// The default basis as stored.
+    pub fn default_consent_basis_slug(self) -> &'static str {
+        match self.default_consent_basis() {
+            ConsentBasis::OptOut => "opt_out",
+            ConsentBasis::Explicit => "explicit",
+        }
+    }
+
     /// Persistent targeting is in the nature of stalking and harassment.
     pub fn is_persistent_targeting(self) -> bool {
         self == CrimeCategory::StalkingOrHarassment

@@ -139,6 +139,7 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     ),
     (Role::Integration, Action::SubmitReferral, Scope::Agency),
     (Role::Integration, Action::ViewOwnReferrals, Scope::Agency),
+    (Role::Integration, Action::ImportReferrals, Scope::Agency),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

@@ -27,8 +27,23 @@ pub enum Command {
     },
     /// Bring the database schema up to date.
     Migrate,
-    /// Load the demo partnership (areas, agencies, staff) into an empty database.
-    Demo,
+    /// Load the demo partnership (areas, agencies, staff) into an empty database, and
+    /// synthetic referrals.
+    Demo {
+        /// How many synthetic referrals to add (from a fixed seed).
+        #[arg(long, default_value_t = 0)]
+        referrals: u64,
+    },
+    /// Load files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Manage risk instruments.
+    Instrument {
+        #[command(subcommand)]
+        command: InstrumentCommand,
+    },
     /// Manage people.
     User {
         #[command(subcommand)]
@@ -62,6 +77,24 @@ pub enum UserCommand {
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a bulk file of referrals (the layout is in docs/BULK-IMPORT.md). Every line is
+    /// reported; exits 1 if any line was rejected. Loading the same file again creates nothing.
+    Referrals {
+        file: PathBuf,
+        /// The agency the file comes from, as named in Harbour.
+        #[arg(long)]
+        agency: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstrumentCommand {
+    /// Load a risk instrument (TOML; see docs/INSTRUMENTS.md) and make it the one triage uses.
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,8 @@
 //! What each subcommand does.
 
-use crate::cli::{AreasCommand, AuditCommand, Cli, Command, UserCommand};
+use crate::cli::{
+    AreasCommand, AuditCommand, Cli, Command, ImportCommand, InstrumentCommand, UserCommand,
+};
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use harbour_domain::user::UserInput;
@@ -23,9 +25,36 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Demo { referrals } => {
             let db = open(&config).await?;
             demo_command(&db).await?;
+            if referrals > 0 {
+                let made = harbour_storage::demo::load_demo_referrals(&db, referrals).await?;
+                say(&format!("Added {made} synthetic referrals."));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            command: ImportCommand::Referrals { file, agency },
+        } => {
+            let db = open(&config).await?;
+            import_referrals(&db, &file, &agency).await
+        }
+        Command::Instrument {
+            command: InstrumentCommand::Import { file },
+        } => {
+            let db = open(&config).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let instrument = harbour_storage::triage::import_instrument(&db, &text)
+                .await
+                .map_err(explain)?;
+            say(&format!(
+                "Loaded {} version {} ({} items); triage now uses it.",
+                instrument.title,
+                instrument.version,
+                instrument.items.len()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
@@ -167,6 +196,67 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
+async fn agency_named(db: &Db, name: &str) -> Result<harbour_domain::agency::Agency> {
+    let all = agencies::list_all(db).await?;
+    match all
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(name.trim()))
+    {
+        Some(a) => Ok(a.clone()),
+        None => {
+            let names: Vec<_> = all.iter().map(|a| a.name.as_str()).collect();
+            bail!(
+                "--agency: no agency is called {name:?}. Agencies: {}",
+                if names.is_empty() {
+                    "none yet (run harbour demo, or add one)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+    }
+}
+
+async fn import_referrals(db: &Db, file: &std::path::Path, agency: &str) -> Result<ExitCode> {
+    use harbour_storage::bulk::LineOutcome;
+    let agency = agency_named(db, agency).await?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // The command acts for the agency, as its records system would through the API.
+    let store = std::sync::Arc::new(harbour_storage::ScopedStore::new(
+        db.clone(),
+        harbour_storage::Actor {
+            user_id: None,
+            agency_id: agency.id.clone(),
+            roles: vec![harbour_domain::role::Role::Integration],
+            request_id: harbour_storage::db::new_id(),
+            token_id: None,
+        },
+    ));
+    let report = harbour_storage::bulk::import_referrals(store, &text)
+        .await
+        .map_err(explain)?;
+    for l in &report.lines {
+        let what = match &l.outcome {
+            LineOutcome::Created { reference } => format!("created {reference}"),
+            LineOutcome::AlreadyImported { reference } => {
+                format!("already imported as {reference}")
+            }
+            LineOutcome::Rejected { reason } => format!("REJECTED: {reason}"),
+        };
+        say(&format!("line {} (record {}): {what}", l.line, l.record_id));
+    }
+    say(&format!(
+        "{} created, {} already imported, {} rejected.",
+        report.created, report.already_imported, report.rejected
+    ));
+    Ok(if report.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 async fn user_add(
     db: &Db,
     email: String,
@@ -174,21 +264,7 @@ async fn user_add(
     agency: String,
     roles: Vec<String>,
 ) -> Result<ExitCode> {
-    let all = agencies::list_all(db).await?;
-    let Some(found) = all
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(agency.trim()))
-    else {
-        let names: Vec<_> = all.iter().map(|a| a.name.as_str()).collect();
-        bail!(
-            "--agency: no agency is called {agency:?}. Agencies: {}",
-            if names.is_empty() {
-                "none yet (run harbour demo, or add one)".to_owned()
-            } else {
-                names.join(", ")
-            }
-        );
-    };
+    let found = agency_named(db, &agency).await?;
     eprint!("Password for the new account (at least 12 characters), then Enter: ");
     std::io::stderr().flush().ok();
     let mut password = String::new();

@@ -136,9 +136,17 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
                     };
                     let (_, html) = client.get_text(page).await?;
                     let token = csrf_token(&html).unwrap_or_default();
-                    let mut form = vec![("csrf_token", token.as_str())];
-                    form.extend(fields(spec));
-                    client.http.post(client.url(&path)).form(&form)
+                    if spec.path == "/referrals/import" {
+                        // The upload form posts multipart.
+                        let form = reqwest::multipart::Form::new()
+                            .text("csrf_token", token.clone())
+                            .text("file", "");
+                        client.http.post(client.url(&path)).multipart(form)
+                    } else {
+                        let mut form = vec![("csrf_token", token.as_str())];
+                        form.extend(fields(spec));
+                        client.http.post(client.url(&path)).form(&form)
+                    }
                 }
             };
             if caller == Caller::Integration {

@@ -174,3 +174,251 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
     }
     Ok(true)
 }
+
+/// Adds `n` synthetic referrals with a realistic mix: crime categories (domestic abuse the
+/// largest share), areas weighted by population, sources (mostly police), repeat victims,
+/// dates over the past year, and a backlog still waiting for triage. Fixed seed; written in
+/// large batches so a million rows for a benchmark take minutes, not hours. Each batch is one
+/// audit entry ("load demo referrals").
+pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
+    use chrono::{Duration, Utc};
+    use harbour_domain::calendar::{WorkingDays, uk_date};
+    use harbour_domain::crime::CrimeCategory as C;
+    use harbour_domain::referral::{Person, Source, Status, due_by};
+    use harbour_domain::safe_contact::{AllowedChannel, Channel, SafeContact};
+    use rand::Rng;
+    use rand::distributions::{Distribution, WeightedIndex};
+
+    let areas = parse_areas_csv(DEMO_AREAS_CSV)?;
+    let districts: Vec<_> = areas.iter().filter(|a| a.kind != "county").collect();
+    let area_pick = WeightedIndex::new(districts.iter().map(|a| a.population.unwrap_or(1)))
+        .map_err(|e| crate::error::StorageError::Corrupt(e.to_string()))?;
+    let crimes = [
+        (C::DomesticAbuse, 34),
+        (C::ViolenceAgainstThePerson, 15),
+        (C::Theft, 9),
+        (C::Burglary, 7),
+        (C::CriminalDamage, 7),
+        (C::SexualOffence, 5),
+        (C::StalkingOrHarassment, 6),
+        (C::Fraud, 5),
+        (C::HateCrime, 2),
+        (C::Robbery, 2),
+        (C::BusinessCrime, 3),
+        (C::WoundingWithIntent, 1),
+        (C::BereavedByCrime, 1),
+        (C::Other, 3),
+    ];
+    let crime_pick = WeightedIndex::new(crimes.iter().map(|c| c.1))
+        .map_err(|e| crate::error::StorageError::Corrupt(e.to_string()))?;
+    let agencies = agencies::list_all(db).await?;
+    let police = agencies
+        .iter()
+        .find(|a| a.kind == AgencyKind::Police)
+        .map(|a| a.id.clone());
+    let partner = agencies
+        .iter()
+        .find(|a| a.kind == AgencyKind::DomesticAbuseService)
+        .map(|a| a.id.clone());
+    let calendar = WorkingDays::england_and_wales();
+    let now = Utc::now();
+    let today = uk_date(now);
+    let mut rng = StdRng::seed_from_u64(DEMO_SEED ^ n);
+    // Victims seen before, for repeats: (person id, names, date of birth).
+    let mut known: Vec<(String, String, String, String)> = Vec::new();
+    let existing: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) AS c FROM referrals")
+            .fetch_one(db.pool())
+            .await?
+            .get("c")
+    };
+    let mut made = 0u64;
+    const BATCH: u64 = 400;
+    while made < n {
+        let size = BATCH.min(n - made);
+        let mut persons: Vec<[Option<String>; 9]> = Vec::new();
+        let mut referrals: Vec<Vec<Option<String>>> = Vec::new();
+        for i in 0..size {
+            let seq = existing as u64 + made + i;
+            let (crime, _) = crimes[crime_pick.sample(&mut rng)];
+            let area = districts[area_pick.sample(&mut rng)].gss_code.clone();
+            let repeat = crime == C::DomesticAbuse && !known.is_empty() && rng.gen_bool(0.38);
+            let (person_id, ..) = if repeat {
+                known[rng.gen_range(0..known.len())].clone()
+            } else {
+                let given = FIRST[rng.gen_range(0..FIRST.len())].to_owned();
+                let family = LAST[rng.gen_range(0..LAST.len())].to_owned();
+                let dob = today - Duration::days(rng.gen_range(16 * 365..80 * 365));
+                let p = Person {
+                    given_name: given.clone(),
+                    family_name: family.clone(),
+                    previous_names: vec![],
+                    date_of_birth: Some(dob),
+                    age: None,
+                    gender: if rng.gen_bool(0.78) { "Female" } else { "Male" }.into(),
+                    address: format!("{} Demo Street", rng.gen_range(1..200)),
+                    postcode: String::new(),
+                    area: Some(area.clone()),
+                    language: "English".into(),
+                    interpreter_needed: rng.gen_bool(0.04),
+                    disability: String::new(),
+                    vulnerability: String::new(),
+                    ethnicity: String::new(),
+                    sexual_orientation: String::new(),
+                    religion: String::new(),
+                };
+                let safe = SafeContact {
+                    channels: vec![AllowedChannel {
+                        channel: Channel::PhoneCall,
+                        value: format!("07700 9{:05}", seq % 100_000),
+                    }],
+                    ..Default::default()
+                };
+                let id = new_id();
+                persons.push([
+                    Some(id.clone()),
+                    Some(given.clone()),
+                    Some(family.clone()),
+                    Some(dob.to_string()),
+                    Some(String::new()),
+                    Some(area.clone()),
+                    Some(crate::db::to_json(&p)?),
+                    Some(crate::db::to_json(&safe)?),
+                    None,
+                ]);
+                let entry = (id, given, family, dob.to_string());
+                if known.len() < 50_000 {
+                    known.push(entry.clone());
+                }
+                entry
+            };
+            let age_days = (rng.gen_range(0.0f64..1.0).powf(1.6) * 365.0) as i64;
+            let received =
+                now - Duration::days(age_days) - Duration::minutes(rng.gen_range(0..1440));
+            let source = match rng.gen_range(0..100) {
+                0..=69 => Source::Police,
+                70..=89 => Source::PartnerAgency,
+                _ => Source::SelfReferral,
+            };
+            let status = if age_days < 2 || rng.gen_bool(0.02) {
+                Status::Received
+            } else if age_days < 30 {
+                [Status::Triaged, Status::ReferredOn][rng.gen_range(0..2)]
+            } else {
+                [Status::ReferredOn, Status::Closed, Status::Closed][rng.gen_range(0..3)]
+            };
+            let risk = match rng.gen_range(0..100) {
+                0..=59 => "standard",
+                60..=87 => "medium",
+                _ => "high",
+            };
+            let at = crate::db::format_time(received);
+            referrals.push(vec![
+                Some(new_id()),
+                Some(format!("HBR-DEMO-{seq:08}")),
+                Some(person_id),
+                Some(status.slug().into()),
+                Some(source.slug().into()),
+                match source {
+                    Source::Police => police.clone(),
+                    Source::PartnerAgency => partner.clone(),
+                    Source::SelfReferral => None,
+                },
+                Some(at.clone()),
+                Some(due_by(source, received, &calendar).to_string()),
+                Some(crime.slug().into()),
+                (source == Source::Police)
+                    .then(|| format!("SP/{}/{seq:06}", received.format("%y"))),
+                Some(uk_date(received).to_string()),
+                Some(area.clone()),
+                Some(area),
+                Some(crime.default_consent_basis_slug().into()),
+                Some(risk.into()),
+            ]);
+        }
+        let mut tx = db.begin_write().await?;
+        if !persons.is_empty() {
+            let mut sql = String::from(
+                "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, safe_contact, created_at, updated_at) VALUES ",
+            );
+            let mut k = 0;
+            for (i, _) in persons.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    k + 1,
+                    k + 2,
+                    k + 3,
+                    k + 4,
+                    k + 5,
+                    k + 6,
+                    k + 7,
+                    k + 8,
+                    k + 9,
+                    k + 9
+                ));
+                k += 9;
+            }
+            let stamp = crate::db::now();
+            let mut q = sqlx::query(&sql);
+            for p in &persons {
+                for v in &p[..8] {
+                    q = q.bind(v.clone());
+                }
+                q = q.bind(stamp.clone());
+            }
+            q.execute(tx.conn()).await?;
+        }
+        let mut sql = String::from(
+            "INSERT INTO referrals (id, reference, person_id, status, source, submitting_agency, received_at, due_on, \
+             crime_category, police_reference, incident_date, incident_area, area, consent_basis, referrer_risk_level, \
+             risk_level, reported_to_police, perpetrators, children, consent_to_referral, consent_to_aggregate, notes, \
+             created_at, updated_at) VALUES ",
+        );
+        let per = 15;
+        for (i, referral) in referrals.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * per;
+            let cols: Vec<String> = (1..=per).map(|c| format!("${}", b + c)).collect();
+            // risk_level repeats the referrer's; reported_to_police follows the source.
+            sql.push_str(&format!(
+                "({}, ${}, {}, '[]', '[]', 'given', {}, '', ${}, ${})",
+                cols.join(", "),
+                b + 15,
+                if referral[4].as_deref() == Some("police") {
+                    "TRUE"
+                } else {
+                    "FALSE"
+                },
+                "FALSE",
+                b + 7,
+                b + 7
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for r in &referrals {
+            for v in r {
+                q = q.bind(v.clone());
+            }
+        }
+        q.execute(tx.conn()).await?;
+        let event = AuditEvent {
+            actor_user_id: None,
+            actor_agency_id: None,
+            action: AuditAction::Create,
+            entity_kind: "referral".into(),
+            entity_id: None,
+            purpose: format!("load demo referrals ({size})"),
+            request_id: new_id(),
+        };
+        audit::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        made += size;
+    }
+    Ok(made)
+}

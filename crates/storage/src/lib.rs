@@ -11,6 +11,7 @@ pub mod agencies;
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -223,6 +223,20 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "GET",
+            "/referrals/import",
+            Staff(Action::ImportReferrals),
+            get(pages::import::show),
+        ),
+        r(
+            "POST",
+            "/referrals/import",
+            Staff(Action::ImportReferrals),
+            post(pages::import::upload).layer(axum::extract::DefaultBodyLimit::max(
+                pages::import::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
+            "GET",
             "/referrals/queue",
             Staff(Action::ViewReferrals),
             get(pages::queue::queue),

@@ -5,6 +5,7 @@ pub mod account;
 pub mod agencies;
 pub mod audit;
 pub mod chrome;
+pub mod import;
 pub mod people;
 pub mod queue;
 pub mod referral_form;
