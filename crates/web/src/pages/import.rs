@@ -74,7 +74,7 @@ pub async fn upload(
                             )
                         })?
                         .to_vec(),
-                )
+                );
             }
             _ => {}
         }
