@@ -29,6 +29,10 @@ pub struct Config {
     pub sign_in_lockout_minutes: i64,
     /// Sign-in attempts allowed per client address per minute.
     pub sign_in_attempts_per_minute: u32,
+    /// Self-referrals accepted per client address per hour.
+    pub self_referrals_per_hour: u32,
+    /// Where "Exit this page" sends people: a neutral website.
+    pub quick_exit_url: String,
     /// `text` or `json`.
     pub log_format: String,
     /// Which log lines to write, as a tracing filter: `info`, `warn`, `harbour_web=debug` …
@@ -57,6 +61,8 @@ impl Default for Config {
             sign_in_max_failures: 5,
             sign_in_lockout_minutes: 15,
             sign_in_attempts_per_minute: 20,
+            self_referrals_per_hour: 10,
+            quick_exit_url: "https://www.bbc.co.uk/weather".into(),
             log_format: "text".into(),
             log: "info,sqlx=warn".into(),
         }
@@ -177,6 +183,17 @@ impl Config {
         if !(1..=10_000).contains(&self.sign_in_attempts_per_minute) {
             return invalid("sign_in_attempts_per_minute", "must be between 1 and 10000");
         }
+        if url::Url::parse(&self.quick_exit_url)
+            .map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
+            return invalid(
+                "quick_exit_url",
+                "give the full address of a neutral website, such as https://www.bbc.co.uk/weather",
+            );
+        }
+        if !(1..=10_000).contains(&self.self_referrals_per_hour) {
+            return invalid("self_referrals_per_hour", "must be between 1 and 10000");
+        }
         if !(1..=1000).contains(&self.database_max_connections) {
             return invalid("database_max_connections", "must be between 1 and 1000");
         }
@@ -210,6 +227,9 @@ impl Config {
                 absolute_timeout: minutes(self.session_absolute_hours * 60),
             },
             sign_in_attempts_per_minute: self.sign_in_attempts_per_minute,
+            self_referrals_per_hour: self.self_referrals_per_hour,
+            quick_exit_url: self.quick_exit_url.clone(),
+            ..harbour_web::WebConfig::default()
         }
     }
 }

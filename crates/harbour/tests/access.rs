@@ -136,7 +136,21 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
                     };
                     let (_, html) = client.get_text(page).await?;
                     let token = csrf_token(&html).unwrap_or_default();
-                    if spec.path == "/referrals/import" {
+                    if spec.path == "/help/refer" {
+                        // The public form carries its own signed token, not a session's.
+                        let (_, html) = client.get_text("/help/refer").await?;
+                        let marker = "name=\"form_token\" value=\"";
+                        let start = html.find(marker).map_or(0, |i| i + marker.len());
+                        let token = html[start..]
+                            .split('"')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
+                        client
+                            .http
+                            .post(client.url(&path))
+                            .form(&[("form_token", token)])
+                    } else if spec.path == "/referrals/import" {
                         // The upload form posts multipart.
                         let form = reqwest::multipart::Form::new()
                             .text("csrf_token", token.clone())

@@ -153,14 +153,26 @@ async fn earlier(
     agency: Option<&str>,
     key: &str,
 ) -> Result<Option<(Receipt, Option<String>)>> {
-    let row = sqlx::query(&format!(
-        "SELECT id, reference, status, received_at, due_on, idempotency_hash FROM referrals \
-         WHERE submitting_agency = $1 AND {column} = $2"
-    ))
-    .bind(agency)
-    .bind(key)
-    .fetch_optional(tx.conn())
-    .await?;
+    const COLUMNS: &str = "id, reference, status, received_at, due_on, idempotency_hash";
+    // `= NULL` matches nothing: submissions with no agency (self-referrals) are looked up apart.
+    let row =
+        match agency {
+            Some(agency) => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM referrals WHERE submitting_agency = $1 AND {column} = $2"
+                ))
+                .bind(agency)
+                .bind(key)
+                .fetch_optional(tx.conn())
+                .await?
+            }
+            None => sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM referrals WHERE submitting_agency IS NULL AND {column} = $1"
+            ))
+            .bind(key)
+            .fetch_optional(tx.conn())
+            .await?,
+        };
     row.map(|r| {
         let status: String = r.try_get("status")?;
         Ok((

@@ -495,6 +495,41 @@ impl ScopedStore {
     }
 }
 
+/// A referral someone makes for themself on the public page: no account, so no actor. The
+/// audit entry names no one; `form_key` (unique per form shown) makes a double submit harmless.
+pub async fn submit_self_referral(
+    db: &crate::db::Db,
+    input: &ReferralInput,
+    form_key: &str,
+) -> Result<Submitted> {
+    let received_at = Utc::now();
+    let referral = input
+        .validate(uk_date(received_at), &area_codes(db).await?)
+        .map_err(StorageError::Invalid)?;
+    let submission = Submission {
+        due_on: due_by(
+            referral.source,
+            received_at,
+            &WorkingDays::england_and_wales(),
+        ),
+        referral,
+        origin: Origin::default(),
+        received_at,
+        idempotency: Some((format!("self:{form_key}"), request_digest(input))),
+        import_key: None,
+        event: harbour_domain::audit::AuditEvent {
+            actor_user_id: None,
+            actor_agency_id: None,
+            action: AuditAction::Create,
+            entity_kind: "referral".into(),
+            entity_id: None,
+            purpose: "self-referral (public page)".into(),
+            request_id: new_id(),
+        },
+    };
+    db.intake().submit(submission).await
+}
+
 fn status_from_row(r: &AnyRow) -> Result<ReferralStatus> {
     let status: String = r.try_get("status")?;
     let crime: String = r.try_get("crime_category")?;

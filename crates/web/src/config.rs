@@ -9,6 +9,13 @@ pub struct WebConfig {
     pub sign_in: SignInPolicy,
     /// Sign-in attempts allowed per client address per minute, before any lock-out.
     pub sign_in_attempts_per_minute: u32,
+    /// Self-referrals accepted per client address per hour.
+    pub self_referrals_per_hour: u32,
+    /// Where "Exit this page" goes: a neutral site.
+    pub quick_exit_url: String,
+    /// The fewest seconds between showing the public form and accepting it (people are slower
+    /// than that; form-filling robots are not).
+    pub self_referral_min_seconds: i64,
 }
 
 impl Default for WebConfig {
@@ -17,6 +24,9 @@ impl Default for WebConfig {
             secure_cookies: false,
             sign_in: SignInPolicy::default(),
             sign_in_attempts_per_minute: 20,
+            self_referrals_per_hour: 10,
+            quick_exit_url: "https://www.bbc.co.uk/weather".into(),
+            self_referral_min_seconds: 3,
         }
     }
 }

@@ -51,6 +51,20 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/", Public, get(pages::start::start)),
         r("GET", "/healthz", Open, get(healthz)),
         r("GET", "/assets/{*path}", Open, get(assets::serve)),
+        r("GET", "/exit", Open, get(pages::self_referral::exit)),
+        r("GET", "/help", Public, get(pages::self_referral::help)),
+        r(
+            "GET",
+            "/help/refer",
+            Public,
+            get(pages::self_referral::form),
+        ),
+        r(
+            "POST",
+            "/help/refer",
+            Public,
+            post(pages::self_referral::submit),
+        ),
         r("GET", "/sign-in", Public, get(pages::sign_in::show)),
         r("POST", "/sign-in", Public, post(pages::sign_in::submit)),
         r(

@@ -12,15 +12,24 @@ pub struct AppState {
     pub(crate) db: Db,
     pub(crate) config: Arc<WebConfig>,
     pub(crate) sign_in_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub(crate) self_referral_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Signs the public form's tokens; new each time Harbour starts.
+    pub(crate) form_key: Arc<[u8; 32]>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig) -> AppState {
         let per_minute =
             NonZeroU32::new(config.sign_in_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let per_hour =
+            NonZeroU32::new(config.self_referrals_per_hour.max(1)).unwrap_or(NonZeroU32::MIN);
+        let mut form_key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut form_key);
         AppState {
             db,
             sign_in_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            self_referral_limiter: Arc::new(RateLimiter::keyed(Quota::per_hour(per_hour))),
+            form_key: Arc::new(form_key),
             config: Arc::new(config),
         }
     }

@@ -9,6 +9,7 @@ pub mod import;
 pub mod people;
 pub mod queue;
 pub mod referral_form;
+pub mod self_referral;
 pub mod sign_in;
 pub mod start;
 pub mod triage;
