@@ -148,7 +148,10 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
     if demo {
         let loaded = load_demo(&db).await?;
         if loaded {
-            say("Loaded the demo partnership.");
+            let made = harbour_storage::demo::load_demo_referrals(&db, DEMO_REFERRALS).await?;
+            say(&format!(
+                "Loaded the demo partnership and {made} synthetic referrals."
+            ));
         }
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr())
@@ -179,6 +182,9 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
     db.close().await;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Enough synthetic referrals for the demo's queue and lists to look like a working day.
+const DEMO_REFERRALS: u64 = 600;
 
 async fn shutdown_signal() {
     let ctrl_c = async {

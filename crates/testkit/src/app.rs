@@ -62,28 +62,33 @@ impl TestApp {
 impl TestApp {
     /// Issues an API token to the named demo agency, as the demo administrator would.
     pub async fn api_token(&self, agency_name: &str) -> Result<String> {
-        use sqlx::Row;
-        let admin = sqlx::query("SELECT id, agency_id FROM users WHERE email = $1")
-            .bind(demo_email(Role::Administrator))
-            .fetch_one(self.db.pool())
-            .await?;
-        let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = $1")
-            .bind(agency_name)
-            .fetch_one(self.db.pool())
-            .await?
-            .get("id");
-        let store = harbour_storage::ScopedStore::new(
-            self.db.clone(),
-            harbour_storage::Actor {
-                user_id: Some(admin.get("id")),
-                agency_id: admin.get("agency_id"),
-                roles: vec![Role::Administrator],
-                request_id: "test".into(),
-                token_id: None,
-            },
-        );
-        Ok(store.create_api_token(&agency, "test integration").await?.1)
+        issue_token(&self.db, agency_name).await
     }
+}
+
+/// Issues an API token to the named agency of a database holding the demo partnership.
+pub async fn issue_token(db: &Db, agency_name: &str) -> Result<String> {
+    use sqlx::Row;
+    let admin = sqlx::query("SELECT id, agency_id FROM users WHERE email = $1")
+        .bind(demo_email(Role::Administrator))
+        .fetch_one(db.pool())
+        .await?;
+    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = $1")
+        .bind(agency_name)
+        .fetch_one(db.pool())
+        .await?
+        .get("id");
+    let store = harbour_storage::ScopedStore::new(
+        db.clone(),
+        harbour_storage::Actor {
+            user_id: Some(admin.get("id")),
+            agency_id: admin.get("agency_id"),
+            roles: vec![Role::Administrator],
+            request_id: "test".into(),
+            token_id: None,
+        },
+    );
+    Ok(store.create_api_token(&agency, "test integration").await?.1)
 }
 
 pub fn demo_email(role: Role) -> String {
