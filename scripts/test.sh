@@ -9,18 +9,9 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\n=== %s\n' "$*"; }
 
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-pg_bin() {
-  local d
-  for d in /usr/lib/postgresql/*/bin; do
-    if [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
-  done
-  return 1
-}
+source scripts/throwaway-postgres.sh
 
 need=()
-pg_bin >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v chromedriver >/dev/null || [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
@@ -29,22 +20,9 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo_if_needed apt-get update -qq
   sudo_if_needed apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-PG_BIN=$(pg_bin)
 
 say "Starting a throwaway PostgreSQL"
-PG_DIR=$(mktemp -d /tmp/harbour-pg.XXXXXX)
-PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-if [ "$(id -u)" -eq 0 ]; then chown postgres "$PG_DIR"; fi
-cleanup() {
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$PG_DIR"
-}
-trap cleanup EXIT
-as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U harbour -A trust -E UTF8 --no-locale >/dev/null
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-  -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
-export HARBOUR_PG_URL="postgres://harbour@127.0.0.1:$PG_PORT/postgres"
+start_throwaway_postgres
 
 say "Formatting and lints"
 cargo fmt --all -- --check

@@ -27,12 +27,15 @@ pub async fn list_areas(db: &Db) -> Result<Vec<Area>> {
         .collect()
 }
 
+/// The codes of the areas Harbour holds. Read on every submission, so kept for a minute:
+/// areas change a few times a year, and an import in another process is seen within a minute.
 pub async fn area_codes(db: &Db) -> Result<Vec<String>> {
-    Ok(list_areas(db)
-        .await?
-        .into_iter()
-        .map(|a| a.gss_code)
-        .collect())
+    if let Some(codes) = db.cached_area_codes() {
+        return Ok(codes);
+    }
+    let codes: Vec<String> = list_areas(db).await?.into_iter().map(|a| a.gss_code).collect();
+    db.cache_area_codes(codes.clone());
+    Ok(codes)
 }
 
 /// Parses the areas CSV (`gss_code,name,kind,parent_gss_code,population_census_2021,…`),
@@ -94,6 +97,7 @@ pub async fn import_areas(db: &Db, mut areas: Vec<Area>) -> Result<usize> {
         .await?;
     }
     tx.commit().await?;
+    db.forget_area_codes();
     Ok(areas.len())
 }
 

@@ -10,36 +10,63 @@ use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-pub async fn append(tx: &mut WriteTx, event: &AuditEvent) -> Result<AuditEntry> {
-    let head = sqlx::query("UPDATE audit_head SET id = id WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(tx.conn())
-        .await?;
-    let prev_seq: i64 = head.try_get("seq")?;
-    let prev_hash: String = head.try_get("hash")?;
-    let entry = AuditEntry::chain(event, now(), prev_seq, &prev_hash);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, entity_kind, \
-         entity_id, purpose, request_id, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(entry.seq)
-    .bind(&entry.at)
-    .bind(&entry.actor_user_id)
-    .bind(&entry.actor_agency_id)
-    .bind(&entry.action)
-    .bind(&entry.entity_kind)
-    .bind(&entry.entity_id)
-    .bind(&entry.purpose)
-    .bind(&entry.request_id)
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .execute(tx.conn())
-    .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+/// The head of the chain, locked for the rest of a transaction: entries appended through it
+/// are numbered one after another, and the head is written back once, by [`Chain::store`].
+pub(crate) struct Chain {
+    seq: i64,
+    hash: String,
+}
+
+impl Chain {
+    /// Takes the row lock on `audit_head` (a no-op update), so concurrent transactions on
+    /// PostgreSQL number their entries one at a time.
+    pub(crate) async fn lock(tx: &mut WriteTx) -> Result<Chain> {
+        let head = sqlx::query("UPDATE audit_head SET id = id WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(tx.conn())
+            .await?;
+        Ok(Chain { seq: head.try_get("seq")?, hash: head.try_get("hash")? })
+    }
+
+    pub(crate) async fn append(&mut self, tx: &mut WriteTx, event: &AuditEvent) -> Result<AuditEntry> {
+        let entry = AuditEntry::chain(event, now(), self.seq, &self.hash);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, entity_kind, \
+             entity_id, purpose, request_id, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
         .bind(entry.seq)
+        .bind(&entry.at)
+        .bind(&entry.actor_user_id)
+        .bind(&entry.actor_agency_id)
+        .bind(&entry.action)
+        .bind(&entry.entity_kind)
+        .bind(&entry.entity_id)
+        .bind(&entry.purpose)
+        .bind(&entry.request_id)
+        .bind(&entry.prev_hash)
         .bind(&entry.hash)
         .execute(tx.conn())
         .await?;
+        self.seq = entry.seq;
+        self.hash.clone_from(&entry.hash);
+        Ok(entry)
+    }
+
+    pub(crate) async fn store(self, tx: &mut WriteTx) -> Result<()> {
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.seq)
+            .bind(&self.hash)
+            .execute(tx.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Appends one entry inside `tx`, the transaction of the action it records.
+pub async fn append(tx: &mut WriteTx, event: &AuditEvent) -> Result<AuditEntry> {
+    let mut chain = Chain::lock(tx).await?;
+    let entry = chain.append(tx, event).await?;
+    chain.store(tx).await?;
     Ok(entry)
 }
 

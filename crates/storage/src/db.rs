@@ -48,6 +48,7 @@ pub struct Db {
     /// Started on first use. The writer task holds a copy of this handle with an empty cell,
     /// so when the last outside handle goes the channel closes and the task ends.
     intake: Arc<OnceLock<IntakeWriter>>,
+    area_codes: Arc<std::sync::RwLock<Option<(std::time::Instant, Vec<String>)>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -115,6 +116,7 @@ impl Db {
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             intake: Arc::new(OnceLock::new()),
+            area_codes: Arc::default(),
         })
     }
 
@@ -152,6 +154,24 @@ impl Db {
             tx: self.pool.begin().await?,
             _writer: writer,
         })
+    }
+
+    pub(crate) fn cached_area_codes(&self) -> Option<Vec<String>> {
+        let cached = self.area_codes.read().ok()?;
+        let (at, codes) = cached.as_ref()?;
+        (at.elapsed() < Duration::from_secs(60)).then(|| codes.clone())
+    }
+
+    pub(crate) fn cache_area_codes(&self, codes: Vec<String>) {
+        if let Ok(mut cached) = self.area_codes.write() {
+            *cached = Some((std::time::Instant::now(), codes));
+        }
+    }
+
+    pub(crate) fn forget_area_codes(&self) {
+        if let Ok(mut cached) = self.area_codes.write() {
+            *cached = None;
+        }
     }
 
     pub(crate) fn intake(&self) -> &IntakeWriter {

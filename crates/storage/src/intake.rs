@@ -119,30 +119,30 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn write_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
+    // The whole batch in one transaction. A failure here is rare (the rules ran before), but one
+    // bad item must not spoil the rest: then each is written again on its own.
+    match write_together(db, batch).await {
+        Ok(results) => Ok(results),
+        Err(_) if batch.len() > 1 => {
+            let mut results = Vec::with_capacity(batch.len());
+            for submission in batch {
+                let alone = write_together(db, std::slice::from_ref(submission)).await;
+                results.push(alone.and_then(|mut r| r.pop().unwrap_or_else(|| Err(StorageError::Write("nothing written".into())))));
+            }
+            Ok(results)
+        }
+        Err(e) => Ok(vec![Err(e)]),
+    }
+}
+
+async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
     let mut tx = db.begin_write().await?;
+    let mut chain = audit::Chain::lock(&mut tx).await?;
     let mut results = Vec::with_capacity(batch.len());
     for submission in batch {
-        sqlx::query("SAVEPOINT intake_item")
-            .execute(tx.conn())
-            .await?;
-        match write_one(&mut tx, submission).await {
-            Ok(done) => {
-                sqlx::query("RELEASE SAVEPOINT intake_item")
-                    .execute(tx.conn())
-                    .await?;
-                results.push(Ok(done));
-            }
-            Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT intake_item")
-                    .execute(tx.conn())
-                    .await?;
-                sqlx::query("RELEASE SAVEPOINT intake_item")
-                    .execute(tx.conn())
-                    .await?;
-                results.push(Err(e));
-            }
-        }
+        results.push(Ok(write_one(&mut tx, &mut chain, submission).await?));
     }
+    chain.store(&mut tx).await?;
     tx.commit().await?;
     Ok(results)
 }
@@ -230,7 +230,7 @@ fn new_reference() -> String {
     format!("HBR-{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
 }
 
-async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
+async fn write_one(tx: &mut WriteTx, chain: &mut audit::Chain, s: &Submission) -> Result<Submitted> {
     let agency = s.origin.submitting_agency.as_deref();
     if let Some((key, hash)) = &s.idempotency
         && let Some((receipt, stored_hash)) = earlier(tx, "idempotency_key", agency, key).await?
@@ -327,7 +327,7 @@ async fn write_one(tx: &mut WriteTx, s: &Submission) -> Result<Submitted> {
     .await?;
     let mut event = s.event.clone();
     event.entity_id = Some(id.clone());
-    audit::append(tx, &event).await?;
+    chain.append(tx, &event).await?;
     Ok(Submitted::Created(Receipt {
         id,
         reference,

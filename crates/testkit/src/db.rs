@@ -31,7 +31,7 @@ impl TestDb {
         })
     }
 
-    async fn postgres(admin_url: &str) -> Result<TestDb> {
+    pub async fn postgres(admin_url: &str) -> Result<TestDb> {
         sqlx::any::install_default_drivers();
         let name = format!("harbour_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url)

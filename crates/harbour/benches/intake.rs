@@ -1,0 +1,198 @@
+//! Intake and queue benchmark. Prints figures; asserts nothing.
+//!
+//!   cargo bench -p harbour --bench intake            (SQLite; PostgreSQL too when
+//!                                                   HARBOUR_BENCH_POSTGRES_URL names a server)
+//!
+//! For each database: the raw durable insert rate (one row per committed transaction, the
+//! ceiling for one-at-a-time writes), then referrals posted to a real Harbour server over HTTP at
+//! several concurrencies (throughput, p50, p99), then the hub queue page's p95 with
+//! HARBOUR_BENCH_QUEUE_ROWS referrals stored (default 1,000,000). Client and server share the
+//! machine, so the figures include the client's own work.
+
+use harbour_domain::role::Role;
+use harbour_storage::demo::{DEMO_PASSWORD, load_demo, load_demo_referrals};
+use harbour_storage::{Backend, Db};
+use harbour_testkit::TestDb;
+use harbour_testkit::app::{demo_email, issue_token};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[allow(clippy::print_stdout)]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+/// Rows a second, each INSERT in its own committed transaction, `clients` at a time.
+async fn raw_insert_rate(db: &Db, clients: usize, rows: usize) -> anyhow::Result<f64> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, body TEXT NOT NULL)").execute(db.pool()).await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..rows / clients {
+                let mut tx = db.begin_write().await?;
+                sqlx::query("INSERT INTO bench_raw (id, body) VALUES ($1, $2)")
+                    .bind(format!("{c}-{i}-{}", uuid_like(i)))
+                    .bind("x".repeat(400))
+                    .execute(tx.conn())
+                    .await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(rows as f64 / started.elapsed().as_secs_f64())
+}
+
+fn uuid_like(i: usize) -> String {
+    format!("{:016x}", (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+fn referral(n: u64) -> serde_json::Value {
+    json!({
+        "source": "police",
+        "crime_category": "domestic_abuse",
+        "police_reference": format!("SP/26/B{n:07}"),
+        "incident_date": "2026-11-01",
+        "incident_area": "E07000197",
+        "person": { "given_name": format!("Bench{n}"), "family_name": "Marlow", "postcode": "ST16 2DH", "area": "E07000197" },
+        "perpetrators": [ { "relationship": "ex-partner" } ],
+        "consent_to_referral": "given",
+        "safe_contact": { "channels": [ { "channel": "phone_call", "value": "07700 900123" } ] },
+        "risk_level": "medium"
+    })
+}
+
+async fn serve(db: &Db) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let config = harbour_web::WebConfig { sign_in_attempts_per_minute: 100_000, ..Default::default() };
+    let db = db.clone();
+    tokio::spawn(async move {
+        let _ = harbour_web::serve(listener, db, config, std::future::pending()).await;
+    });
+    Ok(url)
+}
+
+async fn post_at(url: &str, token: &str, concurrency: usize, total: u64, offset: u64) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, next, url, token) = (http.clone(), next.clone(), url.to_owned(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let t = Instant::now();
+                let r = http
+                    .post(format!("{url}/api/v1/referrals"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", format!("bench-{}", offset + n))
+                    .json(&referral(offset + n))
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().as_u16() == 201, "status {}", r.status());
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    Ok((rate, all))
+}
+
+async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
+    let db = Db::connect(&test_db.url, 40).await?;
+    db.migrate().await?;
+    load_demo(&db).await?;
+    let raw_clients = if db.backend() == Backend::Sqlite { 1 } else { 32 };
+    let raw = raw_insert_rate(&db, raw_clients, env_number("HARBOUR_BENCH_RAW_ROWS", 3000) as usize).await?;
+    say(&format!("{name}: raw durable inserts, one row per commit, {raw_clients} client(s): {raw:.0} rows/s"));
+
+    let url = serve(&db).await?;
+    let token = issue_token(&db, "Staffordshire Police").await?;
+    let per_level = env_number("HARBOUR_BENCH_REFERRALS", 3000);
+    let mut offset = 0;
+    for concurrency in [1usize, 4, 16, 32, 64] {
+        let total = if concurrency == 1 { per_level / 3 } else { per_level };
+        let (rate, latencies) = post_at(&url, &token, concurrency, total, offset).await?;
+        offset += total;
+        say(&format!(
+            "{name}: POST /api/v1/referrals, {concurrency:>2} clients: {rate:>6.0} referrals/s  p50 {:>5.1} ms  p99 {:>5.1} ms  ({total} referrals, each durable before its 201)",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        ));
+    }
+
+    let rows = env_number("HARBOUR_BENCH_QUEUE_ROWS", 1_000_000);
+    let started = Instant::now();
+    load_demo_referrals(&db, rows).await?;
+    say(&format!("{name}: loaded {rows} synthetic referrals in {:.0} s", started.elapsed().as_secs_f64()));
+    let hub = harbour_testkit::TestClient::new(&url);
+    hub.sign_in(&demo_email(Role::TriageOfficer), DEMO_PASSWORD).await?;
+    let pages = [
+        "/referrals/queue",
+        "/referrals/queue?area=E07000197",
+        "/referrals/queue?source=police&risk=high",
+        "/referrals/queue?crime=domestic_abuse",
+        "/referrals/queue?overdue=yes",
+    ];
+    let mut times = Vec::new();
+    for i in 0..200 {
+        let page = pages[i % pages.len()];
+        let t = Instant::now();
+        let r = hub.get(page).await?;
+        anyhow::ensure!(r.status().is_success(), "{page}: {}", r.status());
+        r.text().await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    say(&format!(
+        "{name}: hub queue page with {rows} referrals stored: p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms (200 requests over 5 filters)",
+        percentile(&times, 0.50),
+        percentile(&times, 0.95),
+        times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    ));
+    db.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes --bench; `cargo test --benches` would pass nothing: run only when asked.
+    if !std::env::args().any(|a| a == "--bench") {
+        return Ok(());
+    }
+    bench("SQLite", TestDb::sqlite()?).await?;
+    if let Ok(url) = std::env::var("HARBOUR_BENCH_POSTGRES_URL") {
+        bench("PostgreSQL", TestDb::postgres(&url).await?).await?;
+    }
+    Ok(())
+}
