@@ -19,7 +19,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -37,7 +40,9 @@ fn say(line: &str) {
 
 /// Rows a second, each INSERT in its own committed transaction, `clients` at a time.
 async fn raw_insert_rate(db: &Db, clients: usize, rows: usize) -> anyhow::Result<f64> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, body TEXT NOT NULL)").execute(db.pool()).await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(db.pool())
+        .await?;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -83,7 +88,10 @@ fn referral(n: u64) -> serde_json::Value {
 async fn serve(db: &Db) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let config = harbour_web::WebConfig { sign_in_attempts_per_minute: 100_000, ..Default::default() };
+    let config = harbour_web::WebConfig {
+        sign_in_attempts_per_minute: 100_000,
+        ..Default::default()
+    };
     let db = db.clone();
     tokio::spawn(async move {
         let _ = harbour_web::serve(listener, db, config, std::future::pending()).await;
@@ -91,13 +99,22 @@ async fn serve(db: &Db) -> anyhow::Result<String> {
     Ok(url)
 }
 
-async fn post_at(url: &str, token: &str, concurrency: usize, total: u64, offset: u64) -> anyhow::Result<(f64, Vec<Duration>)> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+async fn post_at(
+    url: &str,
+    token: &str,
+    concurrency: usize,
+    total: u64,
+    offset: u64,
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (http, next, url, token) = (http.clone(), next.clone(), url.to_owned(), token.to_owned());
+        let (http, next, url, token) =
+            (http.clone(), next.clone(), url.to_owned(), token.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -132,16 +149,31 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     let db = Db::connect(&test_db.url, 40).await?;
     db.migrate().await?;
     load_demo(&db).await?;
-    let raw_clients = if db.backend() == Backend::Sqlite { 1 } else { 32 };
-    let raw = raw_insert_rate(&db, raw_clients, env_number("HARBOUR_BENCH_RAW_ROWS", 3000) as usize).await?;
-    say(&format!("{name}: raw durable inserts, one row per commit, {raw_clients} client(s): {raw:.0} rows/s"));
+    let raw_clients = if db.backend() == Backend::Sqlite {
+        1
+    } else {
+        32
+    };
+    let raw = raw_insert_rate(
+        &db,
+        raw_clients,
+        env_number("HARBOUR_BENCH_RAW_ROWS", 3000) as usize,
+    )
+    .await?;
+    say(&format!(
+        "{name}: raw durable inserts, one row per commit, {raw_clients} client(s): {raw:.0} rows/s"
+    ));
 
     let url = serve(&db).await?;
     let token = issue_token(&db, "Staffordshire Police").await?;
     let per_level = env_number("HARBOUR_BENCH_REFERRALS", 3000);
     let mut offset = 0;
     for concurrency in [1usize, 4, 16, 32, 64] {
-        let total = if concurrency == 1 { per_level / 3 } else { per_level };
+        let total = if concurrency == 1 {
+            per_level / 3
+        } else {
+            per_level
+        };
         let (rate, latencies) = post_at(&url, &token, concurrency, total, offset).await?;
         offset += total;
         say(&format!(
@@ -154,9 +186,13 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     let rows = env_number("HARBOUR_BENCH_QUEUE_ROWS", 1_000_000);
     let started = Instant::now();
     load_demo_referrals(&db, rows).await?;
-    say(&format!("{name}: loaded {rows} synthetic referrals in {:.0} s", started.elapsed().as_secs_f64()));
+    say(&format!(
+        "{name}: loaded {rows} synthetic referrals in {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
     let hub = harbour_testkit::TestClient::new(&url);
-    hub.sign_in(&demo_email(Role::TriageOfficer), DEMO_PASSWORD).await?;
+    hub.sign_in(&demo_email(Role::TriageOfficer), DEMO_PASSWORD)
+        .await?;
     let pages = [
         "/referrals/queue",
         "/referrals/queue?area=E07000197",

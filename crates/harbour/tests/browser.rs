@@ -6,6 +6,7 @@ use harbour_domain::role::Role;
 use harbour_storage::demo::DEMO_PASSWORD;
 use harbour_testkit::app::demo_email;
 use harbour_testkit::{Browser, TestApp};
+use sqlx::Row;
 
 type R = anyhow::Result<()>;
 
@@ -214,6 +215,165 @@ async fn an_administrator_adds_an_agency_and_a_person_and_sees_both_in_the_audit
     let table = text_of(&b, "main table").await?;
     assert!(table.contains("create agency"), "{table}");
     assert!(table.contains("create person"), "{table}");
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(
+        violations.is_empty(),
+        "accessibility violations: {violations:#?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn someone_starts_asking_for_help_and_leaves_in_a_hurry() -> R {
+    let app = TestApp::spawn_with(|c| {
+        c.sign_in_attempts_per_minute = 1000;
+        c.self_referral_min_seconds = 0;
+        // A page of our own stands in for the neutral site: the machine has no other network.
+        c.quick_exit_url = "/healthz".into();
+    })
+    .await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+    b.client.goto(&format!("{}/help", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "a[href='/help/refer']").await?;
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "#name", "Rosa").await?;
+    click(&b, "#what").await?;
+    fill(&b, "#phone", "07700 900271").await?;
+    // Midway, someone comes in: exit.
+    follow(&b, ".harbour-exit-this-page").await?;
+    let url = b.client.current_url().await?;
+    assert_eq!(
+        url.path(),
+        "/healthz",
+        "the page was replaced by the neutral one"
+    );
+    b.client.back().await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let back = b.client.current_url().await?;
+    assert_ne!(
+        back.path(),
+        "/help/refer",
+        "going back does not return to the form"
+    );
+    assert_eq!(back.path(), "/help");
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referrals")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+    assert_eq!(n, 0, "nothing was sent");
+
+    // Another time, they finish it, first forgetting how to be contacted.
+    b.client.goto(&format!("{}/help/refer", app.url)).await?;
+    fill(&b, "#name", "Rosa").await?;
+    click(&b, "#what").await?;
+    fill(&b, "#phone", "07700 900271").await?;
+    follow(&b, "main button[type=submit]").await?;
+    assert!(
+        text_of(&b, "#contact-error")
+            .await?
+            .contains("Choose at least one safe way")
+    );
+    let kept = b
+        .client
+        .find(Locator::Css("#phone"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some("07700 900271"));
+    audit_page(&b, &mut violations).await?;
+    click(&b, "#contact-sms").await?;
+    follow(&b, "main button[type=submit]").await?;
+    assert_eq!(text_of(&b, "h1").await?, "We have your request");
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(
+        violations.is_empty(),
+        "accessibility violations: {violations:#?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_referral_is_made_with_a_mistake_fixed_and_the_hub_triages_it() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+    sign_in(&b, &app, &demo_email(Role::Referrer), DEMO_PASSWORD).await?;
+    b.client.goto(&format!("{}/referrals/new", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    b.client
+        .find(Locator::Css("#crime_category"))
+        .await?
+        .select_by_value("domestic_abuse")
+        .await?;
+    fill(&b, "[id='police_reference']", "SP/26/8080").await?;
+    fill(&b, "[id='incident_date']", "18/11/2026").await?;
+    fill(&b, "[id='person/given_name']", "Hana").await?;
+    fill(&b, "[id='person/family_name']", "Lowther").await?;
+    fill(&b, "[id='person/postcode']", "ST5 1AA").await?;
+    fill(&b, "[id='perpetrators/0/relationship']", "partner").await?;
+    click(&b, "[id='channel-sms']").await?;
+    fill(&b, "[id='safe_contact/sms']", "not a number").await?;
+    click(&b, "[id='consent_to_referral']").await?;
+    follow(&b, "button[value=submit]").await?;
+    let error = text_of(&b, "[id='safe_contact/sms-error']").await?;
+    assert!(error.contains("Enter a phone number"), "{error}");
+    let kept = b
+        .client
+        .find(Locator::Css("[id='person/family_name']"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some("Lowther"));
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "[id='safe_contact/sms']", "07700 900808").await?;
+    follow(&b, "button[value=submit]").await?;
+    assert_eq!(
+        text_of(&b, ".govuk-panel__title").await?,
+        "Referral received"
+    );
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // The hub finds it in the queue and triages it.
+    sign_in(&b, &app, &demo_email(Role::TriageOfficer), DEMO_PASSWORD).await?;
+    b.client
+        .goto(&format!("{}/referrals/queue", app.url))
+        .await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "main table a").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Hana Lowther");
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "a[href$='/triage']").await?;
+    audit_page(&b, &mut violations).await?;
+    click(&b, "#needs").await?;
+    let items: Vec<String> = {
+        let demo = harbour_domain::instrument::Instrument::demo();
+        demo.items.iter().map(|i| i.id.clone()).collect()
+    };
+    for (i, id) in items.iter().enumerate() {
+        let choice = if i < 14 {
+            format!("[id='answers/{id}']")
+        } else {
+            format!("[id='answers/{id}-no']")
+        };
+        b.client.find(Locator::Css(&choice)).await?.click().await?;
+    }
+    click(&b, "#tier-acute").await?;
+    fill(
+        &b,
+        "#tier_reason",
+        "High risk: threats to kill, strangulation",
+    )
+    .await?;
+    follow(&b, "main form button[type=submit]").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Hana Lowther");
+    let history = text_of(&b, ".govuk-summary-card").await?;
+    assert!(history.contains("Visible high risk"), "{history}");
+    assert!(history.contains("acute"));
     audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(

@@ -33,7 +33,11 @@ pub async fn area_codes(db: &Db) -> Result<Vec<String>> {
     if let Some(codes) = db.cached_area_codes() {
         return Ok(codes);
     }
-    let codes: Vec<String> = list_areas(db).await?.into_iter().map(|a| a.gss_code).collect();
+    let codes: Vec<String> = list_areas(db)
+        .await?
+        .into_iter()
+        .map(|a| a.gss_code)
+        .collect();
     db.cache_area_codes(codes.clone());
     Ok(codes)
 }

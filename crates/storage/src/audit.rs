@@ -24,10 +24,17 @@ impl Chain {
         let head = sqlx::query("UPDATE audit_head SET id = id WHERE id = 1 RETURNING seq, hash")
             .fetch_one(tx.conn())
             .await?;
-        Ok(Chain { seq: head.try_get("seq")?, hash: head.try_get("hash")? })
+        Ok(Chain {
+            seq: head.try_get("seq")?,
+            hash: head.try_get("hash")?,
+        })
     }
 
-    pub(crate) async fn append(&mut self, tx: &mut WriteTx, event: &AuditEvent) -> Result<AuditEntry> {
+    pub(crate) async fn append(
+        &mut self,
+        tx: &mut WriteTx,
+        event: &AuditEvent,
+    ) -> Result<AuditEntry> {
         let entry = AuditEntry::chain(event, now(), self.seq, &self.hash);
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, entity_kind, \

@@ -127,7 +127,10 @@ async fn write_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitt
             let mut results = Vec::with_capacity(batch.len());
             for submission in batch {
                 let alone = write_together(db, std::slice::from_ref(submission)).await;
-                results.push(alone.and_then(|mut r| r.pop().unwrap_or_else(|| Err(StorageError::Write("nothing written".into())))));
+                results.push(alone.and_then(|mut r| {
+                    r.pop()
+                        .unwrap_or_else(|| Err(StorageError::Write("nothing written".into())))
+                }));
             }
             Ok(results)
         }
@@ -230,7 +233,11 @@ fn new_reference() -> String {
     format!("HBR-{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
 }
 
-async fn write_one(tx: &mut WriteTx, chain: &mut audit::Chain, s: &Submission) -> Result<Submitted> {
+async fn write_one(
+    tx: &mut WriteTx,
+    chain: &mut audit::Chain,
+    s: &Submission,
+) -> Result<Submitted> {
     let agency = s.origin.submitting_agency.as_deref();
     if let Some((key, hash)) = &s.idempotency
         && let Some((receipt, stored_hash)) = earlier(tx, "idempotency_key", agency, key).await?
