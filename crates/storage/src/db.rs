@@ -40,6 +40,9 @@ impl Backend {
     }
 }
 
+/// Area codes and when they were read.
+type CachedCodes = (std::time::Instant, Vec<String>);
+
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
@@ -48,7 +51,7 @@ pub struct Db {
     /// Started on first use. The writer task holds a copy of this handle with an empty cell,
     /// so when the last outside handle goes the channel closes and the task ends.
     intake: Arc<OnceLock<IntakeWriter>>,
-    area_codes: Arc<std::sync::RwLock<Option<(std::time::Instant, Vec<String>)>>>,
+    area_codes: Arc<std::sync::RwLock<Option<CachedCodes>>>,
 }
 
 impl std::fmt::Debug for Db {
