@@ -59,6 +59,53 @@ impl Chain {
         Ok(entry)
     }
 
+    /// Appends several entries with one INSERT.
+    pub(crate) async fn append_all(
+        &mut self,
+        tx: &mut WriteTx,
+        events: &[AuditEvent],
+    ) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let at = now();
+        let mut entries = Vec::with_capacity(events.len());
+        for event in events {
+            let entry = AuditEntry::chain(event, at.clone(), self.seq, &self.hash);
+            self.seq = entry.seq;
+            self.hash.clone_from(&entry.hash);
+            entries.push(entry);
+        }
+        let rows: Vec<String> = (0..entries.len())
+            .map(|r| {
+                let cells: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, entity_kind, entity_id, \
+             purpose, request_id, prev_hash, hash) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for e in &entries {
+            q = q
+                .bind(e.seq)
+                .bind(e.at.clone())
+                .bind(e.actor_user_id.clone())
+                .bind(e.actor_agency_id.clone())
+                .bind(e.action.clone())
+                .bind(e.entity_kind.clone())
+                .bind(e.entity_id.clone())
+                .bind(e.purpose.clone())
+                .bind(e.request_id.clone())
+                .bind(e.prev_hash.clone())
+                .bind(e.hash.clone());
+        }
+        q.execute(tx.conn()).await?;
+        Ok(())
+    }
+
     pub(crate) async fn store(self, tx: &mut WriteTx) -> Result<()> {
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(self.seq)

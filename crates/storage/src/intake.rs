@@ -15,6 +15,7 @@ use harbour_domain::audit::AuditEvent;
 use harbour_domain::referral::{NewReferral, Status};
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most submissions written in one transaction.
@@ -138,85 +139,276 @@ async fn write_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitt
     }
 }
 
+/// `($1, …, $cols), ($cols+1, …)` for a multi-row INSERT.
+fn values(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
+    let status: String = r.try_get("status")?;
+    Ok(Receipt {
+        id: r.try_get("id")?,
+        reference: r.try_get("reference")?,
+        status: Status::from_slug(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("status {status:?}")))?,
+        received_at: r.try_get("received_at")?,
+        due_on: r.try_get("due_on")?,
+    })
+}
+
+type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
+
+/// Referrals already stored under any of `keys` in `column`, by (agency, key).
+async fn stored_keys(tx: &mut WriteTx, column: &str, keys: &[&str]) -> Result<KeyIndex> {
+    let mut found = HashMap::new();
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    let list: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT submitting_agency, {column} AS k, id, reference, status, received_at, due_on, idempotency_hash \
+         FROM referrals WHERE {column} IN ({})",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for k in keys {
+        q = q.bind(*k);
+    }
+    for r in q.fetch_all(tx.conn()).await? {
+        found.insert(
+            (r.try_get("submitting_agency")?, r.try_get("k")?),
+            (receipt_from(&r)?, r.try_get("idempotency_hash")?),
+        );
+    }
+    Ok(found)
+}
+
+/// Writes a batch in one transaction with a handful of statements, whatever its size: one
+/// look-up of earlier keys, one of people already known, one INSERT each for the new people, the
+/// referrals and their audit entries, and one update of the audit head.
 async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
     let mut tx = db.begin_write().await?;
     let mut chain = audit::Chain::lock(&mut tx).await?;
+    let idem_keys: Vec<&str> = batch
+        .iter()
+        .filter_map(|s| s.idempotency.as_ref().map(|(k, _)| k.as_str()))
+        .collect();
+    let import_keys: Vec<&str> = batch
+        .iter()
+        .filter_map(|s| s.import_key.as_deref())
+        .collect();
+    let mut by_idem = stored_keys(&mut tx, "idempotency_key", &idem_keys).await?;
+    let mut by_import = stored_keys(&mut tx, "import_key", &import_keys).await?;
+    let mut known = known_people(&mut tx, batch).await?;
+
     let mut results = Vec::with_capacity(batch.len());
-    for submission in batch {
-        results.push(Ok(write_one(&mut tx, &mut chain, submission).await?));
+    let mut new_people: Vec<[Option<String>; 9]> = Vec::new();
+    let mut referrals: Vec<Vec<Option<String>>> = Vec::new();
+    let mut entries = Vec::new();
+    for s in batch {
+        let agency = s.origin.submitting_agency.clone();
+        if let Some((key, hash)) = &s.idempotency
+            && let Some((receipt, stored_hash)) = by_idem.get(&(agency.clone(), key.clone()))
+        {
+            results.push(Ok(if stored_hash.as_deref() == Some(hash.as_str()) {
+                Submitted::Replayed(receipt.clone())
+            } else {
+                Submitted::KeyReused
+            }));
+            continue;
+        }
+        if let Some(key) = &s.import_key
+            && let Some((receipt, _)) = by_import.get(&(agency.clone(), key.clone()))
+        {
+            results.push(Ok(Submitted::AlreadyImported(receipt.clone())));
+            continue;
+        }
+        let r = &s.referral;
+        let at = format_time(s.received_at);
+        let person_key = r.person.date_of_birth.map(|dob| {
+            (
+                r.person.given_name.to_lowercase(),
+                r.person.family_name.to_lowercase(),
+                dob.to_string(),
+            )
+        });
+        let person_id = match person_key.as_ref().and_then(|k| known.get(k)) {
+            Some(id) => {
+                // The newest referral knows the person's situation best: a new safe number, a move.
+                sqlx::query("UPDATE persons SET postcode = $1, area = $2, details = $3, safe_contact = $4, updated_at = $5 WHERE id = $6")
+                    .bind(&r.person.postcode)
+                    .bind(&r.person.area)
+                    .bind(to_json(&r.person)?)
+                    .bind(to_json(&r.safe_contact)?)
+                    .bind(&at)
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+                id.clone()
+            }
+            None => {
+                let id = new_id();
+                new_people.push([
+                    Some(id.clone()),
+                    Some(r.person.given_name.clone()),
+                    Some(r.person.family_name.clone()),
+                    r.person.date_of_birth.map(|d| d.to_string()),
+                    Some(r.person.postcode.clone()),
+                    r.person.area.clone(),
+                    Some(to_json(&r.person)?),
+                    Some(to_json(&r.safe_contact)?),
+                    Some(at.clone()),
+                ]);
+                if let Some(k) = person_key {
+                    known.insert(k, id.clone());
+                }
+                id
+            }
+        };
+        let id = new_id();
+        let receipt = Receipt {
+            id: id.clone(),
+            reference: new_reference(),
+            status: Status::Received,
+            received_at: at.clone(),
+            due_on: s.due_on.to_string(),
+        };
+        referrals.push(vec![
+            Some(id.clone()),
+            Some(receipt.reference.clone()),
+            Some(person_id),
+            Some(Status::Received.slug().into()),
+            Some(r.source.slug().into()),
+            s.origin.submitted_by.clone(),
+            agency.clone(),
+            s.origin.api_token_id.clone(),
+            Some(at.clone()),
+            Some(receipt.due_on.clone()),
+            Some(r.crime_category.slug().into()),
+            r.police_reference.clone(),
+            r.incident_date.map(|d| d.to_string()),
+            r.incident_area.clone(),
+            r.person.area.clone().or_else(|| r.incident_area.clone()),
+            Some(to_json(&r.perpetrators)?),
+            Some(to_json(&r.children)?),
+            Some(r.consent_to_referral.slug().into()),
+            Some(r.crime_category.default_consent_basis_slug().into()),
+            r.referrer_risk_level.map(|l| l.slug().into()),
+            r.referrer_risk_level.map(|l| l.slug().into()),
+            Some(r.notes.clone()),
+            s.idempotency.as_ref().map(|(k, _)| k.clone()),
+            s.idempotency.as_ref().map(|(_, h)| h.clone()),
+            s.import_key.clone(),
+            Some(at.clone()),
+        ]);
+        // Booleans are bound apart: their column type differs between the two databases.
+        let mut event = s.event.clone();
+        event.entity_id = Some(id);
+        entries.push((event, r.reported_to_police, r.consent_to_aggregate));
+        if let Some((key, hash)) = &s.idempotency {
+            by_idem.insert(
+                (agency.clone(), key.clone()),
+                (receipt.clone(), Some(hash.clone())),
+            );
+        }
+        if let Some(key) = &s.import_key {
+            by_import.insert((agency, key.clone()), (receipt.clone(), None));
+        }
+        results.push(Ok(Submitted::Created(receipt)));
+    }
+
+    if !new_people.is_empty() {
+        let sql = format!(
+            "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, safe_contact, \
+             created_at, updated_at) VALUES {}",
+            values_with_repeat(new_people.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in &new_people {
+            for v in p {
+                q = q.bind(v.clone());
+            }
+        }
+        q.execute(tx.conn()).await?;
+    }
+    if !referrals.is_empty() {
+        let sql = format!(
+            "INSERT INTO referrals (id, reference, person_id, status, source, submitted_by, submitting_agency, \
+             api_token_id, received_at, due_on, crime_category, police_reference, incident_date, incident_area, area, \
+             perpetrators, children, consent_to_referral, consent_basis, referrer_risk_level, risk_level, notes, \
+             idempotency_key, idempotency_hash, import_key, created_at, updated_at, reported_to_police, \
+             consent_to_aggregate) VALUES {}",
+            values(referrals.len(), 29)
+        );
+        let mut q = sqlx::query(&sql);
+        for (row, (_, police, aggregate)) in referrals.iter().zip(&entries) {
+            for v in row {
+                q = q.bind(v.clone());
+            }
+            q = q.bind(row[8].clone()).bind(*police).bind(*aggregate);
+        }
+        q.execute(tx.conn()).await?;
+        let events: Vec<AuditEvent> = entries.into_iter().map(|(e, _, _)| e).collect();
+        chain.append_all(&mut tx, &events).await?;
     }
     chain.store(&mut tx).await?;
     tx.commit().await?;
     Ok(results)
 }
 
-async fn earlier(
-    tx: &mut WriteTx,
-    column: &str,
-    agency: Option<&str>,
-    key: &str,
-) -> Result<Option<(Receipt, Option<String>)>> {
-    const COLUMNS: &str = "id, reference, status, received_at, due_on, idempotency_hash";
-    // `= NULL` matches nothing: submissions with no agency (self-referrals) are looked up apart.
-    let row =
-        match agency {
-            Some(agency) => {
-                sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM referrals WHERE submitting_agency = $1 AND {column} = $2"
-                ))
-                .bind(agency)
-                .bind(key)
-                .fetch_optional(tx.conn())
-                .await?
-            }
-            None => sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM referrals WHERE submitting_agency IS NULL AND {column} = $1"
-            ))
-            .bind(key)
-            .fetch_optional(tx.conn())
-            .await?,
-        };
-    row.map(|r| {
-        let status: String = r.try_get("status")?;
-        Ok((
-            Receipt {
-                id: r.try_get("id")?,
-                reference: r.try_get("reference")?,
-                status: Status::from_slug(&status)
-                    .ok_or_else(|| StorageError::Corrupt(format!("status {status:?}")))?,
-                received_at: r.try_get("received_at")?,
-                due_on: r.try_get("due_on")?,
-            },
-            r.try_get("idempotency_hash")?,
-        ))
-    })
-    .transpose()
+/// Like [`values`], with the last column repeated once more (created_at then updated_at).
+fn values_with_repeat(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let mut cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            cells.push(format!("${}", r * cols + cols));
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// A person already known: the same names (ignoring case) and the same date of birth. Only an
-/// exact match links referrals here; recognising people despite misspellings is a later step.
-async fn known_person(
+/// People already known among a batch's dates of birth, by (given name, family name, date of
+/// birth), ignoring case. Only an exact match links referrals here; recognising people despite
+/// misspellings is a later step.
+async fn known_people(
     tx: &mut WriteTx,
-    p: &harbour_domain::referral::Person,
-) -> Result<Option<String>> {
-    let Some(dob) = p.date_of_birth else {
-        return Ok(None);
-    };
-    let rows =
-        sqlx::query("SELECT id, given_name, family_name FROM persons WHERE date_of_birth = $1")
-            .bind(dob.to_string())
-            .fetch_all(tx.conn())
-            .await?;
-    for row in rows {
-        let given: String = row.try_get("given_name")?;
-        let family: String = row.try_get("family_name")?;
-        if given.to_lowercase() == p.given_name.to_lowercase()
-            && family.to_lowercase() == p.family_name.to_lowercase()
-        {
-            return Ok(Some(row.try_get("id")?));
-        }
+    batch: &[Submission],
+) -> Result<HashMap<(String, String, String), String>> {
+    let mut dobs: Vec<String> = batch
+        .iter()
+        .filter_map(|s| s.referral.person.date_of_birth.map(|d| d.to_string()))
+        .collect();
+    dobs.sort();
+    dobs.dedup();
+    let mut known = HashMap::new();
+    if dobs.is_empty() {
+        return Ok(known);
     }
-    Ok(None)
+    let list: Vec<String> = (1..=dobs.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, given_name, family_name, date_of_birth FROM persons WHERE date_of_birth IN ({})",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for d in &dobs {
+        q = q.bind(d);
+    }
+    for r in q.fetch_all(tx.conn()).await? {
+        let given: String = r.try_get("given_name")?;
+        let family: String = r.try_get("family_name")?;
+        let dob: String = r.try_get("date_of_birth")?;
+        known
+            .entry((given.to_lowercase(), family.to_lowercase(), dob))
+            .or_insert(r.try_get("id")?);
+    }
+    Ok(known)
 }
 
 /// A reference people can read out on the phone: 60 random bits in Crockford's base 32.
@@ -233,123 +425,87 @@ fn new_reference() -> String {
     format!("HBR-{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
 }
 
-async fn write_one(
-    tx: &mut WriteTx,
-    chain: &mut audit::Chain,
-    s: &Submission,
-) -> Result<Submitted> {
-    let agency = s.origin.submitting_agency.as_deref();
-    if let Some((key, hash)) = &s.idempotency
-        && let Some((receipt, stored_hash)) = earlier(tx, "idempotency_key", agency, key).await?
-    {
-        return Ok(if stored_hash.as_deref() == Some(hash.as_str()) {
-            Submitted::Replayed(receipt)
-        } else {
-            Submitted::KeyReused
-        });
-    }
-    if let Some(key) = &s.import_key
-        && let Some((receipt, _)) = earlier(tx, "import_key", agency, key).await?
-    {
-        return Ok(Submitted::AlreadyImported(receipt));
-    }
-    let r = &s.referral;
-    let at = format_time(s.received_at);
-    let person_id = match known_person(tx, &r.person).await? {
-        Some(id) => {
-            // The newest referral knows the person's situation best: a new safe number, a move.
-            sqlx::query("UPDATE persons SET postcode = $1, area = $2, details = $3, safe_contact = $4, updated_at = $5 WHERE id = $6")
-                .bind(&r.person.postcode)
-                .bind(&r.person.area)
-                .bind(to_json(&r.person)?)
-                .bind(to_json(&r.safe_contact)?)
-                .bind(&at)
-                .bind(&id)
-                .execute(tx.conn())
-                .await?;
-            id
-        }
-        None => {
-            let id = new_id();
-            sqlx::query(
-                "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, \
-                 safe_contact, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-            )
-            .bind(&id)
-            .bind(&r.person.given_name)
-            .bind(&r.person.family_name)
-            .bind(r.person.date_of_birth.map(|d| d.to_string()))
-            .bind(&r.person.postcode)
-            .bind(&r.person.area)
-            .bind(to_json(&r.person)?)
-            .bind(to_json(&r.safe_contact)?)
-            .bind(&at)
-            .execute(tx.conn())
-            .await?;
-            id
-        }
-    };
-    let id = new_id();
-    let reference = new_reference();
-    let due_on = s.due_on.to_string();
-    sqlx::query(
-        "INSERT INTO referrals (id, reference, person_id, status, source, submitted_by, \
-         submitting_agency, api_token_id, received_at, due_on, crime_category, reported_to_police, \
-         police_reference, incident_date, incident_area, area, perpetrators, children, \
-         consent_to_referral, consent_basis, consent_to_aggregate, referrer_risk_level, risk_level, \
-         notes, idempotency_key, idempotency_hash, import_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $22, $23, $24, $25, $26, $9, $9)",
-    )
-    .bind(&id)
-    .bind(&reference)
-    .bind(&person_id)
-    .bind(Status::Received.slug())
-    .bind(r.source.slug())
-    .bind(&s.origin.submitted_by)
-    .bind(agency)
-    .bind(&s.origin.api_token_id)
-    .bind(&at)
-    .bind(&due_on)
-    .bind(r.crime_category.slug())
-    .bind(r.reported_to_police)
-    .bind(&r.police_reference)
-    .bind(r.incident_date.map(|d| d.to_string()))
-    .bind(&r.incident_area)
-    .bind(r.person.area.clone().or_else(|| r.incident_area.clone()))
-    .bind(to_json(&r.perpetrators)?)
-    .bind(to_json(&r.children)?)
-    .bind(r.consent_to_referral.slug())
-    .bind(match r.consent_basis {
-        harbour_domain::crime::ConsentBasis::OptOut => "opt_out",
-        harbour_domain::crime::ConsentBasis::Explicit => "explicit",
-    })
-    .bind(r.consent_to_aggregate)
-    .bind(r.referrer_risk_level.map(|l| l.slug()))
-    .bind(&r.notes)
-    .bind(s.idempotency.as_ref().map(|(k, _)| k.as_str()))
-    .bind(s.idempotency.as_ref().map(|(_, h)| h.as_str()))
-    .bind(&s.import_key)
-    .execute(tx.conn())
-    .await?;
-    let mut event = s.event.clone();
-    event.entity_id = Some(id.clone());
-    chain.append(tx, &event).await?;
-    Ok(Submitted::Created(Receipt {
-        id,
-        reference,
-        status: Status::Received,
-        received_at: at,
-        due_on,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use harbour_domain::audit::AuditAction;
+    use harbour_domain::referral::{PersonInput, ReferralInput};
+    use harbour_domain::safe_contact::{ChannelInput, SafeContactInput};
+
+    fn submission(given: &str, area: Option<&str>) -> Submission {
+        let input = ReferralInput {
+            source: "partner_agency".into(),
+            crime_category: "burglary".into(),
+            person: PersonInput {
+                given_name: given.into(),
+                ..Default::default()
+            },
+            safe_contact: SafeContactInput {
+                channels: vec![ChannelInput {
+                    channel: "email".into(),
+                    value: "a@b.example".into(),
+                }],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut referral = input
+            .validate(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), &[])
+            .unwrap();
+        // Planted past the rules: an area that does not exist breaks the foreign key.
+        referral.person.area = area.map(str::to_owned);
+        Submission {
+            referral,
+            origin: Origin::default(),
+            received_at: chrono::Utc::now(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            idempotency: None,
+            import_key: None,
+            event: AuditEvent {
+                actor_user_id: None,
+                actor_agency_id: None,
+                action: AuditAction::Create,
+                entity_kind: "referral".into(),
+                entity_id: None,
+                purpose: "test".into(),
+                request_id: "r".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn one_bad_item_does_not_spoil_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite:{}", dir.path().join("t.db").display()), 2)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let batch = [
+            submission("Good", None),
+            submission("Bad", Some("E99999999")),
+            submission("Also good", None),
+        ];
+        let results = write_batch(&db, &batch).await.unwrap();
+        assert!(matches!(results[0], Ok(Submitted::Created(_))));
+        assert!(results[1].is_err());
+        assert!(matches!(results[2], Ok(Submitted::Created(_))));
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referrals")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(n, 2);
+        assert!(matches!(
+            crate::audit::verify_log(&db).await.unwrap(),
+            crate::audit::Verification::Intact { entries: 2 }
+        ));
+    }
+
     #[test]
     fn references_are_readable_and_distinct() {
-        let a = super::new_reference();
-        let b = super::new_reference();
+        let a = new_reference();
+        let b = new_reference();
         assert_ne!(a, b);
         assert_eq!(a.len(), 18);
         assert!(a.starts_with("HBR-"));
