@@ -281,17 +281,36 @@ pub async fn sign_out(db: &Db, secret: &str, session: &Session, request_id: &str
     Ok(())
 }
 
+/// How long a token found live is trusted without asking the database again. Revoking in this
+/// process clears it at once; another Harbour process sees a revocation within this time.
+const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The integration actor for a bearer token, if the token is live.
 pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Result<Option<Actor>> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
+    }
+    let token_digest = digest(secret);
+    let cached = db.tokens.lock().ok().and_then(|c| {
+        c.get(&token_digest)
+            .filter(|(at, _, _)| at.elapsed() < TOKEN_RECHECK)
+            .cloned()
+    });
+    if let Some((_, id, agency_id)) = cached {
+        return Ok(Some(Actor {
+            user_id: None,
+            agency_id,
+            roles: vec![Role::Integration],
+            request_id: request_id.to_owned(),
+            token_id: Some(id),
+        }));
     }
     let Some(row) = sqlx::query(
         "SELECT t.id, t.agency_id, t.last_used_at FROM api_tokens t \
          JOIN agencies a ON a.id = t.agency_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2",
     )
-    .bind(digest(secret))
+    .bind(&token_digest)
     .bind(true)
     .fetch_optional(db.pool())
     .await?
@@ -299,6 +318,13 @@ pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Resu
         return Ok(None);
     };
     let id: String = row.try_get("id")?;
+    let agency_id: String = row.try_get("agency_id")?;
+    if let Ok(mut cache) = db.tokens.lock() {
+        cache.insert(
+            token_digest,
+            (std::time::Instant::now(), id.clone(), agency_id.clone()),
+        );
+    }
     let last_used: Option<String> = row.try_get("last_used_at")?;
     let stale = match last_used.as_deref().map(parse_time).transpose()? {
         Some(t) => Utc::now() - t > Duration::minutes(1),
@@ -313,7 +339,7 @@ pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Resu
     }
     Ok(Some(Actor {
         user_id: None,
-        agency_id: row.try_get("agency_id")?,
+        agency_id,
         roles: vec![Role::Integration],
         request_id: request_id.to_owned(),
         token_id: Some(id),

@@ -52,7 +52,12 @@ pub struct Db {
     /// so when the last outside handle goes the channel closes and the task ends.
     intake: Arc<OnceLock<IntakeWriter>>,
     area_codes: Arc<std::sync::RwLock<Option<CachedCodes>>>,
+    /// Live API tokens recently checked, by digest: (when checked, token id, agency id).
+    pub(crate) tokens: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedToken>>>,
 }
+
+/// An API token seen live: when it was checked, its id and its agency.
+pub(crate) type CachedToken = (std::time::Instant, String, String);
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,6 +125,7 @@ impl Db {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             intake: Arc::new(OnceLock::new()),
             area_codes: Arc::default(),
+            tokens: Arc::default(),
         })
     }
 

@@ -127,6 +127,10 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
+        // Forget every token checked recently, so the revoked one is refused at its next use.
+        if let Ok(mut cache) = self.db().tokens.lock() {
+            cache.clear();
+        }
         Ok(agency_id)
     }
 }
