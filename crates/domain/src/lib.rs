@@ -11,18 +11,25 @@
 //! - [`calendar`]: working days in England and Wales, for deadlines.
 //! - [`crime`], [`needs`], [`entitlement`]: the triage vocabulary and the Victims' Code proposal.
 //! - [`instrument`] and [`marac`]: risk checklists as data, their scoring, and the MARAC criteria.
+//! - [`directory`], [`place`], [`postcode`]: the service directory's rules, places and postcodes.
+//! - [`matching`] and [`coverage`]: which services a person can use, and where there are none.
 //! - [`validation`]: field errors that pages and the API both report.
 
 pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod calendar;
+pub mod coverage;
 pub mod crime;
+pub mod directory;
 pub mod entitlement;
 pub mod instrument;
 pub mod marac;
+pub mod matching;
 pub mod needs;
 pub mod permission;
+pub mod place;
+pub mod postcode;
 pub mod referral;
 pub mod role;
 pub mod safe_contact;
