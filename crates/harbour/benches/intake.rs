@@ -226,8 +226,15 @@ async fn main() -> anyhow::Result<()> {
     if !std::env::args().any(|a| a == "--bench") {
         return Ok(());
     }
-    bench("SQLite", TestDb::sqlite()?).await?;
-    if let Ok(url) = std::env::var("HARBOUR_BENCH_POSTGRES_URL") {
+    // HARBOUR_BENCH_DATABASES=postgres (or sqlite) measures one database only.
+    let only =
+        std::env::var("HARBOUR_BENCH_DATABASES").unwrap_or_else(|_| "sqlite,postgres".into());
+    if only.contains("sqlite") {
+        bench("SQLite", TestDb::sqlite()?).await?;
+    }
+    if let Ok(url) = std::env::var("HARBOUR_BENCH_POSTGRES_URL")
+        && only.contains("postgres")
+    {
         bench("PostgreSQL", TestDb::postgres(&url).await?).await?;
     }
     Ok(())

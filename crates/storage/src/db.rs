@@ -151,6 +151,10 @@ impl Db {
                     .await?;
             }
         }
+        // Reference data the code defines: Harbour's own directory taxonomies.
+        let mut tx = self.begin_write().await?;
+        crate::directory::import::ensure_harbour_taxonomies(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 

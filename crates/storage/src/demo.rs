@@ -172,6 +172,14 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
             users::create_as_system(db, &input, "load demo data").await?;
         }
     }
+    crate::postcodes::import_postcodes(db, crate::postcodes::DEMO_POSTCODES_CSV.as_bytes()).await?;
+    let loader = crate::directory::Loader {
+        user_id: None,
+        agency_id: None,
+        label: "demo data".into(),
+        request_id: new_id(),
+    };
+    crate::directory::import(db, &crate::directory::demo::demo_directory(), &loader).await?;
     Ok(true)
 }
 

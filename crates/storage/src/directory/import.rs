@@ -1,0 +1,856 @@
+//! Loading Open Referral UK JSON into the directory: a council's feed, another Harbour's
+//! export, or the demo directory. Each service is checked and then written with everything
+//! under it, replacing what an earlier load put there; a service with a problem is reported
+//! with its place in the file and the rest still load. Harbour's own fields (capacity, who it
+//! is for, how to refer) are only changed when the file carries them, so reloading a
+//! council's feed never wipes what partners keep up to date.
+
+use super::oruk::{
+    Attribute, Export, Location, Phone, Schedule, Service, ServiceArea, TaxonomyTerm,
+};
+use crate::areas::list_areas;
+use crate::audit;
+use crate::db::{Db, WriteTx, new_id, now};
+use crate::error::{Result, StorageError};
+use harbour_domain::area::is_gss_code;
+use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::directory::{GenderEligibility, HarbourTaxonomy, ReferralRoute, ServiceStatus};
+use harbour_domain::place::{Point, Region};
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// What happened to each service in a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    /// (index in the file's `services`, name as given, reason).
+    pub rejected: Vec<(usize, String, String)>,
+}
+
+/// Who is loading, for the change history and the audit trail.
+#[derive(Debug, Clone)]
+pub struct Loader {
+    pub user_id: Option<String>,
+    pub agency_id: Option<String>,
+    /// Shown in the change history: a person's name or "import from FILE".
+    pub label: String,
+    pub request_id: String,
+}
+
+/// The ONS linked-data address of a GSS code, used as a named service area's `uri`.
+pub fn area_uri(code: &str) -> String {
+    format!("http://statistics.data.gov.uk/id/statistical-geography/{code}")
+}
+
+fn code_from_uri(uri: &str) -> Option<String> {
+    let last = uri.trim_end_matches('/').rsplit('/').next()?;
+    is_gss_code(last).then(|| last.to_owned())
+}
+
+/// Minutes after midnight from `HH:MM`, `HH:MM:SS`, with or without an offset.
+pub fn minutes(time: &str) -> Option<i64> {
+    let t = time.trim();
+    let (h, rest) = t.split_once(':')?;
+    let h: i64 = h.parse().ok()?;
+    let m: i64 = rest.get(..2)?.parse().ok()?;
+    ((0..=24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+}
+
+fn valid_uuid(s: &str) -> bool {
+    Uuid::parse_str(s).is_ok()
+}
+
+/// Writes Harbour's own taxonomies (needs, tiers, crimes) with their fixed identifiers.
+pub async fn ensure_harbour_taxonomies(tx: &mut WriteTx) -> Result<()> {
+    for t in HarbourTaxonomy::ALL {
+        sqlx::query(
+            "INSERT INTO dir_taxonomies (id, name, description, uri, version) VALUES ($1, $2, $3, $4, '1') \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description",
+        )
+        .bind(t.id().to_string())
+        .bind(t.name())
+        .bind(t.description())
+        .bind(format!("https://harbour.example/taxonomies/{}", t.slug()))
+        .execute(tx.conn())
+        .await?;
+        for (code, name) in t.terms() {
+            sqlx::query(
+                "INSERT INTO dir_taxonomy_terms (id, code, name, description, taxonomy, taxonomy_id, language) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'en') \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description",
+            )
+            .bind(t.term_id(code).to_string())
+            .bind(code)
+            .bind(name)
+            .bind(name)
+            .bind(t.name())
+            .bind(t.id().to_string())
+            .execute(tx.conn())
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads a whole file in one transaction, audited as one change.
+pub async fn import(db: &Db, export: &Export, who: &Loader) -> Result<ImportReport> {
+    let mut tx = db.begin_write().await?;
+    let report = import_in(&mut tx, db, export, who).await?;
+    audit::append(
+        &mut tx,
+        &AuditEvent {
+            actor_user_id: who.user_id.clone(),
+            actor_agency_id: who.agency_id.clone(),
+            action: AuditAction::Change,
+            entity_kind: "directory".into(),
+            entity_id: None,
+            purpose: format!(
+                "directory import: {} created, {} updated, {} rejected",
+                report.created,
+                report.updated,
+                report.rejected.len()
+            ),
+            request_id: who.request_id.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+struct Context {
+    areas: Vec<harbour_domain::area::Area>,
+    agencies: HashMap<String, String>,
+    known_terms: HashSet<String>,
+    known_taxonomies: HashSet<String>,
+    known_orgs: HashSet<String>,
+}
+
+async fn ids(tx: &mut WriteTx, sql: &str) -> Result<HashSet<String>> {
+    Ok(sqlx::query(sql)
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+pub(crate) async fn import_in(
+    tx: &mut WriteTx,
+    db: &Db,
+    export: &Export,
+    who: &Loader,
+) -> Result<ImportReport> {
+    ensure_harbour_taxonomies(tx).await?;
+    let mut cx = Context {
+        areas: list_areas(db).await?,
+        agencies: sqlx::query("SELECT id, name FROM agencies")
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("name")?.to_lowercase(),
+                    r.try_get("id")?,
+                ))
+            })
+            .collect::<Result<_>>()?,
+        known_terms: ids(tx, "SELECT id FROM dir_taxonomy_terms").await?,
+        known_taxonomies: ids(tx, "SELECT id FROM dir_taxonomies").await?,
+        known_orgs: ids(tx, "SELECT id FROM dir_organizations").await?,
+    };
+    for t in &export.taxonomies {
+        if !valid_uuid(&t.id) || t.name.trim().is_empty() {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO dir_taxonomies (id, name, description, uri, version) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
+             uri = excluded.uri, version = excluded.version",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(&t.description)
+        .bind(&t.uri)
+        .bind(&t.version)
+        .execute(tx.conn())
+        .await?;
+        cx.known_taxonomies.insert(t.id.clone());
+    }
+    for term in &export.taxonomy_terms {
+        if valid_uuid(&term.id) && !term.name.trim().is_empty() {
+            upsert_term(tx, &mut cx, term).await?;
+        }
+    }
+    let existing = ids(tx, "SELECT id FROM dir_services").await?;
+    let mut report = ImportReport::default();
+    for (i, service) in export.services.iter().enumerate() {
+        if let Err(why) = check(service, &cx) {
+            report.rejected.push((i, service.name.clone(), why));
+            continue;
+        }
+        match write_service(tx, &mut cx, service, who).await {
+            Ok(()) if existing.contains(&service.id) => report.updated += 1,
+            Ok(()) => report.created += 1,
+            Err(StorageError::Invalid(e)) => {
+                report
+                    .rejected
+                    .push((i, service.name.clone(), e.to_string()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+/// Everything that can be said against a service before writing it.
+fn check(s: &Service, cx: &Context) -> std::result::Result<(), String> {
+    if !valid_uuid(&s.id) {
+        return Err("id must be a UUID".into());
+    }
+    if s.name.trim().is_empty() {
+        return Err("name is missing".into());
+    }
+    if ServiceStatus::from_code(&s.status).is_none() {
+        return Err("status must be active, inactive, defunct or temporarily closed".into());
+    }
+    match (&s.organization, &s.organization_id) {
+        (Some(o), _) => {
+            if !valid_uuid(&o.id) {
+                return Err("organization/id must be a UUID".into());
+            }
+            if o.name.trim().is_empty() {
+                return Err("organization/name is missing".into());
+            }
+        }
+        (None, Some(id)) if cx.known_orgs.contains(id) => {}
+        (None, Some(_)) => {
+            return Err(
+                "organization_id names an organisation not in the file or the directory".into(),
+            );
+        }
+        (None, None) => return Err("the service has no organization".into()),
+    }
+    for (field, age) in [
+        ("minimum_age", s.minimum_age),
+        ("maximum_age", s.maximum_age),
+    ] {
+        if let Some(a) = age
+            && !(0.0..=150.0).contains(&a)
+        {
+            return Err(format!("{field} must be between 0 and 150"));
+        }
+    }
+    for (n, a) in s.attributes.iter().enumerate() {
+        let term_id = a
+            .taxonomy_term
+            .as_ref()
+            .map(|t| t.id.clone())
+            .or_else(|| a.taxonomy_term_id.clone());
+        match term_id {
+            Some(t) if valid_uuid(&t) => {
+                if a.taxonomy_term.is_none() && !cx.known_terms.contains(&t) {
+                    return Err(format!(
+                        "attributes/{n}: the taxonomy term is not in the file or the directory"
+                    ));
+                }
+            }
+            _ => return Err(format!("attributes/{n}: taxonomy_term_id must be a UUID")),
+        }
+    }
+    for (n, area) in s.service_areas.iter().enumerate() {
+        if area.extent_type.as_deref() == Some("geojson")
+            && let Some(extent) = &area.extent
+            && let Err(e) = Region::from_geojson(extent)
+        {
+            return Err(format!("service_areas/{n}: {e}"));
+        }
+    }
+    for (n, sal) in s.service_at_locations.iter().enumerate() {
+        let Some(l) = &sal.location else {
+            return Err(format!("service_at_locations/{n}: the location is missing"));
+        };
+        if !valid_uuid(&sal.id) || !valid_uuid(&l.id) {
+            return Err(format!("service_at_locations/{n}: ids must be UUIDs"));
+        }
+        if !["physical", "postal", "virtual"].contains(&l.location_type.as_str()) {
+            return Err(format!(
+                "service_at_locations/{n}/location: location_type must be physical, postal or virtual"
+            ));
+        }
+        if let (Some(a), Some(o)) = (l.latitude, l.longitude)
+            && Point::new(a, o).is_none()
+        {
+            return Err(format!(
+                "service_at_locations/{n}/location: latitude or longitude is off the globe"
+            ));
+        }
+    }
+    if let Some(h) = &s.harbour {
+        if let Some(g) = &h.gender
+            && GenderEligibility::from_slug(g).is_none()
+        {
+            return Err("x_harbour/gender must be any, women or men".into());
+        }
+        if let Some(r) = &h.referral_route
+            && ReferralRoute::from_slug(r).is_none()
+        {
+            return Err("x_harbour/referral_route must be harbour, phone, email or self".into());
+        }
+    }
+    Ok(())
+}
+
+async fn upsert_term(tx: &mut WriteTx, cx: &mut Context, t: &TaxonomyTerm) -> Result<()> {
+    let taxonomy_id = t
+        .taxonomy_id
+        .clone()
+        .filter(|id| cx.known_taxonomies.contains(id));
+    let parent_id = t.parent_id.clone().filter(|id| cx.known_terms.contains(id));
+    sqlx::query(
+        "INSERT INTO dir_taxonomy_terms (id, code, name, description, parent_id, taxonomy, taxonomy_id, language, term_uri) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, description = excluded.description, \
+         parent_id = excluded.parent_id, taxonomy = excluded.taxonomy, taxonomy_id = excluded.taxonomy_id, \
+         language = excluded.language, term_uri = excluded.term_uri",
+    )
+    .bind(&t.id)
+    .bind(&t.code)
+    .bind(&t.name)
+    .bind(if t.description.is_empty() { &t.name } else { &t.description })
+    .bind(parent_id)
+    .bind(&t.taxonomy)
+    .bind(taxonomy_id)
+    .bind(&t.language)
+    .bind(&t.term_uri)
+    .execute(tx.conn())
+    .await?;
+    cx.known_terms.insert(t.id.clone());
+    Ok(())
+}
+
+fn ensure_id(id: &str) -> String {
+    if valid_uuid(id) {
+        id.to_owned()
+    } else {
+        Uuid::new_v4().to_string()
+    }
+}
+
+async fn insert_phone(tx: &mut WriteTx, owner_column: &str, owner: &str, p: &Phone) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO dir_phones (id, {owner_column}, number, extension, type, description, confidential) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ))
+    .bind(ensure_id(&p.id))
+    .bind(owner)
+    .bind(&p.number)
+    .bind(p.extension.map(|e| e as i64))
+    .bind(&p.kind)
+    .bind(&p.description)
+    .bind(p.confidential)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+async fn insert_schedule(
+    tx: &mut WriteTx,
+    owner_column: &str,
+    owner: &str,
+    h: &Schedule,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO dir_schedules (id, {owner_column}, valid_from, valid_to, dtstart, timezone, until, count, wkst, \
+         freq, interval, byday, byweekno, bymonthday, byyearday, description, opens_at, closes_at, opens_minute, \
+         closes_minute, schedule_link, attending_type, notes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+    ))
+    // Optional numbers: a NULL double is sent untyped through sqlx's Any driver, so a
+    // cached PostgreSQL statement would keep the wrong parameter type; prepare afresh.
+    .persistent(false)
+    .bind(ensure_id(&h.id))
+    .bind(owner)
+    .bind(&h.valid_from)
+    .bind(&h.valid_to)
+    .bind(&h.dtstart)
+    .bind(h.timezone)
+    .bind(&h.until)
+    .bind(h.count.map(|c| c as i64))
+    .bind(&h.wkst)
+    .bind(&h.freq)
+    .bind(h.interval.map(|c| c as i64))
+    .bind(h.byday.as_ref().map(|d| d.to_uppercase()))
+    .bind(&h.byweekno)
+    .bind(&h.bymonthday)
+    .bind(&h.byyearday)
+    .bind(&h.description)
+    .bind(&h.opens_at)
+    .bind(&h.closes_at)
+    .bind(h.opens_at.as_deref().and_then(minutes))
+    .bind(h.closes_at.as_deref().and_then(minutes))
+    .bind(&h.schedule_link)
+    .bind(&h.attending_type)
+    .bind(&h.notes)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+async fn upsert_location(tx: &mut WriteTx, l: &Location, organization_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO dir_locations (id, organization_id, location_type, url, name, alternate_name, description, \
+         transportation, latitude, longitude, external_identifier, external_identifier_type, confidential) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, location_type = excluded.location_type, \
+         url = excluded.url, name = excluded.name, alternate_name = excluded.alternate_name, description = excluded.description, \
+         transportation = excluded.transportation, latitude = excluded.latitude, longitude = excluded.longitude, \
+         external_identifier = excluded.external_identifier, external_identifier_type = excluded.external_identifier_type, \
+         confidential = excluded.confidential",
+    )
+    // Optional numbers: a NULL double is sent untyped through sqlx's Any driver, so a
+    // cached PostgreSQL statement would keep the wrong parameter type; prepare afresh.
+    .persistent(false)
+    .bind(&l.id)
+    .bind(l.organization_id.clone().unwrap_or_else(|| organization_id.to_owned()))
+    .bind(&l.location_type)
+    .bind(&l.url)
+    .bind(&l.name)
+    .bind(&l.alternate_name)
+    .bind(&l.description)
+    .bind(&l.transportation)
+    .bind(l.latitude)
+    .bind(l.longitude)
+    .bind(&l.external_identifier)
+    .bind(&l.external_identifier_type)
+    .bind(l.confidential)
+    .execute(tx.conn())
+    .await?;
+    for table in ["dir_addresses", "dir_accessibilities", "dir_phones"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE location_id = $1"))
+            .bind(&l.id)
+            .execute(tx.conn())
+            .await?;
+    }
+    for a in &l.addresses {
+        sqlx::query(
+            "INSERT INTO dir_addresses (id, location_id, attention, address_1, address_2, city, region, state_province, \
+             postal_code, country, address_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(ensure_id(&a.id))
+        .bind(&l.id)
+        .bind(&a.attention)
+        .bind(&a.address_1)
+        .bind(&a.address_2)
+        .bind(&a.city)
+        .bind(&a.region)
+        .bind(&a.state_province)
+        .bind(&a.postal_code)
+        .bind(if a.country.is_empty() { "GB" } else { &a.country })
+        .bind(if a.address_type.is_empty() { "physical" } else { &a.address_type })
+        .execute(tx.conn())
+        .await?;
+    }
+    for a in &l.accessibility {
+        sqlx::query("INSERT INTO dir_accessibilities (id, location_id, description, details, url) VALUES ($1, $2, $3, $4, $5)")
+            .bind(ensure_id(&a.id))
+            .bind(&l.id)
+            .bind(&a.description)
+            .bind(&a.details)
+            .bind(&a.url)
+            .execute(tx.conn())
+            .await?;
+    }
+    for p in &l.phones {
+        insert_phone(tx, "location_id", &l.id, p).await?;
+    }
+    Ok(())
+}
+
+/// The named area a service area stands for, by its ONS address or its name.
+fn area_code_of(a: &ServiceArea, cx: &Context) -> Option<String> {
+    if let Some(code) = a.uri.as_deref().and_then(code_from_uri) {
+        return Some(code);
+    }
+    let name = a.name.as_deref()?.trim().to_lowercase();
+    match name.as_str() {
+        "england" => return Some("E92000001".into()),
+        "wales" => return Some("W92000004".into()),
+        _ => {}
+    }
+    cx.areas
+        .iter()
+        .find(|x| x.name.to_lowercase() == name)
+        .map(|x| x.gss_code.clone())
+}
+
+/// The named areas whose postcodes fall inside a drawn area.
+async fn touched_areas(tx: &mut WriteTx, region: &Region) -> Result<Vec<String>> {
+    let b = region.bounding_box();
+    let rows = sqlx::query(
+        "SELECT area_code, latitude, longitude FROM postcodes WHERE area_code IS NOT NULL \
+         AND latitude BETWEEN $1 AND $2 AND longitude BETWEEN $3 AND $4",
+    )
+    .bind(b.min_latitude)
+    .bind(b.max_latitude)
+    .bind(b.min_longitude)
+    .bind(b.max_longitude)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut codes: Vec<String> = Vec::new();
+    for r in rows {
+        let code: String = r.try_get("area_code")?;
+        if codes.contains(&code) {
+            continue;
+        }
+        if let Some(p) = Point::new(r.try_get("latitude")?, r.try_get("longitude")?)
+            && region.contains(p)
+        {
+            codes.push(code);
+        }
+    }
+    codes.sort();
+    Ok(codes)
+}
+
+pub(crate) async fn insert_service_area(
+    tx: &mut WriteTx,
+    cx_areas: Option<String>,
+    service_id: &str,
+    a: &ServiceArea,
+) -> Result<()> {
+    let id = ensure_id(&a.id);
+    let drawn = match (a.extent_type.as_deref(), a.extent.as_deref()) {
+        (Some("geojson"), Some(extent)) => Region::from_geojson(extent).ok(),
+        _ => None,
+    };
+    let bbox = drawn.as_ref().map(Region::bounding_box);
+    sqlx::query(
+        "INSERT INTO dir_service_areas (id, service_id, name, description, extent, extent_type, uri, area_code, \
+         min_latitude, max_latitude, min_longitude, max_longitude) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    // Optional numbers: a NULL double is sent untyped through sqlx's Any driver, so a
+    // cached PostgreSQL statement would keep the wrong parameter type; prepare afresh.
+    .persistent(false)
+    .bind(&id)
+    .bind(service_id)
+    .bind(&a.name)
+    .bind(&a.description)
+    .bind(&a.extent)
+    .bind(&a.extent_type)
+    .bind(a.uri.clone().or_else(|| cx_areas.as_deref().map(area_uri)))
+    .bind(if drawn.is_some() { None } else { cx_areas })
+    .bind(bbox.map(|b| b.min_latitude))
+    .bind(bbox.map(|b| b.max_latitude))
+    .bind(bbox.map(|b| b.min_longitude))
+    .bind(bbox.map(|b| b.max_longitude))
+    .execute(tx.conn())
+    .await?;
+    if let Some(region) = &drawn {
+        for code in touched_areas(tx, region).await? {
+            sqlx::query(
+                "INSERT INTO dir_service_area_touches (service_area_id, area_code) VALUES ($1, $2)",
+            )
+            .bind(&id)
+            .bind(code)
+            .execute(tx.conn())
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_attribute(
+    tx: &mut WriteTx,
+    link_entity: &str,
+    link_id: &str,
+    a: &Attribute,
+    term_id: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO dir_attributes (id, link_id, link_type, link_entity, taxonomy_term_id, value) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ensure_id(&a.id))
+    .bind(link_id)
+    .bind(&a.link_type)
+    .bind(link_entity)
+    .bind(term_id)
+    .bind(&a.value)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Removes everything hanging off a service, before it is written afresh.
+pub(crate) async fn clear_service_children(tx: &mut WriteTx, id: &str) -> Result<()> {
+    for sql in [
+        "DELETE FROM dir_phones WHERE service_id = $1",
+        "DELETE FROM dir_schedules WHERE service_id = $1",
+        "DELETE FROM dir_service_areas WHERE service_id = $1",
+        "DELETE FROM dir_languages WHERE service_id = $1",
+        "DELETE FROM dir_cost_options WHERE service_id = $1",
+        "DELETE FROM dir_fundings WHERE service_id = $1",
+        "DELETE FROM dir_contacts WHERE service_id = $1",
+        "DELETE FROM dir_attributes WHERE link_id = $1",
+        "DELETE FROM dir_service_at_locations WHERE service_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+/// One line of a record's change history (HSDS metadata).
+pub(crate) struct Change<'a> {
+    pub resource_id: &'a str,
+    pub resource_type: &'a str,
+    /// create, update, import, capacity, checked …
+    pub action: &'a str,
+    pub field: &'a str,
+    pub previous: &'a str,
+    pub replacement: &'a str,
+}
+
+pub(crate) async fn record_change(tx: &mut WriteTx, c: &Change<'_>, who: &Loader) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO dir_changes (id, resource_id, resource_type, last_action_date, last_action_type, field_name, \
+         previous_value, replacement_value, updated_by, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(new_id())
+    .bind(c.resource_id)
+    .bind(c.resource_type)
+    .bind(now())
+    .bind(c.action)
+    .bind(c.field)
+    .bind(c.previous)
+    .bind(c.replacement)
+    .bind(&who.label)
+    .bind(&who.user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+async fn write_service(
+    tx: &mut WriteTx,
+    cx: &mut Context,
+    s: &Service,
+    who: &Loader,
+) -> Result<()> {
+    let stamp = now();
+    let organization_id = match &s.organization {
+        Some(o) => {
+            let agency_id = o
+                .agency
+                .as_ref()
+                .and_then(|name| cx.agencies.get(&name.to_lowercase()).cloned());
+            sqlx::query(
+                "INSERT INTO dir_organizations (id, name, description, email, website, logo, uri, agency_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, email = excluded.email, \
+                 website = excluded.website, logo = excluded.logo, uri = excluded.uri, \
+                 agency_id = COALESCE(excluded.agency_id, dir_organizations.agency_id), updated_at = excluded.updated_at",
+            )
+            .bind(&o.id)
+            .bind(o.name.trim())
+            .bind(&o.description)
+            .bind(&o.email)
+            .bind(&o.website)
+            .bind(&o.logo)
+            .bind(&o.uri)
+            .bind(agency_id)
+            .bind(&stamp)
+            .execute(tx.conn())
+            .await?;
+            if !o.organization_identifiers.is_empty() {
+                sqlx::query("DELETE FROM dir_organization_identifiers WHERE organization_id = $1")
+                    .bind(&o.id)
+                    .execute(tx.conn())
+                    .await?;
+                for i in &o.organization_identifiers {
+                    sqlx::query(
+                        "INSERT INTO dir_organization_identifiers (id, organization_id, identifier_scheme, identifier_type, identifier) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(ensure_id(&i.id))
+                    .bind(&o.id)
+                    .bind(&i.identifier_scheme)
+                    .bind(&i.identifier_type)
+                    .bind(&i.identifier)
+                    .execute(tx.conn())
+                    .await?;
+                }
+            }
+            if !o.phones.is_empty() {
+                sqlx::query("DELETE FROM dir_phones WHERE organization_id = $1")
+                    .bind(&o.id)
+                    .execute(tx.conn())
+                    .await?;
+                for p in &o.phones {
+                    insert_phone(tx, "organization_id", &o.id, p).await?;
+                }
+            }
+            cx.known_orgs.insert(o.id.clone());
+            o.id.clone()
+        }
+        None => s.organization_id.clone().unwrap_or_default(),
+    };
+    let last_modified = s.last_modified.clone().unwrap_or_else(|| stamp.clone());
+    sqlx::query(
+        "INSERT INTO dir_services (id, organization_id, name, description, url, email, status, fees, accreditations, \
+         minimum_age, maximum_age, assured_date, assurer_email, alert, last_modified, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, name = excluded.name, \
+         description = excluded.description, url = excluded.url, email = excluded.email, status = excluded.status, \
+         fees = excluded.fees, accreditations = excluded.accreditations, minimum_age = excluded.minimum_age, \
+         maximum_age = excluded.maximum_age, assured_date = excluded.assured_date, assurer_email = excluded.assurer_email, \
+         alert = excluded.alert, last_modified = excluded.last_modified",
+    )
+    .bind(&s.id)
+    .bind(&organization_id)
+    .bind(s.name.trim())
+    .bind(&s.description)
+    .bind(&s.url)
+    .bind(&s.email)
+    .bind(&s.status)
+    .bind(&s.fees)
+    .bind(&s.accreditations)
+    .bind(s.minimum_age.map(|a| a as i64))
+    .bind(s.maximum_age.map(|a| a as i64))
+    .bind(&s.assured_date)
+    .bind(&s.assurer_email)
+    .bind(&s.alert)
+    .bind(&last_modified)
+    .bind(&stamp)
+    .execute(tx.conn())
+    .await?;
+    if let Some(h) = &s.harbour {
+        sqlx::query(
+            "UPDATE dir_services SET gender = $2, referral_route = $3, referral_email = $4, referral_phone = $5, \
+             capacity_unit = $6, capacity_free = $7, capacity_total = $8, capacity_updated_at = $9, last_checked_on = $10 \
+             WHERE id = $1",
+        )
+        .bind(&s.id)
+        .bind(h.gender.as_deref().unwrap_or("any"))
+        .bind(h.referral_route.as_deref().unwrap_or("harbour"))
+        .bind(&h.referral_email)
+        .bind(&h.referral_phone)
+        .bind(&h.capacity_unit)
+        .bind(h.capacity_free.map(i64::from))
+        .bind(h.capacity_total.map(i64::from))
+        .bind(
+            h.capacity_updated_at
+                .clone()
+                .or_else(|| h.capacity_free.map(|_| stamp.clone())),
+        )
+        .bind(&h.last_checked_on)
+        .execute(tx.conn())
+        .await?;
+    }
+
+    clear_service_children(tx, &s.id).await?;
+    for p in &s.phones {
+        insert_phone(tx, "service_id", &s.id, p).await?;
+    }
+    for h in &s.schedules {
+        insert_schedule(tx, "service_id", &s.id, h).await?;
+    }
+    for a in &s.service_areas {
+        let code = area_code_of(a, cx);
+        insert_service_area(tx, code, &s.id, a).await?;
+    }
+    for l in &s.languages {
+        sqlx::query("INSERT INTO dir_languages (id, service_id, name, code, note) VALUES ($1, $2, $3, $4, $5)")
+            .bind(ensure_id(&l.id))
+            .bind(&s.id)
+            .bind(&l.name)
+            .bind(&l.code)
+            .bind(&l.note)
+            .execute(tx.conn())
+            .await?;
+    }
+    for c in &s.cost_options {
+        sqlx::query(
+            "INSERT INTO dir_cost_options (id, service_id, valid_from, valid_to, option, currency, amount, amount_description) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+    // Optional numbers: a NULL double is sent untyped through sqlx's Any driver, so a
+    // cached PostgreSQL statement would keep the wrong parameter type; prepare afresh.
+    .persistent(false)
+        .bind(ensure_id(&c.id))
+        .bind(&s.id)
+        .bind(&c.valid_from)
+        .bind(&c.valid_to)
+        .bind(&c.option)
+        .bind(c.currency.clone().or_else(|| c.amount.map(|_| "GBP".to_owned())))
+        .bind(c.amount)
+        .bind(&c.amount_description)
+        .execute(tx.conn())
+        .await?;
+    }
+    for f in &s.funding {
+        sqlx::query("INSERT INTO dir_fundings (id, service_id, source) VALUES ($1, $2, $3)")
+            .bind(ensure_id(&f.id))
+            .bind(&s.id)
+            .bind(&f.source)
+            .execute(tx.conn())
+            .await?;
+    }
+    for c in &s.contacts {
+        let cid = ensure_id(&c.id);
+        sqlx::query(
+            "INSERT INTO dir_contacts (id, service_id, name, title, department, email, confidential) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&cid)
+        .bind(&s.id)
+        .bind(&c.name)
+        .bind(&c.title)
+        .bind(&c.department)
+        .bind(&c.email)
+        .bind(c.confidential)
+        .execute(tx.conn())
+        .await?;
+        for p in &c.phones {
+            insert_phone(tx, "contact_id", &cid, p).await?;
+        }
+    }
+    for a in &s.attributes {
+        if let Some(t) = &a.taxonomy_term {
+            if !cx.known_terms.contains(&t.id) || t.taxonomy_id.is_some() {
+                upsert_term(tx, cx, t).await?;
+            }
+            insert_attribute(tx, "service", &s.id, a, &t.id).await?;
+        } else if let Some(t) = &a.taxonomy_term_id {
+            insert_attribute(tx, "service", &s.id, a, t).await?;
+        }
+    }
+    for sal in &s.service_at_locations {
+        let Some(l) = &sal.location else { continue };
+        upsert_location(tx, l, &organization_id).await?;
+        sqlx::query("INSERT INTO dir_service_at_locations (id, service_id, location_id, description) VALUES ($1, $2, $3, $4)")
+            .bind(&sal.id)
+            .bind(&s.id)
+            .bind(&l.id)
+            .bind(&sal.description)
+            .execute(tx.conn())
+            .await?;
+        for h in &sal.schedules {
+            insert_schedule(tx, "service_at_location_id", &sal.id, h).await?;
+        }
+        for p in &sal.phones {
+            insert_phone(tx, "service_at_location_id", &sal.id, p).await?;
+        }
+    }
+    let change = Change {
+        resource_id: &s.id,
+        resource_type: "service",
+        action: "import",
+        field: "*",
+        previous: "",
+        replacement: &s.name,
+    };
+    record_change(tx, &change, who).await?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The service directory: Open Referral UK records with what a referral hub adds, read for
+//! the open API (confidential rows withheld) and for partners, searched with the standard's
+//! filters, loaded from and saved to Open Referral JSON.
+
+pub mod demo;
+pub mod import;
+pub mod oruk;
+pub mod read;
+pub mod search;
+
+pub use import::{ImportReport, Loader, import};
+pub use read::View;
