@@ -31,6 +31,8 @@ pub struct Config {
     pub sign_in_attempts_per_minute: u32,
     /// Self-referrals accepted per client address per hour.
     pub self_referrals_per_hour: u32,
+    /// Requests to the open directory API allowed per client address per minute.
+    pub open_data_requests_per_minute: u32,
     /// Where "Exit this page" sends people: a neutral website.
     pub quick_exit_url: String,
     /// `text` or `json`.
@@ -62,6 +64,7 @@ impl Default for Config {
             sign_in_lockout_minutes: 15,
             sign_in_attempts_per_minute: 20,
             self_referrals_per_hour: 10,
+            open_data_requests_per_minute: 600,
             quick_exit_url: "https://www.bbc.co.uk/weather".into(),
             log_format: "text".into(),
             log: "info,sqlx=warn".into(),
@@ -228,6 +231,8 @@ impl Config {
             },
             sign_in_attempts_per_minute: self.sign_in_attempts_per_minute,
             self_referrals_per_hour: self.self_referrals_per_hour,
+            open_data_requests_per_minute: self.open_data_requests_per_minute,
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
             quick_exit_url: self.quick_exit_url.clone(),
             ..harbour_web::WebConfig::default()
         }

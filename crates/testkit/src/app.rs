@@ -19,7 +19,11 @@ impl TestApp {
     /// A server with the demo partnership loaded and a generous per-address sign-in limit
     /// (tests sign in often from one address).
     pub async fn spawn() -> Result<TestApp> {
-        Self::spawn_with(|c| c.sign_in_attempts_per_minute = 100_000).await
+        Self::spawn_with(|c| {
+            c.sign_in_attempts_per_minute = 100_000;
+            c.open_data_requests_per_minute = 100_000;
+        })
+        .await
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut WebConfig)) -> Result<TestApp> {

@@ -7,6 +7,7 @@ pub mod app;
 pub mod browser;
 pub mod client;
 pub mod db;
+pub mod oruk;
 
 pub use app::TestApp;
 pub use browser::Browser;

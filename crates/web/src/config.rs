@@ -11,6 +11,10 @@ pub struct WebConfig {
     pub sign_in_attempts_per_minute: u32,
     /// Self-referrals accepted per client address per hour.
     pub self_referrals_per_hour: u32,
+    /// Requests to the open directory API per client address per minute.
+    pub open_data_requests_per_minute: u32,
+    /// The address people reach Harbour at, without a trailing slash (for links in the open API).
+    pub public_url: String,
     /// Where "Exit this page" goes: a neutral site.
     pub quick_exit_url: String,
     /// The fewest seconds between showing the public form and accepting it (people are slower
@@ -25,6 +29,8 @@ impl Default for WebConfig {
             sign_in: SignInPolicy::default(),
             sign_in_attempts_per_minute: 20,
             self_referrals_per_hour: 10,
+            open_data_requests_per_minute: 600,
+            public_url: "http://127.0.0.1:8080".into(),
             quick_exit_url: "https://www.bbc.co.uk/weather".into(),
             self_referral_min_seconds: 3,
         }

@@ -132,6 +132,8 @@ pub enum ApiError {
     InvalidParameters(FieldErrors),
     BadRequest(String),
     UnsupportedMediaType,
+    /// The client has sent too many requests; try again in a minute (429).
+    TooManyRequests,
     Internal,
 }
 
@@ -227,6 +229,17 @@ impl IntoResponse for ApiError {
             ),
             ApiError::BadRequest(detail) => {
                 problem(StatusCode::BAD_REQUEST, "Bad Request", &detail, json!({}))
+            }
+            ApiError::TooManyRequests => {
+                let mut r = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too Many Requests",
+                    "This address has sent too many requests. Try again in a minute.",
+                    json!({}),
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                r
             }
             ApiError::Internal => problem(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -274,6 +274,70 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(pages::triage::submit),
         ),
         r("GET", "/api/v1/openapi.json", Open, get(api::openapi)),
+        // The open directory API (Open Referral UK 3.0): no key, any origin.
+        r("GET", "/oruk/v3", Open, get(api::oruk::root)),
+        r("GET", "/oruk/v3/", Open, get(api::oruk::root)),
+        r(
+            "GET",
+            "/oruk/v3/openapi.json",
+            Open,
+            get(api::oruk::openapi),
+        ),
+        r("GET", "/oruk/v3/services", Open, get(api::oruk::services)),
+        r(
+            "POST",
+            "/oruk/v3/services",
+            Open,
+            post(api::oruk::search_services),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/services/{id}",
+            Open,
+            get(api::oruk::service),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/service_at_locations",
+            Open,
+            get(api::oruk::service_at_locations),
+        ),
+        r(
+            "POST",
+            "/oruk/v3/service_at_locations",
+            Open,
+            post(api::oruk::search_service_at_locations),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/service_at_locations/{id}",
+            Open,
+            get(api::oruk::service_at_location),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/taxonomies",
+            Open,
+            get(api::oruk::taxonomies),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/taxonomies/{id}",
+            Open,
+            get(api::oruk::taxonomy),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/taxonomy_terms",
+            Open,
+            get(api::oruk::taxonomy_terms),
+        ),
+        r(
+            "GET",
+            "/oruk/v3/taxonomy_terms/{id}",
+            Open,
+            get(api::oruk::taxonomy_term),
+        ),
         r(
             "GET",
             "/api/v1/whoami",
@@ -328,6 +392,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
+        .route("/oruk/v3/{*rest}", axum::routing::any(api::oruk::not_found))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {
@@ -358,7 +423,11 @@ async fn not_found(State(state): State<AppState>, headers: HeaderMap, ext: Exten
     AppError::NotFound.with_chrome(Chrome::maybe(signed_in.as_ref()))
 }
 
-async fn method_not_allowed() -> Response {
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    // A browser asking whether another site may POST a search to the open API.
+    if method == axum::http::Method::OPTIONS && uri.path().starts_with(api::oruk::BASE) {
+        return api::oruk::preflight();
+    }
     (
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         AppError::NotFound.into_response().into_body(),

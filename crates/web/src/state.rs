@@ -13,6 +13,7 @@ pub struct AppState {
     pub(crate) config: Arc<WebConfig>,
     pub(crate) sign_in_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     pub(crate) self_referral_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub(crate) open_data_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Signs the public form's tokens; new each time Harbour starts.
     pub(crate) form_key: Arc<[u8; 32]>,
 }
@@ -23,12 +24,15 @@ impl AppState {
             NonZeroU32::new(config.sign_in_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let per_hour =
             NonZeroU32::new(config.self_referrals_per_hour.max(1)).unwrap_or(NonZeroU32::MIN);
+        let open_per_minute =
+            NonZeroU32::new(config.open_data_requests_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let mut form_key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut form_key);
         AppState {
             db,
             sign_in_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             self_referral_limiter: Arc::new(RateLimiter::keyed(Quota::per_hour(per_hour))),
+            open_data_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(open_per_minute))),
             form_key: Arc::new(form_key),
             config: Arc::new(config),
         }
