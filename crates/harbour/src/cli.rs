@@ -59,6 +59,40 @@ pub enum Command {
         #[command(subcommand)]
         command: AreasCommand,
     },
+    /// The service directory, in Open Referral UK JSON.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+    /// Postcode points and areas.
+    Postcodes {
+        #[command(subcommand)]
+        command: PostcodesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Load services from an Open Referral UK JSON file (a council's feed, a page of
+    /// /services, or a Harbour export). Services already held are updated. Exits 1 if any
+    /// service was rejected.
+    Import { file: PathBuf },
+    /// Write the whole directory as Open Referral UK JSON, with the confidential fields and
+    /// Harbour's own (audited), or with --public as the open feed shows it.
+    Export {
+        /// Leave out everything confidential, as the open API does.
+        #[arg(long)]
+        public: bool,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostcodesCommand {
+    /// Load the ONS Postcode Directory (CSV with a header) or Code-Point Open (CSV without).
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,8 @@
 //! What each subcommand does.
 
 use crate::cli::{
-    AreasCommand, AuditCommand, Cli, Command, ImportCommand, InstrumentCommand, UserCommand,
+    AreasCommand, AuditCommand, Cli, Command, DirectoryCommand, ImportCommand, InstrumentCommand,
+    PostcodesCommand, UserCommand,
 };
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
@@ -95,6 +96,100 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let parsed = areas::parse_areas_csv(&text).map_err(explain)?;
             let n = areas::import_areas(&db, parsed).await?;
             say(&format!("Imported {n} areas."));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Directory { command } => {
+            let db = open(&config).await?;
+            directory_command(&db, command).await
+        }
+        Command::Postcodes {
+            command: PostcodesCommand::Import { file },
+        } => {
+            let db = open(&config).await?;
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let started = std::time::Instant::now();
+            let (layout, report) =
+                harbour_storage::postcodes::import_postcodes(&db, std::io::BufReader::new(reader))
+                    .await
+                    .map_err(explain)?;
+            let seconds = started.elapsed().as_secs_f64();
+            say(&format!(
+                "Loaded {} postcodes ({layout:?} layout) in {seconds:.1} s ({:.0} a second); left out {} terminated or without a point; rejected {}.",
+                report.loaded,
+                report.loaded as f64 / seconds.max(0.001),
+                report.skipped,
+                report.rejected_count
+            ));
+            for (line, why) in &report.rejected {
+                say(&format!("  line {line}: {why}"));
+            }
+            Ok(if report.rejected_count == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn system_loader(label: String) -> harbour_storage::directory::Loader {
+    harbour_storage::directory::Loader {
+        user_id: None,
+        agency_id: None,
+        label,
+        request_id: harbour_storage::db::new_id(),
+    }
+}
+
+async fn directory_command(db: &Db, command: DirectoryCommand) -> Result<ExitCode> {
+    use harbour_storage::directory::{self, View};
+    match command {
+        DirectoryCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let export = directory::parse_file(&text).map_err(explain)?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let report =
+                directory::import(db, &export, &system_loader(format!("import of {name}")))
+                    .await
+                    .map_err(explain)?;
+            say(&format!(
+                "{} services created, {} updated, {} rejected.",
+                report.created,
+                report.updated,
+                report.rejected.len()
+            ));
+            for (i, service, why) in &report.rejected {
+                say(&format!("  services/{i} ({service}): {why}"));
+            }
+            Ok(if report.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        DirectoryCommand::Export { public, output } => {
+            let view = if public { View::Public } else { View::Partner };
+            let export =
+                directory::export(db, view, &system_loader("harbour directory export".into()))
+                    .await?;
+            let json = serde_json::to_string_pretty(&export)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, json)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    say(&format!(
+                        "Wrote {} services to {}.",
+                        export.services.len(),
+                        path.display()
+                    ));
+                }
+                None => say(&json),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -329,3 +329,61 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn directory_export_and_import_and_postcode_import() -> R {
+    let db = TestDb::new().await?;
+    let out = harbour(&db.url, &["demo"], "")?;
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("directory.json");
+    let file_arg = file.to_string_lossy().into_owned();
+    let out = harbour(&db.url, &["directory", "export", "--output", &file_arg], "")?;
+    assert!(text(&out).contains("Wrote 18 services"), "{}", text(&out));
+    let out = harbour(&db.url, &["directory", "import", &file_arg], "")?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("0 services created, 18 updated, 0 rejected"),
+        "{}",
+        text(&out)
+    );
+
+    let out = harbour(&db.url, &["directory", "export", "--public"], "")?;
+    assert!(out.status.success());
+    assert!(
+        !text(&out).contains("Larkspur"),
+        "the public export withholds the refuge"
+    );
+
+    std::fs::write(
+        &file,
+        r#"[{"id": "x", "name": "Nameless", "status": "open"}]"#,
+    )?;
+    let out = harbour(&db.url, &["directory", "import", &file_arg], "")?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("services/0 (Nameless): id must be a UUID"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&file, "not json")?;
+    let out = harbour(&db.url, &["directory", "import", &file_arg], "")?;
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not JSON"), "{}", text(&out));
+
+    let csv = dir.path().join("postcodes.csv");
+    let csv_arg = csv.to_string_lossy().into_owned();
+    std::fs::write(
+        &csv,
+        "pcds,oslaua,lat,long,doterm\nST16 2ZZ,E07000197,52.8,-2.1,\nBAD,E07000197,52.8,-2.1,\n",
+    )?;
+    let out = harbour(&db.url, &["postcodes", "import", &csv_arg], "")?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("Loaded 1 postcodes"), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 3: not a postcode"),
+        "{}",
+        text(&out)
+    );
+    Ok(())
+}

@@ -854,3 +854,36 @@ async fn write_service(
     record_change(tx, &change, who).await?;
     Ok(())
 }
+
+/// Reads an Open Referral file in any of the shapes feeds come in: Harbour's export (an object
+/// with `services`), a bare array of services, a page from a `/services` endpoint (`contents`),
+/// or one service.
+pub fn parse_file(text: &str) -> Result<Export> {
+    let bad = |why: String| StorageError::invalid("file", &why);
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| bad(format!("The file is not JSON: {e}")))?;
+    let services = |v: serde_json::Value| -> Result<Vec<Service>> {
+        serde_json::from_value(v)
+            .map_err(|e| bad(format!("A service is not in the Open Referral shape: {e}")))
+    };
+    match value {
+        serde_json::Value::Array(_) => Ok(Export {
+            services: services(value)?,
+            ..Export::default()
+        }),
+        serde_json::Value::Object(ref map) if map.contains_key("services") => serde_json::from_value(value)
+            .map_err(|e| bad(format!("The file is not in Harbour's export shape: {e}"))),
+        serde_json::Value::Object(mut map) if map.contains_key("contents") => Ok(Export {
+            services: services(map.remove("contents").unwrap_or_default())?,
+            ..Export::default()
+        }),
+        serde_json::Value::Object(ref map) if map.contains_key("id") && map.contains_key("name") => Ok(Export {
+            services: services(serde_json::Value::Array(vec![value]))?,
+            ..Export::default()
+        }),
+        _ => Err(bad(
+            "The file holds no services: expected an array of services, an object with services or contents, or one service"
+                .into(),
+        )),
+    }
+}

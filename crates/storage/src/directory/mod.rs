@@ -3,10 +3,12 @@
 //! filters, loaded from and saved to Open Referral JSON.
 
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod oruk;
 pub mod read;
 pub mod search;
 
-pub use import::{ImportReport, Loader, import};
+pub use export::export;
+pub use import::{ImportReport, Loader, import, parse_file};
 pub use read::View;
