@@ -29,10 +29,16 @@ pub enum Action {
     TriageReferral,
     /// Load a bulk file of referrals.
     ImportReferrals,
+    /// Read the service directory with its confidential fields (refuge addresses, direct lines).
+    ViewDirectory,
+    /// Keep directory entries current: details, eligibility, capacity, "last checked".
+    ManageDirectory,
+    /// See the coverage view: services per area and need, and the gaps (aggregate, no personal data).
+    ViewCoverage,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -45,6 +51,9 @@ impl Action {
         Action::ViewReferrals,
         Action::TriageReferral,
         Action::ImportReferrals,
+        Action::ViewDirectory,
+        Action::ManageDirectory,
+        Action::ViewCoverage,
     ];
 }
 
@@ -140,6 +149,47 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::Integration, Action::SubmitReferral, Scope::Agency),
     (Role::Integration, Action::ViewOwnReferrals, Scope::Agency),
     (Role::Integration, Action::ImportReferrals, Scope::Agency),
+    // The directory. Every member of staff may read it whole (partners need the direct lines);
+    // administrators keep all of it, and a service's own caseworkers keep their agency's entries.
+    (
+        Role::Administrator,
+        Action::ViewDirectory,
+        Scope::Partnership,
+    ),
+    (
+        Role::TriageOfficer,
+        Action::ViewDirectory,
+        Scope::Partnership,
+    ),
+    (Role::Caseworker, Action::ViewDirectory, Scope::Partnership),
+    (Role::Referrer, Action::ViewDirectory, Scope::Partnership),
+    (
+        Role::MaracCoordinator,
+        Action::ViewDirectory,
+        Scope::Partnership,
+    ),
+    (
+        Role::Commissioner,
+        Action::ViewDirectory,
+        Scope::Partnership,
+    ),
+    (
+        Role::Administrator,
+        Action::ManageDirectory,
+        Scope::Partnership,
+    ),
+    (Role::Caseworker, Action::ManageDirectory, Scope::Agency),
+    (
+        Role::Administrator,
+        Action::ViewCoverage,
+        Scope::Partnership,
+    ),
+    (
+        Role::TriageOfficer,
+        Action::ViewCoverage,
+        Scope::Partnership,
+    ),
+    (Role::Commissioner, Action::ViewCoverage, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

@@ -18,25 +18,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-#[allow(clippy::print_stdout)]
-fn say(line: &str) {
-    println!("{line}");
-}
+mod common;
+use common::{env_number, percentile, say, serve, wanted};
 
 /// Rows a second, each INSERT in its own committed transaction, `clients` at a time.
 async fn raw_insert_rate(db: &Db, clients: usize, rows: usize) -> anyhow::Result<f64> {
@@ -83,20 +66,6 @@ fn referral(n: u64) -> serde_json::Value {
         "safe_contact": { "channels": [ { "channel": "phone_call", "value": "07700 900123" } ] },
         "risk_level": "medium"
     })
-}
-
-async fn serve(db: &Db) -> anyhow::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let config = harbour_web::WebConfig {
-        sign_in_attempts_per_minute: 100_000,
-        ..Default::default()
-    };
-    let db = db.clone();
-    tokio::spawn(async move {
-        let _ = harbour_web::serve(listener, db, config, std::future::pending()).await;
-    });
-    Ok(url)
 }
 
 async fn post_at(
@@ -233,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
         bench("SQLite", TestDb::sqlite()?).await?;
     }
     if let Ok(url) = std::env::var("HARBOUR_BENCH_POSTGRES_URL")
-        && only.contains("postgres")
+        && wanted("postgres")
     {
         bench("PostgreSQL", TestDb::postgres(&url).await?).await?;
     }

@@ -23,6 +23,8 @@ enum Caller {
 /// Real identifiers for the path's parameters, so an allowed request reaches its handler.
 struct Ids {
     agency: String,
+    /// A service New Era keeps, so its caseworker may manage it.
+    service: String,
     person: String,
     token: String,
 }
@@ -61,9 +63,14 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .fetch_one(app.db.pool())
         .await?
         .get("id");
+    let service: String = sqlx::query("SELECT id FROM dir_services WHERE name = 'New Era refuge'")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
     Ok((
         Ids {
             agency,
+            service,
             person,
             token,
         },
@@ -79,6 +86,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.person)
     } else if path.starts_with("/admin/tokens/{id}") {
         path.replace("{id}", &ids.token)
+    } else if path.starts_with("/directory/services/{id}") {
+        path.replace("{id}", &ids.service)
     } else {
         path
     }

@@ -382,3 +382,102 @@ async fn a_referral_is_made_with_a_mistake_fixed_and_the_hub_triages_it() -> R {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_member_of_the_public_finds_support_by_need_and_postcode() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+    b.client.goto(&format!("{}/find-support", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    click(&b, "input[name=need][value=accommodation]").await?;
+    fill(&b, "#postcode", "ST5 1AX").await?;
+    follow(&b, "main form button[type=submit]").await?;
+    // A postcode the directory does not know: said next to the field, the choice kept.
+    let error = text_of(&b, "#postcode-error").await?;
+    assert!(error.contains("We do not know this postcode"), "{error}");
+    let kept = b
+        .client
+        .find(Locator::Css("input[name=need][value=accommodation]"))
+        .await?
+        .prop("checked")
+        .await?;
+    assert_eq!(kept.as_deref(), Some("true"));
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "#postcode", "st5 1ab").await?;
+    follow(&b, "main form button[type=submit]").await?;
+    let heading = text_of(&b, "#results").await?;
+    assert_eq!(
+        heading,
+        "5 services for shelter and accommodation near ST5 1AB"
+    );
+    let page = text_of(&b, "main").await?;
+    assert!(page.contains("The Alice Charity") && page.contains("withheld"));
+    assert!(!page.contains("Larkspur"));
+    assert!(
+        !b.client.current_url().await?.as_str().contains("ST5"),
+        "the postcode is not in the address"
+    );
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(violations.is_empty(), "{violations:#?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refuge_updates_its_spaces_and_its_entry() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+    sign_in(&b, &app, &demo_email(Role::Caseworker), DEMO_PASSWORD).await?;
+    b.client
+        .goto(&format!("{}/directory?mine=yes", app.url))
+        .await?;
+    audit_page(&b, &mut violations).await?;
+    let refuge: String = sqlx::query("SELECT id FROM dir_services WHERE name = 'New Era refuge'")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
+    follow(
+        &b,
+        &format!("main table a[href='/directory/services/{refuge}']"),
+    )
+    .await?;
+    assert_eq!(text_of(&b, "h1").await?, "New Era refuge");
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "#free", "0").await?;
+    fill(&b, "#total", "9").await?;
+    follow(&b, "form[action$='/capacity'] button").await?;
+    let capacity = text_of(&b, "#capacity + p").await?;
+    assert!(
+        capacity.starts_with("0 of 9 refuge spaces free, updated just now"),
+        "{capacity}"
+    );
+    follow(&b, "a[href$='/edit']").await?;
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "#maximum_age", "12").await?;
+    follow(&b, "main form button[type=submit]").await?;
+    let error = text_of(&b, "#maximum_age-error").await?;
+    assert!(
+        error.contains("oldest age must be the same as or more than the youngest"),
+        "{error}"
+    );
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "#maximum_age", "").await?;
+    fill(&b, "#alert", "Two family rooms free from Monday").await?;
+    follow(&b, "main form button[type=submit]").await?;
+    assert!(
+        text_of(&b, ".govuk-warning-text")
+            .await?
+            .contains("Two family rooms")
+    );
+    let history = text_of(&b, "main table").await?;
+    assert!(
+        history.contains("alert") && history.contains("capacity"),
+        "{history}"
+    );
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(violations.is_empty(), "{violations:#?}");
+    Ok(())
+}

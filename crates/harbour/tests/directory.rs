@@ -822,3 +822,269 @@ mod loading {
         Ok(())
     }
 }
+
+mod pages {
+    use super::*;
+    use harbour_domain::role::Role;
+    use sqlx::Row;
+
+    async fn service_id(app: &TestApp, name: &str) -> anyhow::Result<String> {
+        Ok(sqlx::query("SELECT id FROM dir_services WHERE name = $1")
+            .bind(name)
+            .fetch_one(app.db.pool())
+            .await?
+            .get("id"))
+    }
+
+    #[tokio::test]
+    async fn the_public_search_finds_services_by_need_and_postcode_and_keeps_secrets() -> R {
+        let app = TestApp::spawn().await?;
+        let public = app.client();
+        let (status, html) = public.get_text("/find-support").await?;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Exit this page") && html.contains("What do you need help with?"));
+        let r = public
+            .post_form(
+                "/find-support",
+                &[("need", "accommodation"), ("postcode", "st5 1ab")],
+            )
+            .await?;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "the public search sets no cookie"
+        );
+        let html = r.text().await?;
+        assert!(
+            html.contains("5 services for shelter and accommodation near ST5 1AB"),
+            "{html}"
+        );
+        for name in [
+            "The Alice Charity",
+            "New Era refuge",
+            "Sanctuary scheme: Newcastle-under-Lyme",
+        ] {
+            assert!(html.contains(name), "{name}");
+        }
+        assert!(
+            !html.contains("Sanctuary scheme: Stafford"),
+            "Stafford's scheme does not cover Newcastle"
+        );
+        assert!(
+            html.contains("withheld"),
+            "the refuge says its address is withheld"
+        );
+        for secret in CONFIDENTIAL {
+            assert!(!html.contains(secret), "the public search leaks {secret}");
+        }
+        // Without a postcode, by need only, in the address: nothing personal is in it.
+        let (_, html) = public
+            .get_text("/find-support?need=drugs_and_alcohol")
+            .await?;
+        assert!(html.contains("No services found"), "a gap is said plainly");
+        assert!(html.contains("0330 0881 339"));
+        // A mistake is shown next to the field, and the choice already made is kept.
+        let r = public
+            .post_form(
+                "/find-support",
+                &[("need", "finance_and_benefits"), ("postcode", "nowhere")],
+            )
+            .await?;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await?;
+        assert!(html.contains("govuk-error-summary") && html.contains("id=\"postcode-error\""));
+        assert!(html.contains("Enter a real postcode"));
+        assert!(html.contains("value=\"finance_and_benefits\" checked"));
+        assert!(html.contains("value=\"nowhere\""));
+        let r = public
+            .post_form("/find-support", &[("postcode", "ZZ9 9ZZ")])
+            .await?;
+        assert!(r.text().await?.contains("We do not know this postcode"));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_services_own_agency_keeps_its_entry_current_and_every_change_is_recorded() -> R {
+        let app = TestApp::spawn().await?;
+        let refuge = service_id(&app, "New Era refuge").await?;
+        let alice = service_id(&app, "The Alice Charity: basics and household furnishings").await?;
+        let worker = app.signed_in(Role::Caseworker).await?; // New Era
+        let (status, html) = worker.get_text("/directory").await?;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("New Era refuge") && html.contains("2 of 9 refuge spaces free"));
+        let page = format!("/directory/services/{refuge}");
+        let (_, html) = worker.get_text(&page).await?;
+        assert!(
+            html.contains("17 Larkspur Close"),
+            "partners see the refuge's address"
+        );
+        assert!(html.contains("Confidential: this address is never published"));
+
+        // Capacity: a mistake, then the right figure.
+        let r = worker
+            .submit(
+                &page,
+                &format!("{page}/capacity"),
+                &[("free", "7"), ("total", "6")],
+            )
+            .await?;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await?;
+        assert!(html.contains("There cannot be more free than there are in total"));
+        assert!(html.contains("value=\"7\""), "what was typed is kept");
+        let r = worker
+            .submit(
+                &page,
+                &format!("{page}/capacity"),
+                &[("free", "1"), ("total", "9")],
+            )
+            .await?;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = worker.get_text(&page).await?;
+        assert!(html.contains("1 of 9 refuge spaces free, updated just now"));
+        assert!(
+            html.contains("2 of 9") && html.contains("1 of 9"),
+            "the history has the change"
+        );
+
+        // Confirming it is current.
+        worker
+            .submit(&page, &format!("{page}/checked"), &[])
+            .await?;
+        let today = harbour_domain::calendar::uk_date(chrono::Utc::now())
+            .format("%-d %B %Y")
+            .to_string();
+        let (_, html) = worker.get_text(&page).await?;
+        assert!(html.contains(&today) && !html.contains("Check due"));
+
+        // Editing: an error keeps everything typed; then a real change goes in the history.
+        let edit = format!("{page}/edit");
+        let (_, form) = worker.get_text(&edit).await?;
+        assert!(form.contains("value=\"refuge spaces\""));
+        let fields = [
+            ("name", ""),
+            (
+                "description",
+                "Safe emergency accommodation, now with two family rooms.",
+            ),
+            ("status", "active"),
+            ("gender", "women"),
+            ("needs", "accommodation"),
+            ("needs", "family_and_children"),
+            ("tiers", "acute"),
+            ("crime_categories", "domestic_abuse"),
+            ("minimum_age", "16"),
+            ("areas", "E10000028"),
+            ("areas", "E06000021"),
+            ("referral_route", "harbour"),
+            ("capacity_unit", "refuge spaces"),
+        ];
+        let r = worker.submit(&edit, &page, &fields).await?;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await?;
+        assert!(
+            html.contains("<a href=\"#name\">Enter the service"),
+            "{html}"
+        );
+        assert!(
+            html.contains("now with two family rooms"),
+            "the description typed is kept"
+        );
+        let mut good = fields.to_vec();
+        good[0] = ("name", "New Era refuge");
+        let r = worker.submit(&edit, &page, &good).await?;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = worker.get_text(&page).await?;
+        assert!(html.contains("now with two family rooms"));
+        assert!(
+            html.contains(">description<"),
+            "the history names the field changed"
+        );
+        // The public sees the new description and still not the address.
+        let open = Open::new(&app);
+        let body = open.ok(&format!("/services/{refuge}")).await?;
+        assert!(
+            body["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("two family rooms")
+        );
+
+        // Another agency's entry is theirs to keep.
+        let r = worker
+            .get(&format!("/directory/services/{alice}/edit"))
+            .await?;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = worker
+            .submit(
+                &format!("/directory/services/{alice}"),
+                &format!("/directory/services/{alice}/capacity"),
+                &[("free", "1")],
+            )
+            .await?;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // Reading the confidential entry is in the audit trail.
+        let reads: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE entity_kind = 'directory_service' AND entity_id = $1 AND action = 'read'",
+        )
+        .bind(&refuge)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+        assert!(reads >= 3, "{reads}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_administrator_adds_a_service_and_it_is_published() -> R {
+        let app = TestApp::spawn().await?;
+        let admin = app.signed_in(Role::Administrator).await?;
+        let org: String = sqlx::query("SELECT id FROM dir_organizations WHERE name = 'Brake'")
+            .fetch_one(app.db.pool())
+            .await?
+            .get("id");
+        let fields = [
+            ("organization_id", org.as_str()),
+            ("name", "Brake family liaison support"),
+            ("description", "Support for families after a road death."),
+            ("status", "active"),
+            ("gender", "any"),
+            ("needs", "health"),
+            ("areas", "E92000001"),
+            ("referral_route", "email"),
+            ("referral_email", "not an address"),
+        ];
+        let r = admin
+            .submit("/directory/services/new", "/directory/services", &fields)
+            .await?;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await?;
+        assert!(html.contains("id=\"referral_email-error\""));
+        assert!(
+            html.contains("Brake family liaison support"),
+            "the name typed is kept"
+        );
+        let mut good = fields.to_vec();
+        good[8] = ("referral_email", "referrals@brake.example");
+        let r = admin
+            .submit("/directory/services/new", "/directory/services", &good)
+            .await?;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let open = Open::new(&app);
+        let names = open.names("search=liaison").await?;
+        assert_eq!(names, ["Brake family liaison support"]);
+        let body = open.services("search=liaison").await?;
+        let id = body["contents"][0]["id"].as_str().unwrap_or("").to_owned();
+        let full = open.ok(&format!("/services/{id}")).await?;
+        assert!(Schemas::amended().errors(Shape::Service, &full).is_empty());
+        assert!(!full.to_string().contains("referrals@brake.example"));
+        // A referrer may read the directory but keeps none of it.
+        let referrer = app.signed_in(Role::Referrer).await?;
+        assert_eq!(referrer.get("/directory").await?.status(), StatusCode::OK);
+        assert_eq!(
+            referrer.get("/directory/services/new").await?.status(),
+            StatusCode::FORBIDDEN
+        );
+        Ok(())
+    }
+}

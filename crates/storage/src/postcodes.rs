@@ -1,9 +1,9 @@
 //! Postcodes: where each is (a point) and which area it is in, loaded from the ONS Postcode
 //! Directory or Ordnance Survey Code-Point Open, and looked up for searches by postcode.
 //!
-//! A national file has about 2.7 million rows. They are parsed as raw bytes and written in
-//! multi-row statements of a few thousand, committed every fifty thousand so that referrals
-//! arriving meanwhile are not held up for the whole load.
+//! A national file has about 2.7 million rows. They are parsed as raw bytes on one thread and
+//! written on another in multi-row statements, committed every fifty thousand or so, so that
+//! referrals arriving meanwhile are not held up for the whole load.
 
 use crate::db::Db;
 use crate::error::{Result, StorageError};
@@ -33,7 +33,6 @@ pub struct PostcodeImport {
     pub rejected_count: u64,
 }
 
-const ROWS_PER_STATEMENT: usize = 4000;
 const ROWS_PER_COMMIT: usize = 48_000;
 
 struct Columns {
@@ -62,8 +61,47 @@ fn onspd_columns(header: &csv::ByteRecord) -> Option<Columns> {
 }
 
 /// Loads a postcode file (either layout, recognised from its first line). Later rows for a
-/// postcode already held replace it, so a new release loads over the old one.
-pub async fn import_postcodes<R: Read>(db: &Db, reader: R) -> Result<(Layout, PostcodeImport)> {
+/// postcode already held replace it, so a new release loads over the old one. The file is read
+/// and checked on a thread of its own while the rows before are written.
+pub async fn import_postcodes<R: Read + Send + 'static>(
+    db: &Db,
+    reader: R,
+) -> Result<(Layout, PostcodeImport)> {
+    // Into an empty table (a first national load), rows go in without the point index, which
+    // is built once at the end: several times faster than keeping it up to date row by row.
+    let fresh = count(db).await? == 0;
+    if fresh {
+        sqlx::query("DROP INDEX IF EXISTS postcodes_point")
+            .execute(db.pool())
+            .await?;
+    }
+    let (send, mut batches) = tokio::sync::mpsc::channel::<Vec<Row4>>(2);
+    let reading = tokio::task::spawn_blocking(move || read_file(reader, &send));
+    let mut loaded = 0u64;
+    let mut written = Ok(());
+    while let Some(batch) = batches.recv().await {
+        if written.is_ok() {
+            written = write(db, &batch).await;
+            loaded += batch.len() as u64;
+        }
+    }
+    // Also restores the index if an earlier load stopped part way.
+    sqlx::query("CREATE INDEX IF NOT EXISTS postcodes_point ON postcodes (latitude, longitude)")
+        .execute(db.pool())
+        .await?;
+    let (layout, mut report) = reading
+        .await
+        .map_err(|e| StorageError::Write(format!("the postcode reader stopped: {e}")))??;
+    written?;
+    report.loaded = loaded;
+    Ok((layout, report))
+}
+
+/// Reads and checks the file, handing rows on in batches of [`ROWS_PER_COMMIT`].
+fn read_file<R: Read>(
+    reader: R,
+    send: &tokio::sync::mpsc::Sender<Vec<Row4>>,
+) -> Result<(Layout, PostcodeImport)> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -90,7 +128,7 @@ pub async fn import_postcodes<R: Read>(db: &Db, reader: R) -> Result<(Layout, Po
         }
     };
     let mut report = PostcodeImport::default();
-    let mut batch: Vec<(String, Option<String>, f64, f64)> = Vec::with_capacity(ROWS_PER_COMMIT);
+    let mut batch: Vec<Row4> = Vec::with_capacity(ROWS_PER_COMMIT);
     let mut line: u64 = 1;
     let mut record = first;
     let mut have = layout == Layout::CodePoint;
@@ -113,13 +151,15 @@ pub async fn import_postcodes<R: Read>(db: &Db, reader: R) -> Result<(Layout, Po
             Err(why) => reject(&mut report, line, why),
         }
         if batch.len() >= ROWS_PER_COMMIT {
-            write(db, &batch).await?;
-            report.loaded += batch.len() as u64;
-            batch.clear();
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_COMMIT));
+            if send.blocking_send(full).is_err() {
+                return Err(StorageError::Write("the postcode writer stopped".into()));
+            }
         }
     }
-    write(db, &batch).await?;
-    report.loaded += batch.len() as u64;
+    if !batch.is_empty() && send.blocking_send(batch).is_err() {
+        return Err(StorageError::Write("the postcode writer stopped".into()));
+    }
     Ok((layout, report))
 }
 
@@ -183,34 +223,31 @@ fn parse_row(
     )))
 }
 
+/// Writes rows in statements of ten thousand, each carrying its rows as one JSON parameter that
+/// the database unpacks itself (`json_each` in SQLite, `json_array_elements` in PostgreSQL):
+/// binding four parameters a row costs more than the insert.
 async fn write(db: &Db, rows: &[Row4]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
+    let upsert = "ON CONFLICT (postcode) DO UPDATE SET area_code = excluded.area_code, \
+                  latitude = excluded.latitude, longitude = excluded.longitude";
+    let sql = match db.backend() {
+        crate::db::Backend::Sqlite => format!(
+            "INSERT INTO postcodes (postcode, area_code, latitude, longitude) \
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+             json_extract(value, '$[3]') FROM json_each($1) WHERE true {upsert}"
+        ),
+        crate::db::Backend::Postgres => format!(
+            "INSERT INTO postcodes (postcode, area_code, latitude, longitude) \
+             SELECT x->>0, x->>1, (x->>2)::float8, (x->>3)::float8 FROM json_array_elements($1::json) AS x {upsert}"
+        ),
+    };
     let mut tx = db.begin_write().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "(${}, ${}, ${}, ${})",
-                    4 * i + 1,
-                    4 * i + 2,
-                    4 * i + 3,
-                    4 * i + 4
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO postcodes (postcode, area_code, latitude, longitude) VALUES {} \
-             ON CONFLICT (postcode) DO UPDATE SET area_code = excluded.area_code, \
-             latitude = excluded.latitude, longitude = excluded.longitude",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for (p, a, lat, lon) in chunk {
-            q = q.bind(p.as_str()).bind(a.as_deref()).bind(*lat).bind(*lon);
-        }
-        q.execute(tx.conn()).await?;
+    for chunk in rows.chunks(10_000) {
+        let json = serde_json::to_string(chunk)
+            .map_err(|e| StorageError::Write(format!("could not pack postcodes: {e}")))?;
+        sqlx::query(&sql).bind(json).execute(tx.conn()).await?;
     }
     tx.commit().await
 }

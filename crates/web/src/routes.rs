@@ -273,6 +273,62 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Staff(Action::TriageReferral),
             post(pages::triage::submit),
         ),
+        // Find support: the public directory search; open so no session is ever looked up.
+        r("GET", "/find-support", Open, get(pages::find_support::show)),
+        r(
+            "POST",
+            "/find-support",
+            Open,
+            post(pages::find_support::search),
+        ),
+        r(
+            "GET",
+            "/directory",
+            Staff(Action::ViewDirectory),
+            get(pages::directory::list),
+        ),
+        r(
+            "GET",
+            "/directory/services/new",
+            Staff(Action::ManageDirectory),
+            get(pages::directory::new),
+        ),
+        r(
+            "POST",
+            "/directory/services",
+            Staff(Action::ManageDirectory),
+            post(pages::directory::create),
+        ),
+        r(
+            "GET",
+            "/directory/services/{id}",
+            Staff(Action::ViewDirectory),
+            get(pages::directory::show),
+        ),
+        r(
+            "GET",
+            "/directory/services/{id}/edit",
+            Staff(Action::ManageDirectory),
+            get(pages::directory::edit),
+        ),
+        r(
+            "POST",
+            "/directory/services/{id}",
+            Staff(Action::ManageDirectory),
+            post(pages::directory::update),
+        ),
+        r(
+            "POST",
+            "/directory/services/{id}/capacity",
+            Staff(Action::ManageDirectory),
+            post(pages::directory::capacity),
+        ),
+        r(
+            "POST",
+            "/directory/services/{id}/checked",
+            Staff(Action::ManageDirectory),
+            post(pages::directory::checked),
+        ),
         r("GET", "/api/v1/openapi.json", Open, get(api::openapi)),
         // The open directory API (Open Referral UK 3.0): no key, any origin.
         r("GET", "/oruk/v3", Open, get(api::oruk::root)),

@@ -584,6 +584,22 @@ pub(crate) async fn insert_attribute(
     Ok(())
 }
 
+/// Removes a service's needs, tiers and crimes (Harbour's own attributes), keeping any other
+/// vocabulary's.
+pub(crate) async fn clear_harbour_links(tx: &mut WriteTx, id: &str) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM dir_attributes WHERE link_id = $1 AND taxonomy_term_id IN \
+         (SELECT t.id FROM dir_taxonomy_terms t WHERE t.taxonomy_id IN ($2, $3, $4))",
+    )
+    .bind(id)
+    .bind(HarbourTaxonomy::Needs.id().to_string())
+    .bind(HarbourTaxonomy::Tiers.id().to_string())
+    .bind(HarbourTaxonomy::Crimes.id().to_string())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Removes everything hanging off a service, before it is written afresh.
 pub(crate) async fn clear_service_children(tx: &mut WriteTx, id: &str) -> Result<()> {
     for sql in [

@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod manage;
 pub mod oruk;
 pub mod read;
 pub mod search;

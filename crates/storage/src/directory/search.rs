@@ -209,14 +209,14 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
     for term in &q.taxonomy_term_ids {
         let p = f.text(term.clone());
         f.conditions.push(format!(
-            "EXISTS (SELECT 1 FROM dir_attributes a WHERE a.link_id = s.id AND a.taxonomy_term_id = {p})"
+            "s.id IN (SELECT a.link_id FROM dir_attributes a WHERE a.taxonomy_term_id = {p})"
         ));
     }
     if let Some(t) = &q.taxonomy_id {
         let p = f.text(t.clone());
         f.conditions.push(format!(
-            "EXISTS (SELECT 1 FROM dir_attributes a JOIN dir_taxonomy_terms t ON t.id = a.taxonomy_term_id \
-             WHERE a.link_id = s.id AND t.taxonomy_id = {p})"
+            "s.id IN (SELECT a.link_id FROM dir_attributes a JOIN dir_taxonomy_terms t ON t.id = a.taxonomy_term_id \
+             WHERE t.taxonomy_id = {p})"
         ));
     }
     if let Some(o) = &q.organization_id {
@@ -232,29 +232,38 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
         f.conditions.push(format!("s.maximum_age <= {p}"));
     }
     if q.day.is_some() || q.start_minute.is_some() || q.end_minute.is_some() {
-        let mut on = Vec::new();
-        if let Some(d) = &q.day {
-            let p = f.text(format!("%{d}%"));
-            on.push(format!("h.byday LIKE {p}"));
-        }
-        if let Some(m) = q.start_minute {
-            let p = f.int(m);
-            on.push(format!("h.opens_minute >= {p}"));
-        }
-        if let Some(m) = q.end_minute {
-            let p = f.int(m);
-            on.push(format!("h.closes_minute <= {p}"));
-        }
-        let owner = if at_location {
-            "(h.service_id = s.id OR h.service_at_location_id = sl.id)"
-        } else {
-            "(h.service_id = s.id OR h.service_at_location_id IN \
-             (SELECT x.id FROM dir_service_at_locations x WHERE x.service_id = s.id))"
+        // One schedule must satisfy every time filter; it belongs to the service or to one of
+        // its places.
+        let on = |f: &mut Filter| {
+            let mut c = Vec::new();
+            if let Some(d) = &q.day {
+                let p = f.text(format!("%{d}%"));
+                c.push(format!("h.byday LIKE {p}"));
+            }
+            if let Some(m) = q.start_minute {
+                let p = f.int(m);
+                c.push(format!("h.opens_minute >= {p}"));
+            }
+            if let Some(m) = q.end_minute {
+                let p = f.int(m);
+                c.push(format!("h.closes_minute <= {p}"));
+            }
+            c.join(" AND ")
         };
-        f.conditions.push(format!(
-            "EXISTS (SELECT 1 FROM dir_schedules h WHERE {owner} AND {})",
-            on.join(" AND ")
-        ));
+        let direct = on(&mut f);
+        let placed = on(&mut f);
+        if at_location {
+            f.conditions.push(format!(
+                "(s.id IN (SELECT h.service_id FROM dir_schedules h WHERE {direct}) \
+                 OR sl.id IN (SELECT h.service_at_location_id FROM dir_schedules h WHERE {placed}))"
+            ));
+        } else {
+            f.conditions.push(format!(
+                "s.id IN (SELECT h.service_id FROM dir_schedules h WHERE {direct} \
+                 UNION SELECT x.service_id FROM dir_schedules h JOIN dir_service_at_locations x \
+                 ON x.id = h.service_at_location_id WHERE {placed})"
+            ));
+        }
     }
     if let Some(m) = &q.modified_after {
         let p = f.text(m.clone());
@@ -273,8 +282,8 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
             format!(" OR a.id IN ({})", f.list(&r.drawn))
         };
         f.conditions.push(format!(
-            "(NOT EXISTS (SELECT 1 FROM dir_service_areas a WHERE a.service_id = s.id) \
-             OR EXISTS (SELECT 1 FROM dir_service_areas a WHERE a.service_id = s.id AND (a.area_code IN ({codes}){drawn})))"
+            "(s.id NOT IN (SELECT a.service_id FROM dir_service_areas a) \
+             OR s.id IN (SELECT a.service_id FROM dir_service_areas a WHERE a.area_code IN ({codes}){drawn}))"
         ));
         if let Some(nearby) = &r.nearby {
             if nearby.is_empty() {
@@ -285,7 +294,7 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
                     format!("sl.location_id IN ({ids})")
                 } else {
                     format!(
-                        "EXISTS (SELECT 1 FROM dir_service_at_locations x WHERE x.service_id = s.id AND x.location_id IN ({ids}))"
+                        "s.id IN (SELECT x.service_id FROM dir_service_at_locations x WHERE x.location_id IN ({ids}))"
                     )
                 });
             }
@@ -299,24 +308,44 @@ pub async fn services(db: &Db, q: &Query, paging: Paging) -> Result<(Vec<String>
     let r = resolve(db, q).await?;
     let f = service_filter(q, &r, false);
     let from = "FROM dir_services s JOIN dir_organizations o ON o.id = s.organization_id";
-    let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {}", f.clause());
-    let total: i64 = f
-        .apply(sqlx::query(&count_sql))
-        .fetch_one(db.pool())
-        .await?
-        .try_get("n")?;
+    page_of(db, &f, from, "s.id", "s.name, s.id", paging).await
+}
+
+/// One page of `key`s and the number matching in all, in one query (a window count); a second
+/// query counts only when the page is past the end.
+async fn page_of(
+    db: &Db,
+    f: &Filter,
+    from: &str,
+    key: &str,
+    order: &str,
+    paging: Paging,
+) -> Result<(Vec<String>, u64)> {
     let limit = f.next();
     let page_sql = format!(
-        "SELECT s.id {from} WHERE {} ORDER BY s.name, s.id LIMIT ${limit} OFFSET ${}",
+        "SELECT {key} AS id, COUNT(*) OVER () AS total {from} WHERE {} ORDER BY {order} LIMIT ${limit} OFFSET ${}",
         f.clause(),
         limit + 1
     );
     let rows = f
         .apply(sqlx::query(&page_sql))
-        .bind(paging.per_page as i64)
-        .bind(((paging.page.max(1) - 1) * paging.per_page) as i64)
+        .bind(i64::try_from(paging.per_page).unwrap_or(i64::MAX))
+        .bind(
+            i64::try_from((paging.page.max(1) - 1).saturating_mul(paging.per_page))
+                .unwrap_or(i64::MAX),
+        )
         .fetch_all(db.pool())
         .await?;
+    let total: i64 = match rows.first() {
+        Some(r) => r.try_get("total")?,
+        None => {
+            let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {}", f.clause());
+            f.apply(sqlx::query(&count_sql))
+                .fetch_one(db.pool())
+                .await?
+                .try_get("n")?
+        }
+    };
     let ids = rows
         .iter()
         .map(|r| r.try_get::<String, _>("id"))
@@ -348,29 +377,7 @@ pub async fn service_at_locations(
     let f = service_filter(q, &r, true);
     let from = "FROM dir_service_at_locations sl JOIN dir_services s ON s.id = sl.service_id \
                 JOIN dir_organizations o ON o.id = s.organization_id";
-    let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {}", f.clause());
-    let total: i64 = f
-        .apply(sqlx::query(&count_sql))
-        .fetch_one(db.pool())
-        .await?
-        .try_get("n")?;
-    let limit = f.next();
-    let page_sql = format!(
-        "SELECT sl.id {from} WHERE {} ORDER BY s.name, sl.id LIMIT ${limit} OFFSET ${}",
-        f.clause(),
-        limit + 1
-    );
-    let rows = f
-        .apply(sqlx::query(&page_sql))
-        .bind(paging.per_page as i64)
-        .bind(((paging.page.max(1) - 1) * paging.per_page) as i64)
-        .fetch_all(db.pool())
-        .await?;
-    let ids = rows
-        .iter()
-        .map(|r| r.try_get::<String, _>("id"))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok((ids, total.max(0) as u64))
+    page_of(db, &f, from, "sl.id", "s.name, sl.id", paging).await
 }
 
 /// A page of taxonomies, by name.

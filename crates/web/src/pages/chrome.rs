@@ -43,6 +43,12 @@ impl Chrome {
                 label: "People",
             });
         }
+        if may(Action::ViewDirectory) {
+            nav.push(NavItem {
+                href: "/directory",
+                label: "Directory",
+            });
+        }
         if may(Action::ViewAudit) {
             nav.push(NavItem {
                 href: "/audit",

@@ -5,6 +5,8 @@ pub mod account;
 pub mod agencies;
 pub mod audit;
 pub mod chrome;
+pub mod directory;
+pub mod find_support;
 pub mod import;
 pub mod people;
 pub mod queue;

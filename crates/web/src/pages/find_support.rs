@@ -1,0 +1,155 @@
+//! Find support: the public search of the directory, by need and postcode, with "Exit this
+//! page". The postcode is sent in the form's body, never the address, so it stays out of
+//! browser history, proxies and logs. Nothing confidential is shown: this reads the directory
+//! exactly as the open API does.
+
+use crate::error::AppError;
+use crate::forms::FormData;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use crate::state::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use harbour_domain::coverage::area_chain;
+use harbour_domain::directory::{HarbourTaxonomy, Whereabouts};
+use harbour_domain::needs::NeedCategory;
+use harbour_domain::postcode::Postcode;
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::directory::oruk::Service;
+use harbour_storage::directory::search::{self, Near};
+use harbour_storage::directory::{View, read};
+use harbour_storage::{areas, postcodes};
+
+#[derive(Template)]
+#[template(path = "find_support.html")]
+struct FindPage {
+    chrome: Chrome,
+    needs: Vec<(String, String)>,
+    need: String,
+    postcode: String,
+    searched: bool,
+    results: Vec<Service>,
+    need_label: String,
+    errors: FieldErrors,
+}
+
+impl FindPage {
+    fn ages(&self, s: &Service) -> String {
+        match (s.minimum_age, s.maximum_age) {
+            (Some(a), Some(b)) => format!("For people aged {a} to {b}"),
+            (Some(a), None) => format!("For people aged {a} and over"),
+            (None, Some(b)) => format!("For people aged up to {b}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NeedOnly {
+    need: Option<String>,
+}
+
+fn needs() -> Vec<(String, String)> {
+    let mut v = vec![(String::new(), "Any kind of support".to_owned())];
+    v.extend(
+        NeedCategory::ALL
+            .iter()
+            .map(|n| (n.slug().to_owned(), n.label().to_owned())),
+    );
+    v
+}
+
+async fn search_page(
+    state: &AppState,
+    need: String,
+    postcode: String,
+    searched: bool,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let mut postcode = postcode.trim().to_owned();
+    let need_category = match need.as_str() {
+        "" => None,
+        slug => {
+            let n = NeedCategory::from_slug(slug);
+            if n.is_none() {
+                errors.add("need", "Choose a kind of support from the list");
+            }
+            n
+        }
+    };
+    let mut query = search::Query {
+        statuses: vec!["active".into(), "temporarily closed".into()],
+        taxonomy_term_ids: need_category
+            .map(|n| HarbourTaxonomy::Needs.term_id(n.slug()).to_string())
+            .into_iter()
+            .collect(),
+        ..search::Query::default()
+    };
+    if !postcode.trim().is_empty() {
+        match Postcode::parse(&postcode) {
+            None => errors.add("postcode", "Enter a real postcode, like ST16 2DH, or leave it blank"),
+            Some(p) => match postcodes::locate(&state.db, &p).await? {
+                None => errors.add(
+                    "postcode",
+                    "We do not know this postcode. Check it, or leave it blank to see every service",
+                ),
+                Some((point, area)) => {
+                    postcode = p.to_string();
+                    let all = areas::list_areas(&state.db).await?;
+                    let chain = area.map(|a| area_chain(&a, &all)).unwrap_or_default();
+                    query.near = Some(Near {
+                        point,
+                        areas: Whereabouts::new(chain, Some(point)).areas,
+                        proximity_m: None,
+                    });
+                }
+            },
+        }
+    }
+    let results = if searched && errors.is_empty() {
+        let ids = search::all_services(&state.db, &query).await?;
+        read::services_full(&state.db, &ids, View::Public).await?
+    } else {
+        Vec::new()
+    };
+    let page = FindPage {
+        chrome: Chrome::signed_out(),
+        needs: needs(),
+        need_label: need_category
+            .map_or("support", |n| n.label())
+            .to_lowercase(),
+        need,
+        postcode,
+        searched: searched && errors.is_empty(),
+        results,
+        errors,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+/// The form, and (with `?need=`) every service meeting that need.
+pub async fn show(
+    State(state): State<AppState>,
+    Query(q): Query<NeedOnly>,
+) -> Result<Response, AppError> {
+    let searched = q.need.is_some();
+    search_page(&state, q.need.unwrap_or_default(), String::new(), searched).await
+}
+
+/// A search with a postcode, posted so the postcode stays out of the address.
+pub async fn search(State(state): State<AppState>, body: Bytes) -> Result<Response, AppError> {
+    let form = FormData::parse(&body);
+    search_page(
+        &state,
+        form.get("need").to_owned(),
+        form.get("postcode").to_owned(),
+        true,
+    )
+    .await
+}
