@@ -117,6 +117,16 @@ pub async fn import(db: &Db, export: &Export, who: &Loader) -> Result<ImportRepo
     )
     .await?;
     tx.commit().await?;
+    // A load can change the tables' shape a lot: give PostgreSQL's planner fresh statistics
+    // now rather than when autovacuum next looks.
+    if db.backend() == crate::db::Backend::Postgres && report.created + report.updated > 0 {
+        sqlx::query(
+            "ANALYZE dir_services, dir_organizations, dir_attributes, dir_taxonomy_terms, dir_service_areas, \
+             dir_schedules, dir_service_at_locations, dir_locations",
+        )
+        .execute(db.pool())
+        .await?;
+    }
     Ok(report)
 }
 

@@ -282,7 +282,7 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
             format!(" OR a.id IN ({})", f.list(&r.drawn))
         };
         f.conditions.push(format!(
-            "(s.id NOT IN (SELECT a.service_id FROM dir_service_areas a) \
+            "(NOT EXISTS (SELECT 1 FROM dir_service_areas a WHERE a.service_id = s.id) \
              OR s.id IN (SELECT a.service_id FROM dir_service_areas a WHERE a.area_code IN ({codes}){drawn}))"
         ));
         if let Some(nearby) = &r.nearby {
