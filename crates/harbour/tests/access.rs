@@ -88,6 +88,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.token)
     } else if path.starts_with("/directory/services/{id}") {
         path.replace("{id}", &ids.service)
+    } else if path.starts_with("/coverage/areas/{code}") {
+        path.replace("{code}", "E07000197")
     } else {
         path
     }

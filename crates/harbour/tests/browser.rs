@@ -481,3 +481,40 @@ async fn a_refuge_updates_its_spaces_and_its_entry() -> R {
     assert!(violations.is_empty(), "{violations:#?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_commissioner_reads_the_coverage_and_its_gaps() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+    sign_in(&b, &app, &demo_email(Role::Commissioner), DEMO_PASSWORD).await?;
+    b.client.goto(&format!("{}/coverage", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    b.client
+        .find(Locator::Css("#age"))
+        .await?
+        .select_by_value("children")
+        .await?;
+    follow(&b, "main form button[type=submit]").await?;
+    assert!(
+        b.client
+            .current_url()
+            .await?
+            .as_str()
+            .ends_with("age=children&gender=&tier=")
+    );
+    let caption = text_of(&b, "caption").await?;
+    assert!(caption.contains("children and young people"), "{caption}");
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "a[href^='/coverage/areas/E07000195']").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Newcastle-under-Lyme");
+    assert!(
+        text_of(&b, "main table")
+            .await?
+            .contains("The Alice Charity")
+    );
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(violations.is_empty(), "{violations:#?}");
+    Ok(())
+}

@@ -1087,4 +1087,79 @@ mod pages {
         );
         Ok(())
     }
+
+    #[tokio::test]
+    async fn the_coverage_view_counts_services_per_area_and_need_and_shows_the_gaps() -> R {
+        let app = TestApp::spawn().await?;
+        let commissioner = app.signed_in(Role::Commissioner).await?;
+        let (status, html) = commissioner.get_text("/coverage").await?;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Newcastle-under-Lyme") && html.contains("Drugs and alcohol"));
+        assert!(html.contains("govuk-tag--red\">None"), "gaps stand out");
+
+        let (_, all) = commissioner.get_text("/coverage.csv").await?;
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(
+            lines[0],
+            "area_code,area_name,population,category_of_need,services,partly_covering,gap,filter"
+        );
+        assert_eq!(lines.len(), 1 + 9 * 8, "a line per area and need");
+        let cell = |text: &str, code: &str, need: &str| -> String {
+            text.lines()
+                .find(|l| l.starts_with(code) && l.contains(need))
+                .map(|l| l.split(',').nth(4).unwrap_or("").to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(cell(&all, "E07000195", "Shelter and accommodation"), "5");
+        assert_eq!(cell(&all, "E07000197", "Shelter and accommodation"), "4");
+        assert_eq!(
+            cell(&all, "E07000199", "Shelter and accommodation"),
+            "3",
+            "Tamworth has no sanctuary scheme"
+        );
+        assert_eq!(cell(&all, "E06000021", "Drugs and alcohol"), "0");
+        assert!(
+            all.lines().any(|l| l.starts_with("E07000197")
+                && l.contains("Social interaction")
+                && l.contains(",1,no,")),
+            "the drawn Stafford drop-in counts as partly covering Stafford"
+        );
+        let (_, children) = commissioner.get_text("/coverage.csv?age=children").await?;
+        assert_eq!(
+            cell(&children, "E07000195", "Shelter and accommodation"),
+            "4",
+            "the sanctuary scheme is for adults"
+        );
+        let (_, men) = commissioner.get_text("/coverage.csv?gender=men").await?;
+        assert_eq!(
+            cell(&men, "E07000195", "Shelter and accommodation"),
+            "4",
+            "the refuge is for women"
+        );
+        let (_, acute) = commissioner.get_text("/coverage.csv?tier=acute").await?;
+        assert_eq!(
+            cell(&acute, "E07000195", "Shelter and accommodation"),
+            "4",
+            "outreach is targeted only"
+        );
+
+        let (status, html) = commissioner
+            .get_text("/coverage/areas/E07000195?age=adults")
+            .await?;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("The Alice Charity") && html.contains("adults (18 and over)"));
+        assert_eq!(
+            commissioner
+                .get("/coverage/areas/E99999999")
+                .await?
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let referrer = app.signed_in(Role::Referrer).await?;
+        assert_eq!(
+            referrer.get("/coverage").await?.status(),
+            StatusCode::FORBIDDEN
+        );
+        Ok(())
+    }
 }

@@ -329,6 +329,24 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Staff(Action::ManageDirectory),
             post(pages::directory::checked),
         ),
+        r(
+            "GET",
+            "/coverage",
+            Staff(Action::ViewCoverage),
+            get(pages::coverage::table),
+        ),
+        r(
+            "GET",
+            "/coverage.csv",
+            Staff(Action::ViewCoverage),
+            get(pages::coverage::csv),
+        ),
+        r(
+            "GET",
+            "/coverage/areas/{code}",
+            Staff(Action::ViewCoverage),
+            get(pages::coverage::area),
+        ),
         r("GET", "/api/v1/openapi.json", Open, get(api::openapi)),
         // The open directory API (Open Referral UK 3.0): no key, any origin.
         r("GET", "/oruk/v3", Open, get(api::oruk::root)),

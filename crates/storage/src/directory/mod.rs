@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod manage;
 pub mod oruk;
+pub mod profiles;
 pub mod read;
 pub mod search;
 

@@ -311,8 +311,9 @@ pub async fn services(db: &Db, q: &Query, paging: Paging) -> Result<(Vec<String>
     page_of(db, &f, from, "s.id", "s.name, s.id", paging).await
 }
 
-/// One page of `key`s and the number matching in all, in one query (a window count); a second
-/// query counts only when the page is past the end.
+/// One page of `key`s and the number matching in all. SQLite answers both fastest in one query
+/// with a window count; PostgreSQL's planner then walks the whole name index row by row, so there
+/// the page (which can stop early) and the count (which can hash) are asked separately.
 async fn page_of(
     db: &Db,
     f: &Filter,
@@ -322,8 +323,14 @@ async fn page_of(
     paging: Paging,
 ) -> Result<(Vec<String>, u64)> {
     let limit = f.next();
+    let window = db.backend() == crate::db::Backend::Sqlite;
     let page_sql = format!(
-        "SELECT {key} AS id, COUNT(*) OVER () AS total {from} WHERE {} ORDER BY {order} LIMIT ${limit} OFFSET ${}",
+        "SELECT {key} AS id{} {from} WHERE {} ORDER BY {order} LIMIT ${limit} OFFSET ${}",
+        if window {
+            ", COUNT(*) OVER () AS total"
+        } else {
+            ""
+        },
         f.clause(),
         limit + 1
     );
@@ -337,8 +344,8 @@ async fn page_of(
         .fetch_all(db.pool())
         .await?;
     let total: i64 = match rows.first() {
-        Some(r) => r.try_get("total")?,
-        None => {
+        Some(r) if window => r.try_get("total")?,
+        _ => {
             let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {}", f.clause());
             f.apply(sqlx::query(&count_sql))
                 .fetch_one(db.pool())

@@ -49,6 +49,12 @@ impl Chrome {
                 label: "Directory",
             });
         }
+        if may(Action::ViewCoverage) {
+            nav.push(NavItem {
+                href: "/coverage",
+                label: "Coverage",
+            });
+        }
         if may(Action::ViewAudit) {
             nav.push(NavItem {
                 href: "/audit",

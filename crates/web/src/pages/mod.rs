@@ -5,6 +5,7 @@ pub mod account;
 pub mod agencies;
 pub mod audit;
 pub mod chrome;
+pub mod coverage;
 pub mod directory;
 pub mod find_support;
 pub mod import;
