@@ -7,7 +7,7 @@
 //! Directory layout (HARBOUR_BENCH_POSTCODES rows, default 2,700,000, the size of the national
 //! file); then HARBOUR_BENCH_SERVICES synthetic services (default 10,000) loaded through the
 //! Open Referral import, and p50/p95 of the open API's `/services` with each kind of filter,
-//! measured over HTTP against a real server on the same machine.
+//! measured over HTTP against a real server on the same machine; and the coverage view's.
 
 use harbour_domain::directory::HarbourTaxonomy;
 use harbour_domain::needs::{NeedCategory, ServiceTier};
@@ -329,6 +329,38 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
         percentile(&times, 0.50),
         percentile(&times, 0.95)
     ));
+    // The coverage view: every service's profile against every area and need.
+    let commissioner = harbour_testkit::TestClient::new(&url);
+    commissioner
+        .sign_in(
+            &harbour_testkit::app::demo_email(harbour_domain::role::Role::Commissioner),
+            harbour_storage::demo::DEMO_PASSWORD,
+        )
+        .await?;
+    for (label, path) in [
+        ("coverage view", "/coverage"),
+        (
+            "coverage view, children, acute tier",
+            "/coverage?age=children&tier=acute",
+        ),
+        ("coverage CSV", "/coverage.csv"),
+        ("coverage of one area", "/coverage/areas/E07000197"),
+    ] {
+        let mut times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let r = commissioner.get(path).await?;
+            anyhow::ensure!(r.status().is_success(), "{path}: {}", r.status());
+            r.bytes().await?;
+            times.push(t.elapsed());
+        }
+        times.sort();
+        say(&format!(
+            "{name}: GET {path:<36} ({label}) p50 {:>5.1} ms  p95 {:>5.1} ms  ({n} services)",
+            percentile(&times, 0.50),
+            percentile(&times, 0.95)
+        ));
+    }
     db.close().await;
     Ok(())
 }
