@@ -127,6 +127,43 @@ pub fn home_areas(areas: &[Area]) -> Vec<&Area> {
         .collect()
 }
 
+/// The services open to the filter's residents that reach someone living in `chain`, and how.
+/// Where a service works does not depend on the need, so this is worked out once per area.
+fn reaching<'a>(
+    chain: &[String],
+    services: &'a [ServiceProfile],
+    f: &CoverageFilter,
+) -> Vec<(&'a ServiceProfile, Reach)> {
+    let w = Whereabouts::new(chain.to_vec(), None);
+    services
+        .iter()
+        .filter(|s| f.admits(s))
+        .map(|s| (s, s.reach(&w)))
+        .filter(|(_, r)| *r != Reach::No)
+        .collect()
+}
+
+fn cell_of(
+    reached: &[(&ServiceProfile, Reach)],
+    need: NeedCategory,
+    tier: Option<ServiceTier>,
+) -> Cell {
+    let mut c = Cell::default();
+    for (s, r) in reached {
+        let e = &s.eligibility;
+        let tier_ok = tier.is_none_or(|t| e.tiers.is_empty() || e.tiers.contains(&t));
+        if !e.needs.contains(&need) || !tier_ok {
+            continue;
+        }
+        match r {
+            Reach::Fully { .. } => c.full.push(s.id),
+            Reach::Partly => c.partial.push(s.id),
+            Reach::No => {}
+        }
+    }
+    c
+}
+
 /// One cell: services open to the filter's residents of `chain` that meet `need`.
 pub fn cell(
     chain: &[String],
@@ -134,19 +171,7 @@ pub fn cell(
     services: &[ServiceProfile],
     f: &CoverageFilter,
 ) -> Cell {
-    let w = Whereabouts::new(chain.to_vec(), None);
-    let mut c = Cell::default();
-    for s in services
-        .iter()
-        .filter(|s| f.admits(s) && s.eligibility.needs.contains(&need))
-    {
-        match s.reach(&w) {
-            Reach::Fully { .. } => c.full.push(s.id),
-            Reach::Partly => c.partial.push(s.id),
-            Reach::No => {}
-        }
-    }
-    c
+    cell_of(&reaching(chain, services, f), need, None)
 }
 
 /// The whole table: a row per home area (by name), a cell per category of need.
@@ -158,12 +183,12 @@ pub fn coverage(
     let mut rows: Vec<CoverageRow> = home_areas(areas)
         .into_iter()
         .map(|area| {
-            let chain = area_chain(&area.gss_code, areas);
+            let reached = reaching(&area_chain(&area.gss_code, areas), services, f);
             CoverageRow {
                 area: area.clone(),
                 cells: NeedCategory::ALL
                     .iter()
-                    .map(|&n| cell(&chain, n, services, f))
+                    .map(|&n| cell_of(&reached, n, None))
                     .collect(),
             }
         })
@@ -179,19 +204,15 @@ pub fn area_by_tier(
     services: &[ServiceProfile],
     f: &CoverageFilter,
 ) -> Vec<(NeedCategory, Vec<Cell>)> {
-    let chain = area_chain(code, areas);
+    // Each column is a tier of its own, whatever tier the filter names.
+    let any_tier = CoverageFilter { tier: None, ..*f };
+    let reached = reaching(&area_chain(code, areas), services, &any_tier);
     NeedCategory::ALL
         .iter()
         .map(|&n| {
             let by_tier = ServiceTier::ALL
                 .iter()
-                .map(|&t| {
-                    let ft = CoverageFilter {
-                        tier: Some(t),
-                        ..*f
-                    };
-                    cell(&chain, n, services, &ft)
-                })
+                .map(|&t| cell_of(&reached, n, Some(t)))
                 .collect();
             (n, by_tier)
         })
