@@ -43,6 +43,15 @@ impl Backend {
 /// Area codes and when they were read.
 type CachedCodes = (std::time::Instant, Vec<String>);
 
+type CachedProfiles = (
+    std::time::Instant,
+    Arc<Vec<harbour_domain::directory::ServiceProfile>>,
+);
+
+/// How long the coverage view may reuse service profiles read from the database. A change made
+/// through this process clears them at once; one made by another process shows within this.
+pub const PROFILES_FOR: Duration = Duration::from_secs(30);
+
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
@@ -52,6 +61,8 @@ pub struct Db {
     /// so when the last outside handle goes the channel closes and the task ends.
     intake: Arc<OnceLock<IntakeWriter>>,
     area_codes: Arc<std::sync::RwLock<Option<CachedCodes>>>,
+    /// Every directory service's profile, for the coverage view and matching: (when read, profiles).
+    pub(crate) profiles: Arc<std::sync::RwLock<Option<CachedProfiles>>>,
     /// Live API tokens recently checked, by digest: (when checked, token id, agency id).
     pub(crate) tokens: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedToken>>>,
 }
@@ -125,6 +136,7 @@ impl Db {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             intake: Arc::new(OnceLock::new()),
             area_codes: Arc::default(),
+            profiles: Arc::default(),
             tokens: Arc::default(),
         })
     }
@@ -178,6 +190,28 @@ impl Db {
     pub(crate) fn cache_area_codes(&self, codes: Vec<String>) {
         if let Ok(mut cached) = self.area_codes.write() {
             *cached = Some((std::time::Instant::now(), codes));
+        }
+    }
+
+    /// Service profiles read within the last [`PROFILES_FOR`].
+    pub(crate) fn cached_profiles(
+        &self,
+    ) -> Option<Arc<Vec<harbour_domain::directory::ServiceProfile>>> {
+        let cached = self.profiles.read().ok()?;
+        let (at, p) = cached.as_ref()?;
+        (at.elapsed() < PROFILES_FOR).then(|| p.clone())
+    }
+
+    pub(crate) fn cache_profiles(&self, p: Arc<Vec<harbour_domain::directory::ServiceProfile>>) {
+        if let Ok(mut cached) = self.profiles.write() {
+            *cached = Some((std::time::Instant::now(), p));
+        }
+    }
+
+    /// After any change to the directory in this process.
+    pub(crate) fn forget_profiles(&self) {
+        if let Ok(mut cached) = self.profiles.write() {
+            *cached = None;
         }
     }
 

@@ -233,6 +233,7 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
+        self.db().forget_profiles();
         Ok(id)
     }
 
@@ -255,7 +256,9 @@ impl ScopedStore {
             "edit a directory entry",
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.db().forget_profiles();
+        Ok(())
     }
 
     async fn write_entry(
@@ -443,7 +446,9 @@ impl ScopedStore {
             "update capacity",
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.db().forget_profiles();
+        Ok(())
     }
 
     /// Confirms the entry is right as it stands, today.

@@ -143,10 +143,20 @@ pub async fn service_profiles(db: &Db) -> Result<Vec<ServiceProfile>> {
     Ok(out)
 }
 
+/// The profiles, reused for up to [`crate::db::PROFILES_FOR`] (see there).
+pub async fn cached_service_profiles(db: &Db) -> Result<std::sync::Arc<Vec<ServiceProfile>>> {
+    if let Some(p) = db.cached_profiles() {
+        return Ok(p);
+    }
+    let p = std::sync::Arc::new(service_profiles(db).await?);
+    db.cache_profiles(p.clone());
+    Ok(p)
+}
+
 impl ScopedStore {
     /// Service profiles for the coverage view: figures about services, no personal data.
-    pub async fn coverage_profiles(&self) -> Result<Vec<ServiceProfile>> {
+    pub async fn coverage_profiles(&self) -> Result<std::sync::Arc<Vec<ServiceProfile>>> {
         self.grant(Action::ViewCoverage)?;
-        service_profiles(self.db()).await
+        cached_service_profiles(self.db()).await
     }
 }

@@ -125,7 +125,7 @@ struct CoveragePage {
 async fn gather(
     state: &AppState,
     staff: &Staff,
-) -> Result<(Vec<Area>, Vec<ServiceProfile>), AppError> {
+) -> Result<(Vec<Area>, std::sync::Arc<Vec<ServiceProfile>>), AppError> {
     let services = staff.store.coverage_profiles().await?;
     let areas = list_areas(&state.db).await?;
     Ok((areas, services))
