@@ -1162,4 +1162,49 @@ mod pages {
         );
         Ok(())
     }
+
+    #[tokio::test]
+    async fn the_triage_page_offers_the_services_that_fit_and_says_why_others_do_not() -> R {
+        let app = TestApp::spawn().await?;
+        let token = harbour_testkit::app::issue_token(&app.db, "Staffordshire Police").await?;
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/referrals", app.url))
+            .bearer_auth(&token)
+            .json(&json!({
+                "source": "police",
+                "crime_category": "domestic_abuse",
+                "police_reference": "SP/26/4242",
+                "incident_date": "2026-11-20",
+                "person": { "given_name": "Ffion", "family_name": "Aldridge", "postcode": "ST5 1AB",
+                            "area": "E07000195", "date_of_birth": "1990-04-02", "gender": "female" },
+                "consent_to_referral": "given",
+                "safe_contact": { "channels": [ { "channel": "phone_call", "value": "07700 900456" } ] }
+            }))
+            .send()
+            .await?;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await?);
+        let id = r.json::<Value>().await?["id"].as_str().unwrap_or("").to_owned();
+        let hub = app.signed_in(Role::TriageOfficer).await?;
+        let page = format!("/referrals/{id}/triage");
+        let (status, html) = hub.get_text(&page).await?;
+        assert_eq!(status, StatusCode::OK);
+        let (suitable, rest) = html.split_once("Services that do not fit").unwrap_or((&html, ""));
+        for fits in ["New Era refuge", "The Alice Charity", "Sanctuary scheme: Newcastle-under-Lyme"] {
+            assert!(suitable.contains(fits), "{fits} fits");
+        }
+        assert!(rest.contains("Sanctuary scheme: Stafford</strong>: Does not work where they live"), "{rest}");
+        assert!(rest.contains("Challenge North Staffs hate crime service</strong>: Does not support victims of domestic abuse"));
+        // With needs and a tier chosen (the form is not finished, so it comes back), the list
+        // follows them.
+        let r = hub
+            .submit(&page, &page, &[("needs", "accommodation"), ("tier", "acute")])
+            .await?;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await?;
+        assert!(html.contains("Matched on where they live, their age, gender, the crime, and: shelter and accommodation, acute tier"));
+        let (suitable, rest) = html.split_once("Services that do not fit").unwrap_or((&html, ""));
+        assert!(suitable.contains("New Era refuge") && suitable.contains("Sanctuary scheme: Newcastle-under-Lyme"));
+        assert!(rest.contains("New Era targeted outreach</strong>: Does not work at the acute tier"), "{rest}");
+        Ok(())
+    }
 }

@@ -154,6 +154,12 @@ pub async fn cached_service_profiles(db: &Db) -> Result<std::sync::Arc<Vec<Servi
 }
 
 impl ScopedStore {
+    /// Service profiles for matching a person the hub is triaging.
+    pub async fn matching_profiles(&self) -> Result<std::sync::Arc<Vec<ServiceProfile>>> {
+        self.grant(Action::TriageReferral)?;
+        cached_service_profiles(self.db()).await
+    }
+
     /// Service profiles for the coverage view: figures about services, no personal data.
     pub async fn coverage_profiles(&self) -> Result<std::sync::Arc<Vec<ServiceProfile>>> {
         self.grant(Action::ViewCoverage)?;

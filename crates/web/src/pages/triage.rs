@@ -6,10 +6,14 @@ use crate::error::AppError;
 use crate::forms::FormData;
 use crate::pages::chrome::Chrome;
 use crate::pages::{render, render_invalid};
+use crate::state::AppState;
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::directory::{GenderEligibility, Whereabouts};
+use harbour_domain::matching::{Seeker, ServiceMatch, match_services};
 use harbour_domain::needs::{NeedCategory, ServiceTier};
+use harbour_domain::postcode::Postcode;
 use harbour_domain::triage::TriageInput;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
@@ -52,6 +56,10 @@ struct TriagePage {
     answers: [(&'static str, &'static str); 4],
     needs: [NeedCategory; 8],
     tiers: [ServiceTier; 4],
+    /// Services for this person, best first, from the needs and tier chosen (or decided last).
+    suitable: Vec<ServiceMatch>,
+    unsuitable: Vec<ServiceMatch>,
+    matched_on: String,
 }
 
 impl TriagePage {
@@ -115,14 +123,77 @@ fn input_from(form: &FormData) -> TriageInput {
     }
 }
 
+/// Who the person is, for matching: where they live, age, gender, crime, and the needs and tier
+/// on the form (or, before any are chosen, those decided last).
+async fn seeker(
+    state: &AppState,
+    ctx: &TriageContext,
+    input: &TriageInput,
+) -> Result<(Seeker, String), AppError> {
+    let r = &ctx.referral;
+    let area = r.person.area.clone().or_else(|| r.area.clone());
+    let all = harbour_storage::areas::list_areas(&state.db).await?;
+    let chain = area
+        .map(|a| harbour_domain::coverage::area_chain(&a, &all))
+        .unwrap_or_default();
+    let point = match Postcode::parse(&r.person.postcode) {
+        Some(p) => harbour_storage::postcodes::locate(&state.db, &p)
+            .await?
+            .map(|(pt, _)| pt),
+        None => None,
+    };
+    let latest = ctx
+        .history
+        .iter()
+        .max_by(|a, b| a.decided_at.cmp(&b.decided_at));
+    let need_slugs: Vec<String> = if input.needs.is_empty() {
+        latest.map(|d| d.needs.clone()).unwrap_or_default()
+    } else {
+        input.needs.clone()
+    };
+    let tier_slug = if input.tier.is_empty() {
+        latest.map(|d| d.tier.clone()).unwrap_or_default()
+    } else {
+        input.tier.clone()
+    };
+    let needs: Vec<NeedCategory> = need_slugs
+        .iter()
+        .filter_map(|n| NeedCategory::from_slug(n))
+        .collect();
+    let tier = ServiceTier::from_slug(&tier_slug);
+    let mut on: Vec<String> = needs.iter().map(|n| n.label().to_lowercase()).collect();
+    if let Some(t) = tier {
+        on.push(format!("{} tier", t.label().to_lowercase()));
+    }
+    let seeker = Seeker {
+        whereabouts: Whereabouts::new(chain, point),
+        age: ctx.facts.age_at_offence.or(r.person.age),
+        gender: GenderEligibility::of_person(&r.person.gender),
+        crime: Some(r.crime_category),
+        needs,
+        tier,
+    };
+    Ok((seeker, on.join(", ")))
+}
+
 async fn page(
+    state: &AppState,
     staff: &Staff,
     id: &str,
     input: TriageInput,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let ctx = staff.store.triage_context(id).await?;
+    let profiles = staff.store.matching_profiles().await?;
+    let (seeker, matched_on) = seeker(state, &ctx, &input).await?;
+    let (suitable, unsuitable): (Vec<ServiceMatch>, Vec<ServiceMatch>) =
+        match_services(&seeker, &profiles)
+            .into_iter()
+            .partition(|m| m.eligible);
     let page = TriagePage {
+        suitable,
+        unsuitable,
+        matched_on,
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
         ctx,
         input,
@@ -139,11 +210,23 @@ async fn page(
     })
 }
 
-pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
-    page(&staff, &id, TriageInput::default(), FieldErrors::new()).await
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    page(
+        &state,
+        &staff,
+        &id,
+        TriageInput::default(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 pub async fn submit(
+    State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm,
@@ -151,7 +234,7 @@ pub async fn submit(
     let input = input_from(&form);
     match staff.store.triage(&id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
-        Err(StorageError::Invalid(errors)) => page(&staff, &id, input, errors).await,
+        Err(StorageError::Invalid(errors)) => page(&state, &staff, &id, input, errors).await,
         Err(e) => Err(e.into()),
     }
 }
