@@ -310,6 +310,33 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
     assert!(people.contains("Staffordshire Police"));
     let _ = client.get("/audit?entity_id=canary-in-a-query").await?;
 
+    // The directory: a refuge's confidential entry read by a partner, postcodes searched for in
+    // the open API and the public search, by address and in bodies.
+    let (_, list) = client.get_text("/directory").await?;
+    let end = list
+        .find("\">New Era refuge</a>")
+        .expect("the refuge is listed");
+    let start = list[..end].rfind("href=\"").expect("with a link") + 6;
+    let (status, refuge) = client.get_text(&list[start..end]).await?;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(refuge.contains("Larkspur"), "the partner sees the address");
+    let _ = client
+        .get("/oruk/v3/services?postcode=ST16%202AB&proximity=900")
+        .await?;
+    let _ = client
+        .http
+        .post(client.url("/oruk/v3/services"))
+        .json(&serde_json::json!({"postcode": "ST17 4AA"}))
+        .send()
+        .await?;
+    let public = harbour_testkit::TestClient::new(&url);
+    let _ = public
+        .post_form(
+            "/find-support",
+            &[("need", "accommodation"), ("postcode", "ST5 1AB")],
+        )
+        .await?;
+
     // SIGTERM: a clean shutdown.
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -324,6 +351,13 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
         "harbour-demo-only",
         "canary-in-a-query",
         "harbour_session=",
+        "Larkspur",
+        "ST16 9ZZ",
+        "01785 990 417",
+        "ST16%202AB",
+        "ST16 2AB",
+        "ST17 4AA",
+        "ST5 1AB",
     ] {
         assert!(!log.contains(secret), "{secret} appeared in the log");
     }

@@ -1183,28 +1183,52 @@ mod pages {
             .send()
             .await?;
         assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await?);
-        let id = r.json::<Value>().await?["id"].as_str().unwrap_or("").to_owned();
+        let id = r.json::<Value>().await?["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         let hub = app.signed_in(Role::TriageOfficer).await?;
         let page = format!("/referrals/{id}/triage");
         let (status, html) = hub.get_text(&page).await?;
         assert_eq!(status, StatusCode::OK);
-        let (suitable, rest) = html.split_once("Services that do not fit").unwrap_or((&html, ""));
-        for fits in ["New Era refuge", "The Alice Charity", "Sanctuary scheme: Newcastle-under-Lyme"] {
+        let (suitable, rest) = html
+            .split_once("Services that do not fit")
+            .unwrap_or((&html, ""));
+        for fits in [
+            "New Era refuge",
+            "The Alice Charity",
+            "Sanctuary scheme: Newcastle-under-Lyme",
+        ] {
             assert!(suitable.contains(fits), "{fits} fits");
         }
-        assert!(rest.contains("Sanctuary scheme: Stafford</strong>: Does not work where they live"), "{rest}");
+        assert!(
+            rest.contains("Sanctuary scheme: Stafford</strong>: Does not work where they live"),
+            "{rest}"
+        );
         assert!(rest.contains("Challenge North Staffs hate crime service</strong>: Does not support victims of domestic abuse"));
         // With needs and a tier chosen (the form is not finished, so it comes back), the list
         // follows them.
         let r = hub
-            .submit(&page, &page, &[("needs", "accommodation"), ("tier", "acute")])
+            .submit(
+                &page,
+                &page,
+                &[("needs", "accommodation"), ("tier", "acute")],
+            )
             .await?;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await?;
         assert!(html.contains("Matched on where they live, their age, gender, the crime, and: shelter and accommodation, acute tier"));
-        let (suitable, rest) = html.split_once("Services that do not fit").unwrap_or((&html, ""));
-        assert!(suitable.contains("New Era refuge") && suitable.contains("Sanctuary scheme: Newcastle-under-Lyme"));
-        assert!(rest.contains("New Era targeted outreach</strong>: Does not work at the acute tier"), "{rest}");
+        let (suitable, rest) = html
+            .split_once("Services that do not fit")
+            .unwrap_or((&html, ""));
+        assert!(
+            suitable.contains("New Era refuge")
+                && suitable.contains("Sanctuary scheme: Newcastle-under-Lyme")
+        );
+        assert!(
+            rest.contains("New Era targeted outreach</strong>: Does not work at the acute tier"),
+            "{rest}"
+        );
         Ok(())
     }
 }
