@@ -282,7 +282,9 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
             format!(" OR a.id IN ({})", f.list(&r.drawn))
         };
         f.conditions.push(format!(
-            "(NOT EXISTS (SELECT 1 FROM dir_service_areas a WHERE a.service_id = s.id) \
+            // Two uncorrelated subqueries, each hashed once (a correlated NOT EXISTS inside the OR
+            // is run per service on PostgreSQL).
+            "(s.id NOT IN (SELECT a.service_id FROM dir_service_areas a) \
              OR s.id IN (SELECT a.service_id FROM dir_service_areas a WHERE a.area_code IN ({codes}){drawn}))"
         ));
         if let Some(nearby) = &r.nearby {
