@@ -265,6 +265,25 @@ pub async fn locate(db: &Db, postcode: &Postcode) -> Result<Option<(Point, Optio
     Ok(Some((point, r.try_get("area_code")?)))
 }
 
+/// Where someone at a postcode lives, for searches: its point and the chain of areas it lies
+/// in (district, county, country). `None` if Harbour does not know the postcode.
+pub async fn whereabouts(
+    db: &Db,
+    postcode: &Postcode,
+) -> Result<Option<harbour_domain::directory::Whereabouts>> {
+    let Some((point, area)) = locate(db, postcode).await? else {
+        return Ok(None);
+    };
+    let chain = match area {
+        Some(a) => harbour_domain::coverage::area_chain(&a, &crate::areas::list_areas(db).await?),
+        None => Vec::new(),
+    };
+    Ok(Some(harbour_domain::directory::Whereabouts::new(
+        chain,
+        Some(point),
+    )))
+}
+
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) AS n FROM postcodes")
         .fetch_one(db.pool())

@@ -495,20 +495,6 @@ fn age(v: Option<f64>) -> String {
     v.map(|a| (a as i64).to_string()).unwrap_or_default()
 }
 
-/// Codes of Harbour's terms on a service in one taxonomy, sorted, joined.
-fn codes(s: &Service, t: HarbourTaxonomy) -> String {
-    let tid = t.id().to_string();
-    let mut c: Vec<String> = s
-        .attributes
-        .iter()
-        .filter_map(|a| a.taxonomy_term.as_ref())
-        .filter(|term| term.taxonomy_id.as_deref() == Some(tid.as_str()))
-        .filter_map(|term| term.code.clone())
-        .collect();
-    c.sort();
-    c.join(", ")
-}
-
 fn sorted(mut v: Vec<String>) -> String {
     v.sort();
     v.join(", ")
@@ -560,17 +546,17 @@ fn differences(
         ),
         (
             "needs",
-            codes(old, HarbourTaxonomy::Needs),
+            sorted(old.harbour_codes(HarbourTaxonomy::Needs)),
             sorted(el.needs.iter().map(|n| n.slug().to_owned()).collect()),
         ),
         (
             "tiers",
-            codes(old, HarbourTaxonomy::Tiers),
+            sorted(old.harbour_codes(HarbourTaxonomy::Tiers)),
             sorted(el.tiers.iter().map(|n| n.slug().to_owned()).collect()),
         ),
         (
             "crime_categories",
-            codes(old, HarbourTaxonomy::Crimes),
+            sorted(old.harbour_codes(HarbourTaxonomy::Crimes)),
             sorted(
                 el.crime_categories
                     .iter()

@@ -63,6 +63,27 @@ pub struct Service {
     pub harbour: Option<HarbourService>,
 }
 
+impl Service {
+    /// The service's terms from one of Harbour's own taxonomies (its needs, tiers or crimes).
+    pub fn harbour_terms(
+        &self,
+        t: harbour_domain::directory::HarbourTaxonomy,
+    ) -> impl Iterator<Item = &TaxonomyTerm> {
+        let tid = t.id().to_string();
+        self.attributes
+            .iter()
+            .filter_map(|a| a.taxonomy_term.as_ref())
+            .filter(move |term| term.taxonomy_id.as_deref() == Some(tid.as_str()))
+    }
+
+    /// The codes of those terms.
+    pub fn harbour_codes(&self, t: harbour_domain::directory::HarbourTaxonomy) -> Vec<String> {
+        self.harbour_terms(t)
+            .filter_map(|term| term.code.clone())
+            .collect()
+    }
+}
+
 /// What Harbour holds about a service beyond the standard: who it is for, how to refer,
 /// capacity, when it was last checked. Needs, tiers and crimes travel as attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

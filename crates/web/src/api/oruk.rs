@@ -12,14 +12,12 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use harbour_domain::area::Area;
-use harbour_domain::coverage::area_chain;
 use harbour_domain::postcode::Postcode;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::directory::oruk::{Page, Service};
 use harbour_storage::directory::search::{self, Near, Paging, Query};
 use harbour_storage::directory::{View, read};
-use harbour_storage::{areas, postcodes};
+use harbour_storage::postcodes;
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -315,14 +313,11 @@ async fn service_query(
         e.add("proximity", "proximity needs a postcode to measure from");
     }
     if let Some(p) = postcode {
-        match postcodes::locate(&state.db, &p).await? {
-            Some((point, area)) => {
-                let all: Vec<Area> = areas::list_areas(&state.db).await?;
-                let chain = area.map(|a| area_chain(&a, &all)).unwrap_or_default();
-                let whereabouts = harbour_domain::directory::Whereabouts::new(chain, Some(point));
-                q.near = Some(Near {
+        match postcodes::whereabouts(&state.db, &p).await? {
+            Some(w) => {
+                q.near = w.point.map(|point| Near {
                     point,
-                    areas: whereabouts.areas,
+                    areas: w.areas,
                     proximity_m: proximity,
                 });
             }

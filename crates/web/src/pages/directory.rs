@@ -189,14 +189,7 @@ impl EntryPage {
 }
 
 fn term_names(s: &Service, t: HarbourTaxonomy) -> String {
-    let tid = t.id().to_string();
-    let names: Vec<String> = s
-        .attributes
-        .iter()
-        .filter_map(|a| a.taxonomy_term.as_ref())
-        .filter(|term| term.taxonomy_id.as_deref() == Some(tid.as_str()))
-        .map(|term| term.name.clone())
-        .collect();
+    let names: Vec<String> = s.harbour_terms(t).map(|term| term.name.clone()).collect();
     if names.is_empty() {
         "Any".into()
     } else {
@@ -426,17 +419,6 @@ fn input_from(form: &FormData) -> ServiceInput {
     }
 }
 
-/// The codes of Harbour's terms in one taxonomy on a service.
-fn term_codes(s: &Service, t: HarbourTaxonomy) -> Vec<String> {
-    let tid = t.id().to_string();
-    s.attributes
-        .iter()
-        .filter_map(|a| a.taxonomy_term.as_ref())
-        .filter(|term| term.taxonomy_id.as_deref() == Some(tid.as_str()))
-        .filter_map(|term| term.code.clone())
-        .collect()
-}
-
 fn input_of(s: &Service, summary: &ServiceSummary) -> ServiceInput {
     let whole = |a: Option<f64>| a.map(|a| (a as i64).to_string()).unwrap_or_default();
     ServiceInput {
@@ -449,9 +431,9 @@ fn input_of(s: &Service, summary: &ServiceSummary) -> ServiceInput {
         minimum_age: whole(s.minimum_age),
         maximum_age: whole(s.maximum_age),
         gender: summary.gender.clone(),
-        crime_categories: term_codes(s, HarbourTaxonomy::Crimes),
-        tiers: term_codes(s, HarbourTaxonomy::Tiers),
-        needs: term_codes(s, HarbourTaxonomy::Needs),
+        crime_categories: s.harbour_codes(HarbourTaxonomy::Crimes),
+        tiers: s.harbour_codes(HarbourTaxonomy::Tiers),
+        needs: s.harbour_codes(HarbourTaxonomy::Needs),
         areas: s
             .service_areas
             .iter()

@@ -12,15 +12,14 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use harbour_domain::coverage::area_chain;
-use harbour_domain::directory::{HarbourTaxonomy, Whereabouts};
+use harbour_domain::directory::HarbourTaxonomy;
 use harbour_domain::needs::NeedCategory;
 use harbour_domain::postcode::Postcode;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::directory::oruk::Service;
 use harbour_storage::directory::search::{self, Near};
 use harbour_storage::directory::{View, read};
-use harbour_storage::{areas, postcodes};
+use harbour_storage::postcodes;
 
 #[derive(Template)]
 #[template(path = "find_support.html")]
@@ -90,18 +89,16 @@ async fn search_page(
     if !postcode.trim().is_empty() {
         match Postcode::parse(&postcode) {
             None => errors.add("postcode", "Enter a real postcode, like ST16 2DH, or leave it blank"),
-            Some(p) => match postcodes::locate(&state.db, &p).await? {
+            Some(p) => match postcodes::whereabouts(&state.db, &p).await? {
                 None => errors.add(
                     "postcode",
                     "We do not know this postcode. Check it, or leave it blank to see every service",
                 ),
-                Some((point, area)) => {
+                Some(w) => {
                     postcode = p.to_string();
-                    let all = areas::list_areas(&state.db).await?;
-                    let chain = area.map(|a| area_chain(&a, &all)).unwrap_or_default();
-                    query.near = Some(Near {
+                    query.near = w.point.map(|point| Near {
                         point,
-                        areas: Whereabouts::new(chain, Some(point)).areas,
+                        areas: w.areas,
                         proximity_m: None,
                     });
                 }
