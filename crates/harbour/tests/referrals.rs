@@ -286,6 +286,41 @@ async fn many_submissions_at_once_are_all_stored_and_audited() -> R {
     Ok(())
 }
 
+#[tokio::test]
+async fn the_same_key_sent_many_times_at_once_makes_one_referral() -> R {
+    // The retries land in different batches, some written at the same moment (PostgreSQL writes
+    // two at once): the unique index settles it, and every answer names the one referral.
+    let app = TestApp::spawn().await?;
+    let police = std::sync::Arc::new(Api::new(&app, "Staffordshire Police").await?);
+    let body = police_referral("SP/26/7001");
+    let mut tasks = Vec::new();
+    for _ in 0..24 {
+        let (police, body) = (police.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            police.post(&body, Some("retried-key")).await
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let (status, _, answer) = t.await??;
+        match status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => {}
+            other => panic!("unexpected {other}: {answer}"),
+        }
+        ids.insert(answer["id"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(created, 1, "exactly one request creates the referral");
+    assert_eq!(
+        ids.len(),
+        1,
+        "every answer names the same referral: {ids:?}"
+    );
+    assert_eq!(count(&app, "referrals").await?, 1);
+    Ok(())
+}
+
 fn triage_form(yes: usize, tier: &str) -> Vec<(String, String)> {
     let demo = harbour_domain::instrument::Instrument::demo();
     let mut f: Vec<(String, String)> = vec![

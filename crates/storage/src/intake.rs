@@ -1,14 +1,18 @@
 //! The intake writer: every new referral, from any channel, is written here.
 //!
 //! One task takes submissions from a channel and writes them in batches: whatever has
-//! arrived while the previous batch was committing goes into the next transaction, each item
-//! inside its own savepoint so one bad item cannot spoil the rest. A submission is answered
-//! only after its batch has committed, so an acknowledged referral is on disk (SQLite runs
-//! with synchronous=FULL; PostgreSQL commits are durable). Concurrent submitters thus share
-//! one commit and one fsync instead of queueing for one each.
+//! arrived while the previous batch was committing goes into the next transaction. If a batch
+//! fails, each of its items is written again on its own, so one bad item cannot spoil the rest.
+//! A submission is answered only after its batch has committed, so an acknowledged referral is
+//! on disk (SQLite runs with synchronous=FULL; PostgreSQL commits are durable). Concurrent
+//! submitters thus share one commit and one fsync instead of queueing for one each.
+//!
+//! On PostgreSQL two batches are written at once: one does its look-ups and inserts while the
+//! other holds the audit head and commits. The audit head is taken last, so that is the only
+//! part that runs one at a time.
 
 use crate::audit;
-use crate::db::{Db, WriteTx, format_time, new_id, to_json};
+use crate::db::{Backend, Db, WriteTx, format_time, new_id, to_json};
 use crate::error::{Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
@@ -16,7 +20,8 @@ use harbour_domain::referral::{NewReferral, Status};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashMap;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// The most submissions written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -91,8 +96,25 @@ impl IntakeWriter {
     }
 }
 
+/// Batches written at once. SQLite has one writer, so one; on PostgreSQL a few, so one batch's
+/// statements overlap another's commit. They meet only at the audit head, which each takes
+/// last, just before its commit.
+fn writers(db: &Db) -> usize {
+    match db.backend() {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
+}
+
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
+    let slots = Arc::new(Semaphore::new(writers(&db)));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else {
+            return;
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -100,20 +122,28 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let (submissions, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        match write_batch(&db, &submissions).await {
-            Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result);
-                }
+        let db = db.clone();
+        tokio::spawn(async move {
+            answer(&db, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn answer(db: &Db, batch: Vec<Job>) {
+    let (submissions, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    match write_batch(db, &submissions).await {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
-            Err(e) => {
-                tracing::error!(error = %e, items = replies.len(), "intake batch failed; nothing in it was stored");
-                for reply in replies {
-                    let _ = reply.send(Err(StorageError::Write(
-                        "the referral could not be stored".into(),
-                    )));
-                }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, items = replies.len(), "intake batch failed; nothing in it was stored");
+            for reply in replies {
+                let _ = reply.send(Err(StorageError::Write(
+                    "the referral could not be stored".into(),
+                )));
             }
         }
     }
@@ -127,15 +157,28 @@ async fn write_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitt
         Err(_) if batch.len() > 1 => {
             let mut results = Vec::with_capacity(batch.len());
             for submission in batch {
-                let alone = write_together(db, std::slice::from_ref(submission)).await;
-                results.push(alone.and_then(|mut r| {
-                    r.pop()
-                        .unwrap_or_else(|| Err(StorageError::Write("nothing written".into())))
-                }));
+                results.push(write_alone(db, submission).await);
             }
             Ok(results)
         }
+        Err(e) if e.is_unique_violation() => Ok(vec![write_alone(db, &batch[0]).await]),
         Err(e) => Ok(vec![Err(e)]),
+    }
+}
+
+/// Writes one submission in its own transaction. A unique-key clash means another batch, written
+/// at the same moment, stored the same idempotency key or file row first; that batch has
+/// committed by the time the clash is reported, so a second try finds it and answers with it.
+async fn write_alone(db: &Db, submission: &Submission) -> Result<Submitted> {
+    let once = |db| async move {
+        write_together(db, std::slice::from_ref(submission))
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StorageError::Write("nothing written".into())))
+    };
+    match once(db).await {
+        Err(e) if e.is_unique_violation() => once(db).await,
+        other => other,
     }
 }
 
@@ -164,21 +207,53 @@ fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
 
 type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
 
-/// Referrals already stored under any of `keys` in `column`, by (agency, key).
-async fn stored_keys(tx: &mut WriteTx, column: &str, keys: &[&str]) -> Result<KeyIndex> {
+/// Referrals already stored under any of `keys` (agency, key) in `column`, by (agency, key).
+/// The condition names the agency as well as the key, so it is answered from the unique index
+/// on (submitting_agency, key) rather than by reading the table.
+async fn stored_keys(
+    tx: &mut WriteTx,
+    column: &str,
+    keys: &[(Option<&str>, &str)],
+) -> Result<KeyIndex> {
     let mut found = HashMap::new();
     if keys.is_empty() {
         return Ok(found);
     }
-    let list: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let mut by_agency: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+    for (agency, key) in keys {
+        match by_agency.iter_mut().find(|(a, _)| a == agency) {
+            Some((_, list)) => list.push(key),
+            None => by_agency.push((*agency, vec![key])),
+        }
+    }
+    let mut binds: Vec<&str> = Vec::new();
+    let mut conditions = Vec::new();
+    for (agency, list) in &by_agency {
+        let agency_condition = match agency {
+            Some(a) => {
+                binds.push(a);
+                format!("submitting_agency = ${}", binds.len())
+            }
+            None => "submitting_agency IS NULL".to_owned(),
+        };
+        let mut placeholders = Vec::new();
+        for k in list {
+            binds.push(k);
+            placeholders.push(format!("${}", binds.len()));
+        }
+        conditions.push(format!(
+            "({agency_condition} AND {column} IN ({}))",
+            placeholders.join(", ")
+        ));
+    }
     let sql = format!(
         "SELECT submitting_agency, {column} AS k, id, reference, status, received_at, due_on, idempotency_hash \
-         FROM referrals WHERE {column} IN ({})",
-        list.join(", ")
+         FROM referrals WHERE {}",
+        conditions.join(" OR ")
     );
     let mut q = sqlx::query(&sql);
-    for k in keys {
-        q = q.bind(*k);
+    for b in binds {
+        q = q.bind(b);
     }
     for r in q.fetch_all(tx.conn()).await? {
         found.insert(
@@ -194,14 +269,21 @@ async fn stored_keys(tx: &mut WriteTx, column: &str, keys: &[&str]) -> Result<Ke
 /// referrals and their audit entries, and one update of the audit head.
 async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
     let mut tx = db.begin_write().await?;
-    let mut chain = audit::Chain::lock(&mut tx).await?;
-    let idem_keys: Vec<&str> = batch
+    let idem_keys: Vec<(Option<&str>, &str)> = batch
         .iter()
-        .filter_map(|s| s.idempotency.as_ref().map(|(k, _)| k.as_str()))
+        .filter_map(|s| {
+            s.idempotency
+                .as_ref()
+                .map(|(k, _)| (s.origin.submitting_agency.as_deref(), k.as_str()))
+        })
         .collect();
-    let import_keys: Vec<&str> = batch
+    let import_keys: Vec<(Option<&str>, &str)> = batch
         .iter()
-        .filter_map(|s| s.import_key.as_deref())
+        .filter_map(|s| {
+            s.import_key
+                .as_deref()
+                .map(|k| (s.origin.submitting_agency.as_deref(), k))
+        })
         .collect();
     let mut by_idem = stored_keys(&mut tx, "idempotency_key", &idem_keys).await?;
     let mut by_import = stored_keys(&mut tx, "import_key", &import_keys).await?;
@@ -354,10 +436,12 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
             q = q.bind(row[8].clone()).bind(*police).bind(*aggregate);
         }
         q.execute(tx.conn()).await?;
+        // The audit head last: concurrent batches wait for each other only from here to commit.
         let events: Vec<AuditEvent> = entries.into_iter().map(|(e, _, _)| e).collect();
+        let mut chain = audit::Chain::lock(&mut tx).await?;
         chain.append_all(&mut tx, &events).await?;
+        chain.store(&mut tx).await?;
     }
-    chain.store(&mut tx).await?;
     tx.commit().await?;
     Ok(results)
 }
