@@ -1078,6 +1078,27 @@ mod pages {
         let full = open.ok(&format!("/services/{id}")).await?;
         assert!(Schemas::amended().errors(Shape::Service, &full).is_empty());
         assert!(!full.to_string().contains("referrals@brake.example"));
+        // Its areas decide who finds it by postcode: England-wide at first, then Stafford only.
+        let in_newcastle = "search=liaison&postcode=ST5%201AB";
+        assert_eq!(
+            open.names(in_newcastle).await?,
+            ["Brake family liaison support"]
+        );
+        let mut stafford_only = good.clone();
+        stafford_only[6] = ("areas", "E07000197");
+        let r = admin
+            .submit(
+                &format!("/directory/services/{id}/edit"),
+                &format!("/directory/services/{id}"),
+                &stafford_only,
+            )
+            .await?;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(open.names(in_newcastle).await?.is_empty());
+        assert_eq!(
+            open.names("search=liaison&postcode=ST16%203AA").await?,
+            ["Brake family liaison support"]
+        );
         // A referrer may read the directory but keeps none of it.
         let referrer = app.signed_in(Role::Referrer).await?;
         assert_eq!(referrer.get("/directory").await?.status(), StatusCode::OK);

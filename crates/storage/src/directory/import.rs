@@ -137,6 +137,10 @@ struct Context {
     known_terms: HashSet<String>,
     known_taxonomies: HashSet<String>,
     known_orgs: HashSet<String>,
+    /// Services and locations stored before this import or written earlier in it: only these
+    /// can have rows to clear before they are written afresh (a first load skips the deletes).
+    known_services: HashSet<String>,
+    known_locations: HashSet<String>,
 }
 
 async fn ids(tx: &mut WriteTx, sql: &str) -> Result<HashSet<String>> {
@@ -171,6 +175,8 @@ pub(crate) async fn import_in(
         known_terms: ids(tx, "SELECT id FROM dir_taxonomy_terms").await?,
         known_taxonomies: ids(tx, "SELECT id FROM dir_taxonomies").await?,
         known_orgs: ids(tx, "SELECT id FROM dir_organizations").await?,
+        known_services: ids(tx, "SELECT id FROM dir_services").await?,
+        known_locations: ids(tx, "SELECT id FROM dir_locations").await?,
     };
     for t in &export.taxonomies {
         if !valid_uuid(&t.id) || t.name.trim().is_empty() {
@@ -195,7 +201,7 @@ pub(crate) async fn import_in(
             upsert_term(tx, &mut cx, term).await?;
         }
     }
-    let existing = ids(tx, "SELECT id FROM dir_services").await?;
+    let existing = cx.known_services.clone();
     let mut report = ImportReport::default();
     for (i, service) in export.services.iter().enumerate() {
         if let Err(why) = check(service, &cx) {
@@ -410,7 +416,14 @@ async fn insert_schedule(
     Ok(())
 }
 
-async fn upsert_location(tx: &mut WriteTx, l: &Location, organization_id: &str) -> Result<()> {
+/// Writes a location; `stored` when it may already have addresses, accessibility and phones,
+/// which are then replaced.
+async fn upsert_location(
+    tx: &mut WriteTx,
+    l: &Location,
+    organization_id: &str,
+    stored: bool,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO dir_locations (id, organization_id, location_type, url, name, alternate_name, description, \
          transportation, latitude, longitude, external_identifier, external_identifier_type, confidential) \
@@ -439,7 +452,12 @@ async fn upsert_location(tx: &mut WriteTx, l: &Location, organization_id: &str) 
     .bind(l.confidential)
     .execute(tx.conn())
     .await?;
-    for table in ["dir_addresses", "dir_accessibilities", "dir_phones"] {
+    let replaced: &[&str] = if stored {
+        &["dir_addresses", "dir_accessibilities", "dir_phones"]
+    } else {
+        &[]
+    };
+    for table in replaced {
         sqlx::query(&format!("DELETE FROM {table} WHERE location_id = $1"))
             .bind(&l.id)
             .execute(tx.conn())
@@ -611,6 +629,19 @@ pub(crate) async fn clear_harbour_links(tx: &mut WriteTx, id: &str) -> Result<()
     Ok(())
 }
 
+/// Notes whether the service now has service areas (`dir_services.limited_to_areas`), after
+/// its areas were written: a postcode search finds services without any by this flag.
+pub(crate) async fn note_area_limits(tx: &mut WriteTx, service_id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE dir_services SET limited_to_areas = \
+         EXISTS (SELECT 1 FROM dir_service_areas a WHERE a.service_id = $1) WHERE id = $1",
+    )
+    .bind(service_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Removes everything hanging off a service, before it is written afresh.
 pub(crate) async fn clear_service_children(tx: &mut WriteTx, id: &str) -> Result<()> {
     for sql in [
@@ -777,7 +808,9 @@ async fn write_service(
         .await?;
     }
 
-    clear_service_children(tx, &s.id).await?;
+    if !cx.known_services.insert(s.id.clone()) {
+        clear_service_children(tx, &s.id).await?;
+    }
     for p in &s.phones {
         insert_phone(tx, "service_id", &s.id, p).await?;
     }
@@ -788,6 +821,7 @@ async fn write_service(
         let code = area_code_of(a, cx);
         insert_service_area(tx, code, &s.id, a).await?;
     }
+    note_area_limits(tx, &s.id).await?;
     for l in &s.languages {
         sqlx::query("INSERT INTO dir_languages (id, service_id, name, code, note) VALUES ($1, $2, $3, $4, $5)")
             .bind(ensure_id(&l.id))
@@ -855,7 +889,8 @@ async fn write_service(
     }
     for sal in &s.service_at_locations {
         let Some(l) = &sal.location else { continue };
-        upsert_location(tx, l, &organization_id).await?;
+        let stored = !cx.known_locations.insert(l.id.clone());
+        upsert_location(tx, l, &organization_id, stored).await?;
         sqlx::query("INSERT INTO dir_service_at_locations (id, service_id, location_id, description) VALUES ($1, $2, $3, $4)")
             .bind(&sal.id)
             .bind(&s.id)

@@ -2,7 +2,9 @@
 //! entry with everything (confidential fields too), edits with a change history, capacity, and
 //! "last checked". Administrators keep every entry; a service's own agency keeps its own.
 
-use super::import::{Change, Loader, area_uri, clear_harbour_links, record_change};
+use super::import::{
+    Change, Loader, area_uri, clear_harbour_links, note_area_limits, record_change,
+};
 use super::oruk::Service;
 use super::read::{self, View};
 use crate::db::{WriteTx, new_id, now};
@@ -345,6 +347,8 @@ impl ScopedStore {
             .execute(tx.conn())
             .await?;
         }
+
+        note_area_limits(tx, id).await?;
 
         // The published line: one public phone, replaced.
         sqlx::query("DELETE FROM dir_phones WHERE service_id = $1 AND confidential = $2")

@@ -279,13 +279,15 @@ fn service_filter(q: &Query, r: &Resolved, at_location: bool) -> Filter {
         let drawn = if r.drawn.is_empty() {
             String::new()
         } else {
-            format!(" OR a.id IN ({})", f.list(&r.drawn))
+            format!(
+                " OR s.id IN (SELECT a.service_id FROM dir_service_areas a WHERE a.id IN ({}))",
+                f.list(&r.drawn)
+            )
         };
         f.conditions.push(format!(
-            // Two uncorrelated subqueries, each hashed once (a correlated NOT EXISTS inside the OR
-            // is run per service on PostgreSQL).
-            "(s.id NOT IN (SELECT a.service_id FROM dir_service_areas a) \
-             OR s.id IN (SELECT a.service_id FROM dir_service_areas a WHERE a.area_code IN ({codes}){drawn}))"
+            // `limited_to_areas` is kept on write; each IN is answered from an index.
+            "(NOT s.limited_to_areas \
+             OR s.id IN (SELECT a.service_id FROM dir_service_areas a WHERE a.area_code IN ({codes})){drawn})"
         ));
         if let Some(nearby) = &r.nearby {
             if nearby.is_empty() {
@@ -315,7 +317,7 @@ pub async fn services(db: &Db, q: &Query, paging: Paging) -> Result<(Vec<String>
 
 /// One page of `key`s and the number matching in all. SQLite answers both fastest in one query
 /// with a window count; PostgreSQL's planner then walks the whole name index row by row, so there
-/// the page (which can stop early) and the count (which can hash) are asked separately.
+/// the page (which can stop early) and the count (which can hash) are asked separately, at once.
 async fn page_of(
     db: &Db,
     f: &Filter,
@@ -336,24 +338,28 @@ async fn page_of(
         f.clause(),
         limit + 1
     );
-    let rows = f
+    let page = f
         .apply(sqlx::query(&page_sql))
         .bind(i64::try_from(paging.per_page).unwrap_or(i64::MAX))
         .bind(
             i64::try_from((paging.page.max(1) - 1).saturating_mul(paging.per_page))
                 .unwrap_or(i64::MAX),
         )
-        .fetch_all(db.pool())
-        .await?;
-    let total: i64 = match rows.first() {
-        Some(r) if window => r.try_get("total")?,
-        _ => {
-            let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {}", f.clause());
-            f.apply(sqlx::query(&count_sql))
-                .fetch_one(db.pool())
-                .await?
-                .try_get("n")?
-        }
+        .fetch_all(db.pool());
+    let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {}", f.clause());
+    let count = f.apply(sqlx::query(&count_sql)).fetch_one(db.pool());
+    let (rows, total) = if window {
+        let rows = page.await?;
+        let total: i64 = match rows.first() {
+            Some(r) => r.try_get("total")?,
+            // A page past the end has no row to carry the count.
+            None => count.await?.try_get("n")?,
+        };
+        (rows, total)
+    } else {
+        // Both at once, on two connections.
+        let (rows, count) = tokio::try_join!(page, count)?;
+        (rows, count.try_get("n")?)
     };
     let ids = rows
         .iter()
