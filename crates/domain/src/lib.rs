@@ -13,20 +13,26 @@
 //! - [`instrument`] and [`marac`]: risk checklists as data, their scoring, and the MARAC criteria.
 //! - [`directory`], [`place`], [`postcode`]: the service directory's rules, places and postcodes.
 //! - [`matching`] and [`coverage`]: which services a person can use, and where there are none.
+//! - [`safe_contact`] and [`contact_gate`]: how it is safe to reach a person, and the one gate
+//!   every outbound path asks before contacting them.
+//! - [`onward`] and [`deadline`]: onward referrals' lifecycle, and their deadlines as data.
 //! - [`validation`]: field errors that pages and the API both report.
 
 pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod calendar;
+pub mod contact_gate;
 pub mod coverage;
 pub mod crime;
+pub mod deadline;
 pub mod directory;
 pub mod entitlement;
 pub mod instrument;
 pub mod marac;
 pub mod matching;
 pub mod needs;
+pub mod onward;
 pub mod permission;
 pub mod place;
 pub mod postcode;
