@@ -15,13 +15,15 @@
 //! - [`matching`] and [`coverage`]: which services a person can use, and where there are none.
 //! - [`safe_contact`] and [`contact_gate`]: how it is safe to reach a person, and the one gate
 //!   every outbound path asks before contacting them.
-//! - [`onward`] and [`deadline`]: onward referrals' lifecycle, and their deadlines as data.
+//! - [`onward`], [`consent`] and [`deadline`]: onward referrals' lifecycle, consent per recipient,
+//!   and deadlines as data.
 //! - [`validation`]: field errors that pages and the API both report.
 
 pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod calendar;
+pub mod consent;
 pub mod contact_gate;
 pub mod coverage;
 pub mod crime;

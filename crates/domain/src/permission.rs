@@ -35,10 +35,20 @@ pub enum Action {
     ManageDirectory,
     /// See the coverage view: services per area and need, and the gaps (aggregate, no personal data).
     ViewCoverage,
+    /// Refer a triaged person on to services, with consent recorded per recipient; re-route a
+    /// declined referral, withdraw one.
+    ReferOnward,
+    /// Share without consent on a recorded legal basis (safeguarding, MARAC).
+    ShareWithoutConsent,
+    /// Work the partner inbox: the onward referrals sent to one's agency's services, and the
+    /// person's details as far as the stage and consent allow.
+    ReceiveReferrals,
+    /// Log an attempt to contact a person, and review a channel an unsafe attempt suspended.
+    RecordContact,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -54,6 +64,10 @@ impl Action {
         Action::ViewDirectory,
         Action::ManageDirectory,
         Action::ViewCoverage,
+        Action::ReferOnward,
+        Action::ShareWithoutConsent,
+        Action::ReceiveReferrals,
+        Action::RecordContact,
     ];
 }
 
@@ -190,6 +204,35 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
         Scope::Partnership,
     ),
     (Role::Commissioner, Action::ViewCoverage, Scope::Partnership),
+    // Onward referrals: the hub refers on and may share without consent on a legal basis, as may
+    // the MARAC coordinator; a service's caseworkers work their agency's inbox and see only what
+    // was sent to it.
+    (Role::TriageOfficer, Action::ReferOnward, Scope::Partnership),
+    (
+        Role::TriageOfficer,
+        Action::ShareWithoutConsent,
+        Scope::Partnership,
+    ),
+    (
+        Role::MaracCoordinator,
+        Action::ShareWithoutConsent,
+        Scope::Partnership,
+    ),
+    (
+        Role::Caseworker,
+        Action::ReceiveReferrals,
+        Scope::SharedWithAgency,
+    ),
+    (
+        Role::Caseworker,
+        Action::RecordContact,
+        Scope::SharedWithAgency,
+    ),
+    (
+        Role::TriageOfficer,
+        Action::RecordContact,
+        Scope::Partnership,
+    ),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.
