@@ -21,10 +21,12 @@ pub enum AuditAction {
     Create,
     Change,
     Export,
+    /// Personal data shared without the person's consent, on a recorded legal basis.
+    ShareWithoutConsent,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 8] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -32,6 +34,7 @@ impl AuditAction {
         AuditAction::Create,
         AuditAction::Change,
         AuditAction::Export,
+        AuditAction::ShareWithoutConsent,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -43,6 +46,7 @@ impl AuditAction {
             AuditAction::Create => "create",
             AuditAction::Change => "change",
             AuditAction::Export => "export",
+            AuditAction::ShareWithoutConsent => "share_without_consent",
         }
     }
 
@@ -55,6 +59,7 @@ impl AuditAction {
             AuditAction::Create => "Created",
             AuditAction::Change => "Changed",
             AuditAction::Export => "Exported",
+            AuditAction::ShareWithoutConsent => "Shared without consent",
         }
     }
 

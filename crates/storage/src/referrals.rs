@@ -96,11 +96,11 @@ pub struct Draft {
     pub updated_at: String,
 }
 
-fn parse<T>(value: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn parse<T>(value: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
     f(value).ok_or_else(|| StorageError::Corrupt(format!("{what} {value:?}")))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 

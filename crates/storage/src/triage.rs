@@ -145,7 +145,7 @@ async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFa
     })
 }
 
-async fn history(tx: &mut WriteTx, referral_id: &str) -> Result<Vec<TriageRecord>> {
+pub(crate) async fn history(tx: &mut WriteTx, referral_id: &str) -> Result<Vec<TriageRecord>> {
     let rows = sqlx::query(
         "SELECT t.*, u.display_name FROM triage_decisions t JOIN users u ON u.id = t.decided_by \
          WHERE t.referral_id = $1 ORDER BY t.decided_at DESC",

@@ -57,7 +57,7 @@ struct AuditPage {
     searched: bool,
     next_page: Option<String>,
     entity_kinds: [&'static str; 5],
-    actions: [AuditAction; 7],
+    actions: [AuditAction; 8],
     errors: FieldErrors,
 }
 

@@ -1,0 +1,518 @@
+//! Onward referrals on both databases: the lifecycle, consent per recipient (refusal and
+//! sharing without consent), minimum sharing until the service takes the person on, re-routing
+//! a declined referral, deadlines set by the rules and met by the steps, and the contact gate
+//! with an unsafe attempt suspending a channel.
+
+use harbour_domain::consent::{ConsentInput, LegalBasis};
+use harbour_domain::contact_gate::Refusal;
+use harbour_domain::deadline::Milestone;
+use harbour_domain::instrument::Instrument;
+use harbour_domain::onward::{DeclineReason, State};
+use harbour_domain::referral::ReferralInput;
+use harbour_domain::role::Role;
+use harbour_domain::safe_contact::Channel;
+use harbour_domain::triage::TriageInput;
+use harbour_storage::actor::Actor;
+use harbour_storage::error::StorageError;
+use harbour_storage::intake::Submitted;
+use harbour_storage::onward::{AttemptInput, ReferOnInput, ReferredOn, StepInput};
+use harbour_storage::scoped::ScopedStore;
+use harbour_testkit::TestApp;
+use serde_json::json;
+use sqlx::Row;
+
+type R = anyhow::Result<()>;
+
+/// A store acting as someone in `agency` with `role` (a member of that agency's staff).
+async fn store_as(app: &TestApp, agency: &str, role: Role) -> anyhow::Result<ScopedStore> {
+    let row = sqlx::query(
+        "SELECT u.id, u.agency_id FROM users u JOIN agencies a ON a.id = u.agency_id \
+         WHERE a.name = $1 ORDER BY u.email LIMIT 1",
+    )
+    .bind(agency)
+    .fetch_one(app.db.pool())
+    .await?;
+    Ok(ScopedStore::new(
+        app.db.clone(),
+        Actor {
+            user_id: Some(row.get("id")),
+            agency_id: row.get("agency_id"),
+            roles: vec![role],
+            request_id: "test".into(),
+            token_id: None,
+        },
+    ))
+}
+
+async fn service_id(app: &TestApp, name: &str) -> anyhow::Result<String> {
+    Ok(sqlx::query("SELECT id FROM dir_services WHERE name = $1")
+        .bind(name)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id"))
+}
+
+const IDVA: &str = "New Era independent domestic violence advisers (IDVA)";
+const ALICE: &str = "The Alice Charity: basics and household furnishings";
+
+/// A police referral made by the demo police referrer, triaged by the hub; its id.
+async fn triaged_referral(
+    app: &TestApp,
+    high_risk: bool,
+    safe_times: bool,
+) -> anyhow::Result<String> {
+    let police = store_as(app, "Staffordshire Police", Role::Referrer).await?;
+    let mut body = json!({
+        "source": "police",
+        "crime_category": "domestic_abuse",
+        "police_reference": "SP/26/9001",
+        "incident_date": "2026-11-01",
+        "incident_area": "E07000197",
+        "person": { "given_name": "Alys", "family_name": "Brereton", "date_of_birth": "1990-04-02",
+                    "postcode": "ST16 2DH", "area": "E07000197", "address": "4 Quiet Lane, Stafford" },
+        "perpetrators": [ { "relationship": "ex-partner", "name": "Rhys Calder" } ],
+        "consent_to_referral": "given",
+        "safe_contact": {
+            "channels": [ { "channel": "phone_call", "value": "07700 900123" },
+                          { "channel": "email", "value": "alys.safe@example.org" } ],
+            "code_word": "bluebell"
+        },
+        "notes": "Ex-partner waited outside her work twice this week."
+    });
+    if safe_times {
+        body["safe_contact"]["safe_times"] = json!([ { "days": ["mon", "tue", "wed", "thu", "fri"], "from": "10:00", "to": "12:00" } ]);
+    }
+    let input: ReferralInput = serde_json::from_value(body)?;
+    let Submitted::Created(receipt) = police.submit_referral(&input, None, "test").await? else {
+        anyhow::bail!("not created");
+    };
+    let hub = store_as(app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let demo = Instrument::demo();
+    let answers = demo
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let yes = high_risk && i < 14;
+            (item.id.clone(), if yes { "yes" } else { "no" }.to_owned())
+        })
+        .collect();
+    hub.triage(
+        &receipt.id,
+        &TriageInput {
+            entitlement: "enhanced".into(),
+            needs: vec!["accommodation".into(), "health".into()],
+            answers,
+            tier: if high_risk { "acute" } else { "targeted" }.into(),
+            tier_reason: "Continuing contact from the ex-partner".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(receipt.id)
+}
+
+fn given(shares: &[&str]) -> ConsentInput {
+    ConsentInput {
+        decision: "given".into(),
+        shares: shares.iter().map(|s| (*s).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+async fn refer(
+    hub: &ScopedStore,
+    referral: &str,
+    service: &str,
+    consent: ConsentInput,
+) -> anyhow::Result<String> {
+    match hub
+        .refer_onward(
+            referral,
+            &ReferOnInput {
+                service_id: service.into(),
+                consent,
+                note: "Needs an IDVA this week.".into(),
+                ..Default::default()
+            },
+        )
+        .await?
+    {
+        ReferredOn::Sent { id } => Ok(id),
+        ReferredOn::ConsentRefused => anyhow::bail!("refused"),
+    }
+}
+
+fn step(name: &str) -> StepInput {
+    StepInput {
+        step: name.into(),
+        ..Default::default()
+    }
+}
+
+fn field_error(e: StorageError, field: &str) -> String {
+    match e {
+        StorageError::Invalid(errors) => errors
+            .get(field)
+            .unwrap_or_else(|| panic!("no error for {field}: {errors}"))
+            .to_owned(),
+        other => panic!("expected a field error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_person_on() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(&app, false, true).await?;
+    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app, IDVA).await?;
+    let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;
+
+    // Another agency's caseworker sees nothing of it.
+    let alice = store_as(&app, "The Alice Charity", Role::Caseworker).await?;
+    assert!(alice.inbox(false).await?.is_empty());
+    assert!(matches!(
+        alice.onward_referral(&id).await,
+        Err(StorageError::NotFound(_))
+    ));
+
+    let new_era = store_as(&app, "New Era", Role::Caseworker).await?;
+    let inbox = new_era.inbox(false).await?;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].given_name, "Alys");
+    assert_eq!(inbox[0].state, State::Sent);
+    assert_eq!(inbox[0].next_due_milestone, Some(Milestone::Acknowledge));
+    let before = new_era.onward_referral(&id).await?;
+    assert_eq!(
+        before.shared.full_name, None,
+        "no more than the minimum before accepting"
+    );
+    assert_eq!(before.shared.perpetrators, None);
+    assert_eq!(before.safe_contact.code_word.as_deref(), Some("bluebell"));
+    assert_eq!(before.age, Some(36));
+
+    // Each side takes only its own steps, and only when they can be taken.
+    let e = new_era.take_step(&id, &step("withdraw")).await.unwrap_err();
+    assert_eq!(field_error(e, "step"), "Only the sender can withdraw.");
+    let e = hub.take_step(&id, &step("accept")).await.unwrap_err();
+    assert!(field_error(e, "step").contains("Only the service"));
+    let e = new_era
+        .take_step(&id, &step("start_service"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        field_error(e, "step"),
+        "This referral is sent: start support is not possible now."
+    );
+
+    assert_eq!(
+        new_era.take_step(&id, &step("acknowledge")).await?,
+        State::Acknowledged
+    );
+    assert_eq!(
+        new_era.take_step(&id, &step("accept")).await?,
+        State::Accepted
+    );
+    let after = new_era.onward_referral(&id).await?;
+    assert_eq!(after.shared.full_name.as_deref(), Some("Alys Brereton"));
+    assert_eq!(
+        after.shared.address.as_deref(),
+        Some("4 Quiet Lane, Stafford")
+    );
+    assert_eq!(after.shared.perpetrators, None, "not consented");
+    assert_eq!(after.shared.referral_notes, None, "not consented");
+
+    assert_eq!(
+        new_era.take_step(&id, &step("start_service")).await?,
+        State::InService
+    );
+    let e = new_era
+        .take_step(&id, &step("record_outcome"))
+        .await
+        .unwrap_err();
+    assert_eq!(field_error(e, "outcome"), "Choose how support ended");
+    let outcome = StepInput {
+        outcome: "needs_met".into(),
+        ..step("record_outcome")
+    };
+    assert_eq!(
+        new_era.take_step(&id, &outcome).await?,
+        State::OutcomeRecorded
+    );
+    assert_eq!(new_era.take_step(&id, &step("close")).await?, State::Closed);
+    let e = new_era.take_step(&id, &step("accept")).await.unwrap_err();
+    assert!(field_error(e, "step").starts_with("This referral is closed"));
+
+    // The hub sees everything and the whole history, with who and when.
+    let seen = hub.onward_referral(&id).await?;
+    assert_eq!(seen.shared.perpetrators.map(|p| p.len()), Some(1));
+    let steps: Vec<&str> = seen.events.iter().map(|e| e.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "send",
+            "acknowledge",
+            "accept",
+            "start_service",
+            "record_outcome",
+            "close"
+        ]
+    );
+    assert!(
+        seen.deadlines.iter().all(|d| d.met_at.is_some()),
+        "closed: nothing left due"
+    );
+    assert!(
+        new_era.inbox(false).await?.is_empty(),
+        "finished ones leave the inbox"
+    );
+    assert_eq!(new_era.inbox(true).await?.len(), 1);
+    let status: String = sqlx::query("SELECT status FROM referrals WHERE id = $1")
+        .bind(&referral)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("status");
+    assert_eq!(status, "referred_on");
+
+    // Every read is audited, and says how much was shared.
+    let purposes: Vec<String> = sqlx::query(
+        "SELECT purpose FROM audit_log WHERE entity_kind = 'onward_referral' AND entity_id = $1 ORDER BY seq",
+    )
+    .bind(&id)
+    .fetch_all(app.db.pool())
+    .await?
+    .iter()
+    .map(|r| r.get("purpose"))
+    .collect();
+    assert!(
+        purposes
+            .iter()
+            .any(|p| p == "read an onward referral (minimum shared)")
+    );
+    assert!(
+        purposes
+            .iter()
+            .any(|p| p == "read an onward referral (shared by consent: identity)")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_is_flagged() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(&app, true, true).await?;
+    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app, IDVA).await?;
+    let refused = hub
+        .refer_onward(
+            &referral,
+            &ReferOnInput {
+                service_id: idva.clone(),
+                consent: ConsentInput {
+                    decision: "refused".into(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert_eq!(refused, ReferredOn::ConsentRefused);
+    let count = |table: &'static str| {
+        let pool = app.db.pool().clone();
+        async move {
+            sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+                .fetch_one(&pool)
+                .await
+                .map(|r| r.get::<i64, _>("n"))
+        }
+    };
+    assert_eq!(count("onward_referrals").await?, 0, "nothing sent");
+    assert_eq!(count("consents").await?, 1, "the refusal is recorded");
+
+    // A caseworker may not refer on, let alone without consent.
+    let caseworker = store_as(&app, "New Era", Role::Caseworker).await?;
+    assert!(matches!(
+        caseworker
+            .refer_onward(&referral, &ReferOnInput::default())
+            .await,
+        Err(StorageError::Denied(_))
+    ));
+
+    let mut override_input = ConsentInput {
+        decision: "override".into(),
+        basis: "safeguarding".into(),
+        justification: "too short".into(),
+        shares: vec!["identity".into(), "children".into()],
+        ..Default::default()
+    };
+    let e = hub
+        .refer_onward(
+            &referral,
+            &ReferOnInput {
+                service_id: idva.clone(),
+                consent: override_input.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(field_error(e, "consent/justification").contains("necessary and proportionate"));
+    override_input.justification =
+        "Children in the household and threats to kill made yesterday.".into();
+    let id = refer(&hub, &referral, &idva, override_input).await?;
+    let view = hub.onward_referral(&id).await?;
+    assert_eq!(view.consent.decision, "override");
+    assert_eq!(view.consent.legal_basis, Some(LegalBasis::Safeguarding));
+    let flagged: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'share_without_consent' AND entity_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(app.db.pool())
+    .await?
+    .get("n");
+    assert_eq!(flagged, 1, "flagged in the audit trail");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(&app, false, true).await?;
+    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let alice_service = service_id(&app, ALICE).await?;
+    let id = refer(&hub, &referral, &alice_service, given(&[])).await?;
+    let alice = store_as(&app, "The Alice Charity", Role::Caseworker).await?;
+    let e = alice.take_step(&id, &step("decline")).await.unwrap_err();
+    assert_eq!(
+        field_error(e, "reason"),
+        "Choose why the referral is declined"
+    );
+    let other = StepInput {
+        reason: "other".into(),
+        ..step("decline")
+    };
+    let e = alice.take_step(&id, &other).await.unwrap_err();
+    assert_eq!(field_error(e, "note"), "Say why the referral is declined");
+    let decline = StepInput {
+        reason: DeclineReason::NoCapacity.slug().into(),
+        note: "No furniture stock until January.".into(),
+        ..step("decline")
+    };
+    assert_eq!(alice.take_step(&id, &decline).await?, State::Declined);
+
+    // The hub re-routes it to New Era.
+    let idva = service_id(&app, IDVA).await?;
+    let reroute = StepInput {
+        reroute: Some(ReferOnInput {
+            service_id: idva.clone(),
+            consent: given(&["identity", "incident"]),
+            note: "Alice Charity has no stock; IDVA to pick up.".into(),
+            ..Default::default()
+        }),
+        ..step("reroute")
+    };
+    assert_eq!(hub.take_step(&id, &reroute).await?, State::Rerouted);
+
+    let police = store_as(&app, "Staffordshire Police", Role::Referrer).await?;
+    let seen = police.onward_for_referral(&referral).await?;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].state, State::Rerouted);
+    assert_eq!(seen[0].decline_reason, Some(DeclineReason::NoCapacity));
+    assert_eq!(seen[1].state, State::Sent);
+    assert_eq!(seen[1].service_id, idva);
+    // Someone who did not make the referral sees none of it.
+    let other_referrer = store_as(&app, "Staffordshire Victim Gateway", Role::Referrer).await?;
+    assert!(other_referrer.onward_for_referral(&referral).await.is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn deadlines_follow_the_rules_and_contact_attempts_meet_them_and_an_unsafe_one_stops_the_channel()
+-> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(&app, true, false).await?;
+    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app, IDVA).await?;
+    let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;
+    let new_era = store_as(&app, "New Era", Role::Caseworker).await?;
+    let view = new_era.onward_referral(&id).await?;
+    let milestones: Vec<(Milestone, String)> = view
+        .deadlines
+        .iter()
+        .map(|d| (d.milestone, d.rule_name.clone()))
+        .collect();
+    assert_eq!(milestones.len(), 2, "{milestones:?}");
+    assert!(
+        milestones.iter().any(
+            |(m, rule)| *m == Milestone::FirstContactAttempt && rule.contains("2 working days")
+        )
+    );
+
+    // No safe times were given: the phone may be used now, with the code word.
+    let permit = new_era
+        .contact_permit(&id, Channel::PhoneCall)
+        .await?
+        .unwrap();
+    assert_eq!(permit.to, "07700 900123");
+    assert_eq!(permit.code_word.as_deref(), Some("bluebell"));
+    assert_eq!(
+        new_era.contact_permit(&id, Channel::Sms).await?,
+        Err(Refusal::ChannelNotAllowed(Channel::Sms))
+    );
+
+    let bad = AttemptInput {
+        channel: "pigeon".into(),
+        result: "spoke".into(),
+        ..Default::default()
+    };
+    let e = new_era.record_contact_attempt(&id, &bad).await.unwrap_err();
+    assert_eq!(
+        field_error(e, "channel"),
+        "Choose how contact was attempted"
+    );
+    let unsafe_attempt = AttemptInput {
+        channel: "phone_call".into(),
+        result: "unsafe".into(),
+        note: "A man answered; hung up.".into(),
+    };
+    new_era.record_contact_attempt(&id, &unsafe_attempt).await?;
+    assert_eq!(
+        new_era.contact_permit(&id, Channel::PhoneCall).await?,
+        Err(Refusal::ChannelSuspended(Channel::PhoneCall))
+    );
+    assert!(
+        new_era.contact_permit(&id, Channel::Email).await?.is_ok(),
+        "only that channel"
+    );
+    let view = new_era.onward_referral(&id).await?;
+    assert_eq!(view.suspended, [Channel::PhoneCall]);
+    let attempt = view
+        .deadlines
+        .iter()
+        .find(|d| d.milestone == Milestone::FirstContactAttempt)
+        .unwrap();
+    assert!(
+        attempt.met_at.is_some(),
+        "an attempt meets the first-attempt deadline"
+    );
+
+    let e = new_era
+        .review_channel(&id, Channel::PhoneCall, "ok")
+        .await
+        .unwrap_err();
+    assert!(field_error(e, "review_note").contains("at least 10 characters"));
+    new_era
+        .review_channel(
+            &id,
+            Channel::PhoneCall,
+            "Spoke by email: she has a new phone the ex cannot see.",
+        )
+        .await?;
+    assert!(
+        new_era
+            .contact_permit(&id, Channel::PhoneCall)
+            .await?
+            .is_ok()
+    );
+    Ok(())
+}
