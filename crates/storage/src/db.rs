@@ -175,8 +175,16 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
+        // On SQLite, take the database's write lock at BEGIN (IMMEDIATE). A deferred transaction
+        // that reads first and writes later fails at once with SQLITE_BUSY, without waiting,
+        // when another connection wrote in between (a token's last use, a session touch).
+        let tx = if writer.is_some() {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            self.pool.begin().await?
+        };
         Ok(WriteTx {
-            tx: self.pool.begin().await?,
+            tx,
             _writer: writer,
         })
     }
