@@ -68,12 +68,20 @@ async fn rows_for(
     Ok(out)
 }
 
-fn group<T>(rows: Vec<(String, T)>) -> HashMap<String, Vec<T>> {
+/// Child rows grouped by the record they belong to (the `key` column), each built by `build`;
+/// a row it answers `None` for is left out.
+fn grouped<T>(
+    rows: &[AnyRow],
+    key: &str,
+    mut build: impl FnMut(&AnyRow) -> Result<Option<T>>,
+) -> Result<HashMap<String, Vec<T>>> {
     let mut m: HashMap<String, Vec<T>> = HashMap::new();
-    for (k, v) in rows {
-        m.entry(k).or_default().push(v);
+    for r in rows {
+        if let Some(v) = build(r)? {
+            m.entry(r.try_get(key)?).or_default().push(v);
+        }
     }
-    m
+    Ok(m)
 }
 
 fn phone_from(r: &AnyRow) -> Result<Phone> {
@@ -102,15 +110,10 @@ async fn phones_by(
         ids,
     )
     .await?;
-    let mut out = Vec::new();
-    for r in &rows {
+    grouped(&rows, "owner", |r| {
         let p = phone_from(r)?;
-        if view == View::Public && p.confidential {
-            continue;
-        }
-        out.push((r.try_get::<String, _>("owner")?, p));
-    }
-    Ok(group(out))
+        Ok((view == View::Partner || !p.confidential).then_some(p))
+    })
 }
 
 fn term_from(r: &AnyRow, prefix: &str) -> Result<TaxonomyTerm> {
@@ -144,23 +147,17 @@ async fn attributes_by(db: &Db, ids: &[String]) -> Result<HashMap<String, Vec<At
         ids,
     )
     .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        let link_id: String = r.try_get("link_id")?;
-        out.push((
-            link_id.clone(),
-            Attribute {
-                id: id(r)?,
-                link_id: Some(link_id),
-                taxonomy_term_id: Some(r.try_get("taxonomy_term_id")?),
-                link_type: text(r, "link_type")?,
-                link_entity: text(r, "link_entity")?,
-                value: text(r, "value")?,
-                taxonomy_term: Some(term_from(r, "t_")?),
-            },
-        ));
-    }
-    Ok(group(out))
+    grouped(&rows, "link_id", |r| {
+        Ok(Some(Attribute {
+            id: id(r)?,
+            link_id: Some(r.try_get("link_id")?),
+            taxonomy_term_id: Some(r.try_get("taxonomy_term_id")?),
+            link_type: text(r, "link_type")?,
+            link_entity: text(r, "link_entity")?,
+            value: text(r, "value")?,
+            taxonomy_term: Some(term_from(r, "t_")?),
+        }))
+    })
 }
 
 fn organization_from(r: &AnyRow, prefix: &str) -> Result<Organization> {
@@ -307,11 +304,7 @@ async fn schedules_by(
         ids,
     )
     .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        out.push((r.try_get::<String, _>("owner")?, schedule_from(r)?));
-    }
-    Ok(group(out))
+    grouped(&rows, "owner", |r| schedule_from(r).map(Some))
 }
 
 /// Locations by id, nested with addresses, accessibility and phones. A confidential one is
@@ -334,25 +327,20 @@ pub async fn locations(db: &Db, ids: &[String], view: View) -> Result<HashMap<St
             ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                Address {
-                    id: id(r)?,
-                    attention: text(r, "attention")?,
-                    address_1: r.try_get("address_1")?,
-                    address_2: text(r, "address_2")?,
-                    city: r.try_get("city")?,
-                    region: text(r, "region")?,
-                    state_province: r.try_get("state_province")?,
-                    postal_code: r.try_get("postal_code")?,
-                    country: r.try_get("country")?,
-                    address_type: r.try_get("address_type")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(Address {
+                id: id(r)?,
+                attention: text(r, "attention")?,
+                address_1: r.try_get("address_1")?,
+                address_2: text(r, "address_2")?,
+                city: r.try_get("city")?,
+                region: text(r, "region")?,
+                state_province: r.try_get("state_province")?,
+                postal_code: r.try_get("postal_code")?,
+                country: r.try_get("country")?,
+                address_type: r.try_get("address_type")?,
+            }))
+        })?
     };
     let accessibility = {
         let rows = rows_for(
@@ -362,19 +350,14 @@ pub async fn locations(db: &Db, ids: &[String], view: View) -> Result<HashMap<St
             ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                Accessibility {
-                    id: id(r)?,
-                    description: text(r, "description")?,
-                    details: text(r, "details")?,
-                    url: text(r, "url")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(Accessibility {
+                id: id(r)?,
+                description: text(r, "description")?,
+                details: text(r, "details")?,
+                url: text(r, "url")?,
+            }))
+        })?
     };
     let mut phones = phones_by(db, "location_id", ids, view).await?;
     let (mut addresses, mut accessibility) = (addresses, accessibility);
@@ -441,19 +424,14 @@ pub async fn services_full(db: &Db, ids: &[String], view: View) -> Result<Vec<Se
             &org_ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                OrganizationIdentifier {
-                    id: id(r)?,
-                    identifier_scheme: text(r, "identifier_scheme")?,
-                    identifier_type: r.try_get("identifier_type")?,
-                    identifier: r.try_get("identifier")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(OrganizationIdentifier {
+                id: id(r)?,
+                identifier_scheme: text(r, "identifier_scheme")?,
+                identifier_type: r.try_get("identifier_type")?,
+                identifier: r.try_get("identifier")?,
+            }))
+        })?
     };
 
     let mut areas = {
@@ -464,21 +442,16 @@ pub async fn services_full(db: &Db, ids: &[String], view: View) -> Result<Vec<Se
             &ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                ServiceArea {
-                    id: id(r)?,
-                    name: text(r, "name")?,
-                    description: text(r, "description")?,
-                    extent: text(r, "extent")?,
-                    extent_type: text(r, "extent_type")?,
-                    uri: text(r, "uri")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(ServiceArea {
+                id: id(r)?,
+                name: text(r, "name")?,
+                description: text(r, "description")?,
+                extent: text(r, "extent")?,
+                extent_type: text(r, "extent_type")?,
+                uri: text(r, "uri")?,
+            }))
+        })?
     };
 
     let mut languages = {
@@ -489,19 +462,14 @@ pub async fn services_full(db: &Db, ids: &[String], view: View) -> Result<Vec<Se
             &ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                Language {
-                    id: id(r)?,
-                    name: text(r, "name")?,
-                    code: text(r, "code")?,
-                    note: text(r, "note")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(Language {
+                id: id(r)?,
+                name: text(r, "name")?,
+                code: text(r, "code")?,
+                note: text(r, "note")?,
+            }))
+        })?
     };
 
     let mut fundings = {
@@ -512,17 +480,12 @@ pub async fn services_full(db: &Db, ids: &[String], view: View) -> Result<Vec<Se
             &ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                Funding {
-                    id: id(r)?,
-                    source: text(r, "source")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(Funding {
+                id: id(r)?,
+                source: text(r, "source")?,
+            }))
+        })?
     };
 
     let mut costs = {
@@ -534,22 +497,17 @@ pub async fn services_full(db: &Db, ids: &[String], view: View) -> Result<Vec<Se
             &ids,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                CostOption {
-                    id: id(r)?,
-                    valid_from: text(r, "valid_from")?,
-                    valid_to: text(r, "valid_to")?,
-                    option: text(r, "option")?,
-                    currency: text(r, "currency")?,
-                    amount: number(r, "amount")?,
-                    amount_description: text(r, "amount_description")?,
-                },
-            ));
-        }
-        group(out)
+        grouped(&rows, "owner", |r| {
+            Ok(Some(CostOption {
+                id: id(r)?,
+                valid_from: text(r, "valid_from")?,
+                valid_to: text(r, "valid_to")?,
+                option: text(r, "option")?,
+                currency: text(r, "currency")?,
+                amount: number(r, "amount")?,
+                amount_description: text(r, "amount_description")?,
+            }))
+        })?
     };
 
     let mut contacts = {
@@ -562,27 +520,22 @@ pub async fn services_full(db: &Db, ids: &[String], view: View) -> Result<Vec<Se
         .await?;
         let contact_ids: Vec<String> = rows.iter().map(id).collect::<Result<_>>()?;
         let mut contact_phones = phones_by(db, "contact_id", &contact_ids, view).await?;
-        let mut out = Vec::new();
-        for r in &rows {
+        grouped(&rows, "owner", |r| {
             let confidential = get_bool(r, "confidential")?;
             if confidential && view == View::Public {
-                continue;
+                return Ok(None);
             }
             let cid = id(r)?;
-            out.push((
-                r.try_get::<String, _>("owner")?,
-                Contact {
-                    phones: contact_phones.remove(&cid).unwrap_or_default(),
-                    id: cid,
-                    name: text(r, "name")?,
-                    title: text(r, "title")?,
-                    department: text(r, "department")?,
-                    email: text(r, "email")?,
-                    confidential,
-                },
-            ));
-        }
-        group(out)
+            Ok(Some(Contact {
+                phones: contact_phones.remove(&cid).unwrap_or_default(),
+                id: cid,
+                name: text(r, "name")?,
+                title: text(r, "title")?,
+                department: text(r, "department")?,
+                email: text(r, "email")?,
+                confidential,
+            }))
+        })?
     };
 
     let mut at_locations = service_at_locations_of(db, &ids, view).await?;
@@ -634,25 +587,20 @@ async fn service_at_locations_of(
     let locations = locations(db, &location_ids, view).await?;
     let mut schedules = schedules_by(db, "service_at_location_id", &sal_ids).await?;
     let mut phones = phones_by(db, "service_at_location_id", &sal_ids, view).await?;
-    let mut out = Vec::new();
-    for r in &rows {
+    grouped(&rows, "owner", |r| {
         let sid = id(r)?;
         let location_id: String = r.try_get("location_id")?;
-        out.push((
-            r.try_get::<String, _>("owner")?,
-            ServiceAtLocation {
-                schedules: schedules.remove(&sid).unwrap_or_default(),
-                phones: phones.remove(&sid).unwrap_or_default(),
-                id: sid,
-                service_id: Some(r.try_get("service_id")?),
-                description: text(r, "description")?,
-                location: locations.get(&location_id).cloned(),
-                location_id: Some(location_id),
-                service: None,
-            },
-        ));
-    }
-    Ok(group(out))
+        Ok(Some(ServiceAtLocation {
+            schedules: schedules.remove(&sid).unwrap_or_default(),
+            phones: phones.remove(&sid).unwrap_or_default(),
+            id: sid,
+            service_id: Some(r.try_get("service_id")?),
+            description: text(r, "description")?,
+            location: locations.get(&location_id).cloned(),
+            location_id: Some(location_id),
+            service: None,
+        }))
+    })
 }
 
 /// One service-at-location, fully nested with its location and its service.
