@@ -521,6 +521,17 @@ impl ScopedStore {
         Err(StorageError::NotFound("onward referral"))
     }
 
+    /// The onward referral's row and the actor's side of it; not found for anyone on neither side.
+    async fn onward_row(&self, tx: &mut WriteTx, id: &str) -> Result<(AnyRow, Party)> {
+        let row = sqlx::query("SELECT * FROM onward_referrals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(StorageError::NotFound("onward referral"))?;
+        let party = self.party_for(&row)?;
+        Ok((row, party))
+    }
+
     /// Takes a step on an onward referral: checks who may take it and whether it can be taken
     /// now, records who and when, meets the deadlines it meets.
     pub async fn take_step(&self, id: &str, input: &StepInput) -> Result<State> {
@@ -533,12 +544,7 @@ impl ScopedStore {
             return Err(StorageError::Invalid(errors));
         };
         let mut tx = self.db().begin_write().await?;
-        let row = sqlx::query("SELECT * FROM onward_referrals WHERE id = $1")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(StorageError::NotFound("onward referral"))?;
-        let party = self.party_for(&row)?;
+        let (row, party) = self.onward_row(&mut tx, id).await?;
         let from: String = row.try_get("state")?;
         let from = parse(&from, "onward state", State::from_slug)?;
         let to = transition(from, step, party)
@@ -562,6 +568,12 @@ impl ScopedStore {
             },
             Step::Withdraw if note.is_empty() => {
                 errors.add("note", "Say why the referral is withdrawn");
+            }
+            Step::Reroute if input.reroute.is_none() => {
+                errors.add(
+                    "service_id",
+                    "Choose the service to re-route the referral to",
+                );
             }
             _ => {}
         }
@@ -631,13 +643,7 @@ impl ScopedStore {
             &format!("onward referral: {}", step.slug()),
         )
         .await?;
-        if step == Step::Reroute {
-            let Some(next) = &input.reroute else {
-                return Err(StorageError::invalid(
-                    "service_id",
-                    "Choose the service to re-route the referral to",
-                ));
-            };
+        if let (Step::Reroute, Some(next)) = (step, &input.reroute) {
             let referral_id: String = row.try_get("referral_id")?;
             match self
                 .refer_onward_in(&mut tx, &referral_id, next, Some(id))
@@ -904,12 +910,7 @@ impl ScopedStore {
             return Err(StorageError::Invalid(errors));
         }
         let mut tx = self.db().begin_write().await?;
-        let row = sqlx::query("SELECT * FROM onward_referrals WHERE id = $1")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(StorageError::NotFound("onward referral"))?;
-        self.party_for(&row)?;
+        let (row, _) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
         let at = now();
         let attempt_id = new_id();
@@ -971,12 +972,7 @@ impl ScopedStore {
             ));
         }
         let mut tx = self.db().begin_write().await?;
-        let row = sqlx::query("SELECT * FROM onward_referrals WHERE id = $1")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(StorageError::NotFound("onward referral"))?;
-        self.party_for(&row)?;
+        let (row, _) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
         sqlx::query(
             "UPDATE contact_suspensions SET reviewed_by = $1, reviewed_at = $2, review_note = $3 \
