@@ -12,6 +12,11 @@ pub fn uk_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
     t.with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
+/// The UK local date and time of an instant, for showing to people.
+pub fn uk_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&chrono_tz::Europe::London).naive_local()
+}
+
 /// A bank holiday: its date and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankHoliday {

@@ -45,10 +45,13 @@ pub enum Action {
     ReceiveReferrals,
     /// Log an attempt to contact a person, and review a channel an unsafe attempt suspended.
     RecordContact,
+    /// Open one onward referral and take the steps one's side may take: the sender's (the hub)
+    /// or the receiving service's. Which side, if any, is decided per referral.
+    WorkOnwardReferral,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -68,6 +71,7 @@ impl Action {
         Action::ShareWithoutConsent,
         Action::ReceiveReferrals,
         Action::RecordContact,
+        Action::WorkOnwardReferral,
     ];
 }
 
@@ -232,6 +236,16 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
         Role::TriageOfficer,
         Action::RecordContact,
         Scope::Partnership,
+    ),
+    (
+        Role::TriageOfficer,
+        Action::WorkOnwardReferral,
+        Scope::Partnership,
+    ),
+    (
+        Role::Caseworker,
+        Action::WorkOnwardReferral,
+        Scope::SharedWithAgency,
     ),
 ];
 

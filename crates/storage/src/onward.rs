@@ -33,6 +33,8 @@ use sqlx::any::AnyRow;
 /// A referral on to one service, as the hub asks for it.
 #[derive(Debug, Clone, Default)]
 pub struct ReferOnInput {
+    /// Put before every field name in errors, for a form that refers to several services.
+    pub field_prefix: String,
     pub service_id: String,
     pub consent: ConsentInput,
     pub note: String,
@@ -152,6 +154,25 @@ pub struct OnwardView {
     pub shared: SharedDetails,
     pub events: Vec<EventRecord>,
     pub deadlines: Vec<DeadlineRecord>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One logged attempt to contact the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub channel: Channel,
+    pub result: AttemptResult,
+    pub note: String,
+    pub by: String,
+    pub agency: String,
+    pub at: String,
+}
+
+/// A referral on that passed its checks, ready to write.
+struct Checked {
+    target: Service,
+    consent: Consent,
+    latest: crate::triage::TriageRecord,
 }
 
 struct Service {
@@ -276,13 +297,58 @@ impl ScopedStore {
         referral_id: &str,
         input: &ReferOnInput,
     ) -> Result<ReferredOn> {
-        self.grant(Action::ReferOnward)?;
-        let mut tx = self.db().begin_write().await?;
-        let result = self
-            .refer_onward_in(&mut tx, referral_id, input, None)
+        let mut sent = self
+            .refer_onward_many(referral_id, std::slice::from_ref(input))
             .await?;
+        Ok(sent.remove(0))
+    }
+
+    /// Refers the person to several services at once, all or nothing: every input is checked
+    /// first (errors named with each input's `field_prefix`), and only then is anything written.
+    pub async fn refer_onward_many(
+        &self,
+        referral_id: &str,
+        inputs: &[ReferOnInput],
+    ) -> Result<Vec<ReferredOn>> {
+        self.grant(Action::ReferOnward)?;
+        if inputs.is_empty() {
+            return Err(StorageError::invalid(
+                "services",
+                "Choose at least one service to refer to",
+            ));
+        }
+        let mut tx = self.db().begin_write().await?;
+        let referral = read_referral(&mut tx, referral_id).await?;
+        let mut errors = FieldErrors::new();
+        let mut unique: Vec<&ReferOnInput> = Vec::new();
+        for input in inputs {
+            if !unique
+                .iter()
+                .any(|u| u.service_id.trim() == input.service_id.trim())
+            {
+                unique.push(input);
+            }
+        }
+        let mut checked = Vec::new();
+        for input in &unique {
+            let c = self
+                .check_refer_on(&mut tx, &referral, input, &mut errors)
+                .await?;
+            checked.push(c);
+        }
+        if !errors.is_empty() {
+            return Err(StorageError::Invalid(errors));
+        }
+        let mut results = Vec::new();
+        for (input, c) in unique.into_iter().zip(checked) {
+            let c = c.ok_or(StorageError::NotFound("service"))?;
+            results.push(
+                self.write_refer_on(&mut tx, &referral, input, c, None)
+                    .await?,
+            );
+        }
         tx.commit().await?;
-        Ok(result)
+        Ok(results)
     }
 
     async fn refer_onward_in(
@@ -292,15 +358,38 @@ impl ScopedStore {
         input: &ReferOnInput,
         rerouted_from: Option<&str>,
     ) -> Result<ReferredOn> {
-        let sent = Utc::now();
-        let at = format_time(sent);
-        let today = uk_date(sent);
         let referral = read_referral(tx, referral_id).await?;
         let mut errors = FieldErrors::new();
-        let target = match service(tx, input.service_id.trim()).await {
+        let checked = self
+            .check_refer_on(tx, &referral, input, &mut errors)
+            .await?;
+        match checked {
+            Some(c) if errors.is_empty() => {
+                self.write_refer_on(tx, &referral, input, c, rerouted_from)
+                    .await
+            }
+            _ => Err(StorageError::Invalid(errors)),
+        }
+    }
+
+    /// Checks one referral on before anything is written: the service takes referrals through
+    /// Harbour, is not already working this referral, the consent is complete, the referral
+    /// is triaged. Problems go into `errors`, named with the input's prefix.
+    async fn check_refer_on(
+        &self,
+        tx: &mut WriteTx,
+        referral: &ReferralView,
+        input: &ReferOnInput,
+        errors: &mut FieldErrors,
+    ) -> Result<Option<Checked>> {
+        let prefix = &input.field_prefix;
+        let field = |f: &str| format!("{prefix}{f}");
+        let today = uk_date(Utc::now());
+        let service_id = input.service_id.trim();
+        let target = match service(tx, service_id).await {
             Ok(s) => Some(s),
             Err(StorageError::NotFound(_)) => {
-                errors.add("service_id", "Choose a service from the list");
+                errors.add(&field("service_id"), "Choose a service from the list");
                 None
             }
             Err(e) => return Err(e),
@@ -308,43 +397,84 @@ impl ScopedStore {
         if let Some(s) = &target {
             if s.status != "active" {
                 errors.add(
-                    "service_id",
+                    &field("service_id"),
                     format!("{} is not taking referrals at present", s.name),
                 );
             } else if s.agency_id.is_none() {
                 errors.add(
-                    "service_id",
+                    &field("service_id"),
                     format!(
                         "{} does not receive referrals through Harbour; use its referral route in the directory",
                         s.name
                     ),
                 );
             }
+            let open = sqlx::query(
+                "SELECT sent_at FROM onward_referrals WHERE referral_id = $1 AND service_id = $2 \
+                 AND state NOT IN ('rerouted', 'closed', 'withdrawn', 'declined') LIMIT 1",
+            )
+            .bind(&referral.id)
+            .bind(service_id)
+            .fetch_optional(tx.conn())
+            .await?;
+            if let Some(row) = open {
+                let sent: String = row.try_get("sent_at")?;
+                errors.add(
+                    &field("service_id"),
+                    format!(
+                        "{} already has this referral (sent {}); it cannot be sent twice",
+                        s.name,
+                        &sent[..10]
+                    ),
+                );
+            }
         }
         let consent = input.consent.validate(
-            "consent/",
+            &field("consent/"),
             today,
             self.may(Action::ShareWithoutConsent),
-            &mut errors,
+            errors,
         );
         if input.note.chars().count() > 4000 {
-            errors.add("note", "The note must be 4,000 characters or fewer");
+            errors.add(&field("note"), "The note must be 4,000 characters or fewer");
         }
-        let (Some(target), Some(consent)) = (target, consent) else {
-            return Err(StorageError::Invalid(errors));
+        let decisions = history(tx, &referral.id).await?;
+        let Some(latest) = decisions.into_iter().next() else {
+            errors.add(
+                &field("service_id"),
+                "Triage the referral before referring the person on",
+            );
+            return Ok(None);
         };
-        if !errors.is_empty() {
-            return Err(StorageError::Invalid(errors));
-        }
+        Ok(match (target, consent) {
+            (Some(target), Some(consent)) => Some(Checked {
+                target,
+                consent,
+                latest,
+            }),
+            _ => None,
+        })
+    }
+
+    async fn write_refer_on(
+        &self,
+        tx: &mut WriteTx,
+        referral: &ReferralView,
+        input: &ReferOnInput,
+        checked: Checked,
+        rerouted_from: Option<&str>,
+    ) -> Result<ReferredOn> {
+        let Checked {
+            target,
+            consent,
+            latest,
+        } = checked;
+        let referral_id = referral.id.as_str();
+        let sent = Utc::now();
+        let at = format_time(sent);
+        let today = uk_date(sent);
         let Some(recipient) = target.agency_id.clone() else {
             return Err(StorageError::NotFound("service"));
-        };
-        let decisions = history(tx, referral_id).await?;
-        let Some(latest) = decisions.first() else {
-            return Err(StorageError::invalid(
-                "service_id",
-                "Triage the referral before referring the person on",
-            ));
         };
         let user = self.user_id()?;
 
@@ -666,9 +796,35 @@ impl ScopedStore {
     /// first, then by the next deadline, oldest first.
     pub async fn inbox(&self, include_finished: bool) -> Result<Vec<OnwardSummary>> {
         self.grant(Action::ReceiveReferrals)?;
+        self.onward_list(
+            "o.recipient_agency_id = $1",
+            include_finished,
+            "view the partner inbox",
+        )
+        .await
+    }
+
+    /// The hub's follow-up list: every onward referral the actor's agency sent that is not
+    /// finished (or all of them), ordered the same way, so overdue ones come first.
+    pub async fn sent_onward(&self, include_finished: bool) -> Result<Vec<OnwardSummary>> {
+        self.grant(Action::ReferOnward)?;
+        self.onward_list(
+            "o.sender_agency_id = $1",
+            include_finished,
+            "view onward referrals sent",
+        )
+        .await
+    }
+
+    async fn onward_list(
+        &self,
+        which: &str,
+        include_finished: bool,
+        purpose: &str,
+    ) -> Result<Vec<OnwardSummary>> {
         let mut tx = self.db().begin_write().await?;
         let sql = format!(
-            "{SUMMARY_SELECT} WHERE o.recipient_agency_id = $1 {} \
+            "{SUMMARY_SELECT} WHERE {which} {} \
              ORDER BY CASE WHEN o.state IN ('sent', 'acknowledged') THEN 0 ELSE 1 END, \
              CASE WHEN o.next_due_at IS NULL THEN 1 ELSE 0 END, o.next_due_at, o.sent_at LIMIT 500",
             if include_finished {
@@ -691,7 +847,7 @@ impl ScopedStore {
             AuditAction::Read,
             "onward_referral",
             None,
-            &format!("view the partner inbox ({} referrals)", list.len()),
+            &format!("{purpose} ({} referrals)", list.len()),
         )
         .await?;
         tx.commit().await?;
@@ -822,6 +978,28 @@ impl ScopedStore {
         })
         .collect::<Result<Vec<_>>>()?;
         let suspended = suspended_channels(&mut tx, &referral.person_id).await?;
+        let attempts = sqlx::query(
+            "SELECT c.*, COALESCE(u.display_name, 'Harbour') AS by_name, a.name AS agency_name \
+             FROM contact_attempts c LEFT JOIN users u ON u.id = c.made_by \
+             JOIN agencies a ON a.id = c.agency_id WHERE c.onward_referral_id = $1 ORDER BY c.made_at, c.id",
+        )
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| {
+            let channel: String = r.try_get("channel")?;
+            let result: String = r.try_get("result")?;
+            Ok(AttemptRecord {
+                channel: parse(&channel, "channel", Channel::from_slug)?,
+                result: parse(&result, "attempt result", AttemptResult::from_slug)?,
+                note: r.try_get("note")?,
+                by: r.try_get("by_name")?,
+                agency: r.try_get("agency_name")?,
+                at: r.try_get("made_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
         let purpose = match (party, shares.is_empty()) {
             (Party::Sender, _) => "read an onward referral (sender)".to_owned(),
             (Party::Recipient, true) => "read an onward referral (minimum shared)".to_owned(),
@@ -856,6 +1034,7 @@ impl ScopedStore {
             shared,
             events,
             deadlines,
+            attempts,
             summary,
         })
     }
@@ -1057,4 +1236,38 @@ pub(crate) fn milestones_met_by(result: AttemptResult) -> Vec<Milestone> {
         m.push(Milestone::ReturnHomeInterview);
     }
     m
+}
+
+/// A service the hub can refer to through Harbour: active, and run by an organisation with an
+/// agency (an inbox) here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referable {
+    pub service_id: String,
+    pub service_name: String,
+    pub organization_id: String,
+    pub organization_name: String,
+}
+
+impl ScopedStore {
+    /// Every service that receives referrals through Harbour, by name.
+    pub async fn referable_services(&self) -> Result<Vec<Referable>> {
+        self.grant(Action::ReferOnward)?;
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, o.id AS organization_id, o.name AS organization_name \
+             FROM dir_services s JOIN dir_organizations o ON o.id = s.organization_id \
+             WHERE s.status = 'active' AND o.agency_id IS NOT NULL ORDER BY s.name",
+        )
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Referable {
+                    service_id: r.try_get("id")?,
+                    service_name: r.try_get("name")?,
+                    organization_id: r.try_get("organization_id")?,
+                    organization_name: r.try_get("organization_name")?,
+                })
+            })
+            .collect()
+    }
 }

@@ -273,6 +273,60 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Staff(Action::TriageReferral),
             post(pages::triage::submit),
         ),
+        r(
+            "GET",
+            "/referrals/{id}/refer-on",
+            Staff(Action::ReferOnward),
+            get(pages::refer_on::choose),
+        ),
+        r(
+            "GET",
+            "/referrals/{id}/refer-on/consent",
+            Staff(Action::ReferOnward),
+            get(pages::refer_on::consent),
+        ),
+        r(
+            "POST",
+            "/referrals/{id}/refer-on",
+            Staff(Action::ReferOnward),
+            post(pages::refer_on::send),
+        ),
+        r(
+            "GET",
+            "/inbox",
+            Staff(Action::ReceiveReferrals),
+            get(pages::onward::inbox),
+        ),
+        r(
+            "GET",
+            "/onward",
+            Staff(Action::ReferOnward),
+            get(pages::onward::sent),
+        ),
+        r(
+            "GET",
+            "/onward/{id}",
+            Staff(Action::WorkOnwardReferral),
+            get(pages::onward::show),
+        ),
+        r(
+            "POST",
+            "/onward/{id}/step",
+            Staff(Action::WorkOnwardReferral),
+            post(pages::onward::step),
+        ),
+        r(
+            "POST",
+            "/onward/{id}/contact",
+            Staff(Action::RecordContact),
+            post(pages::onward::contact),
+        ),
+        r(
+            "POST",
+            "/onward/{id}/review",
+            Staff(Action::RecordContact),
+            post(pages::onward::review),
+        ),
         // Find support: the public directory search; open so no session is ever looked up.
         r("GET", "/find-support", Open, get(pages::find_support::show)),
         r(

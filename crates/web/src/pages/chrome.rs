@@ -31,6 +31,18 @@ impl Chrome {
             href: "/home",
             label: "Home",
         }];
+        if may(Action::ReceiveReferrals) {
+            nav.push(NavItem {
+                href: "/inbox",
+                label: "Inbox",
+            });
+        }
+        if may(Action::ReferOnward) {
+            nav.push(NavItem {
+                href: "/onward",
+                label: "Referrals on",
+            });
+        }
         if may(Action::ViewAgencies) {
             nav.push(NavItem {
                 href: "/admin/agencies",

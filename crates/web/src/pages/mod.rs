@@ -9,8 +9,10 @@ pub mod coverage;
 pub mod directory;
 pub mod find_support;
 pub mod import;
+pub mod onward;
 pub mod people;
 pub mod queue;
+pub mod refer_on;
 pub mod referral_form;
 pub mod self_referral;
 pub mod sign_in;
@@ -20,6 +22,17 @@ pub mod triage;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+
+/// A stored instant (RFC 3339, UTC) as people in the UK read it: "Mon 23 Nov 2026, 14:05".
+pub fn uk_when(stored: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|t| {
+            harbour_domain::calendar::uk_local(t.with_timezone(&chrono::Utc))
+                .format("%a %-d %b %Y, %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_owned())
+}
 
 pub fn render<T: Template>(template: &T) -> Response {
     match template.render() {

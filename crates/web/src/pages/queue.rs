@@ -16,6 +16,7 @@ use harbour_domain::instrument::RiskLevel;
 use harbour_domain::referral::Source;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::areas::list_areas;
+use harbour_storage::onward::OnwardSummary;
 use harbour_storage::referrals::{QueueFilter, QueueItem, ReferralView};
 use harbour_storage::triage::TriageRecord;
 use serde::Deserialize;
@@ -170,10 +171,23 @@ struct ReferralPage {
     area_names: Vec<(String, String)>,
     history: Vec<TriageRecord>,
     can_triage: bool,
+    can_refer_on: bool,
+    onward: Vec<OnwardSummary>,
+    /// Just referred on: how many were sent and how many consent refusals were recorded.
+    referred: Option<(usize, usize)>,
     today: NaiveDate,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    referred: Option<usize>,
+    refused: Option<usize>,
+}
+
 impl ReferralPage {
+    fn when(&self, s: &str) -> String {
+        crate::pages::uk_when(s)
+    }
     fn area(&self, code: &Option<String>) -> String {
         code.as_ref()
             .map(|c| {
@@ -190,7 +204,11 @@ pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
+    let can_refer_on = staff
+        .store
+        .may(harbour_domain::permission::Action::ReferOnward);
     let can_triage = staff
         .store
         .may(harbour_domain::permission::Action::TriageReferral);
@@ -207,6 +225,13 @@ pub async fn show(
         r,
         history,
         can_triage,
+        onward: if can_refer_on {
+            staff.store.onward_for_referral(&id).await?
+        } else {
+            Vec::new()
+        },
+        can_refer_on,
+        referred: q.referred.map(|n| (n, q.refused.unwrap_or(0))),
         today: uk_date(Utc::now()),
     }))
 }

@@ -464,11 +464,14 @@ pub async fn mine(staff: Staff) -> Result<Response, AppError> {
 struct Sent {
     chrome: Chrome,
     r: ReferralStatus,
+    /// Where the hub referred the person on, and how each stands.
+    onward: Vec<harbour_storage::onward::OnwardSummary>,
 }
 
 pub async fn sent(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
     Ok(render(&Sent {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/mine"),
         r: staff.store.own_referral(&id).await?,
+        onward: staff.store.onward_for_referral(&id).await?,
     }))
 }

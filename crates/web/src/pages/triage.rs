@@ -176,6 +176,23 @@ async fn seeker(
     Ok((seeker, on.join(", ")))
 }
 
+/// The services for the person on `ctx`, split into those that fit (best first) and those
+/// that do not, and what they were matched on.
+pub(crate) async fn service_matches(
+    state: &AppState,
+    staff: &Staff,
+    ctx: &TriageContext,
+    input: &TriageInput,
+) -> Result<(Vec<ServiceMatch>, Vec<ServiceMatch>, String), AppError> {
+    let profiles = staff.store.matching_profiles().await?;
+    let (seeker, matched_on) = seeker(state, ctx, input).await?;
+    let (suitable, unsuitable): (Vec<ServiceMatch>, Vec<ServiceMatch>) =
+        match_services(&seeker, &profiles)
+            .into_iter()
+            .partition(|m| m.eligible);
+    Ok((suitable, unsuitable, matched_on))
+}
+
 async fn page(
     state: &AppState,
     staff: &Staff,
@@ -184,12 +201,7 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let ctx = staff.store.triage_context(id).await?;
-    let profiles = staff.store.matching_profiles().await?;
-    let (seeker, matched_on) = seeker(state, &ctx, &input).await?;
-    let (suitable, unsuitable): (Vec<ServiceMatch>, Vec<ServiceMatch>) =
-        match_services(&seeker, &profiles)
-            .into_iter()
-            .partition(|m| m.eligible);
+    let (suitable, unsuitable, matched_on) = service_matches(state, staff, &ctx, &input).await?;
     let page = TriagePage {
         suitable,
         unsuitable,

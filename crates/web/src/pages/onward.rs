@@ -1,0 +1,356 @@
+//! Onward referrals at work: the partner inbox, the hub's follow-up list, and one referral on
+//! with the steps the viewer's side may take, the contact log and the contact gate's answer.
+
+use crate::access::Staff;
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::FormData;
+use crate::pages::chrome::Chrome;
+use crate::pages::triage::service_matches;
+use crate::pages::{render, render_invalid, uk_when};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use harbour_domain::consent::{ConsentInput, LegalBasis, Share};
+use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
+use harbour_domain::onward::{DeclineReason, Outcome, Party, State as OnwardState, Step};
+use harbour_domain::permission::Action;
+use harbour_domain::safe_contact::Channel;
+use harbour_domain::triage::TriageInput;
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::StorageError;
+use harbour_storage::onward::{AttemptInput, OnwardSummary, OnwardView, ReferOnInput, StepInput};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    all: String,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct ListPage {
+    chrome: Chrome,
+    title: &'static str,
+    /// The inbox (the receiving side) or the hub's list of referrals it sent.
+    inbox: bool,
+    all: bool,
+    items: Vec<OnwardSummary>,
+}
+
+impl ListPage {
+    fn when(&self, s: &str) -> String {
+        uk_when(s)
+    }
+}
+
+/// GET /inbox: the referrals sent to the caseworker's agency, awaiting an answer first, then
+/// by the next deadline.
+pub async fn inbox(staff: Staff, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
+    let all = q.all == "yes";
+    Ok(render(&ListPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/inbox"),
+        title: "Referrals to your services",
+        inbox: true,
+        items: staff.store.inbox(all).await?,
+        all,
+    }))
+}
+
+/// GET /onward: the hub's follow-up list of the referrals it sent on, overdue first.
+pub async fn sent(staff: Staff, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
+    let all = q.all == "yes";
+    Ok(render(&ListPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/onward"),
+        title: "Referrals on",
+        inbox: false,
+        items: staff.store.sent_onward(all).await?,
+        all,
+    }))
+}
+
+/// A channel the person allows, as the contact gate answers for it now.
+pub struct ChannelNow {
+    pub channel: Channel,
+    pub permit: Option<Permit>,
+    pub refusal: Option<String>,
+    pub suspended: bool,
+}
+
+/// A service the declined referral can be re-routed to.
+pub struct RerouteChoice {
+    pub service_id: String,
+    pub name: String,
+    pub organization: String,
+}
+
+#[derive(Template)]
+#[template(path = "onward.html")]
+struct OnwardPage {
+    chrome: Chrome,
+    v: OnwardView,
+    channels: Vec<ChannelNow>,
+    /// Why no channel may be used at all (do not contact, only through the referrer).
+    blocked: Option<String>,
+    may_record_contact: bool,
+    reroute_to: Vec<RerouteChoice>,
+    may_override: bool,
+    decline_reasons: [DeclineReason; 8],
+    outcomes: [Outcome; 6],
+    results: [AttemptResult; 6],
+    shares: [Share; 6],
+    bases: [LegalBasis; 3],
+    /// What was entered in the form that failed, to show again.
+    form: FormData,
+    errors: FieldErrors,
+}
+
+impl OnwardPage {
+    fn when(&self, s: &str) -> String {
+        uk_when(s)
+    }
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field)
+    }
+    fn value(&self, field: &str) -> &str {
+        self.form.get(field)
+    }
+    fn has(&self, field: &str, value: &str) -> bool {
+        self.form.get_all(field).iter().any(|v| v == value)
+    }
+    /// A decline reason or outcome, as stored on a step, in words.
+    fn reason_label(&self, slug: &str) -> &str {
+        DeclineReason::from_slug(slug)
+            .map(DeclineReason::label)
+            .or_else(|| Outcome::from_slug(slug).map(Outcome::label))
+            .unwrap_or("")
+    }
+    fn is_sender(&self) -> bool {
+        self.v.party == Party::Sender
+    }
+    fn can(&self, step: &str) -> bool {
+        self.v.steps.iter().any(|s| s.slug() == step)
+    }
+    fn shared_any(&self) -> bool {
+        self.v.shared != Default::default()
+    }
+    fn plain_steps(&self) -> Vec<Step> {
+        self.v
+            .steps
+            .iter()
+            .copied()
+            .filter(|s| {
+                matches!(
+                    s,
+                    Step::Acknowledge | Step::Accept | Step::StartService | Step::Close
+                )
+            })
+            .collect()
+    }
+}
+
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    form: FormData,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let v = staff.store.onward_referral(id).await?;
+    let now = Utc::now();
+    let blocked = match contact_gate::decide(&v.safe_contact, &[], Channel::PhoneCall, now) {
+        Err(r @ (Refusal::DoNotContact | Refusal::OnlyThroughReferrer)) => Some(r.message()),
+        _ => None,
+    };
+    let channels = v
+        .safe_contact
+        .channels
+        .iter()
+        .map(
+            |c| match contact_gate::decide(&v.safe_contact, &v.suspended, c.channel, now) {
+                Ok(p) => ChannelNow {
+                    channel: c.channel,
+                    permit: Some(p),
+                    refusal: None,
+                    suspended: false,
+                },
+                Err(r) => ChannelNow {
+                    channel: c.channel,
+                    permit: None,
+                    suspended: matches!(r, Refusal::ChannelSuspended(_)),
+                    refusal: Some(r.message()),
+                },
+            },
+        )
+        .collect();
+    let reroute_to = if v.steps.contains(&Step::Reroute) {
+        reroute_choices(state, staff, &v).await?
+    } else {
+        Vec::new()
+    };
+    let page = OnwardPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current(if v.party == Party::Sender {
+            "/onward"
+        } else {
+            "/inbox"
+        }),
+        channels,
+        blocked,
+        may_record_contact: staff.store.may(Action::RecordContact) && !v.summary.state.is_final(),
+        reroute_to,
+        may_override: staff.store.may(Action::ShareWithoutConsent),
+        decline_reasons: DeclineReason::ALL,
+        outcomes: Outcome::ALL,
+        results: AttemptResult::ALL,
+        shares: Share::ALL,
+        bases: LegalBasis::ALL,
+        v,
+        form,
+        errors,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+/// The services that fit the person and take referrals through Harbour, other than the one
+/// that declined.
+async fn reroute_choices(
+    state: &AppState,
+    staff: &Staff,
+    v: &OnwardView,
+) -> Result<Vec<RerouteChoice>, AppError> {
+    let ctx = staff.store.triage_context(&v.summary.referral_id).await?;
+    let (suitable, _, _) = service_matches(state, staff, &ctx, &TriageInput::default()).await?;
+    let referable = staff.store.referable_services().await?;
+    Ok(suitable
+        .into_iter()
+        .filter_map(|m| {
+            let id = m.service_id.to_string();
+            let fits = id != v.summary.service_id && referable.iter().any(|r| r.service_id == id);
+            fits.then_some(RerouteChoice {
+                service_id: id,
+                name: m.name,
+                organization: m.organization,
+            })
+        })
+        .collect())
+}
+
+/// GET /onward/{id}
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    page(&state, &staff, &id, FormData::default(), FieldErrors::new()).await
+}
+
+/// Names each error after the form it came from, so the page can show it beside the right
+/// field when several forms share field names.
+fn under(prefix: &str, errors: FieldErrors) -> FieldErrors {
+    let mut named = FieldErrors::new();
+    for e in errors.iter() {
+        named.add(&format!("{prefix}{}", e.field), e.message.clone());
+    }
+    named
+}
+
+/// POST /onward/{id}/step: takes one step of the lifecycle.
+pub async fn step(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let step = form.get("step").to_owned();
+    let reroute = (step == Step::Reroute.slug() && !form.get("service_id").is_empty()).then(|| {
+        ReferOnInput {
+            field_prefix: String::new(),
+            service_id: form.get("service_id").to_owned(),
+            consent: ConsentInput {
+                decision: form.get("consent/decision").to_owned(),
+                shares: form.get_all("consent/shares"),
+                until: form.get("consent/until").to_owned(),
+                basis: form.get("consent/basis").to_owned(),
+                justification: form.get("consent/justification").to_owned(),
+            },
+            note: form.get("reroute/note").to_owned(),
+            circumstances: Vec::new(),
+            returned_at: None,
+        }
+    });
+    let input = StepInput {
+        note: form.get(&format!("{step}/note")).to_owned(),
+        reason: form.get("reason").to_owned(),
+        outcome: form.get("outcome").to_owned(),
+        reroute,
+        step: step.clone(),
+    };
+    match staff.store.take_step(&id, &input).await {
+        Ok(to) => Ok(
+            Redirect::to(&format!("/onward/{id}?done={}", OnwardState::slug(to))).into_response(),
+        ),
+        Err(StorageError::Invalid(errors)) => {
+            page(
+                &state,
+                &staff,
+                &id,
+                form,
+                under(&format!("{step}/"), errors),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /onward/{id}/contact: logs an attempt to contact the person.
+pub async fn contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let input = AttemptInput {
+        channel: form.get("attempt/channel").to_owned(),
+        result: form.get("attempt/result").to_owned(),
+        note: form.get("attempt/note").to_owned(),
+    };
+    match staff.store.record_contact_attempt(&id, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/onward/{id}#contact")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            page(&state, &staff, &id, form, under("attempt/", errors)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /onward/{id}/review: lifts a channel's suspension after someone has checked it is safe.
+pub async fn review(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let Some(channel) = Channel::from_slug(form.get("channel")) else {
+        return Err(AppError::NotFound);
+    };
+    match staff
+        .store
+        .review_channel(&id, channel, form.get("review_note"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/onward/{id}#contact")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            let prefix = format!("review/{}/", channel.slug());
+            page(&state, &staff, &id, form, under(&prefix, errors)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
