@@ -37,8 +37,13 @@ async fn click(b: &Browser, css: &str) -> R {
 
 /// Clicks something that loads a new page, and waits until it has.
 async fn follow(b: &Browser, css: &str) -> R {
+    follow_at(b, Locator::Css(css)).await
+}
+
+async fn follow_at(b: &Browser, at: Locator<'_>) -> R {
     let old = b.client.find(Locator::Css("html")).await?;
-    click(b, css).await?;
+    let what = format!("{at:?}");
+    b.client.find(at).await?.click().await?;
     for _ in 0..200 {
         if old.tag_name().await.is_err() {
             let ready = b
@@ -51,7 +56,7 @@ async fn follow(b: &Browser, css: &str) -> R {
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    anyhow::bail!("clicking {css} did not load a page")
+    anyhow::bail!("clicking {what} did not load a page")
 }
 
 async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) -> R {
@@ -516,5 +521,173 @@ async fn the_commissioner_reads_the_coverage_and_its_gaps() -> R {
     audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(violations.is_empty(), "{violations:#?}");
+    Ok(())
+}
+
+/// The closed loop: the hub refers one person to two services with consent recorded for each
+/// (fixing a missed answer on the way); New Era accepts and logs an unsafe call, which stops
+/// that channel; the Alice Charity declines for lack of capacity; the hub re-routes that one;
+/// the police referrer sees where the person went and how each referral stands.
+#[tokio::test]
+async fn the_hub_refers_on_to_two_services_and_one_accepts_and_one_declines_and_is_rerouted() -> R {
+    use harbour_testkit::cases::{ALICE, Case, IDVA, add_caseworker, service_id, triaged_referral};
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(
+        &app,
+        Case {
+            area: "E07000195",
+            postcode: "ST5 1AB",
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let alice_email = "caseworker@alice.example";
+    add_caseworker(&app, "The Alice Charity", alice_email).await?;
+    let idva = service_id(&app, IDVA).await?;
+    let alice = service_id(&app, ALICE).await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+
+    // The hub chooses both services and records consent for each organisation.
+    sign_in(&b, &app, &demo_email(Role::TriageOfficer), DEMO_PASSWORD).await?;
+    b.client
+        .goto(&format!("{}/referrals/{referral}", app.url))
+        .await?;
+    follow(&b, "a[href$='/refer-on']").await?;
+    audit_page(&b, &mut violations).await?;
+    click(&b, &format!("input[value='{idva}']")).await?;
+    click(&b, &format!("input[value='{alice}']")).await?;
+    follow(&b, "main form button[type=submit]").await?;
+    audit_page(&b, &mut violations).await?;
+    // Each organisation has its own part of the form, in the order the services were listed.
+    let prefix_of = async |org: &str| -> anyhow::Result<String> {
+        let card = b
+            .client
+            .find(Locator::XPath(&format!(
+                "//div[contains(@class,'govuk-summary-card')][.//h2[text()='{org}']]"
+            )))
+            .await?;
+        let id = card.attr("id").await?.unwrap_or_default();
+        Ok(id.trim_end_matches("service_id").to_owned())
+    };
+    let new_era = prefix_of("New Era").await?;
+    let charity = prefix_of("The Alice Charity").await?;
+    click(&b, &format!("[id='{new_era}consent/decision']")).await?;
+    click(&b, &format!("[id='{new_era}consent/shares']")).await?;
+    fill(
+        &b,
+        &format!("[id='{new_era}note']"),
+        "Please call within two days.",
+    )
+    .await?;
+    // The Alice Charity's decision is left out: an error, and nothing entered is lost.
+    follow(&b, "main form button[type=submit]").await?;
+    let error = text_of(&b, &format!("[id='{charity}consent/decision-error']")).await?;
+    assert!(
+        error.contains("Say whether the person consented"),
+        "{error}"
+    );
+    let note = b
+        .client
+        .find(Locator::Css(&format!("[id='{new_era}note']")))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(note.as_deref(), Some("Please call within two days."));
+    audit_page(&b, &mut violations).await?;
+    click(&b, &format!("[id='{charity}consent/decision']")).await?;
+    follow(&b, "main form button[type=submit]").await?;
+    let banner = text_of(&b, ".govuk-notification-banner").await?;
+    assert!(banner.contains("2 referrals sent"), "{banner}");
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // New Era sees only the minimum until it accepts, then what consent allows.
+    sign_in(&b, &app, &demo_email(Role::Caseworker), DEMO_PASSWORD).await?;
+    b.client.goto(&format!("{}/inbox", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "main table a[href^='/onward/']").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Alys");
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "[id='accept/step'] button").await?;
+    assert_eq!(text_of(&b, "h1").await?, "Alys Brereton");
+    assert!(
+        text_of(&b, ".govuk-summary-list")
+            .await?
+            .contains("Accepted")
+    );
+    // An unsafe call stops phone calls until someone reviews it.
+    b.client
+        .find(Locator::Css("[id='attempt/channel']"))
+        .await?
+        .select_by_value("phone_call")
+        .await?;
+    click(&b, "[id='attempt/result-unsafe']").await?;
+    follow(&b, "form[action$='/contact'] button").await?;
+    let contact = text_of(&b, "#contact + dl").await?;
+    assert!(contact.contains("suspended"), "{contact}");
+    assert!(!contact.contains("07700 900123"), "{contact}");
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // The Alice Charity declines: no capacity.
+    sign_in(&b, &app, alice_email, DEMO_PASSWORD).await?;
+    b.client.goto(&format!("{}/inbox", app.url)).await?;
+    follow(&b, "main table a[href^='/onward/']").await?;
+    click(&b, "details summary").await?;
+    click(&b, "[id='decline/reason-no_capacity']").await?;
+    fill(&b, "[id='decline/note']", "Warehouse full until January.").await?;
+    follow(&b, "details form button[type=submit]").await?;
+    assert!(
+        text_of(&b, ".govuk-summary-list")
+            .await?
+            .contains("Declined")
+    );
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // The hub sees the decline and re-routes it.
+    sign_in(&b, &app, &demo_email(Role::TriageOfficer), DEMO_PASSWORD).await?;
+    b.client.goto(&format!("{}/onward", app.url)).await?;
+    audit_page(&b, &mut violations).await?;
+    b.client
+        .goto(&format!("{}/referrals/{referral}", app.url))
+        .await?;
+    let onward = text_of(&b, "#onward + table").await?;
+    assert!(
+        onward.contains("We have no capacity at present"),
+        "{onward}"
+    );
+    follow_at(&b, Locator::LinkText(ALICE)).await?;
+    assert!(text_of(&b, ".govuk-caption-l").await?.contains("Alice"));
+    audit_page(&b, &mut violations).await?;
+    click(&b, "[id='reroute/service_id']").await?;
+    click(&b, "[id='reroute/consent/decision']").await?;
+    follow(&b, "input[value='reroute'] ~ button").await?;
+    assert!(
+        text_of(&b, ".govuk-summary-list")
+            .await?
+            .contains("Re-routed")
+    );
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // The police referrer sees where the person went and how each referral stands.
+    sign_in(&b, &app, &demo_email(Role::Referrer), DEMO_PASSWORD).await?;
+    b.client
+        .goto(&format!("{}/referrals/sent/{referral}", app.url))
+        .await?;
+    let seen = text_of(&b, "#onward").await?;
+    assert!(seen.contains(IDVA) && seen.contains("Accepted"), "{seen}");
+    assert!(seen.contains(ALICE) && seen.contains("Re-routed"), "{seen}");
+    assert!(seen.contains("Sent"), "{seen}");
+    assert!(!seen.contains("Warehouse full"), "{seen}");
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(
+        violations.is_empty(),
+        "accessibility violations: {violations:#?}"
+    );
     Ok(())
 }

@@ -6,111 +6,17 @@
 use harbour_domain::consent::{ConsentInput, LegalBasis};
 use harbour_domain::contact_gate::Refusal;
 use harbour_domain::deadline::Milestone;
-use harbour_domain::instrument::Instrument;
 use harbour_domain::onward::{DeclineReason, State};
-use harbour_domain::referral::ReferralInput;
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::Channel;
-use harbour_domain::triage::TriageInput;
-use harbour_storage::actor::Actor;
 use harbour_storage::error::StorageError;
-use harbour_storage::intake::Submitted;
 use harbour_storage::onward::{AttemptInput, ReferOnInput, ReferredOn, StepInput};
 use harbour_storage::scoped::ScopedStore;
 use harbour_testkit::TestApp;
-use serde_json::json;
+use harbour_testkit::cases::{ALICE, Case, IDVA, service_id, store_as, triaged_referral};
 use sqlx::Row;
 
 type R = anyhow::Result<()>;
-
-/// A store acting as someone in `agency` with `role` (a member of that agency's staff).
-async fn store_as(app: &TestApp, agency: &str, role: Role) -> anyhow::Result<ScopedStore> {
-    let row = sqlx::query(
-        "SELECT u.id, u.agency_id FROM users u JOIN agencies a ON a.id = u.agency_id \
-         WHERE a.name = $1 ORDER BY u.email LIMIT 1",
-    )
-    .bind(agency)
-    .fetch_one(app.db.pool())
-    .await?;
-    Ok(ScopedStore::new(
-        app.db.clone(),
-        Actor {
-            user_id: Some(row.get("id")),
-            agency_id: row.get("agency_id"),
-            roles: vec![role],
-            request_id: "test".into(),
-            token_id: None,
-        },
-    ))
-}
-
-async fn service_id(app: &TestApp, name: &str) -> anyhow::Result<String> {
-    Ok(sqlx::query("SELECT id FROM dir_services WHERE name = $1")
-        .bind(name)
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id"))
-}
-
-const IDVA: &str = "New Era independent domestic violence advisers (IDVA)";
-const ALICE: &str = "The Alice Charity: basics and household furnishings";
-
-/// A police referral made by the demo police referrer, triaged by the hub; its id.
-async fn triaged_referral(
-    app: &TestApp,
-    high_risk: bool,
-    safe_times: bool,
-) -> anyhow::Result<String> {
-    let police = store_as(app, "Staffordshire Police", Role::Referrer).await?;
-    let mut body = json!({
-        "source": "police",
-        "crime_category": "domestic_abuse",
-        "police_reference": "SP/26/9001",
-        "incident_date": "2026-11-01",
-        "incident_area": "E07000197",
-        "person": { "given_name": "Alys", "family_name": "Brereton", "date_of_birth": "1990-04-02",
-                    "postcode": "ST16 2DH", "area": "E07000197", "address": "4 Quiet Lane, Stafford" },
-        "perpetrators": [ { "relationship": "ex-partner", "name": "Rhys Calder" } ],
-        "consent_to_referral": "given",
-        "safe_contact": {
-            "channels": [ { "channel": "phone_call", "value": "07700 900123" },
-                          { "channel": "email", "value": "alys.safe@example.org" } ],
-            "code_word": "bluebell"
-        },
-        "notes": "Ex-partner waited outside her work twice this week."
-    });
-    if safe_times {
-        body["safe_contact"]["safe_times"] = json!([ { "days": ["mon", "tue", "wed", "thu", "fri"], "from": "10:00", "to": "12:00" } ]);
-    }
-    let input: ReferralInput = serde_json::from_value(body)?;
-    let Submitted::Created(receipt) = police.submit_referral(&input, None, "test").await? else {
-        anyhow::bail!("not created");
-    };
-    let hub = store_as(app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let demo = Instrument::demo();
-    let answers = demo
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let yes = high_risk && i < 14;
-            (item.id.clone(), if yes { "yes" } else { "no" }.to_owned())
-        })
-        .collect();
-    hub.triage(
-        &receipt.id,
-        &TriageInput {
-            entitlement: "enhanced".into(),
-            needs: vec!["accommodation".into(), "health".into()],
-            answers,
-            tier: if high_risk { "acute" } else { "targeted" }.into(),
-            tier_reason: "Continuing contact from the ex-partner".into(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(receipt.id)
-}
 
 fn given(shares: &[&str]) -> ConsentInput {
     ConsentInput {
@@ -163,7 +69,15 @@ fn field_error(e: StorageError, field: &str) -> String {
 #[tokio::test]
 async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_person_on() -> R {
     let app = TestApp::spawn().await?;
-    let referral = triaged_referral(&app, false, true).await?;
+    let referral = triaged_referral(
+        &app,
+        Case {
+            high_risk: false,
+            safe_times: true,
+            ..Case::default()
+        },
+    )
+    .await?;
     let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let idva = service_id(&app, IDVA).await?;
     let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;
@@ -300,7 +214,15 @@ async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_
 #[tokio::test]
 async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_is_flagged() -> R {
     let app = TestApp::spawn().await?;
-    let referral = triaged_referral(&app, true, true).await?;
+    let referral = triaged_referral(
+        &app,
+        Case {
+            high_risk: true,
+            safe_times: true,
+            ..Case::default()
+        },
+    )
+    .await?;
     let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let idva = service_id(&app, IDVA).await?;
     let refused = hub
@@ -377,7 +299,15 @@ async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_i
 #[tokio::test]
 async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -> R {
     let app = TestApp::spawn().await?;
-    let referral = triaged_referral(&app, false, true).await?;
+    let referral = triaged_referral(
+        &app,
+        Case {
+            high_risk: false,
+            safe_times: true,
+            ..Case::default()
+        },
+    )
+    .await?;
     let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let alice_service = service_id(&app, ALICE).await?;
     let id = refer(&hub, &referral, &alice_service, given(&[])).await?;
@@ -430,7 +360,15 @@ async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -
 async fn deadlines_follow_the_rules_and_contact_attempts_meet_them_and_an_unsafe_one_stops_the_channel()
 -> R {
     let app = TestApp::spawn().await?;
-    let referral = triaged_referral(&app, true, false).await?;
+    let referral = triaged_referral(
+        &app,
+        Case {
+            high_risk: true,
+            safe_times: false,
+            ..Case::default()
+        },
+    )
+    .await?;
     let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let idva = service_id(&app, IDVA).await?;
     let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod cases;
 pub mod client;
 pub mod db;
 pub mod oruk;

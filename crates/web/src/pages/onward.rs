@@ -228,11 +228,22 @@ async fn reroute_choices(
     let ctx = staff.store.triage_context(&v.summary.referral_id).await?;
     let (suitable, _, _) = service_matches(state, staff, &ctx, &TriageInput::default()).await?;
     let referable = staff.store.referable_services().await?;
+    // A service already working this referral cannot be sent it again.
+    let open: Vec<String> = staff
+        .store
+        .onward_for_referral(&v.summary.referral_id)
+        .await?
+        .into_iter()
+        .filter(|o| !o.state.is_final() && o.state != OnwardState::Declined)
+        .map(|o| o.service_id)
+        .collect();
     Ok(suitable
         .into_iter()
         .filter_map(|m| {
             let id = m.service_id.to_string();
-            let fits = id != v.summary.service_id && referable.iter().any(|r| r.service_id == id);
+            let fits = id != v.summary.service_id
+                && !open.contains(&id)
+                && referable.iter().any(|r| r.service_id == id);
             fits.then_some(RerouteChoice {
                 service_id: id,
                 name: m.name,
