@@ -34,6 +34,7 @@ pub mod instrument;
 pub mod marac;
 pub mod matching;
 pub mod needs;
+pub mod notification;
 pub mod onward;
 pub mod permission;
 pub mod place;

@@ -271,8 +271,10 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
         }
     }
     let web = config.web();
-    let purge = crate::jobs::spawn_session_purge(db.clone(), web.sign_in);
+    let purge = harbour_jobs::tidy::spawn_session_purge(db.clone(), web.sign_in);
+    let worker = harbour_jobs::Worker::new(db.clone(), config.worker())?.spawn();
     harbour_web::serve(listener, db.clone(), web, shutdown_signal()).await?;
+    worker.abort();
     purge.abort();
     db.close().await;
     Ok(ExitCode::SUCCESS)

@@ -39,6 +39,16 @@ pub struct Config {
     pub log_format: String,
     /// Which log lines to write, as a tracing filter: `info`, `warn`, `harbour_web=debug` …
     pub log: String,
+    /// Where staff e-mail goes: `smtp://host:port` (plain, for a relay on the same network),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://…` (TLS). Empty:
+    /// e-mails wait in the queue until it is set.
+    pub smtp_url: String,
+    /// The sender of Harbour's e-mails.
+    pub mail_from: String,
+    /// Seconds a worker holds a job while delivering it; after that another may take it over.
+    pub job_lease_seconds: i64,
+    /// Milliseconds the worker waits when the queue is empty.
+    pub job_poll_millis: u64,
 }
 
 // The URL can hold the database password.
@@ -68,6 +78,10 @@ impl Default for Config {
             quick_exit_url: "https://www.bbc.co.uk/weather".into(),
             log_format: "text".into(),
             log: "info,sqlx=warn".into(),
+            smtp_url: String::new(),
+            mail_from: "Harbour <harbour@localhost>".into(),
+            job_lease_seconds: 120,
+            job_poll_millis: 1000,
         }
     }
 }
@@ -89,7 +103,7 @@ pub enum ConfigError {
     },
 }
 
-const FILE_SETTINGS: [&str; 1] = ["database_url"];
+const FILE_SETTINGS: [&str; 2] = ["database_url", "smtp_url"];
 
 impl Config {
     /// Loads from `file` (if given, it must exist; otherwise `harbour.toml` if present) and
@@ -171,6 +185,27 @@ impl Config {
                 "give the full address, such as https://harbour.example.org",
             );
         }
+        if !self.smtp_url.is_empty()
+            && url::Url::parse(&self.smtp_url)
+                .map_or(true, |u| !matches!(u.scheme(), "smtp" | "smtps"))
+        {
+            return invalid(
+                "smtp_url",
+                "give the mail server as smtp://host:port or smtps://user:password@host",
+            );
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid(
+                "mail_from",
+                "give an address, such as Harbour <harbour@example.org>",
+            );
+        }
+        if !(5..=3600).contains(&self.job_lease_seconds) {
+            return invalid("job_lease_seconds", "must be between 5 and 3600");
+        }
+        if !(10..=60_000).contains(&self.job_poll_millis) {
+            return invalid("job_poll_millis", "must be between 10 and 60000");
+        }
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return invalid("session_idle_minutes", "must be between 1 and 1440");
         }
@@ -216,6 +251,16 @@ impl Config {
         self.listen
             .parse()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    pub fn worker(&self) -> harbour_jobs::WorkerConfig {
+        harbour_jobs::WorkerConfig {
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            lease: chrono::Duration::seconds(self.job_lease_seconds),
+            poll: std::time::Duration::from_millis(self.job_poll_millis),
+        }
     }
 
     pub fn web(&self) -> harbour_web::WebConfig {

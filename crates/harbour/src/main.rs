@@ -3,7 +3,6 @@
 mod cli;
 mod commands;
 mod config;
-mod jobs;
 
 use clap::Parser;
 use std::process::ExitCode;

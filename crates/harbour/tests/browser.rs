@@ -533,7 +533,7 @@ async fn the_hub_refers_on_to_two_services_and_one_accepts_and_one_declines_and_
     use harbour_testkit::cases::{ALICE, Case, IDVA, add_caseworker, service_id, triaged_referral};
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(
-        &app,
+        &app.db,
         Case {
             area: "E07000195",
             postcode: "ST5 1AB",
@@ -543,9 +543,9 @@ async fn the_hub_refers_on_to_two_services_and_one_accepts_and_one_declines_and_
     )
     .await?;
     let alice_email = "caseworker@alice.example";
-    add_caseworker(&app, "The Alice Charity", alice_email).await?;
-    let idva = service_id(&app, IDVA).await?;
-    let alice = service_id(&app, ALICE).await?;
+    add_caseworker(&app.db, "The Alice Charity", alice_email).await?;
+    let idva = service_id(&app.db, IDVA).await?;
+    let alice = service_id(&app.db, ALICE).await?;
     let b = Browser::start().await?;
     let mut violations = Vec::new();
 

@@ -70,7 +70,7 @@ fn field_error(e: StorageError, field: &str) -> String {
 async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_person_on() -> R {
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(
-        &app,
+        &app.db,
         Case {
             high_risk: false,
             safe_times: true,
@@ -78,19 +78,19 @@ async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_
         },
     )
     .await?;
-    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let idva = service_id(&app, IDVA).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app.db, IDVA).await?;
     let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;
 
     // Another agency's caseworker sees nothing of it.
-    let alice = store_as(&app, "The Alice Charity", Role::Caseworker).await?;
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
     assert!(alice.inbox(false).await?.is_empty());
     assert!(matches!(
         alice.onward_referral(&id).await,
         Err(StorageError::NotFound(_))
     ));
 
-    let new_era = store_as(&app, "New Era", Role::Caseworker).await?;
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
     let inbox = new_era.inbox(false).await?;
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].given_name, "Alys");
@@ -215,7 +215,7 @@ async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_
 async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_is_flagged() -> R {
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(
-        &app,
+        &app.db,
         Case {
             high_risk: true,
             safe_times: true,
@@ -223,8 +223,8 @@ async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_i
         },
     )
     .await?;
-    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let idva = service_id(&app, IDVA).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app.db, IDVA).await?;
     let refused = hub
         .refer_onward(
             &referral,
@@ -252,7 +252,7 @@ async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_i
     assert_eq!(count("consents").await?, 1, "the refusal is recorded");
 
     // A caseworker may not refer on, let alone without consent.
-    let caseworker = store_as(&app, "New Era", Role::Caseworker).await?;
+    let caseworker = store_as(&app.db, "New Era", Role::Caseworker).await?;
     assert!(matches!(
         caseworker
             .refer_onward(&referral, &ReferOnInput::default())
@@ -300,7 +300,7 @@ async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_i
 async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -> R {
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(
-        &app,
+        &app.db,
         Case {
             high_risk: false,
             safe_times: true,
@@ -308,10 +308,10 @@ async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -
         },
     )
     .await?;
-    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let alice_service = service_id(&app, ALICE).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let alice_service = service_id(&app.db, ALICE).await?;
     let id = refer(&hub, &referral, &alice_service, given(&[])).await?;
-    let alice = store_as(&app, "The Alice Charity", Role::Caseworker).await?;
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
     let e = alice.take_step(&id, &step("decline")).await.unwrap_err();
     assert_eq!(
         field_error(e, "reason"),
@@ -331,7 +331,7 @@ async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -
     assert_eq!(alice.take_step(&id, &decline).await?, State::Declined);
 
     // The hub re-routes it to New Era.
-    let idva = service_id(&app, IDVA).await?;
+    let idva = service_id(&app.db, IDVA).await?;
     let reroute = StepInput {
         reroute: Some(ReferOnInput {
             service_id: idva.clone(),
@@ -343,7 +343,7 @@ async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -
     };
     assert_eq!(hub.take_step(&id, &reroute).await?, State::Rerouted);
 
-    let police = store_as(&app, "Staffordshire Police", Role::Referrer).await?;
+    let police = store_as(&app.db, "Staffordshire Police", Role::Referrer).await?;
     let seen = police.onward_for_referral(&referral).await?;
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].state, State::Rerouted);
@@ -351,7 +351,7 @@ async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -
     assert_eq!(seen[1].state, State::Sent);
     assert_eq!(seen[1].service_id, idva);
     // Someone who did not make the referral sees none of it.
-    let other_referrer = store_as(&app, "Staffordshire Victim Gateway", Role::Referrer).await?;
+    let other_referrer = store_as(&app.db, "Staffordshire Victim Gateway", Role::Referrer).await?;
     assert!(other_referrer.onward_for_referral(&referral).await.is_err());
     Ok(())
 }
@@ -361,7 +361,7 @@ async fn deadlines_follow_the_rules_and_contact_attempts_meet_them_and_an_unsafe
 -> R {
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(
-        &app,
+        &app.db,
         Case {
             high_risk: true,
             safe_times: false,
@@ -369,10 +369,10 @@ async fn deadlines_follow_the_rules_and_contact_attempts_meet_them_and_an_unsafe
         },
     )
     .await?;
-    let hub = store_as(&app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let idva = service_id(&app, IDVA).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app.db, IDVA).await?;
     let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;
-    let new_era = store_as(&app, "New Era", Role::Caseworker).await?;
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
     let view = new_era.onward_referral(&id).await?;
     let milestones: Vec<(Milestone, String)> = view
         .deadlines

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod intake;
+pub mod jobs;
 pub mod onward;
 mod passwords;
 pub mod postcodes;

@@ -20,11 +20,13 @@ use harbour_domain::crime::CrimeCategory;
 use harbour_domain::deadline::{self, Case, Circumstance, Milestone};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
+use harbour_domain::notification::Event;
 use harbour_domain::onward::{
     DeclineReason, Outcome, Party, State, Step, steps_open_to, transition,
 };
 use harbour_domain::permission::Action;
 use harbour_domain::referral::{Child, Perpetrator, Status};
+use harbour_domain::role::Role;
 use harbour_domain::safe_contact::{Channel, SafeContact};
 use harbour_domain::validation::FieldErrors;
 use sqlx::Row;
@@ -604,6 +606,15 @@ impl ScopedStore {
                 .await?;
             }
         }
+        crate::jobs::notify_agency(
+            tx,
+            &recipient,
+            Some(Role::Caseworker),
+            Event::Received,
+            &id,
+            &format!("received:{id}"),
+        )
+        .await?;
         Ok(ReferredOn::Sent { id })
     }
 
@@ -765,6 +776,27 @@ impl ScopedStore {
         refresh_next_due(&mut tx, id).await?;
         self.record_event(&mut tx, id, step.slug(), Some(from), to, reason, note, &at)
             .await?;
+        // The other side hears of it: by e-mail when it must act (a decline for the sender to
+        // re-route or close; a withdrawal for the service), and always by webhook.
+        let (other, email_role) = match party {
+            Party::Recipient => (
+                row.try_get::<String, _>("sender_agency_id")?,
+                (to == State::Declined).then_some(Role::TriageOfficer),
+            ),
+            Party::Sender => (
+                row.try_get::<String, _>("recipient_agency_id")?,
+                (to == State::Withdrawn).then_some(Role::Caseworker),
+            ),
+        };
+        crate::jobs::notify_agency(
+            &mut tx,
+            &other,
+            email_role,
+            Event::Changed { state: to },
+            id,
+            &format!("{}:{id}", to.slug()),
+        )
+        .await?;
         self.audit(
             &mut tx,
             AuditAction::Change,
@@ -1269,5 +1301,91 @@ impl ScopedStore {
                 })
             })
             .collect()
+    }
+}
+
+/// When a message to the person will go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageQueued {
+    Now,
+    /// Not a safe time now: it waits for the next safe time.
+    At(DateTime<Utc>),
+}
+
+impl ScopedStore {
+    /// Queues a message to the person on an onward referral, if the contact gate allows the
+    /// channel. Outside their safe times it waits for the next one; the gate is asked again
+    /// when it is sent. Harbour sends e-mail itself; other channels are the service's own.
+    pub async fn send_message(
+        &self,
+        id: &str,
+        channel: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<MessageQueued> {
+        self.grant(Action::RecordContact)?;
+        let Some(channel) = Channel::from_slug(channel) else {
+            return Err(StorageError::invalid("channel", "Choose how to send it"));
+        };
+        if channel != Channel::Email {
+            return Err(StorageError::invalid(
+                "channel",
+                "Harbour sends e-mail only; use your service's phone for calls and texts",
+            ));
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(StorageError::invalid("text", "Enter the message"));
+        }
+        if text.chars().count() > 2000 {
+            return Err(StorageError::invalid(
+                "text",
+                "The message must be 2,000 characters or fewer",
+            ));
+        }
+        let mut tx = self.db().begin_write().await?;
+        let (row, _) = self.onward_row(&mut tx, id).await?;
+        let person_id: String = row.try_get("person_id")?;
+        let safe: SafeContact = from_json(
+            &sqlx::query("SELECT safe_contact FROM persons WHERE id = $1")
+                .bind(&person_id)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get::<String, _>("safe_contact")?,
+        )?;
+        let suspended = suspended_channels(&mut tx, &person_id).await?;
+        let queued = match contact_gate::decide(&safe, &suspended, channel, at) {
+            Ok(_) => MessageQueued::Now,
+            Err(Refusal::OutsideSafeTimes { next: Some(t) }) => MessageQueued::At(t),
+            Err(refusal) => {
+                return Err(StorageError::invalid("channel", &refusal.message()));
+            }
+        };
+        let run_at = match queued {
+            MessageQueued::Now => at,
+            MessageQueued::At(t) => t,
+        };
+        crate::jobs::enqueue(
+            &mut tx,
+            &crate::jobs::Work::PersonMessage {
+                onward_referral_id: id.to_owned(),
+                channel,
+                subject: "A message for you".to_owned(),
+                text: text.to_owned(),
+            },
+            None,
+            run_at,
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Create,
+            "person_message",
+            Some(id),
+            &format!("queue a message to the person ({})", channel.slug()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(queued)
     }
 }

@@ -1,13 +1,13 @@
 //! Cases for onward-referral tests: a store acting as a member of a demo agency, a referral
 //! made by the demo police and triaged by the hub, and a caseworker for any agency.
 
-use crate::TestApp;
 use anyhow::Result;
 use harbour_domain::instrument::Instrument;
 use harbour_domain::referral::ReferralInput;
 use harbour_domain::role::Role;
 use harbour_domain::triage::TriageInput;
 use harbour_domain::user::UserInput;
+use harbour_storage::Db;
 use harbour_storage::actor::Actor;
 use harbour_storage::demo::DEMO_PASSWORD;
 use harbour_storage::intake::Submitted;
@@ -17,17 +17,17 @@ use sqlx::Row;
 
 /// A store acting as someone in `agency` with `role`: the demo sign-in for that role when it
 /// belongs to the agency, else the agency's first member of staff.
-pub async fn store_as(app: &TestApp, agency: &str, role: Role) -> Result<ScopedStore> {
+pub async fn store_as(db: &Db, agency: &str, role: Role) -> Result<ScopedStore> {
     let row = sqlx::query(
         "SELECT u.id, u.agency_id FROM users u JOIN agencies a ON a.id = u.agency_id \
          WHERE a.name = $1 ORDER BY CASE WHEN u.email = $2 THEN 0 ELSE 1 END, u.email LIMIT 1",
     )
     .bind(agency)
     .bind(crate::app::demo_email(role))
-    .fetch_one(app.db.pool())
+    .fetch_one(db.pool())
     .await?;
     Ok(ScopedStore::new(
-        app.db.clone(),
+        db.clone(),
         Actor {
             user_id: Some(row.get("id")),
             agency_id: row.get("agency_id"),
@@ -38,10 +38,10 @@ pub async fn store_as(app: &TestApp, agency: &str, role: Role) -> Result<ScopedS
     ))
 }
 
-pub async fn service_id(app: &TestApp, name: &str) -> Result<String> {
+pub async fn service_id(db: &Db, name: &str) -> Result<String> {
     Ok(sqlx::query("SELECT id FROM dir_services WHERE name = $1")
         .bind(name)
-        .fetch_one(app.db.pool())
+        .fetch_one(db.pool())
         .await?
         .get("id"))
 }
@@ -60,6 +60,8 @@ pub struct Case {
     pub high_risk: bool,
     /// Safe to contact only on weekdays 10:00 to 12:00.
     pub safe_times: bool,
+    /// E-mail is the only channel allowed (otherwise a phone call or e-mail).
+    pub email_only: bool,
 }
 
 impl Default for Case {
@@ -69,14 +71,15 @@ impl Default for Case {
             postcode: "ST16 2DH",
             high_risk: false,
             safe_times: false,
+            email_only: false,
         }
     }
 }
 
 /// A police referral about Alys Brereton made by the demo police referrer, triaged by the
 /// hub with accommodation and health needs; its id.
-pub async fn triaged_referral(app: &TestApp, case: Case) -> Result<String> {
-    let police = store_as(app, "Staffordshire Police", Role::Referrer).await?;
+pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
+    let police = store_as(db, "Staffordshire Police", Role::Referrer).await?;
     let mut body = json!({
         "source": "police",
         "crime_category": "domestic_abuse",
@@ -94,6 +97,10 @@ pub async fn triaged_referral(app: &TestApp, case: Case) -> Result<String> {
         },
         "notes": "Ex-partner waited outside her work twice this week."
     });
+    if case.email_only {
+        body["safe_contact"]["channels"] =
+            json!([ { "channel": "email", "value": "alys.safe@example.org" } ]);
+    }
     if case.safe_times {
         body["safe_contact"]["safe_times"] = json!([ { "days": ["mon", "tue", "wed", "thu", "fri"], "from": "10:00", "to": "12:00" } ]);
     }
@@ -101,7 +108,7 @@ pub async fn triaged_referral(app: &TestApp, case: Case) -> Result<String> {
     let Submitted::Created(receipt) = police.submit_referral(&input, None, "test").await? else {
         anyhow::bail!("not created");
     };
-    let hub = store_as(app, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let hub = store_as(db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let demo = Instrument::demo();
     let answers = demo
         .items
@@ -128,14 +135,14 @@ pub async fn triaged_referral(app: &TestApp, case: Case) -> Result<String> {
 }
 
 /// Adds a caseworker to `agency` who signs in with `email` and the demo password.
-pub async fn add_caseworker(app: &TestApp, agency: &str, email: &str) -> Result<()> {
+pub async fn add_caseworker(db: &Db, agency: &str, email: &str) -> Result<()> {
     let agency_id: String = sqlx::query("SELECT id FROM agencies WHERE name = $1")
         .bind(agency)
-        .fetch_one(app.db.pool())
+        .fetch_one(db.pool())
         .await?
         .get("id");
     harbour_storage::users::create_as_system(
-        &app.db,
+        db,
         &UserInput {
             display_name: "Casey Worthing".into(),
             email: email.into(),

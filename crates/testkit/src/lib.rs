@@ -9,6 +9,7 @@ pub mod cases;
 pub mod client;
 pub mod db;
 pub mod oruk;
+pub mod smtp;
 
 pub use app::TestApp;
 pub use browser::Browser;

@@ -1,4 +1,4 @@
-//! Background jobs the server runs beside its requests.
+//! Tidying the server does beside its requests.
 
 use harbour_storage::Db;
 use harbour_storage::auth::{SignInPolicy, purge_expired};

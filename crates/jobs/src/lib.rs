@@ -1,0 +1,15 @@
+//! Harbour's background work, run by `harbour serve` beside its requests.
+//!
+//! - [`worker`]: the job worker. It escalates overdue onward referrals and delivers what the
+//!   queue holds: staff e-mail over SMTP ([`mail`]), signed webhooks to agencies' systems
+//!   ([`webhook`]), and messages to a person, which the contact gate is asked about again when
+//!   they are due. Jobs live in the database, so they survive restarts, and several processes
+//!   can share the queue.
+//! - [`tidy`]: removes ended sessions and spent sign-in failure counts.
+
+pub mod mail;
+pub mod tidy;
+pub mod webhook;
+pub mod worker;
+
+pub use worker::{Worker, WorkerConfig};

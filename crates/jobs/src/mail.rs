@@ -1,0 +1,70 @@
+//! Sending e-mail over SMTP with lettre. What goes wrong is described without the addresses
+//! involved, since a mail server's reply can quote them.
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+/// An outgoing message. `id` becomes the Message-ID, the same on every try, so a receiver
+/// that saw a message before a crash can recognise the repeat.
+pub struct Outgoing<'a> {
+    pub id: &'a str,
+    pub to: &'a [String],
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+impl Mailer {
+    /// A mailer for `smtp_url` (`smtp://host:port`, `smtp://user:pw@host:587?tls=required`,
+    /// `smtps://…`), sending as `from`.
+    pub fn new(smtp_url: &str, from: &str) -> anyhow::Result<Mailer> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|_| anyhow::anyhow!("setting smtp_url: not a mail server address"))?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let from = from
+            .parse()
+            .map_err(|_| anyhow::anyhow!("setting mail_from: not an e-mail address"))?;
+        Ok(Mailer { transport, from })
+    }
+
+    pub async fn send(&self, m: &Outgoing<'_>) -> Result<(), String> {
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(m.subject)
+            .message_id(Some(format!("<{}@harbour>", m.id)))
+            .header(ContentType::TEXT_PLAIN);
+        for to in m.to {
+            let mailbox: Mailbox = to
+                .parse()
+                .map_err(|_| "a recipient's address is not valid".to_owned())?;
+            builder = builder.to(mailbox);
+        }
+        let message = builder
+            .body(m.body.to_owned())
+            .map_err(|_| "the message could not be built".to_owned())?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e))
+    }
+}
+
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    if e.is_permanent() {
+        "the mail server refused the message (permanent)".into()
+    } else if e.is_transient() {
+        "the mail server refused the message for now (temporary)".into()
+    } else if e.is_timeout() {
+        "the mail server did not answer in time".into()
+    } else {
+        "could not deliver to the mail server".into()
+    }
+}

@@ -1,0 +1,216 @@
+//! The job worker: each round it escalates deadlines that have passed, then leases what is due
+//! in the queue and delivers it. A job that fails is put back with a growing wait and tried
+//! again, never dropped; a message to a person that is due outside their safe times waits for
+//! the next one; one the contact gate refuses outright is never sent.
+
+use crate::mail::{Mailer, Outgoing};
+use crate::webhook;
+use chrono::{DateTime, Duration, Utc};
+use harbour_domain::contact_gate::Refusal;
+use harbour_domain::notification::{backoff, staff_email};
+use harbour_domain::safe_contact::Channel;
+use harbour_storage::Db;
+use harbour_storage::jobs::{self, Job, Work, onward_link};
+use sqlx::Row;
+
+/// What the worker needs to know.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Harbour's address, for links in messages.
+    pub public_url: String,
+    /// Empty: e-mail waits in the queue.
+    pub smtp_url: String,
+    pub mail_from: String,
+    /// How long a job is held while it is delivered.
+    pub lease: Duration,
+    /// How long to wait when there is nothing to do.
+    pub poll: std::time::Duration,
+}
+
+pub struct Worker {
+    db: Db,
+    id: String,
+    config: WorkerConfig,
+    mailer: Option<Mailer>,
+    http: reqwest::Client,
+}
+
+/// What became of one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Delivery {
+    Done(String),
+    /// Not yet (not a safe time): try again then, without counting a failure.
+    Wait(DateTime<Utc>),
+    Failed(String),
+}
+
+impl Worker {
+    pub fn new(db: Db, config: WorkerConfig) -> anyhow::Result<Worker> {
+        let mailer = if config.smtp_url.is_empty() {
+            None
+        } else {
+            Some(Mailer::new(&config.smtp_url, &config.mail_from)?)
+        };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let id = format!(
+            "worker-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Ok(Worker {
+            db,
+            id,
+            config,
+            mailer,
+            http,
+        })
+    }
+
+    /// Runs rounds until the task is stopped.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            if self.mailer.is_none() {
+                tracing::warn!("no mail server is set (smtp_url): staff e-mails wait in the queue");
+            }
+            loop {
+                match self.run_once(Utc::now()).await {
+                    Ok(0) => tokio::time::sleep(self.config.poll).await,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a job round failed; will retry");
+                        tokio::time::sleep(self.config.poll).await;
+                    }
+                }
+            }
+        })
+    }
+
+    /// One round at `now`: escalates what became overdue, then delivers up to 16 due jobs.
+    /// Returns how many jobs it handled.
+    pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let escalated = jobs::escalate_overdue(&self.db, now).await?;
+        if escalated > 0 {
+            tracing::info!(escalated, "escalated overdue onward referrals");
+        }
+        let claimed = jobs::claim(&self.db, &self.id, now, self.config.lease, 16).await?;
+        for job in &claimed {
+            let delivery = self.deliver(job, now).await;
+            match delivery {
+                Delivery::Done(outcome) => {
+                    jobs::complete(&self.db, &job.id, &self.id, &outcome).await?;
+                    tracing::info!(job = %job.id, kind = job.work.kind(), %outcome, "job done");
+                }
+                Delivery::Wait(at) => {
+                    jobs::release(&self.db, &job.id, &self.id, at, None).await?;
+                }
+                Delivery::Failed(error) => {
+                    let at = now + backoff(job.attempts);
+                    jobs::release(&self.db, &job.id, &self.id, at, Some(&error)).await?;
+                    tracing::warn!(job = %job.id, kind = job.work.kind(), attempts = job.attempts, %error, "job failed; will retry");
+                }
+            }
+        }
+        Ok(claimed.len())
+    }
+
+    async fn deliver(&self, job: &Job, now: DateTime<Utc>) -> Delivery {
+        match &job.work {
+            Work::StaffEmail {
+                to,
+                event,
+                onward_referral_id,
+            } => {
+                let Some(mailer) = &self.mailer else {
+                    return Delivery::Failed("no mail server is set (smtp_url)".into());
+                };
+                let email = staff_email(
+                    *event,
+                    &onward_link(&self.config.public_url, onward_referral_id),
+                );
+                let out = Outgoing {
+                    id: &job.id,
+                    to,
+                    subject: &email.subject,
+                    body: &email.body,
+                };
+                match mailer.send(&out).await {
+                    Ok(()) => Delivery::Done("delivered".into()),
+                    Err(e) => Delivery::Failed(e),
+                }
+            }
+            Work::Webhook {
+                agency_id,
+                event,
+                onward_referral_id,
+            } => {
+                let target =
+                    sqlx::query("SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1")
+                        .bind(agency_id)
+                        .fetch_optional(self.db.pool())
+                        .await;
+                let (url, secret) = match target {
+                    Ok(Some(r)) => (
+                        r.try_get::<Option<String>, _>("webhook_url")
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default(),
+                        r.try_get::<Option<String>, _>("webhook_secret")
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default(),
+                    ),
+                    Ok(None) => return Delivery::Done("the agency no longer exists".into()),
+                    Err(_) => return Delivery::Failed("could not read the agency".into()),
+                };
+                if url.is_empty() {
+                    return Delivery::Done("the agency no longer has a webhook".into());
+                }
+                let link = onward_link(&self.config.public_url, onward_referral_id);
+                let body = webhook::body(&job.id, *event, onward_referral_id, &link);
+                match webhook::post(&self.http, &url, &secret, &job.id, body).await {
+                    Ok(()) => Delivery::Done("delivered".into()),
+                    Err(e) => Delivery::Failed(e),
+                }
+            }
+            Work::PersonMessage {
+                onward_referral_id,
+                channel,
+                subject,
+                text,
+            } => {
+                // The gate decides now, not when the message was written: a channel may have
+                // been suspended, or the safe time may have passed.
+                let permit = match jobs::gate(&self.db, onward_referral_id, *channel, now).await {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(Refusal::OutsideSafeTimes { next: Some(t) })) => {
+                        return Delivery::Wait(t);
+                    }
+                    Ok(Err(refusal)) => {
+                        return Delivery::Done(format!("held back: {}", refusal.slug()));
+                    }
+                    Err(_) => return Delivery::Failed("could not ask the contact gate".into()),
+                };
+                if *channel != Channel::Email {
+                    return Delivery::Done("held back: Harbour sends e-mail only".into());
+                }
+                let Some(mailer) = &self.mailer else {
+                    return Delivery::Failed("no mail server is set (smtp_url)".into());
+                };
+                let to = [permit.to];
+                let out = Outgoing {
+                    id: &job.id,
+                    to: &to,
+                    subject,
+                    body: text,
+                };
+                match mailer.send(&out).await {
+                    Ok(()) => Delivery::Done("delivered".into()),
+                    Err(e) => Delivery::Failed(e),
+                }
+            }
+        }
+    }
+}
