@@ -454,3 +454,164 @@ async fn deadlines_follow_the_rules_and_contact_attempts_meet_them_and_an_unsafe
     );
     Ok(())
 }
+
+/// Each deadline rule, with the send time set: working days skip weekends and bank holidays
+/// (Christmas with its substitute Boxing Day, New Year, Good Friday and Easter Monday), end at
+/// the end of the UK day (across the clock change), and clock hours do not skip anything.
+#[tokio::test]
+async fn every_deadline_rule_counts_across_weekends_and_bank_holidays() -> R {
+    use chrono::{NaiveDate, NaiveTime};
+    use harbour_domain::contact_gate::uk_time;
+    use harbour_domain::deadline::Circumstance;
+    let app = TestApp::spawn().await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app.db, IDVA).await?;
+    let uk = |y, m, d, h, min| {
+        uk_time(
+            NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
+            NaiveTime::from_hms_opt(h, min, 0).unwrap_or_default(),
+        )
+    };
+    let send = async |case: Case, input: ReferOnInput| -> anyhow::Result<Vec<(String, String)>> {
+        let referral = triaged_referral(&app.db, case).await?;
+        let id = match hub
+            .refer_onward(
+                &referral,
+                &ReferOnInput {
+                    service_id: idva.clone(),
+                    consent: given(&[]),
+                    ..input
+                },
+            )
+            .await?
+        {
+            ReferredOn::Sent { id } => id,
+            ReferredOn::ConsentRefused => anyhow::bail!("not sent"),
+        };
+        Ok(sqlx::query(
+            "SELECT milestone, due_at FROM onward_deadlines WHERE onward_referral_id = $1 ORDER BY milestone",
+        )
+        .bind(&id)
+        .fetch_all(app.db.pool())
+        .await?
+        .iter()
+        .map(|r| (r.get("milestone"), r.get("due_at")))
+        .collect())
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    };
+
+    // Sent on Christmas Eve 2021 (a Friday): the weekend, the substitute days for Christmas and
+    // Boxing Day (27th and 28th) and for New Year's Day (3 January) are skipped.
+    let due = send(
+        Case::default(),
+        ReferOnInput {
+            sent_at: Some(uk(2021, 12, 24, 15, 0)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    assert_eq!(
+        due,
+        pairs(&[
+            ("acknowledge", "2021-12-29T23:59:59.000000Z"),
+            ("first_contact_attempt", "2022-01-05T23:59:59.000000Z"),
+        ])
+    );
+
+    // High risk, sent on Good Friday: Easter Monday is skipped, and the clock has gone forward,
+    // so the end of the UK day is 22:59:59 UTC.
+    let due = send(
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+        ReferOnInput {
+            sent_at: Some(uk(2026, 4, 3, 16, 0)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    assert_eq!(
+        due,
+        pairs(&[
+            ("acknowledge", "2026-04-07T22:59:59.000000Z"),
+            ("first_contact_attempt", "2026-04-08T22:59:59.000000Z"),
+        ])
+    );
+
+    // A child back from missing on Boxing Day night: 72 clock hours, holidays or not.
+    let due = send(
+        Case::default(),
+        ReferOnInput {
+            sent_at: Some(uk(2025, 12, 27, 9, 0)),
+            circumstances: vec![Circumstance::ChildReturnedFromMissing],
+            returned_at: Some(uk(2025, 12, 26, 21, 30)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    assert!(
+        due.contains(&(
+            "return_home_interview".to_owned(),
+            "2025-12-29T21:30:00.000000Z".to_owned()
+        )),
+        "{due:?}"
+    );
+
+    // Business crime reported on a Friday evening: contacted by the end of Monday, counted from
+    // the report, not from when it was referred on.
+    let referral_time = uk(2026, 11, 20, 17, 0);
+    let case = Case {
+        crime: "business_crime",
+        ..Case::default()
+    };
+    let referral = triaged_referral(&app.db, case).await?;
+    sqlx::query("UPDATE referrals SET received_at = $1 WHERE id = $2")
+        .bind(referral_time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .bind(&referral)
+        .execute(app.db.pool())
+        .await?;
+    let sent = hub
+        .refer_onward(
+            &referral,
+            &ReferOnInput {
+                service_id: idva.clone(),
+                consent: given(&[]),
+                sent_at: Some(uk(2026, 11, 23, 9, 0)),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let ReferredOn::Sent { id } = sent else {
+        anyhow::bail!("not sent");
+    };
+    let first_contact: String = sqlx::query(
+        "SELECT due_at FROM onward_deadlines WHERE onward_referral_id = $1 AND milestone = 'first_contact'",
+    )
+    .bind(&id)
+    .fetch_one(app.db.pool())
+    .await?
+    .get("due_at");
+    assert_eq!(first_contact, "2026-11-23T23:59:59.000000Z");
+
+    // A send time in the future is refused.
+    let referral = triaged_referral(&app.db, Case::default()).await?;
+    let e = hub
+        .refer_onward(
+            &referral,
+            &ReferOnInput {
+                service_id: idva.clone(),
+                consent: given(&[]),
+                sent_at: Some(chrono::Utc::now() + chrono::Duration::days(1)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(field_error(e, "sent_at").contains("future"));
+    Ok(())
+}

@@ -42,6 +42,9 @@ pub struct ReferOnInput {
     pub note: String,
     pub circumstances: Vec<Circumstance>,
     pub returned_at: Option<DateTime<Utc>>,
+    /// When it was sent, if not now: a referral made by phone and written up afterwards (and
+    /// tests of the deadline rules). Never later than now.
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// What became of a request to refer on.
@@ -440,6 +443,15 @@ impl ScopedStore {
         if input.note.chars().count() > 4000 {
             errors.add(&field("note"), "The note must be 4,000 characters or fewer");
         }
+        if input
+            .sent_at
+            .is_some_and(|t| t > Utc::now() + chrono::Duration::minutes(1))
+        {
+            errors.add(
+                &field("sent_at"),
+                "The time it was sent cannot be in the future",
+            );
+        }
         let decisions = history(tx, &referral.id).await?;
         let Some(latest) = decisions.into_iter().next() else {
             errors.add(
@@ -472,7 +484,7 @@ impl ScopedStore {
             latest,
         } = checked;
         let referral_id = referral.id.as_str();
-        let sent = Utc::now();
+        let sent = input.sent_at.unwrap_or_else(Utc::now);
         let at = format_time(sent);
         let today = uk_date(sent);
         let Some(recipient) = target.agency_id.clone() else {

@@ -62,6 +62,8 @@ pub struct Case {
     pub safe_times: bool,
     /// E-mail is the only channel allowed (otherwise a phone call or e-mail).
     pub email_only: bool,
+    /// The crime category's slug.
+    pub crime: &'static str,
 }
 
 impl Default for Case {
@@ -72,6 +74,7 @@ impl Default for Case {
             high_risk: false,
             safe_times: false,
             email_only: false,
+            crime: "domestic_abuse",
         }
     }
 }
@@ -82,7 +85,7 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
     let police = store_as(db, "Staffordshire Police", Role::Referrer).await?;
     let mut body = json!({
         "source": "police",
-        "crime_category": "domestic_abuse",
+        "crime_category": case.crime,
         "police_reference": "SP/26/9001",
         "incident_date": "2026-11-01",
         "incident_area": case.area,
@@ -123,6 +126,7 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
         &receipt.id,
         &TriageInput {
             entitlement: "enhanced".into(),
+            entitlement_override_reason: "Repeatedly targeted by the same person".into(),
             needs: vec!["accommodation".into(), "health".into()],
             answers,
             tier: if case.high_risk { "acute" } else { "targeted" }.into(),

@@ -294,6 +294,7 @@ pub async fn step(
             note: form.get("reroute/note").to_owned(),
             circumstances: Vec::new(),
             returned_at: None,
+            sent_at: None,
         }
     });
     let input = StepInput {

@@ -299,6 +299,7 @@ pub async fn send(
                 note: g.note.clone(),
                 circumstances: circumstances.clone(),
                 returned_at,
+                sent_at: None,
             })
         })
         .collect();
