@@ -488,3 +488,74 @@ async fn workers_sharing_the_queue_send_each_message_once() -> R {
     assert_eq!(ids.len(), 60, "a message went twice");
     Ok(())
 }
+
+/// An administrator points an agency's webhook at its system from the agency page: a bad
+/// address is refused beside the field; a good one gets a secret, shown once, that signs what
+/// Harbour then sends.
+#[tokio::test]
+async fn an_administrator_sets_a_webhook_and_its_secret_signs_what_is_sent() -> R {
+    let app = TestApp::spawn().await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = 'New Era'")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
+    let page = format!("/admin/agencies/{agency}");
+    let action = format!("{page}/webhook");
+    let r = admin
+        .submit(
+            &page,
+            &action,
+            &[("webhook_url", "http://cases.example.org/in")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await?;
+    assert!(html.contains("id=\"webhook_url-error\""));
+    assert!(html.contains("must start with https://"));
+    assert!(
+        html.contains("value=\"http://cases.example.org/in\""),
+        "kept"
+    );
+
+    let (url, hooks) = receiver(0).await?;
+    let html = admin
+        .submit(&page, &action, &[("webhook_url", url.as_str())])
+        .await?
+        .text()
+        .await?;
+    let start = html.find("id=\"secret\">").map(|i| i + 12).unwrap_or(0);
+    let secret = html[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(secret.len(), 64, "{secret}");
+    let shown = admin.get_text(&page).await?.1;
+    assert!(
+        shown.contains(&url) && !shown.contains(&secret),
+        "shown once"
+    );
+
+    let sink = SmtpSink::start().await?;
+    refer_to_idva(&app.db, Case::default()).await?;
+    worker(&app.db, &sink)?.run_once(Utc::now()).await?;
+    let hooks = hooks.lock().map(|h| h.clone()).unwrap_or_default();
+    assert_eq!(hooks.len(), 1);
+    let (headers, body) = &hooks[0];
+    assert!(verify(
+        &secret,
+        headers["harbour-signature"].to_str()?,
+        body
+    ));
+
+    // Left empty, the webhook stops.
+    admin.submit(&page, &action, &[("webhook_url", "")]).await?;
+    let stored: Option<String> = sqlx::query("SELECT webhook_url FROM agencies WHERE id = $1")
+        .bind(&agency)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("webhook_url");
+    assert_eq!(stored, None);
+    Ok(())
+}

@@ -152,3 +152,72 @@ impl ScopedStore {
         self.get_agency(id).await
     }
 }
+
+/// Whether `url` may receive an agency's webhooks: HTTPS, or plain HTTP to this machine (a
+/// system on the same host, or a test).
+fn webhook_url_problem(url: &str) -> Option<&'static str> {
+    let Ok(u) = url::Url::parse(url) else {
+        return Some("Enter the full address, like https://cases.example.org/harbour");
+    };
+    let local = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match u.scheme() {
+        "https" => None,
+        "http" if local => None,
+        _ => Some("The address must start with https://"),
+    }
+}
+
+impl ScopedStore {
+    /// Where the agency's system hears about referrals, if anywhere.
+    pub async fn agency_webhook(&self, agency_id: &str) -> Result<Option<String>> {
+        self.grant(Action::ManageAgencies)?;
+        let row = sqlx::query("SELECT webhook_url FROM agencies WHERE id = $1")
+            .bind(agency_id)
+            .fetch_optional(self.db().pool())
+            .await?
+            .ok_or(StorageError::NotFound("agency"))?;
+        Ok(row.try_get("webhook_url")?)
+    }
+
+    /// Sets (or, with an empty address, removes) the agency's webhook. A new address gets a new
+    /// signing secret, returned to be shown once.
+    pub async fn set_agency_webhook(&self, agency_id: &str, url: &str) -> Result<Option<String>> {
+        self.grant(Action::ManageAgencies)?;
+        let url = url.trim();
+        if let Some(problem) = (!url.is_empty())
+            .then(|| webhook_url_problem(url))
+            .flatten()
+        {
+            return Err(StorageError::invalid("webhook_url", problem));
+        }
+        let secret = (!url.is_empty()).then(crate::tokens::random_secret);
+        let mut tx = self.db().begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE agencies SET webhook_url = $1, webhook_secret = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind((!url.is_empty()).then_some(url))
+        .bind(&secret)
+        .bind(now())
+        .bind(agency_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StorageError::NotFound("agency"));
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "agency",
+            Some(agency_id),
+            if secret.is_some() {
+                "set the agency's webhook and a new signing secret"
+            } else {
+                "remove the agency's webhook"
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+}

@@ -46,6 +46,21 @@ pub enum Work {
 }
 
 impl Work {
+    /// The onward referral it is about.
+    pub fn onward_referral_id(&self) -> &str {
+        match self {
+            Work::StaffEmail {
+                onward_referral_id, ..
+            }
+            | Work::Webhook {
+                onward_referral_id, ..
+            }
+            | Work::PersonMessage {
+                onward_referral_id, ..
+            } => onward_referral_id,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Work::StaffEmail { .. } => "staff_email",
@@ -73,12 +88,13 @@ pub async fn enqueue(
     run_at: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, dedupe_key, run_at, attempts, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+        "INSERT INTO jobs (id, kind, payload, onward_referral_id, dedupe_key, run_at, attempts, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(new_id())
     .bind(work.kind())
     .bind(to_json(work)?)
+    .bind(work.onward_referral_id())
     .bind(dedupe_key)
     .bind(format_time(run_at))
     .bind(format_time(Utc::now()))

@@ -1401,3 +1401,56 @@ impl ScopedStore {
         Ok(queued)
     }
 }
+
+/// A message to the person queued through Harbour, and how it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub channel: Channel,
+    pub text: String,
+    pub queued_at: String,
+    /// When it is (or was last) due.
+    pub due_at: String,
+    pub done_at: Option<String>,
+    /// "delivered", or why it was held back.
+    pub outcome: Option<String>,
+}
+
+impl ScopedStore {
+    /// The messages queued to the person on an onward referral, newest first.
+    pub async fn messages(&self, id: &str) -> Result<Vec<MessageRecord>> {
+        self.grant(Action::RecordContact)?;
+        let mut tx = self.db().begin_write().await?;
+        self.onward_row(&mut tx, id).await?;
+        let rows = sqlx::query(
+            "SELECT payload, created_at, run_at, done_at, outcome FROM jobs \
+             WHERE onward_referral_id = $1 AND kind = 'person_message' ORDER BY created_at DESC",
+        )
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut list = Vec::new();
+        for r in &rows {
+            let work: crate::jobs::Work = from_json(&r.try_get::<String, _>("payload")?)?;
+            if let crate::jobs::Work::PersonMessage { channel, text, .. } = work {
+                list.push(MessageRecord {
+                    channel,
+                    text,
+                    queued_at: r.try_get("created_at")?,
+                    due_at: r.try_get("run_at")?,
+                    done_at: r.try_get("done_at")?,
+                    outcome: r.try_get("outcome")?,
+                });
+            }
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "person_message",
+            Some(id),
+            &format!("view messages to the person ({})", list.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+}

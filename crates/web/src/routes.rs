@@ -141,6 +141,12 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "POST",
+            "/admin/agencies/{id}/webhook",
+            Staff(Action::ManageAgencies),
+            post(pages::agencies::set_webhook),
+        ),
+        r(
+            "POST",
             "/admin/tokens/{id}/revoke",
             Staff(Action::ManageApiTokens),
             post(pages::agencies::revoke_token),
@@ -320,6 +326,12 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/onward/{id}/contact",
             Staff(Action::RecordContact),
             post(pages::onward::contact),
+        ),
+        r(
+            "POST",
+            "/onward/{id}/message",
+            Staff(Action::RecordContact),
+            post(pages::onward::message),
         ),
         r(
             "POST",

@@ -7,6 +7,8 @@ CREATE TABLE jobs (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
+    -- The onward referral the job is about, for listing a referral's messages.
+    onward_referral_id TEXT,
     -- The same notification is queued once (an overdue deadline escalates once).
     dedupe_key TEXT,
     run_at TEXT NOT NULL,
@@ -21,6 +23,7 @@ CREATE TABLE jobs (
 );
 CREATE UNIQUE INDEX jobs_dedupe ON jobs (dedupe_key);
 CREATE INDEX jobs_due ON jobs (run_at) WHERE done_at IS NULL;
+CREATE INDEX jobs_onward ON jobs (onward_referral_id, kind);
 
 -- Where an agency's own system hears about referrals: a URL and the key its messages are
 -- signed with (HMAC-SHA256).

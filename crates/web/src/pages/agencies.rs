@@ -75,6 +75,8 @@ struct AgencyPage {
     can_manage: bool,
     tokens: Vec<ApiToken>,
     token_name: String,
+    /// Where the agency's system hears about referrals (for those who manage agencies).
+    webhook_url: Option<String>,
     errors: FieldErrors,
 }
 
@@ -95,6 +97,11 @@ async fn agency_page(
             staff.store.list_api_tokens(id).await?
         } else {
             Vec::new()
+        },
+        webhook_url: if staff.store.may(Action::ManageAgencies) {
+            staff.store.agency_webhook(id).await?
+        } else {
+            None
         },
         can_manage: staff.store.may(Action::ManageAgencies),
         agency,
@@ -263,4 +270,39 @@ pub async fn revoke_token(
 ) -> Result<Response, AppError> {
     let agency_id = staff.store.revoke_api_token(&id).await?;
     Ok(Redirect::to(&format!("/admin/agencies/{agency_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "webhook_set.html")]
+struct WebhookSet {
+    chrome: Chrome,
+    agency: Agency,
+    url: String,
+    secret: String,
+}
+
+/// POST /admin/agencies/{id}/webhook: sets the agency's webhook address (shows the new
+/// signing secret once) or, left empty, removes it.
+pub async fn set_webhook(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let url = form.get("webhook_url").trim().to_owned();
+    match staff.store.set_agency_webhook(&id, &url).await {
+        Ok(Some(secret)) => Ok(render(&WebhookSet {
+            chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/agencies"),
+            agency: staff.store.get_agency(&id).await?,
+            url,
+            secret,
+        })),
+        Ok(None) => Ok(Redirect::to(&format!("/admin/agencies/{id}")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            let mut page = agency_page(&state, &staff, &id, String::new(), errors).await?;
+            page.webhook_url = Some(url);
+            Ok(render_invalid(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

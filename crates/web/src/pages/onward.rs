@@ -21,7 +21,9 @@ use harbour_domain::safe_contact::Channel;
 use harbour_domain::triage::TriageInput;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
-use harbour_storage::onward::{AttemptInput, OnwardSummary, OnwardView, ReferOnInput, StepInput};
+use harbour_storage::onward::{
+    AttemptInput, MessageQueued, MessageRecord, OnwardSummary, OnwardView, ReferOnInput, StepInput,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +105,10 @@ struct OnwardPage {
     results: [AttemptResult; 6],
     shares: [Share; 6],
     bases: [LegalBasis; 3],
+    /// Messages queued to the person through Harbour (for those who may contact them).
+    messages: Vec<MessageRecord>,
+    /// Whether Harbour may e-mail the person at all (they allowed e-mail and it is not stopped).
+    may_email: bool,
     /// What was entered in the form that failed, to show again.
     form: FormData,
     errors: FieldErrors,
@@ -127,6 +133,18 @@ impl OnwardPage {
             .map(DeclineReason::label)
             .or_else(|| Outcome::from_slug(slug).map(Outcome::label))
             .unwrap_or("")
+    }
+    /// Why a message was held back, in words.
+    fn held_reason(&self, outcome: &str) -> String {
+        match outcome.strip_prefix("held back: ") {
+            Some("channel_suspended") => "E-mail was stopped after an unsafe contact.".into(),
+            Some("do_not_contact") => "The person asked not to be contacted.".into(),
+            Some("only_through_referrer") => {
+                "The person asked to be contacted only through the referrer.".into()
+            }
+            Some("channel_not_allowed") => "The person no longer allows e-mail.".into(),
+            _ => outcome.to_owned(),
+        }
     }
     fn is_sender(&self) -> bool {
         self.v.party == Party::Sender
@@ -186,6 +204,18 @@ async fn page(
             },
         )
         .collect();
+    let may_record_contact = staff.store.may(Action::RecordContact) && !v.summary.state.is_final();
+    let messages = if may_record_contact {
+        staff.store.messages(id).await?
+    } else {
+        Vec::new()
+    };
+    let may_email = blocked.is_none()
+        && v.safe_contact
+            .channels
+            .iter()
+            .any(|c| c.channel == Channel::Email)
+        && !v.suspended.contains(&Channel::Email);
     let reroute_to = if v.steps.contains(&Step::Reroute) {
         reroute_choices(state, staff, &v).await?
     } else {
@@ -199,7 +229,9 @@ async fn page(
         }),
         channels,
         blocked,
-        may_record_contact: staff.store.may(Action::RecordContact) && !v.summary.state.is_final(),
+        may_record_contact,
+        messages,
+        may_email,
         reroute_to,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         decline_reasons: DeclineReason::ALL,
@@ -362,6 +394,32 @@ pub async fn review(
         Err(StorageError::Invalid(errors)) => {
             let prefix = format!("review/{}/", channel.slug());
             page(&state, &staff, &id, form, under(&prefix, errors)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /onward/{id}/message: queues an e-mail to the person, which goes now if it is a safe
+/// time and otherwise at the next one.
+pub async fn message(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    match staff
+        .store
+        .send_message(&id, "email", form.get("message/text"), Utc::now())
+        .await
+    {
+        Ok(MessageQueued::Now) => {
+            Ok(Redirect::to(&format!("/onward/{id}?message=sent#messages")).into_response())
+        }
+        Ok(MessageQueued::At(_)) => {
+            Ok(Redirect::to(&format!("/onward/{id}?message=waiting#messages")).into_response())
+        }
+        Err(StorageError::Invalid(errors)) => {
+            page(&state, &staff, &id, form, under("message/", errors)).await
         }
         Err(e) => Err(e.into()),
     }
