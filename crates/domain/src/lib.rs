@@ -22,6 +22,7 @@
 pub mod agency;
 pub mod area;
 pub mod audit;
+pub mod bundle;
 pub mod calendar;
 pub mod consent;
 pub mod contact_gate;

@@ -629,6 +629,10 @@ async fn the_hub_refers_on_to_two_services_and_one_accepts_and_one_declines_and_
     assert!(contact.contains("suspended"), "{contact}");
     assert!(!contact.contains("07700 900123"), "{contact}");
     audit_page(&b, &mut violations).await?;
+    // The contacts for her phone, once New Era has taken her on.
+    follow(&b, "a[href$='/contacts']").await?;
+    assert!(text_of(&b, "main").await?.contains("999"));
+    audit_page(&b, &mut violations).await?;
     follow(&b, "form[action='/sign-out'] button").await?;
 
     // The Alice Charity declines: no capacity.

@@ -12,6 +12,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod bundle;
 pub mod db;
 pub mod demo;
 pub mod directory;

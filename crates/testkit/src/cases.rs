@@ -89,7 +89,7 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
         "police_reference": "SP/26/9001",
         "incident_date": "2026-11-01",
         "incident_area": case.area,
-        "person": { "given_name": "Alys", "family_name": "Brereton", "date_of_birth": "1990-04-02",
+        "person": { "given_name": "Alys", "family_name": "Brereton", "date_of_birth": "1990-04-02", "gender": "female",
                     "postcode": case.postcode, "area": case.area, "address": "4 Quiet Lane, Stafford" },
         "perpetrators": [ { "relationship": "ex-partner", "name": "Rhys Calder" } ],
         "consent_to_referral": "given",

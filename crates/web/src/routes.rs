@@ -299,6 +299,24 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "GET",
+            "/referrals/{id}/contacts",
+            Staff(Action::WorkOnwardReferral),
+            get(pages::bundle::show),
+        ),
+        r(
+            "GET",
+            "/referrals/{id}/contacts.vcf",
+            Staff(Action::WorkOnwardReferral),
+            get(pages::bundle::vcard),
+        ),
+        r(
+            "POST",
+            "/referrals/{id}/resources",
+            Staff(Action::WorkOnwardReferral),
+            post(pages::bundle::record_resource),
+        ),
+        r(
+            "GET",
             "/inbox",
             Staff(Action::ReceiveReferrals),
             get(pages::onward::inbox),

@@ -346,7 +346,7 @@ pub fn demo_directory() -> Export {
             ages: (Some(16), None),
             gender: "any",
             route: "harbour",
-            public_phone: None,
+            public_phone: Some("01632 960 101"),
         }),
         service(Spec {
             key: "newera-outreach",
@@ -365,7 +365,7 @@ pub fn demo_directory() -> Export {
             ages: (Some(16), None),
             gender: "any",
             route: "harbour",
-            public_phone: None,
+            public_phone: Some("01632 960 102"),
         }),
         service(Spec {
             key: "newera-idva",
@@ -383,7 +383,7 @@ pub fn demo_directory() -> Export {
             ages: (Some(16), None),
             gender: "any",
             route: "harbour",
-            public_phone: None,
+            public_phone: Some("01632 960 103"),
         }),
         service(Spec {
             key: "newera-refuge",
@@ -397,7 +397,7 @@ pub fn demo_directory() -> Export {
             ages: (Some(16), None),
             gender: "women",
             route: "harbour",
-            public_phone: None,
+            public_phone: Some("01632 960 104"),
         }),
         service(Spec {
             key: "alice",
@@ -411,7 +411,7 @@ pub fn demo_directory() -> Export {
             ages: (None, None),
             gender: "any",
             route: "email",
-            public_phone: None,
+            public_phone: Some("01632 960 205"),
         }),
         service(Spec {
             key: "catch22-cse",
@@ -443,7 +443,7 @@ pub fn demo_directory() -> Export {
             ages: (None, Some(17)),
             gender: "any",
             route: "harbour",
-            public_phone: None,
+            public_phone: Some("01632 960 306"),
         }),
         service(Spec {
             key: "fgm",
