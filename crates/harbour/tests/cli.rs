@@ -310,6 +310,16 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
     assert!(people.contains("Staffordshire Police"));
     let _ = client.get("/audit?entity_id=canary-in-a-query").await?;
 
+    // The demo's caseworker has referrals waiting, some of them overdue.
+    let caseworker = harbour_testkit::TestClient::new(&url);
+    caseworker
+        .sign_in("caseworker@demo.harbour.example", "harbour-demo-only")
+        .await?;
+    let (status, inbox) = caseworker.get_text("/inbox").await?;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(inbox.contains("href=\"/onward/"), "{inbox}");
+    assert!(inbox.contains("Overdue"), "{inbox}");
+
     // The directory: a refuge's confidential entry read by a partner, postcodes searched for in
     // the open API and the public search, by address and in bodies.
     let (_, list) = client.get_text("/directory").await?;

@@ -124,7 +124,8 @@ impl Worker {
                 onward_referral_id,
             } => {
                 let Some(mailer) = &self.mailer else {
-                    return Delivery::Failed("no mail server is set (smtp_url)".into());
+                    // Held, not failed: it goes once a mail server is set (and Harbour restarted).
+                    return Delivery::Wait(now + Duration::minutes(10));
                 };
                 let email = staff_email(
                     *event,
@@ -197,7 +198,7 @@ impl Worker {
                     return Delivery::Done("held back: Harbour sends e-mail only".into());
                 }
                 let Some(mailer) = &self.mailer else {
-                    return Delivery::Failed("no mail server is set (smtp_url)".into());
+                    return Delivery::Wait(now + Duration::minutes(10));
                 };
                 let to = [permit.to];
                 let out = Outgoing {
