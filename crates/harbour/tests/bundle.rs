@@ -178,3 +178,33 @@ async fn the_contact_bundle_loads_into_a_vcard_parser_and_holds_only_public_line
     assert_eq!(status, StatusCode::FORBIDDEN);
     Ok(())
 }
+
+/// Local support the person can call themself comes from the directory: a hate crime service
+/// for where they live and what they need, by its public line.
+#[tokio::test]
+async fn the_bundle_adds_local_support_that_fits_where_they_live_and_what_they_need() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(
+        &app.db,
+        Case {
+            area: "E07000195",
+            postcode: "ST5 1AB",
+            crime: "hate_crime",
+            needs: &["outlook_and_attitudes"],
+            ..Case::default()
+        },
+    )
+    .await?;
+    let hub = app.signed_in(Role::TriageOfficer).await?;
+    let (status, vcf) = hub
+        .get_text(&format!("/referrals/{referral}/contacts.vcf"))
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    let cards = parse(&vcf)?;
+    let local = &cards["Challenge North Staffs hate crime service"];
+    assert_eq!(local.0, vec!["01632 960 408".to_owned()]);
+    assert_eq!(local.1, "Helplines");
+    assert!(cards.contains_key("Galop LGBT+ domestic abuse helpline"));
+    assert!(!cards.contains_key("National Domestic Abuse Helpline"));
+    Ok(())
+}

@@ -10,7 +10,8 @@ use chrono::{NaiveDate, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::bundle::{self, BundleContact, ResourceKind, Section};
 use harbour_domain::calendar::uk_date;
-use harbour_domain::directory::GenderEligibility;
+use harbour_domain::directory::{GenderEligibility, ReferralRoute};
+use harbour_domain::matching::match_services;
 use harbour_domain::onward::State;
 use harbour_domain::permission::Action;
 use harbour_domain::validation::FieldErrors;
@@ -128,7 +129,7 @@ impl ScopedStore {
         let today = uk_date(Utc::now());
         let age = referral.person.age_on(today);
         let gender = GenderEligibility::of_person(&referral.person.gender);
-        let helplines = bundle::national_helplines()
+        let helplines: Vec<BundleContact> = bundle::national_helplines()
             .into_iter()
             .filter(|h| h.fits(referral.crime_category, gender, age))
             .map(|h| BundleContact {
@@ -139,7 +140,14 @@ impl ScopedStore {
                 note: h.note,
             })
             .collect();
-        let contacts = bundle::assemble(caseworker, referred, helplines);
+        let latest = crate::triage::history(&mut tx, referral_id).await?;
+        let needs = latest.first().map(|d| d.needs.clone()).unwrap_or_default();
+        let local = self.local_support(&mut tx, &referral, age, &needs).await?;
+        let contacts = bundle::assemble(
+            caseworker,
+            referred,
+            local.into_iter().chain(helplines).collect(),
+        );
         let resources = resources(&mut tx, &referral.person_id).await?;
         self.audit(
             &mut tx,
@@ -157,6 +165,58 @@ impl ScopedStore {
             contacts,
             resources,
         })
+    }
+
+    /// Local services in the directory the person can call themself (a self-referral or phone
+    /// route, with a public line) that fit where they live, their age, gender, crime and needs;
+    /// the five that fit best.
+    async fn local_support(
+        &self,
+        tx: &mut WriteTx,
+        referral: &crate::referrals::ReferralView,
+        age: Option<u32>,
+        needs: &[String],
+    ) -> Result<Vec<BundleContact>> {
+        let profiles = crate::directory::profiles::cached_service_profiles(self.db()).await?;
+        let seeker = crate::seeker::seeker_for(self.db(), referral, age, needs, "").await?;
+        let mut found = Vec::new();
+        for m in match_services(&seeker, &profiles)
+            .into_iter()
+            .filter(|m| m.eligible)
+        {
+            let direct = profiles.iter().any(|p| {
+                p.id == m.service_id
+                    && matches!(
+                        p.referral_route,
+                        ReferralRoute::SelfReferral | ReferralRoute::Phone
+                    )
+            });
+            if !direct {
+                continue;
+            }
+            let number: Option<String> = sqlx::query(
+                "SELECT number FROM dir_phones WHERE service_id = $1 AND NOT confidential \
+                 ORDER BY number LIMIT 1",
+            )
+            .bind(m.service_id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .map(|r| r.try_get("number"))
+            .transpose()?;
+            if let Some(number) = number {
+                found.push(BundleContact {
+                    section: Section::Helpline,
+                    name: m.name,
+                    organization: Some(m.organization),
+                    number,
+                    note: "Local support you can contact yourself.".into(),
+                });
+            }
+            if found.len() == 5 {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// Records a resource issued to the person on a referral, by the actor's agency.

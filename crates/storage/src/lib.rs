@@ -25,6 +25,7 @@ mod passwords;
 pub mod postcodes;
 pub mod referrals;
 pub mod scoped;
+pub mod seeker;
 pub mod tokens;
 pub mod triage;
 pub mod users;

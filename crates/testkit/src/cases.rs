@@ -64,6 +64,8 @@ pub struct Case {
     pub email_only: bool,
     /// The crime category's slug.
     pub crime: &'static str,
+    /// The needs decided at triage, as slugs.
+    pub needs: &'static [&'static str],
 }
 
 impl Default for Case {
@@ -75,6 +77,7 @@ impl Default for Case {
             safe_times: false,
             email_only: false,
             crime: "domestic_abuse",
+            needs: &["accommodation", "health"],
         }
     }
 }
@@ -127,7 +130,7 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
         &TriageInput {
             entitlement: "enhanced".into(),
             entitlement_override_reason: "Repeatedly targeted by the same person".into(),
-            needs: vec!["accommodation".into(), "health".into()],
+            needs: case.needs.iter().map(|n| (*n).to_owned()).collect(),
             answers,
             tier: if case.high_risk { "acute" } else { "targeted" }.into(),
             tier_reason: "Continuing contact from the ex-partner".into(),

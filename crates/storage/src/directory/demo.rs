@@ -471,7 +471,7 @@ pub fn demo_directory() -> Export {
             ages: (None, None),
             gender: "any",
             route: "phone",
-            public_phone: None,
+            public_phone: Some("01632 960 408"),
         }),
         service(Spec {
             key: "rj",
@@ -583,7 +583,7 @@ pub fn demo_directory() -> Export {
             ages: (Some(16), None),
             gender: "any",
             route: "self",
-            public_phone: None,
+            public_phone: Some("01632 960 107"),
         }),
     ];
 

@@ -10,10 +10,8 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use harbour_domain::directory::{GenderEligibility, Whereabouts};
 use harbour_domain::matching::{Seeker, ServiceMatch, match_services};
 use harbour_domain::needs::{NeedCategory, ServiceTier};
-use harbour_domain::postcode::Postcode;
 use harbour_domain::triage::TriageInput;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
@@ -124,24 +122,13 @@ fn input_from(form: &FormData) -> TriageInput {
 }
 
 /// Who the person is, for matching: where they live, age, gender, crime, and the needs and tier
-/// on the form (or, before any are chosen, those decided last).
+/// on the form (or, before any are chosen, those decided last); and what that matched on.
 async fn seeker(
     state: &AppState,
     ctx: &TriageContext,
     input: &TriageInput,
 ) -> Result<(Seeker, String), AppError> {
     let r = &ctx.referral;
-    let area = r.person.area.clone().or_else(|| r.area.clone());
-    let all = harbour_storage::areas::list_areas(&state.db).await?;
-    let chain = area
-        .map(|a| harbour_domain::coverage::area_chain(&a, &all))
-        .unwrap_or_default();
-    let point = match Postcode::parse(&r.person.postcode) {
-        Some(p) => harbour_storage::postcodes::locate(&state.db, &p)
-            .await?
-            .map(|(pt, _)| pt),
-        None => None,
-    };
     let latest = ctx
         .history
         .iter()
@@ -156,23 +143,22 @@ async fn seeker(
     } else {
         input.tier.clone()
     };
-    let needs: Vec<NeedCategory> = need_slugs
+    let seeker = harbour_storage::seeker::seeker_for(
+        &state.db,
+        r,
+        ctx.facts.age_at_offence.or(r.person.age),
+        &need_slugs,
+        &tier_slug,
+    )
+    .await?;
+    let mut on: Vec<String> = seeker
+        .needs
         .iter()
-        .filter_map(|n| NeedCategory::from_slug(n))
+        .map(|n| n.label().to_lowercase())
         .collect();
-    let tier = ServiceTier::from_slug(&tier_slug);
-    let mut on: Vec<String> = needs.iter().map(|n| n.label().to_lowercase()).collect();
-    if let Some(t) = tier {
+    if let Some(t) = seeker.tier {
         on.push(format!("{} tier", t.label().to_lowercase()));
     }
-    let seeker = Seeker {
-        whereabouts: Whereabouts::new(chain, point),
-        age: ctx.facts.age_at_offence.or(r.person.age),
-        gender: GenderEligibility::of_person(&r.person.gender),
-        crime: Some(r.crime_category),
-        needs,
-        tier,
-    };
     Ok((seeker, on.join(", ")))
 }
 
