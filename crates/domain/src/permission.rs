@@ -247,6 +247,18 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
         Action::WorkOnwardReferral,
         Scope::SharedWithAgency,
     ),
+    // An agency's own case system works its inbox through the API, seeing what its caseworkers
+    // would see.
+    (
+        Role::Integration,
+        Action::ReceiveReferrals,
+        Scope::SharedWithAgency,
+    ),
+    (
+        Role::Integration,
+        Action::WorkOnwardReferral,
+        Scope::SharedWithAgency,
+    ),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

@@ -14,6 +14,7 @@ use harbour_storage::onward::{AttemptInput, ReferOnInput, ReferredOn, StepInput}
 use harbour_storage::scoped::ScopedStore;
 use harbour_testkit::TestApp;
 use harbour_testkit::cases::{ALICE, Case, IDVA, service_id, store_as, triaged_referral};
+use serde_json::json;
 use sqlx::Row;
 
 type R = anyhow::Result<()>;
@@ -613,5 +614,77 @@ async fn every_deadline_rule_counts_across_weekends_and_bank_holidays() -> R {
         .await
         .unwrap_err();
     assert!(field_error(e, "sent_at").contains("future"));
+    Ok(())
+}
+
+/// An agency's own case system works its inbox through the API: it sees the minimum until it
+/// accepts, steps are checked like the pages' (problem+json naming the field), and another
+/// agency's system finds nothing.
+#[tokio::test]
+async fn an_agency_system_works_its_inbox_through_the_api() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(&app.db, Case::default()).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app.db, IDVA).await?;
+    let id = refer(&hub, &referral, &idva, given(&["identity"])).await?;
+    let token = app.api_token("New Era").await?;
+    let http = reqwest::Client::new();
+    let get = |path: String, token: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", app.url);
+        async move { http.get(url).bearer_auth(token).send().await }
+    };
+    let post = |body: serde_json::Value| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/onward/{id}/steps", app.url);
+        let token = token.clone();
+        async move { http.post(url).bearer_auth(token).json(&body).send().await }
+    };
+
+    let r = get("/api/v1/onward".into(), token.clone()).await?;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let text = r.text().await?;
+    assert!(!text.contains("Brereton"), "the minimum: {text}");
+    let list: serde_json::Value = serde_json::from_str(&text)?;
+    assert_eq!(list["onward_referrals"][0]["id"], id.as_str());
+    assert_eq!(list["onward_referrals"][0]["given_name"], "Alys");
+    assert_eq!(list["onward_referrals"][0]["state"], "sent");
+
+    let one: serde_json::Value = get(format!("/api/v1/onward/{id}"), token.clone())
+        .await?
+        .json()
+        .await?;
+    assert!(one["shared"]["full_name"].is_null());
+    assert!(
+        one["steps_open"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x == "accept"))
+    );
+    assert_eq!(one["safe_contact"]["channels"][0]["usable_now"], true);
+    assert_eq!(one["safe_contact"]["code_word"], "bluebell");
+
+    // A step that is not possible now, and a decline without a reason: problem+json.
+    let r = post(json!({ "step": "start_service" })).await?;
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: serde_json::Value = r.json().await?;
+    assert_eq!(p["errors"][0]["pointer"], "#/step");
+    let p: serde_json::Value = post(json!({ "step": "decline" })).await?.json().await?;
+    assert_eq!(p["errors"][0]["pointer"], "#/reason");
+
+    // Accepted, it sees what consent allows.
+    let r = post(json!({ "step": "accept" })).await?;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let one: serde_json::Value = r.json().await?;
+    assert_eq!(one["state"], "accepted");
+    assert_eq!(one["shared"]["full_name"], "Alys Brereton");
+    assert!(one["shared"]["police_reference"].is_null(), "not consented");
+
+    // Another agency's system finds nothing.
+    let other = app.api_token("The Alice Charity").await?;
+    let r = get(format!("/api/v1/onward/{id}"), other.clone()).await?;
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    let list: serde_json::Value = get("/api/v1/onward".into(), other).await?.json().await?;
+    assert_eq!(list["onward_referrals"], json!([]));
     Ok(())
 }

@@ -526,6 +526,24 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Api(Action::ViewOwnReferrals),
             get(api::referrals::status),
         ),
+        r(
+            "GET",
+            "/api/v1/onward",
+            Api(Action::ReceiveReferrals),
+            get(api::onward::list),
+        ),
+        r(
+            "GET",
+            "/api/v1/onward/{id}",
+            Api(Action::WorkOnwardReferral),
+            get(api::onward::show),
+        ),
+        r(
+            "POST",
+            "/api/v1/onward/{id}/steps",
+            Api(Action::WorkOnwardReferral),
+            post(api::onward::step),
+        ),
     ]
 }
 
