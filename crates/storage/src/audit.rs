@@ -4,7 +4,7 @@
 //! It takes the row lock on `audit_head` (a no-op update), so on PostgreSQL concurrent
 //! transactions take their numbers one at a time and the chain has no gaps.
 
-use crate::db::{Db, WriteTx, now};
+use crate::db::{Db, WriteTx, insert_json_rows, now, to_json};
 use crate::error::Result;
 use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
 use sqlx::Row;
@@ -76,32 +76,42 @@ impl Chain {
             self.hash.clone_from(&entry.hash);
             entries.push(entry);
         }
-        let rows: Vec<String> = (0..entries.len())
-            .map(|r| {
-                let cells: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
-                format!("({})", cells.join(", "))
+        let rows: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor_user_id": e.actor_user_id,
+                    "actor_agency_id": e.actor_agency_id,
+                    "action": e.action,
+                    "entity_kind": e.entity_kind,
+                    "entity_id": e.entity_id,
+                    "purpose": e.purpose,
+                    "request_id": e.request_id,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                })
             })
             .collect();
-        let sql = format!(
-            "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, entity_kind, entity_id, \
-             purpose, request_id, prev_hash, hash) VALUES {}",
-            rows.join(", ")
+        let sql = insert_json_rows(
+            tx.backend(),
+            "audit_log",
+            &[
+                ("seq", "bigint"),
+                ("at", "text"),
+                ("actor_user_id", "text"),
+                ("actor_agency_id", "text"),
+                ("action", "text"),
+                ("entity_kind", "text"),
+                ("entity_id", "text"),
+                ("purpose", "text"),
+                ("request_id", "text"),
+                ("prev_hash", "text"),
+                ("hash", "text"),
+            ],
         );
-        let mut q = sqlx::query(&sql);
-        for e in &entries {
-            q = q
-                .bind(e.seq)
-                .bind(e.at.clone())
-                .bind(e.actor_user_id.clone())
-                .bind(e.actor_agency_id.clone())
-                .bind(e.action.clone())
-                .bind(e.entity_kind.clone())
-                .bind(e.entity_id.clone())
-                .bind(e.purpose.clone())
-                .bind(e.request_id.clone())
-                .bind(e.prev_hash.clone())
-                .bind(e.hash.clone());
-        }
+        let q = sqlx::query(&sql).bind(to_json(&rows)?);
         q.execute(tx.conn()).await?;
         Ok(())
     }

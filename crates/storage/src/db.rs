@@ -83,11 +83,16 @@ impl std::fmt::Debug for Db {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
+    backend: Backend,
 }
 
 impl WriteTx {
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub async fn commit(self) -> Result<()> {
@@ -186,6 +191,7 @@ impl Db {
         Ok(WriteTx {
             tx,
             _writer: writer,
+            backend: self.backend,
         })
     }
 
@@ -306,6 +312,38 @@ pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
 }
 
 /// A value as stored in a JSON text column.
+/// `INSERT INTO table (columns) SELECT …` reading its rows from one JSON parameter, `$1`: an
+/// array of objects keyed by column name. The statement's text is the same whatever the number
+/// of rows, so each connection prepares and plans it once, not once per batch size. `columns`
+/// names each column with its PostgreSQL type.
+pub(crate) fn insert_json_rows(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    let select = match backend {
+        Backend::Postgres => format!(
+            "SELECT {} FROM json_to_recordset($1::json) AS x({})",
+            names
+                .iter()
+                .map(|c| format!("x.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            columns
+                .iter()
+                .map(|(c, t)| format!("{c} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Backend::Sqlite => format!(
+            "SELECT {} FROM json_each($1)",
+            names
+                .iter()
+                .map(|c| format!("json_extract(value, '$.{c}')"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!("INSERT INTO {table} ({}) {select}", names.join(", "))
+}
+
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))
 }

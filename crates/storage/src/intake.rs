@@ -12,7 +12,7 @@
 //! part that runs one at a time.
 
 use crate::audit;
-use crate::db::{Backend, Db, WriteTx, format_time, new_id, to_json};
+use crate::db::{Backend, Db, WriteTx, format_time, insert_json_rows, new_id, to_json};
 use crate::error::{Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
@@ -180,17 +180,6 @@ async fn write_alone(db: &Db, submission: &Submission) -> Result<Submitted> {
         Err(e) if e.is_unique_violation() => once(db).await,
         other => other,
     }
-}
-
-/// `($1, …, $cols), ($cols+1, …)` for a multi-row INSERT.
-fn values(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
@@ -406,36 +395,90 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
     }
 
     if !new_people.is_empty() {
-        let sql = format!(
-            "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, safe_contact, \
-             created_at, updated_at) VALUES {}",
-            values_with_repeat(new_people.len(), 9)
-        );
-        let mut q = sqlx::query(&sql);
-        for p in &new_people {
-            for v in p {
-                q = q.bind(v.clone());
-            }
-        }
-        q.execute(tx.conn()).await?;
+        const PERSON: [&str; 9] = [
+            "id",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "postcode",
+            "area",
+            "details",
+            "safe_contact",
+            "created_at",
+        ];
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = new_people
+            .iter()
+            .map(|p| {
+                let mut row: serde_json::Map<String, serde_json::Value> = PERSON
+                    .iter()
+                    .zip(p)
+                    .map(|(c, v)| ((*c).to_owned(), serde_json::json!(v)))
+                    .collect();
+                row.insert("updated_at".into(), serde_json::json!(p[8]));
+                row
+            })
+            .collect();
+        let mut columns: Vec<(&str, &str)> = PERSON.iter().map(|c| (*c, "text")).collect();
+        columns.push(("updated_at", "text"));
+        let sql = insert_json_rows(tx.backend(), "persons", &columns);
+        sqlx::query(&sql)
+            .bind(to_json(&rows)?)
+            .execute(tx.conn())
+            .await?;
     }
     if !referrals.is_empty() {
-        let sql = format!(
-            "INSERT INTO referrals (id, reference, person_id, status, source, submitted_by, submitting_agency, \
-             api_token_id, received_at, due_on, crime_category, police_reference, incident_date, incident_area, area, \
-             perpetrators, children, consent_to_referral, consent_basis, referrer_risk_level, risk_level, notes, \
-             idempotency_key, idempotency_hash, import_key, created_at, updated_at, reported_to_police, \
-             consent_to_aggregate) VALUES {}",
-            values(referrals.len(), 29)
-        );
-        let mut q = sqlx::query(&sql);
-        for (row, (_, police, aggregate)) in referrals.iter().zip(&entries) {
-            for v in row {
-                q = q.bind(v.clone());
-            }
-            q = q.bind(row[8].clone()).bind(*police).bind(*aggregate);
-        }
-        q.execute(tx.conn()).await?;
+        const REFERRAL: [&str; 26] = [
+            "id",
+            "reference",
+            "person_id",
+            "status",
+            "source",
+            "submitted_by",
+            "submitting_agency",
+            "api_token_id",
+            "received_at",
+            "due_on",
+            "crime_category",
+            "police_reference",
+            "incident_date",
+            "incident_area",
+            "area",
+            "perpetrators",
+            "children",
+            "consent_to_referral",
+            "consent_basis",
+            "referrer_risk_level",
+            "risk_level",
+            "notes",
+            "idempotency_key",
+            "idempotency_hash",
+            "import_key",
+            "created_at",
+        ];
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = referrals
+            .iter()
+            .zip(&entries)
+            .map(|(r, (_, police, aggregate))| {
+                let mut row: serde_json::Map<String, serde_json::Value> = REFERRAL
+                    .iter()
+                    .zip(r)
+                    .map(|(c, v)| ((*c).to_owned(), serde_json::json!(v)))
+                    .collect();
+                row.insert("updated_at".into(), serde_json::json!(r[8]));
+                row.insert("reported_to_police".into(), serde_json::json!(police));
+                row.insert("consent_to_aggregate".into(), serde_json::json!(aggregate));
+                row
+            })
+            .collect();
+        let mut columns: Vec<(&str, &str)> = REFERRAL.iter().map(|c| (*c, "text")).collect();
+        columns.push(("updated_at", "text"));
+        columns.push(("reported_to_police", "boolean"));
+        columns.push(("consent_to_aggregate", "boolean"));
+        let sql = insert_json_rows(tx.backend(), "referrals", &columns);
+        sqlx::query(&sql)
+            .bind(to_json(&rows)?)
+            .execute(tx.conn())
+            .await?;
         // The audit head last: concurrent batches wait for each other only from here to commit.
         let events: Vec<AuditEvent> = entries.into_iter().map(|(e, _, _)| e).collect();
         let mut chain = audit::Chain::lock(&mut tx).await?;
@@ -444,18 +487,6 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
     }
     tx.commit().await?;
     Ok(results)
-}
-
-/// Like [`values`], with the last column repeated once more (created_at then updated_at).
-fn values_with_repeat(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let mut cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            cells.push(format!("${}", r * cols + cols));
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// People already known among a batch's dates of birth, by (given name, family name, date of
