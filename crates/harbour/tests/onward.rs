@@ -688,3 +688,60 @@ async fn an_agency_system_works_its_inbox_through_the_api() -> R {
     assert_eq!(list["onward_referrals"], json!([]));
     Ok(())
 }
+
+/// Lifting a suspended channel needs a reason: a short one is refused beside the field and what
+/// was typed is kept; a good one makes the channel usable again.
+#[tokio::test]
+async fn a_suspended_channel_is_lifted_only_with_a_reason_and_the_form_keeps_what_was_typed() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(&app.db, Case::default()).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = service_id(&app.db, IDVA).await?;
+    let id = refer(&hub, &referral, &idva, given(&[])).await?;
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    new_era
+        .record_contact_attempt(
+            &id,
+            &AttemptInput {
+                channel: "phone_call".into(),
+                result: "unsafe".into(),
+                note: String::new(),
+            },
+        )
+        .await?;
+    let caseworker = app.signed_in(Role::Caseworker).await?;
+    let page = format!("/onward/{id}");
+    let action = format!("/onward/{id}/review");
+    let r = caseworker
+        .submit(
+            &page,
+            &action,
+            &[("channel", "phone_call"), ("review_note", "ok now")],
+        )
+        .await?;
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await?;
+    assert!(html.contains("id=\"review/phone_call/review_note-error\""));
+    assert!(html.contains(">ok now</textarea>"), "kept");
+    let r = caseworker
+        .submit(
+            &page,
+            &action,
+            &[
+                ("channel", "phone_call"),
+                (
+                    "review_note",
+                    "Spoke to her by e-mail: the phone is hers alone again.",
+                ),
+            ],
+        )
+        .await?;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(
+        new_era
+            .contact_permit(&id, Channel::PhoneCall)
+            .await?
+            .is_ok()
+    );
+    Ok(())
+}
