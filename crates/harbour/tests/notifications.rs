@@ -362,6 +362,19 @@ async fn a_person_who_allowed_only_email_at_safe_times_gets_nothing_else_and_nev
         }
         other => anyhow::bail!("expected a refusal, got {other:?}"),
     }
+    // Each look at her safe-contact rules before sending is in the audit trail, with the answer.
+    let purposes: Vec<String> = sqlx::query(
+        "SELECT purpose FROM audit_log WHERE entity_kind = 'person_message' AND actor_user_id IS NULL ORDER BY seq",
+    )
+    .fetch_all(app.db.pool())
+    .await?
+    .iter()
+    .map(|r| r.get("purpose"))
+    .collect();
+    let says = |p: &str| purposes.iter().any(|x| x.ends_with(p));
+    assert!(says("(email): allowed"), "{purposes:?}");
+    assert!(says("(email): outside_safe_times"), "{purposes:?}");
+    assert!(says("(email): channel_suspended"), "{purposes:?}");
     // Every message the person got was inside their safe times, and by e-mail.
     assert!(
         sink.accepted().iter().all(|m| {

@@ -13,7 +13,7 @@ use harbour_domain::contact_gate::{self, Permit, Refusal};
 use harbour_domain::deadline::Milestone;
 use harbour_domain::notification::Event;
 use harbour_domain::role::Role;
-use harbour_domain::safe_contact::{Channel, SafeContact};
+use harbour_domain::safe_contact::Channel;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -344,33 +344,40 @@ pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<usize> {
     Ok(escalated)
 }
 
-/// What the gate needs to decide on a message to the person on an onward referral: their
-/// safe-contact rules and the channels suspended now.
-pub async fn gate_facts(db: &Db, onward_referral_id: &str) -> Result<(SafeContact, Vec<Channel>)> {
-    let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT p.safe_contact, o.person_id FROM onward_referrals o \
-         JOIN persons p ON p.id = o.person_id WHERE o.id = $1",
-    )
-    .bind(onward_referral_id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(StorageError::NotFound("onward referral"))?;
-    let safe: SafeContact =
-        crate::referrals::from_json(&row.try_get::<String, _>("safe_contact")?)?;
-    let person: String = row.try_get("person_id")?;
-    let suspended = crate::onward::suspended_channels(&mut tx, &person).await?;
-    tx.commit().await?;
-    Ok((safe, suspended))
-}
-
-/// Asks the contact gate about a message to the person on an onward referral at `at`.
+/// Asks the contact gate about a message to the person on an onward referral at `at`. Reading
+/// their safe-contact rules is audited, with the gate's answer.
 pub async fn gate(
     db: &Db,
     onward_referral_id: &str,
     channel: Channel,
     at: DateTime<Utc>,
 ) -> Result<std::result::Result<Permit, Refusal>> {
-    let (safe, suspended) = gate_facts(db, onward_referral_id).await?;
-    Ok(contact_gate::decide(&safe, &suspended, channel, at))
+    let mut tx = db.begin_write().await?;
+    let person: String = sqlx::query("SELECT person_id FROM onward_referrals WHERE id = $1")
+        .bind(onward_referral_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StorageError::NotFound("onward referral"))?
+        .try_get("person_id")?;
+    let (safe, suspended) = crate::onward::person_contact(&mut tx, &person).await?;
+    let decision = contact_gate::decide(&safe, &suspended, channel, at);
+    crate::audit::append(
+        &mut tx,
+        &harbour_domain::audit::AuditEvent {
+            actor_user_id: None,
+            actor_agency_id: None,
+            action: harbour_domain::audit::AuditAction::Read,
+            entity_kind: "person_message".into(),
+            entity_id: Some(onward_referral_id.to_owned()),
+            purpose: format!(
+                "ask the contact gate before sending a message to the person ({}): {}",
+                channel.slug(),
+                decision.as_ref().map_or_else(Refusal::slug, |_| "allowed")
+            ),
+            request_id: new_id(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(decision)
 }

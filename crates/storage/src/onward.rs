@@ -1221,6 +1221,23 @@ impl ScopedStore {
     }
 }
 
+/// What the contact gate needs about a person: their safe-contact rules and the channels
+/// suspended now.
+pub(crate) async fn person_contact(
+    tx: &mut WriteTx,
+    person_id: &str,
+) -> Result<(SafeContact, Vec<Channel>)> {
+    let safe: SafeContact = from_json(
+        &sqlx::query("SELECT safe_contact FROM persons WHERE id = $1")
+            .bind(person_id)
+            .fetch_one(tx.conn())
+            .await?
+            .try_get::<String, _>("safe_contact")?,
+    )?;
+    let suspended = suspended_channels(tx, person_id).await?;
+    Ok((safe, suspended))
+}
+
 /// The channels suspended for a person by an unsafe or wrong-number attempt not yet reviewed.
 pub(crate) async fn suspended_channels(tx: &mut WriteTx, person_id: &str) -> Result<Vec<Channel>> {
     Ok(sqlx::query(
@@ -1358,14 +1375,7 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         let (row, _) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
-        let safe: SafeContact = from_json(
-            &sqlx::query("SELECT safe_contact FROM persons WHERE id = $1")
-                .bind(&person_id)
-                .fetch_one(tx.conn())
-                .await?
-                .try_get::<String, _>("safe_contact")?,
-        )?;
-        let suspended = suspended_channels(&mut tx, &person_id).await?;
+        let (safe, suspended) = person_contact(&mut tx, &person_id).await?;
         let queued = match contact_gate::decide(&safe, &suspended, channel, at) {
             Ok(_) => MessageQueued::Now,
             Err(Refusal::OutsideSafeTimes { next: Some(t) }) => MessageQueued::At(t),
