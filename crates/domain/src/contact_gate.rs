@@ -91,11 +91,8 @@ pub fn decide(
     channel: Channel,
     at: DateTime<Utc>,
 ) -> Result<Permit, Refusal> {
-    if safe.do_not_contact {
-        return Err(Refusal::DoNotContact);
-    }
-    if safe.only_through_referrer {
-        return Err(Refusal::OnlyThroughReferrer);
+    if let Some(refusal) = blocked(safe) {
+        return Err(refusal);
     }
     let Some(allowed) = safe.channels.iter().find(|c| c.channel == channel) else {
         return Err(Refusal::ChannelNotAllowed(channel));
@@ -122,15 +119,39 @@ pub fn decide(
     })
 }
 
+/// Why no channel at all may be used: the person asked not to be contacted, or to be reached
+/// only through the referrer.
+pub fn blocked(safe: &SafeContact) -> Option<Refusal> {
+    if safe.do_not_contact {
+        Some(Refusal::DoNotContact)
+    } else if safe.only_through_referrer {
+        Some(Refusal::OnlyThroughReferrer)
+    } else {
+        None
+    }
+}
+
+/// The gate's answer at `at` for each channel the person allowed, in their order of preference.
+pub fn channels_now(
+    safe: &SafeContact,
+    suspended: &[Channel],
+    at: DateTime<Utc>,
+) -> Vec<(Channel, Result<Permit, Refusal>)> {
+    safe.channels
+        .iter()
+        .map(|c| (c.channel, decide(safe, suspended, c.channel, at)))
+        .collect()
+}
+
 /// The channels the gate would allow at `at`, in the person's order of preference.
 pub fn usable_channels(
     safe: &SafeContact,
     suspended: &[Channel],
     at: DateTime<Utc>,
 ) -> Vec<Permit> {
-    safe.channels
-        .iter()
-        .filter_map(|c| decide(safe, suspended, c.channel, at).ok())
+    channels_now(safe, suspended, at)
+        .into_iter()
+        .filter_map(|(_, d)| d.ok())
         .collect()
 }
 

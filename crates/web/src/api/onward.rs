@@ -45,24 +45,20 @@ fn summary(s: &OnwardSummary) -> Value {
 }
 
 fn view(v: &OnwardView) -> Value {
-    let now = Utc::now();
-    let channels: Vec<Value> = v
-        .safe_contact
-        .channels
-        .iter()
-        .map(
-            |c| match contact_gate::decide(&v.safe_contact, &v.suspended, c.channel, now) {
+    let channels: Vec<Value> =
+        contact_gate::channels_now(&v.safe_contact, &v.suspended, Utc::now())
+            .into_iter()
+            .map(|(channel, decision)| match decision {
                 // The number or address only while it is safe to use.
-                Ok(p) => json!({ "channel": c.channel.slug(), "usable_now": true, "to": p.to }),
+                Ok(p) => json!({ "channel": channel.slug(), "usable_now": true, "to": p.to }),
                 Err(r) => json!({
-                    "channel": c.channel.slug(),
+                    "channel": channel.slug(),
                     "usable_now": false,
                     "reason": r.slug(),
                     "message": r.message(),
                 }),
-            },
-        )
-        .collect();
+            })
+            .collect();
     let mut body = summary(&v.summary);
     body["age"] = json!(v.age);
     body["needs"] = json!(v.needs);

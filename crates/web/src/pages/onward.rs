@@ -178,31 +178,23 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let v = staff.store.onward_referral(id).await?;
-    let now = Utc::now();
-    let blocked = match contact_gate::decide(&v.safe_contact, &[], Channel::PhoneCall, now) {
-        Err(r @ (Refusal::DoNotContact | Refusal::OnlyThroughReferrer)) => Some(r.message()),
-        _ => None,
-    };
-    let channels = v
-        .safe_contact
-        .channels
-        .iter()
-        .map(
-            |c| match contact_gate::decide(&v.safe_contact, &v.suspended, c.channel, now) {
-                Ok(p) => ChannelNow {
-                    channel: c.channel,
-                    permit: Some(p),
-                    refusal: None,
-                    suspended: false,
-                },
-                Err(r) => ChannelNow {
-                    channel: c.channel,
-                    permit: None,
-                    suspended: matches!(r, Refusal::ChannelSuspended(_)),
-                    refusal: Some(r.message()),
-                },
+    let blocked = contact_gate::blocked(&v.safe_contact).map(|r| r.message());
+    let channels = contact_gate::channels_now(&v.safe_contact, &v.suspended, Utc::now())
+        .into_iter()
+        .map(|(channel, decision)| match decision {
+            Ok(p) => ChannelNow {
+                channel,
+                permit: Some(p),
+                refusal: None,
+                suspended: false,
             },
-        )
+            Err(r) => ChannelNow {
+                channel,
+                permit: None,
+                suspended: matches!(r, Refusal::ChannelSuspended(_)),
+                refusal: Some(r.message()),
+            },
+        })
         .collect();
     let may_record_contact = staff.store.may(Action::RecordContact) && !v.summary.state.is_final();
     let messages = if may_record_contact {
