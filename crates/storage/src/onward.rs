@@ -177,7 +177,6 @@ pub struct AttemptRecord {
 struct Checked {
     target: Service,
     consent: Consent,
-    latest: crate::triage::TriageRecord,
 }
 
 struct Service {
@@ -254,6 +253,18 @@ fn summary_from(r: &AnyRow, now: &str) -> Result<OnwardSummary> {
     })
 }
 
+/// The summaries `sql` (a [`SUMMARY_SELECT`] with one parameter, `param`) finds.
+async fn summaries(tx: &mut WriteTx, sql: &str, param: &str) -> Result<Vec<OnwardSummary>> {
+    let now = now();
+    sqlx::query(sql)
+        .bind(param)
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| summary_from(r, &now))
+        .collect()
+}
+
 /// The earliest unmet deadline, kept on the referral for ordering and for the overdue job.
 async fn refresh_next_due(tx: &mut WriteTx, id: &str) -> Result<()> {
     sqlx::query(
@@ -324,6 +335,7 @@ impl ScopedStore {
         }
         let mut tx = self.db().begin_write().await?;
         let referral = read_referral(&mut tx, referral_id).await?;
+        let latest = history(&mut tx, referral_id).await?.into_iter().next();
         let mut errors = FieldErrors::new();
         let mut unique: Vec<&ReferOnInput> = Vec::new();
         for input in inputs {
@@ -337,18 +349,22 @@ impl ScopedStore {
         let mut checked = Vec::new();
         for input in &unique {
             let c = self
-                .check_refer_on(&mut tx, &referral, input, &mut errors)
+                .check_refer_on(&mut tx, &referral, latest.is_some(), input, &mut errors)
                 .await?;
             checked.push(c);
         }
         if !errors.is_empty() {
             return Err(StorageError::Invalid(errors));
         }
+        let (Some(latest), Some(checked)) =
+            (latest, checked.into_iter().collect::<Option<Vec<_>>>())
+        else {
+            return Err(StorageError::NotFound("service"));
+        };
         let mut results = Vec::new();
         for (input, c) in unique.into_iter().zip(checked) {
-            let c = c.ok_or(StorageError::NotFound("service"))?;
             results.push(
-                self.write_refer_on(&mut tx, &referral, input, c, None)
+                self.write_refer_on(&mut tx, &referral, &latest, input, c, None)
                     .await?,
             );
         }
@@ -364,13 +380,14 @@ impl ScopedStore {
         rerouted_from: Option<&str>,
     ) -> Result<ReferredOn> {
         let referral = read_referral(tx, referral_id).await?;
+        let latest = history(tx, referral_id).await?.into_iter().next();
         let mut errors = FieldErrors::new();
         let checked = self
-            .check_refer_on(tx, &referral, input, &mut errors)
+            .check_refer_on(tx, &referral, latest.is_some(), input, &mut errors)
             .await?;
-        match checked {
-            Some(c) if errors.is_empty() => {
-                self.write_refer_on(tx, &referral, input, c, rerouted_from)
+        match (checked, latest) {
+            (Some(c), Some(latest)) if errors.is_empty() => {
+                self.write_refer_on(tx, &referral, &latest, input, c, rerouted_from)
                     .await
             }
             _ => Err(StorageError::Invalid(errors)),
@@ -384,6 +401,7 @@ impl ScopedStore {
         &self,
         tx: &mut WriteTx,
         referral: &ReferralView,
+        triaged: bool,
         input: &ReferOnInput,
         errors: &mut FieldErrors,
     ) -> Result<Option<Checked>> {
@@ -452,20 +470,15 @@ impl ScopedStore {
                 "The time it was sent cannot be in the future",
             );
         }
-        let decisions = history(tx, &referral.id).await?;
-        let Some(latest) = decisions.into_iter().next() else {
+        if !triaged {
             errors.add(
                 &field("service_id"),
                 "Triage the referral before referring the person on",
             );
             return Ok(None);
-        };
+        }
         Ok(match (target, consent) {
-            (Some(target), Some(consent)) => Some(Checked {
-                target,
-                consent,
-                latest,
-            }),
+            (Some(target), Some(consent)) => Some(Checked { target, consent }),
             _ => None,
         })
     }
@@ -474,15 +487,12 @@ impl ScopedStore {
         &self,
         tx: &mut WriteTx,
         referral: &ReferralView,
+        latest: &crate::triage::TriageRecord,
         input: &ReferOnInput,
         checked: Checked,
         rerouted_from: Option<&str>,
     ) -> Result<ReferredOn> {
-        let Checked {
-            target,
-            consent,
-            latest,
-        } = checked;
+        let Checked { target, consent } = checked;
         let referral_id = referral.id.as_str();
         let sent = input.sent_at.unwrap_or_else(Utc::now);
         let at = format_time(sent);
@@ -877,15 +887,7 @@ impl ScopedStore {
                 "AND o.state NOT IN ('rerouted', 'closed', 'withdrawn')"
             }
         );
-        let rows = sqlx::query(&sql)
-            .bind(&self.actor().agency_id)
-            .fetch_all(tx.conn())
-            .await?;
-        let now = now();
-        let list = rows
-            .iter()
-            .map(|r| summary_from(r, &now))
-            .collect::<Result<Vec<_>>>()?;
+        let list = summaries(&mut tx, &sql, &self.actor().agency_id).await?;
         self.audit(
             &mut tx,
             AuditAction::Read,
@@ -906,17 +908,8 @@ impl ScopedStore {
             self.own_referral(referral_id).await?;
         }
         let mut tx = self.db().begin_write().await?;
-        let rows = sqlx::query(&format!(
-            "{SUMMARY_SELECT} WHERE o.referral_id = $1 ORDER BY o.sent_at"
-        ))
-        .bind(referral_id)
-        .fetch_all(tx.conn())
-        .await?;
-        let now = now();
-        let list = rows
-            .iter()
-            .map(|r| summary_from(r, &now))
-            .collect::<Result<Vec<_>>>()?;
+        let sql = format!("{SUMMARY_SELECT} WHERE o.referral_id = $1 ORDER BY o.sent_at");
+        let list = summaries(&mut tx, &sql, referral_id).await?;
         self.audit(
             &mut tx,
             AuditAction::Read,
