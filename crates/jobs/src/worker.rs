@@ -33,6 +33,8 @@ pub struct Worker {
     config: WorkerConfig,
     mailer: Option<Mailer>,
     http: reqwest::Client,
+    /// When overdue deadlines were last looked for: once a minute is enough.
+    escalated_at: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 /// What became of one job.
@@ -66,6 +68,7 @@ impl Worker {
             config,
             mailer,
             http,
+            escalated_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -88,12 +91,25 @@ impl Worker {
         })
     }
 
-    /// One round at `now`: escalates what became overdue, then delivers up to 16 due jobs.
-    /// Returns how many jobs it handled.
+    /// One round at `now`: escalates what became overdue (at most once a minute), then
+    /// delivers up to 16 due jobs. Returns how many jobs it handled.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
-        let escalated = jobs::escalate_overdue(&self.db, now).await?;
-        if escalated > 0 {
-            tracing::info!(escalated, "escalated overdue onward referrals");
+        let look = {
+            let mut last = self
+                .escalated_at
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = last.is_none_or(|t| now - t >= Duration::minutes(1) || now < t);
+            if due {
+                *last = Some(now);
+            }
+            due
+        };
+        if look {
+            let escalated = jobs::escalate_overdue(&self.db, now).await?;
+            if escalated > 0 {
+                tracing::info!(escalated, "escalated overdue onward referrals");
+            }
         }
         let claimed = jobs::claim(&self.db, &self.id, now, self.config.lease, 16).await?;
         for job in &claimed {

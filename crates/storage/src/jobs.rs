@@ -112,6 +112,17 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<Job>> {
     let now_text = format_time(now);
+    // An empty queue costs one read, not a write transaction (on SQLite, the writer lock).
+    let due = sqlx::query(
+        "SELECT 1 AS x FROM jobs WHERE done_at IS NULL AND run_at <= $1 \
+         AND (locked_until IS NULL OR locked_until < $1) LIMIT 1",
+    )
+    .bind(&now_text)
+    .fetch_optional(db.pool())
+    .await?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let skip_locked = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -273,6 +284,15 @@ pub(crate) async fn notify_agency(
 /// it escalated. Returns how many were escalated.
 pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<usize> {
     let now_text = format_time(now);
+    let any = sqlx::query(
+        "SELECT 1 AS x FROM onward_deadlines WHERE met_at IS NULL AND escalated_at IS NULL AND due_at < $1 LIMIT 1",
+    )
+    .bind(&now_text)
+    .fetch_optional(db.pool())
+    .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
     let mut tx = db.begin_write().await?;
     let due = sqlx::query(
         "SELECT d.onward_referral_id, d.milestone, o.recipient_agency_id, o.sender_agency_id \
