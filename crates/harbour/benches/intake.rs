@@ -19,7 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{env_number, percentile, say, serve, wanted};
+
+/// The server's own allocator (see `src/main.rs`), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use common::{cpu_between, env_number, machine_cpu, percentile, say, serve, wanted};
 
 /// Rows a second, each INSERT in its own committed transaction, `clients` at a time.
 async fn raw_insert_rate(db: &Db, clients: usize, rows: usize) -> anyhow::Result<f64> {
@@ -137,16 +141,24 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     let token = issue_token(&db, "Staffordshire Police").await?;
     let per_level = env_number("HARBOUR_BENCH_REFERRALS", 3000);
     let mut offset = 0;
-    for concurrency in [1usize, 4, 16, 32, 64] {
+    // HARBOUR_BENCH_CLIENTS=32 (or a list, 16,32) measures those concurrencies only.
+    let levels: Vec<usize> = std::env::var("HARBOUR_BENCH_CLIENTS")
+        .unwrap_or_else(|_| "1,4,16,32,64".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    for concurrency in levels {
         let total = if concurrency == 1 {
             per_level / 3
         } else {
             per_level
         };
+        let cpu_before = machine_cpu();
         let (rate, latencies) = post_at(&url, &token, concurrency, total, offset).await?;
+        let cpu = cpu_between(cpu_before, machine_cpu(), total);
         offset += total;
         say(&format!(
-            "{name}: POST /api/v1/referrals, {concurrency:>2} clients: {rate:>6.0} referrals/s  p50 {:>5.1} ms  p99 {:>5.1} ms  ({total} referrals, each durable before its 201)",
+            "{name}: POST /api/v1/referrals, {concurrency:>2} clients: {rate:>6.0} referrals/s  p50 {:>5.1} ms  p99 {:>5.1} ms  ({total} referrals, each durable before its 201; {cpu})",
             percentile(&latencies, 0.50),
             percentile(&latencies, 0.99)
         ));

@@ -7,6 +7,11 @@ mod config;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: a request allocates and frees many small strings
+/// and maps across worker threads, and glibc's malloc spent a fifth of the server's time on them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = cli::Cli::parse();

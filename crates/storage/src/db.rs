@@ -317,10 +317,20 @@ pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
 /// of rows, so each connection prepares and plans it once, not once per batch size. `columns`
 /// names each column with its PostgreSQL type.
 pub(crate) fn insert_json_rows(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
+    insert_json_rows_from(backend, table, columns, 1)
+}
+
+/// [`insert_json_rows`] reading its rows from parameter `$param`, for a statement that has others.
+pub(crate) fn insert_json_rows_from(
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, &str)],
+    param: usize,
+) -> String {
     let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
     let select = match backend {
         Backend::Postgres => format!(
-            "SELECT {} FROM json_to_recordset($1::json) AS x({})",
+            "SELECT {} FROM json_to_recordset(${param}::json) AS x({})",
             names
                 .iter()
                 .map(|c| format!("x.{c}"))
@@ -333,7 +343,7 @@ pub(crate) fn insert_json_rows(backend: Backend, table: &str, columns: &[(&str, 
                 .join(", ")
         ),
         Backend::Sqlite => format!(
-            "SELECT {} FROM json_each($1)",
+            "SELECT {} FROM json_each(${param})",
             names
                 .iter()
                 .map(|c| format!("json_extract(value, '$.{c}')"))

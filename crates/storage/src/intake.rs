@@ -12,7 +12,9 @@
 //! part that runs one at a time.
 
 use crate::audit;
-use crate::db::{Backend, Db, WriteTx, format_time, insert_json_rows, new_id, to_json};
+use crate::db::{
+    Backend, Db, WriteTx, format_time, insert_json_rows, insert_json_rows_from, new_id, to_json,
+};
 use crate::error::{Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
@@ -197,8 +199,8 @@ fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
 type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
 
 /// Referrals already stored under any of `keys` (agency, key) in `column`, by (agency, key).
-/// The condition names the agency as well as the key, so it is answered from the unique index
-/// on (submitting_agency, key) rather than by reading the table.
+/// The condition names the key and the agency, the two columns of the unique index on
+/// (key, submitting_agency), so it is answered from that index rather than by reading the table.
 async fn stored_keys(
     tx: &mut WriteTx,
     column: &str,
@@ -254,8 +256,9 @@ async fn stored_keys(
 }
 
 /// Writes a batch in one transaction with a handful of statements, whatever its size: one
-/// look-up of earlier keys, one of people already known, one INSERT each for the new people, the
-/// referrals and their audit entries, and one update of the audit head.
+/// look-up of earlier keys, one of people already known, one INSERT of the new people and the
+/// referrals (on SQLite, one each), the audit head's lock, and one INSERT of the audit entries
+/// that also moves the head (on SQLite, two statements).
 async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
     let mut tx = db.begin_write().await?;
     let idem_keys: Vec<(Option<&str>, &str)> = batch
@@ -279,9 +282,9 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
     let mut known = known_people(&mut tx, batch).await?;
 
     let mut results = Vec::with_capacity(batch.len());
-    let mut new_people: Vec<[Option<String>; 9]> = Vec::new();
-    let mut referrals: Vec<Vec<Option<String>>> = Vec::new();
-    let mut entries = Vec::new();
+    let mut new_people: Vec<PersonRow<'_>> = Vec::new();
+    let mut referrals: Vec<ReferralRow<'_>> = Vec::new();
+    let mut events: Vec<AuditEvent> = Vec::new();
     for s in batch {
         let agency = s.origin.submitting_agency.clone();
         if let Some((key, hash)) = &s.idempotency
@@ -325,17 +328,18 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
             }
             None => {
                 let id = new_id();
-                new_people.push([
-                    Some(id.clone()),
-                    Some(r.person.given_name.clone()),
-                    Some(r.person.family_name.clone()),
-                    r.person.date_of_birth.map(|d| d.to_string()),
-                    Some(r.person.postcode.clone()),
-                    r.person.area.clone(),
-                    Some(to_json(&r.person)?),
-                    Some(to_json(&r.safe_contact)?),
-                    Some(at.clone()),
-                ]);
+                new_people.push(PersonRow {
+                    id: id.clone(),
+                    given_name: &r.person.given_name,
+                    family_name: &r.person.family_name,
+                    date_of_birth: r.person.date_of_birth.map(|d| d.to_string()),
+                    postcode: &r.person.postcode,
+                    area: r.person.area.as_deref(),
+                    details: to_json(&r.person)?,
+                    safe_contact: to_json(&r.safe_contact)?,
+                    created_at: at.clone(),
+                    updated_at: at.clone(),
+                });
                 if let Some(k) = person_key {
                     known.insert(k, id.clone());
                 }
@@ -350,38 +354,40 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
             received_at: at.clone(),
             due_on: s.due_on.to_string(),
         };
-        referrals.push(vec![
-            Some(id.clone()),
-            Some(receipt.reference.clone()),
-            Some(person_id),
-            Some(Status::Received.slug().into()),
-            Some(r.source.slug().into()),
-            s.origin.submitted_by.clone(),
-            agency.clone(),
-            s.origin.api_token_id.clone(),
-            Some(at.clone()),
-            Some(receipt.due_on.clone()),
-            Some(r.crime_category.slug().into()),
-            r.police_reference.clone(),
-            r.incident_date.map(|d| d.to_string()),
-            r.incident_area.clone(),
-            r.person.area.clone().or_else(|| r.incident_area.clone()),
-            Some(to_json(&r.perpetrators)?),
-            Some(to_json(&r.children)?),
-            Some(r.consent_to_referral.slug().into()),
-            Some(r.crime_category.default_consent_basis_slug().into()),
-            r.referrer_risk_level.map(|l| l.slug().into()),
-            r.referrer_risk_level.map(|l| l.slug().into()),
-            Some(r.notes.clone()),
-            s.idempotency.as_ref().map(|(k, _)| k.clone()),
-            s.idempotency.as_ref().map(|(_, h)| h.clone()),
-            s.import_key.clone(),
-            Some(at.clone()),
-        ]);
-        // Booleans are bound apart: their column type differs between the two databases.
+        referrals.push(ReferralRow {
+            id: id.clone(),
+            reference: receipt.reference.clone(),
+            person_id,
+            status: Status::Received.slug(),
+            source: r.source.slug(),
+            submitted_by: s.origin.submitted_by.as_deref(),
+            submitting_agency: s.origin.submitting_agency.as_deref(),
+            api_token_id: s.origin.api_token_id.as_deref(),
+            received_at: at.clone(),
+            due_on: receipt.due_on.clone(),
+            crime_category: r.crime_category.slug(),
+            reported_to_police: r.reported_to_police,
+            police_reference: r.police_reference.as_deref(),
+            incident_date: r.incident_date.map(|d| d.to_string()),
+            incident_area: r.incident_area.as_deref(),
+            area: r.person.area.as_deref().or(r.incident_area.as_deref()),
+            perpetrators: to_json(&r.perpetrators)?,
+            children: to_json(&r.children)?,
+            consent_to_referral: r.consent_to_referral.slug(),
+            consent_basis: r.crime_category.default_consent_basis_slug(),
+            consent_to_aggregate: r.consent_to_aggregate,
+            referrer_risk_level: r.referrer_risk_level.map(|l| l.slug()),
+            risk_level: r.referrer_risk_level.map(|l| l.slug()),
+            notes: &r.notes,
+            idempotency_key: s.idempotency.as_ref().map(|(k, _)| k.as_str()),
+            idempotency_hash: s.idempotency.as_ref().map(|(_, h)| h.as_str()),
+            import_key: s.import_key.as_deref(),
+            created_at: at.clone(),
+            updated_at: at,
+        });
         let mut event = s.event.clone();
         event.entity_id = Some(id);
-        entries.push((event, r.reported_to_police, r.consent_to_aggregate));
+        events.push(event);
         if let Some((key, hash)) = &s.idempotency {
             by_idem.insert(
                 (agency.clone(), key.clone()),
@@ -394,99 +400,141 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
         results.push(Ok(Submitted::Created(receipt)));
     }
 
-    if !new_people.is_empty() {
-        const PERSON: [&str; 9] = [
-            "id",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "postcode",
-            "area",
-            "details",
-            "safe_contact",
-            "created_at",
-        ];
-        let rows: Vec<serde_json::Map<String, serde_json::Value>> = new_people
-            .iter()
-            .map(|p| {
-                let mut row: serde_json::Map<String, serde_json::Value> = PERSON
-                    .iter()
-                    .zip(p)
-                    .map(|(c, v)| ((*c).to_owned(), serde_json::json!(v)))
-                    .collect();
-                row.insert("updated_at".into(), serde_json::json!(p[8]));
-                row
-            })
-            .collect();
-        let mut columns: Vec<(&str, &str)> = PERSON.iter().map(|c| (*c, "text")).collect();
-        columns.push(("updated_at", "text"));
-        let sql = insert_json_rows(tx.backend(), "persons", &columns);
-        sqlx::query(&sql)
-            .bind(to_json(&rows)?)
-            .execute(tx.conn())
-            .await?;
-    }
     if !referrals.is_empty() {
-        const REFERRAL: [&str; 26] = [
-            "id",
-            "reference",
-            "person_id",
-            "status",
-            "source",
-            "submitted_by",
-            "submitting_agency",
-            "api_token_id",
-            "received_at",
-            "due_on",
-            "crime_category",
-            "police_reference",
-            "incident_date",
-            "incident_area",
-            "area",
-            "perpetrators",
-            "children",
-            "consent_to_referral",
-            "consent_basis",
-            "referrer_risk_level",
-            "risk_level",
-            "notes",
-            "idempotency_key",
-            "idempotency_hash",
-            "import_key",
-            "created_at",
-        ];
-        let rows: Vec<serde_json::Map<String, serde_json::Value>> = referrals
-            .iter()
-            .zip(&entries)
-            .map(|(r, (_, police, aggregate))| {
-                let mut row: serde_json::Map<String, serde_json::Value> = REFERRAL
-                    .iter()
-                    .zip(r)
-                    .map(|(c, v)| ((*c).to_owned(), serde_json::json!(v)))
-                    .collect();
-                row.insert("updated_at".into(), serde_json::json!(r[8]));
-                row.insert("reported_to_police".into(), serde_json::json!(police));
-                row.insert("consent_to_aggregate".into(), serde_json::json!(aggregate));
-                row
-            })
-            .collect();
-        let mut columns: Vec<(&str, &str)> = REFERRAL.iter().map(|c| (*c, "text")).collect();
-        columns.push(("updated_at", "text"));
-        columns.push(("reported_to_police", "boolean"));
-        columns.push(("consent_to_aggregate", "boolean"));
-        let sql = insert_json_rows(tx.backend(), "referrals", &columns);
-        sqlx::query(&sql)
-            .bind(to_json(&rows)?)
-            .execute(tx.conn())
-            .await?;
+        insert_people_and_referrals(&mut tx, &new_people, &referrals).await?;
         // The audit head last: concurrent batches wait for each other only from here to commit.
-        let events: Vec<AuditEvent> = entries.into_iter().map(|(e, _, _)| e).collect();
-        let mut chain = audit::Chain::lock(&mut tx).await?;
-        chain.append_all(&mut tx, &events).await?;
-        chain.store(&mut tx).await?;
+        let chain = audit::Chain::lock(&mut tx).await?;
+        chain.write(&mut tx, &events).await?;
     }
     tx.commit().await?;
     Ok(results)
+}
+
+/// A new person as the INSERT reads it; the names are the columns'.
+#[derive(Serialize)]
+struct PersonRow<'a> {
+    id: String,
+    given_name: &'a str,
+    family_name: &'a str,
+    date_of_birth: Option<String>,
+    postcode: &'a str,
+    area: Option<&'a str>,
+    details: String,
+    safe_contact: String,
+    created_at: String,
+    updated_at: String,
+}
+
+const PERSON_COLUMNS: [(&str, &str); 10] = [
+    ("id", "text"),
+    ("given_name", "text"),
+    ("family_name", "text"),
+    ("date_of_birth", "text"),
+    ("postcode", "text"),
+    ("area", "text"),
+    ("details", "text"),
+    ("safe_contact", "text"),
+    ("created_at", "text"),
+    ("updated_at", "text"),
+];
+
+/// A new referral as the INSERT reads it; the names are the columns'.
+#[derive(Serialize)]
+struct ReferralRow<'a> {
+    id: String,
+    reference: String,
+    person_id: String,
+    status: &'static str,
+    source: &'static str,
+    submitted_by: Option<&'a str>,
+    submitting_agency: Option<&'a str>,
+    api_token_id: Option<&'a str>,
+    received_at: String,
+    due_on: String,
+    crime_category: &'static str,
+    reported_to_police: bool,
+    police_reference: Option<&'a str>,
+    incident_date: Option<String>,
+    incident_area: Option<&'a str>,
+    area: Option<&'a str>,
+    perpetrators: String,
+    children: String,
+    consent_to_referral: &'static str,
+    consent_basis: &'static str,
+    consent_to_aggregate: bool,
+    referrer_risk_level: Option<&'static str>,
+    risk_level: Option<&'static str>,
+    notes: &'a str,
+    idempotency_key: Option<&'a str>,
+    idempotency_hash: Option<&'a str>,
+    import_key: Option<&'a str>,
+    created_at: String,
+    updated_at: String,
+}
+
+const REFERRAL_COLUMNS: [(&str, &str); 29] = [
+    ("id", "text"),
+    ("reference", "text"),
+    ("person_id", "text"),
+    ("status", "text"),
+    ("source", "text"),
+    ("submitted_by", "text"),
+    ("submitting_agency", "text"),
+    ("api_token_id", "text"),
+    ("received_at", "text"),
+    ("due_on", "text"),
+    ("crime_category", "text"),
+    ("reported_to_police", "boolean"),
+    ("police_reference", "text"),
+    ("incident_date", "text"),
+    ("incident_area", "text"),
+    ("area", "text"),
+    ("perpetrators", "text"),
+    ("children", "text"),
+    ("consent_to_referral", "text"),
+    ("consent_basis", "text"),
+    ("consent_to_aggregate", "boolean"),
+    ("referrer_risk_level", "text"),
+    ("risk_level", "text"),
+    ("notes", "text"),
+    ("idempotency_key", "text"),
+    ("idempotency_hash", "text"),
+    ("import_key", "text"),
+    ("created_at", "text"),
+    ("updated_at", "text"),
+];
+
+/// Inserts a batch's new people and its referrals. On PostgreSQL one statement does both (the
+/// people in a WITH; the referrals' foreign keys are checked at the end of the statement, when
+/// the people are there).
+async fn insert_people_and_referrals(
+    tx: &mut WriteTx,
+    people: &[PersonRow<'_>],
+    referrals: &[ReferralRow<'_>],
+) -> Result<()> {
+    let backend = tx.backend();
+    let people_sql = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
+    let referrals_sql = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
+    if backend == Backend::Postgres {
+        sqlx::query(&format!("WITH people AS ({people_sql}) {referrals_sql}"))
+            .bind(to_json(people)?)
+            .bind(to_json(referrals)?)
+            .execute(tx.conn())
+            .await?;
+        return Ok(());
+    }
+    if !people.is_empty() {
+        sqlx::query(&people_sql)
+            .bind(to_json(people)?)
+            .execute(tx.conn())
+            .await?;
+    }
+    let referrals_sql = insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS);
+    sqlx::query(&referrals_sql)
+        .bind(to_json(referrals)?)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// People already known among a batch's dates of birth, by (given name, family name, date of

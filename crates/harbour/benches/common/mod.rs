@@ -45,3 +45,37 @@ pub fn wanted(name: &str) -> bool {
         .unwrap_or_else(|_| "sqlite,postgres".into())
         .contains(name)
 }
+
+/// Busy and total CPU time of the whole machine so far, in clock ticks, from /proc/stat (Linux);
+/// `None` elsewhere. Two readings give how much of the machine a stretch of work used.
+#[allow(dead_code)] // not every benchmark reports it
+pub fn machine_cpu() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    let total: u64 = ticks.iter().take(8).sum();
+    Some((total - idle, total))
+}
+
+/// What share of the machine was busy between two readings of [`machine_cpu`], and the busy
+/// CPU time in microseconds divided over `items`.
+#[allow(dead_code)]
+pub fn cpu_between(before: Option<(u64, u64)>, after: Option<(u64, u64)>, items: u64) -> String {
+    match (before, after) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 && items > 0 => {
+            // /proc/stat counts in USER_HZ, 100 a second on Linux.
+            let busy_us = (b1 - b0) as f64 * 10_000.0;
+            format!(
+                "machine {:.0}% busy, {:.0} µs CPU each",
+                100.0 * (b1 - b0) as f64 / (t1 - t0) as f64,
+                busy_us / items as f64
+            )
+        }
+        _ => "machine CPU not measured".to_owned(),
+    }
+}
