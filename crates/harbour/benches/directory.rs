@@ -25,11 +25,11 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 mod common;
+use common::{env_number, percentile, say, serve, wanted};
 
 /// The server's own allocator (see `src/main.rs`), so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use common::{env_number, percentile, say, serve, wanted};
 
 const AREAS: &[&str] = &[
     "E07000192",

@@ -19,11 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
+use common::{cpu_between, env_number, machine_cpu, percentile, say, serve, wanted};
 
 /// The server's own allocator (see `src/main.rs`), so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use common::{cpu_between, env_number, machine_cpu, percentile, say, serve, wanted};
 
 /// Rows a second, each INSERT in its own committed transaction, `clients` at a time.
 async fn raw_insert_rate(db: &Db, clients: usize, rows: usize) -> anyhow::Result<f64> {

@@ -311,7 +311,6 @@ pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
     }
 }
 
-/// A value as stored in a JSON text column.
 /// `INSERT INTO table (columns) SELECT …` reading its rows from one JSON parameter, `$1`: an
 /// array of objects keyed by column name. The statement's text is the same whatever the number
 /// of rows, so each connection prepares and plans it once, not once per batch size. `columns`
@@ -354,6 +353,7 @@ pub(crate) fn insert_json_rows_from(
     format!("INSERT INTO {table} ({}) {select}", names.join(", "))
 }
 
+/// A value as stored in a JSON text column.
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))
 }

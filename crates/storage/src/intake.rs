@@ -513,9 +513,9 @@ async fn insert_people_and_referrals(
     referrals: &[ReferralRow<'_>],
 ) -> Result<()> {
     let backend = tx.backend();
-    let people_sql = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
-    let referrals_sql = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
     if backend == Backend::Postgres {
+        let people_sql = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
+        let referrals_sql = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
         sqlx::query(&format!("WITH people AS ({people_sql}) {referrals_sql}"))
             .bind(to_json(people)?)
             .bind(to_json(referrals)?)
@@ -524,13 +524,12 @@ async fn insert_people_and_referrals(
         return Ok(());
     }
     if !people.is_empty() {
-        sqlx::query(&people_sql)
+        sqlx::query(&insert_json_rows(backend, "persons", &PERSON_COLUMNS))
             .bind(to_json(people)?)
             .execute(tx.conn())
             .await?;
     }
-    let referrals_sql = insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS);
-    sqlx::query(&referrals_sql)
+    sqlx::query(&insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS))
         .bind(to_json(referrals)?)
         .execute(tx.conn())
         .await?;
