@@ -4,7 +4,7 @@
 //! It takes the row lock on `audit_head` (`SELECT … FOR UPDATE`), so on PostgreSQL concurrent
 //! transactions take their numbers one at a time and the chain has no gaps.
 
-use crate::db::{Backend, Db, WriteTx, insert_json_rows, now, to_json};
+use crate::db::{Backend, Db, Statement, WriteTx, insert_json_rows, now, to_json};
 use crate::error::Result;
 use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
 use sqlx::Row;
@@ -51,29 +51,21 @@ impl Chain {
             self.hash.clone_from(&entry.hash);
             entries.push(entry);
         }
-        let insert = insert_json_rows(
-            tx.backend(),
-            "audit_log",
-            &[
-                ("seq", "bigint"),
-                ("at", "text"),
-                ("actor_user_id", "text"),
-                ("actor_agency_id", "text"),
-                ("action", "text"),
-                ("entity_kind", "text"),
-                ("entity_id", "text"),
-                ("purpose", "text"),
-                ("request_id", "text"),
-                ("prev_hash", "text"),
-                ("hash", "text"),
-            ],
-        );
+        /// The entries' INSERT; on PostgreSQL it also moves the head, in the same statement.
+        static APPEND: Statement = Statement::new(|backend| {
+            let insert = insert_json_rows(backend, "audit_log", &ENTRY_COLUMN_TYPES);
+            match backend {
+                // A data-modifying WITH runs to completion whether or not it is read.
+                Backend::Postgres => format!("WITH appended AS ({insert}) {MOVE_HEAD}"),
+                Backend::Sqlite => insert,
+            }
+        });
         const MOVE_HEAD: &str = "UPDATE audit_head SET seq = $2, hash = $3 WHERE id = 1";
         let rows = to_json(&entries)?;
-        match tx.backend() {
+        let backend = tx.backend();
+        match backend {
             Backend::Postgres => {
-                // A data-modifying WITH runs to completion whether or not it is read.
-                sqlx::query(&format!("WITH appended AS ({insert}) {MOVE_HEAD}"))
+                sqlx::query(APPEND.text(backend))
                     .bind(rows)
                     .bind(self.seq)
                     .bind(&self.hash)
@@ -81,7 +73,10 @@ impl Chain {
                     .await?;
             }
             Backend::Sqlite => {
-                sqlx::query(&insert).bind(rows).execute(tx.conn()).await?;
+                sqlx::query(APPEND.text(backend))
+                    .bind(rows)
+                    .execute(tx.conn())
+                    .await?;
                 sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                     .bind(self.seq)
                     .bind(&self.hash)
@@ -118,6 +113,21 @@ pub(crate) fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
         hash: row.try_get("hash")?,
     })
 }
+
+/// The log's columns with their PostgreSQL types, in the order [`ENTRY_COLUMNS`] lists them.
+const ENTRY_COLUMN_TYPES: [(&str, &str); 11] = [
+    ("seq", "bigint"),
+    ("at", "text"),
+    ("actor_user_id", "text"),
+    ("actor_agency_id", "text"),
+    ("action", "text"),
+    ("entity_kind", "text"),
+    ("entity_id", "text"),
+    ("purpose", "text"),
+    ("request_id", "text"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
+];
 
 pub(crate) const ENTRY_COLUMNS: &str = "seq, at, actor_user_id, actor_agency_id, action, \
     entity_kind, entity_id, purpose, request_id, prev_hash, hash";

@@ -9,11 +9,14 @@
 use crate::error::{Result, StorageError};
 use crate::intake::IntakeWriter;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// How long a pooled connection may sit idle before it is checked again before use.
+const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -118,6 +121,19 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A connection in steady use is known to be alive: checking each one before every
+            // transaction would cost a round trip (a third of a small write's). One that has
+            // sat idle a while may have been dropped (a restarted server, a firewall), so that
+            // one is checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_CHECK {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -317,6 +333,30 @@ pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
 /// names each column with its PostgreSQL type.
 pub(crate) fn insert_json_rows(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
     insert_json_rows_from(backend, table, columns, 1)
+}
+
+/// A statement whose text depends only on the backend: built the first time each backend asks
+/// for it, then shared, so a hot path formats no SQL.
+pub(crate) struct Statement {
+    build: fn(Backend) -> String,
+    texts: [OnceLock<String>; 2],
+}
+
+impl Statement {
+    pub(crate) const fn new(build: fn(Backend) -> String) -> Statement {
+        Statement {
+            build,
+            texts: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    pub(crate) fn text(&self, backend: Backend) -> &str {
+        let i = match backend {
+            Backend::Sqlite => 0,
+            Backend::Postgres => 1,
+        };
+        self.texts[i].get_or_init(|| (self.build)(backend))
+    }
 }
 
 /// [`insert_json_rows`] reading its rows from parameter `$param`, for a statement that has others.

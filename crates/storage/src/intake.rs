@@ -13,7 +13,8 @@
 
 use crate::audit;
 use crate::db::{
-    Backend, Db, WriteTx, format_time, insert_json_rows, insert_json_rows_from, new_id, to_json,
+    Backend, Db, Statement, WriteTx, format_time, insert_json_rows, insert_json_rows_from, new_id,
+    to_json,
 };
 use crate::error::{Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -403,8 +404,17 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
     if !referrals.is_empty() {
         insert_people_and_referrals(&mut tx, &new_people, &referrals).await?;
         // The audit head last: concurrent batches wait for each other only from here to commit.
-        let chain = audit::Chain::lock(&mut tx).await?;
-        chain.write(&mut tx, &events).await?;
+        let extra: usize = std::env::var("HACK_EXTRA")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        for _ in 0..extra {
+            sqlx::query("SELECT 1").execute(tx.conn()).await?;
+        }
+        if std::env::var("HACK_NOAUDIT").is_err() {
+            let chain = audit::Chain::lock(&mut tx).await?;
+            chain.write(&mut tx, &events).await?;
+        }
     }
     tx.commit().await?;
     Ok(results)
@@ -514,22 +524,29 @@ async fn insert_people_and_referrals(
 ) -> Result<()> {
     let backend = tx.backend();
     if backend == Backend::Postgres {
-        let people_sql = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
-        let referrals_sql = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
-        sqlx::query(&format!("WITH people AS ({people_sql}) {referrals_sql}"))
+        static BOTH: Statement = Statement::new(|backend| {
+            let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
+            let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
+            format!("WITH people AS ({people}) {referrals}")
+        });
+        sqlx::query(BOTH.text(backend))
             .bind(to_json(people)?)
             .bind(to_json(referrals)?)
             .execute(tx.conn())
             .await?;
         return Ok(());
     }
+    static PEOPLE: Statement =
+        Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
+    static REFERRALS: Statement =
+        Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
     if !people.is_empty() {
-        sqlx::query(&insert_json_rows(backend, "persons", &PERSON_COLUMNS))
+        sqlx::query(PEOPLE.text(backend))
             .bind(to_json(people)?)
             .execute(tx.conn())
             .await?;
     }
-    sqlx::query(&insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS))
+    sqlx::query(REFERRALS.text(backend))
         .bind(to_json(referrals)?)
         .execute(tx.conn())
         .await?;
@@ -577,7 +594,7 @@ async fn known_people(
 fn new_reference() -> String {
     use rand::RngCore;
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut n = rand::rngs::OsRng.next_u64();
+    let mut n = rand::thread_rng().next_u64();
     let mut chars = Vec::with_capacity(12);
     for _ in 0..12 {
         chars.push(ALPHABET[(n & 31) as usize] as char);
