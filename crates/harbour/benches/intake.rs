@@ -5,7 +5,8 @@
 //!
 //! For each database: the raw durable insert rate (one row per committed transaction, the
 //! ceiling for one-at-a-time writes), then referrals posted to a real Harbour server over HTTP at
-//! several concurrencies (throughput, p50, p99), then the hub queue page's p95 with
+//! several concurrencies (throughput, p50, p99) after a warm-up (printed, not a level) of
+//! HARBOUR_BENCH_WARMUP referrals (default: as many as a level), then the hub queue page's p95 with
 //! HARBOUR_BENCH_QUEUE_ROWS referrals stored (default 1,000,000). Client and server share the
 //! machine, so the figures include the client's own work.
 
@@ -79,28 +80,47 @@ async fn post_at(
     total: u64,
     offset: u64,
 ) -> anyhow::Result<(f64, Vec<Duration>)> {
+    // The load generator does as little as it can while the clock runs: the address is parsed
+    // and every body serialised beforehand, and no redirects or cookies are followed.
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    let endpoint = reqwest::Url::parse(&format!("{url}/api/v1/referrals"))?;
+    let authorization = format!("Bearer {token}");
+    let requests: Arc<Vec<(String, Vec<u8>)>> = Arc::new(
+        (0..total)
+            .map(|n| {
+                let body = serde_json::to_vec(&referral(offset + n))?;
+                anyhow::Ok((format!("bench-{}", offset + n), body))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    );
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (http, next, url, token) =
-            (http.clone(), next.clone(), url.to_owned(), token.to_owned());
+        let (http, next, endpoint, authorization, requests) = (
+            http.clone(),
+            next.clone(),
+            endpoint.clone(),
+            authorization.clone(),
+            requests.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= total {
+                let Some((key, body)) = requests.get(n as usize) else {
                     break;
-                }
+                };
                 let t = Instant::now();
                 let r = http
-                    .post(format!("{url}/api/v1/referrals"))
-                    .bearer_auth(&token)
-                    .header("Idempotency-Key", format!("bench-{}", offset + n))
-                    .json(&referral(offset + n))
+                    .post(endpoint.clone())
+                    .header(reqwest::header::AUTHORIZATION, &authorization)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("Idempotency-Key", key)
+                    .body(body.clone())
                     .send()
                     .await?;
                 anyhow::ensure!(r.status().as_u16() == 201, "status {}", r.status());
@@ -147,6 +167,21 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect();
+    // A fresh database is slower for its first few thousand referrals (new tables growing, the
+    // first autovacuum and ANALYZE runs, empty caches), which no running service sees. The
+    // warm-up pays that before the levels are timed; its figure is printed too.
+    let warm_up = env_number("HARBOUR_BENCH_WARMUP", per_level);
+    if warm_up > 0 {
+        let cpu_before = machine_cpu();
+        let (rate, latencies) = post_at(&url, &token, 32, warm_up, offset).await?;
+        let cpu = cpu_between(cpu_before, machine_cpu(), warm_up);
+        offset += warm_up;
+        say(&format!(
+            "{name}: warm-up, 32 clients, not one of the levels: {rate:.0} referrals/s  p50 {:.1} ms  p99 {:.1} ms  ({warm_up} referrals; {cpu})",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        ));
+    }
     for concurrency in levels {
         let total = if concurrency == 1 {
             per_level / 3
