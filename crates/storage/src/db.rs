@@ -122,9 +122,8 @@ impl Db {
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             // A connection in steady use is known to be alive: checking each one before every
-            // transaction would cost a round trip (a third of a small write's). One that has
-            // sat idle a while may have been dropped (a restarted server, a firewall), so that
-            // one is checked.
+            // transaction would cost a round trip each time. One that has sat idle a while may
+            // have been dropped (a restarted server, a firewall), so that one is checked.
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
