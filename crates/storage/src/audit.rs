@@ -9,6 +9,7 @@ use crate::error::Result;
 use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 
 /// The head of the chain, locked for the rest of a transaction: entries written through it are
 /// numbered one after another, and the head moves with them.
@@ -114,7 +115,7 @@ pub(crate) fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
     })
 }
 
-/// The log's columns with their PostgreSQL types, in the order [`ENTRY_COLUMNS`] lists them.
+/// The log's columns with their PostgreSQL types.
 const ENTRY_COLUMN_TYPES: [(&str, &str); 11] = [
     ("seq", "bigint"),
     ("at", "text"),
@@ -129,8 +130,9 @@ const ENTRY_COLUMN_TYPES: [(&str, &str); 11] = [
     ("hash", "text"),
 ];
 
-pub(crate) const ENTRY_COLUMNS: &str = "seq, at, actor_user_id, actor_agency_id, action, \
-    entity_kind, entity_id, purpose, request_id, prev_hash, hash";
+/// The log's column names, comma-separated, for SELECTs.
+static ENTRY_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| ENTRY_COLUMN_TYPES.map(|(column, _)| column).join(", "));
 
 /// The outcome of checking the whole log.
 #[derive(Debug, PartialEq, Eq)]
@@ -152,7 +154,8 @@ pub async fn verify_log(db: &Db) -> Result<Verification> {
     let mut after = 0i64;
     loop {
         let rows = sqlx::query(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+            "SELECT {} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            *ENTRY_COLUMNS
         ))
         .bind(after)
         .bind(head_seq)
@@ -188,7 +191,7 @@ pub struct AuditFilter {
 }
 
 pub(crate) async fn search(tx: &mut WriteTx, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE 1 = 1");
+    let mut sql = format!("SELECT {} FROM audit_log WHERE 1 = 1", *ENTRY_COLUMNS);
     let mut binds: Vec<String> = Vec::new();
     let mut clause = |sql: &mut String, column_op: &str, value: &str| {
         binds.push(value.to_owned());
