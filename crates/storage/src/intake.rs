@@ -199,55 +199,58 @@ fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
 
 type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
 
-/// Referrals already stored under any of `keys` (agency, key) in `column`, by (agency, key).
-/// The condition names the key and the agency, the two columns of the unique index on
-/// (key, submitting_agency), so it is answered from that index rather than by reading the table.
+/// The condition that `column` holds one of the strings in the JSON array bound as `$1`: how a
+/// batch's keys and dates of birth are looked up.
+///
+/// The values travel as one parameter, so the statement's text is the same whatever the batch:
+/// it is prepared once per connection, and PostgreSQL remakes its plan whenever the table's
+/// statistics change. (A list of placeholders made a statement for every batch size, each with
+/// a plan of its own, some made while the table was small and kept after it had grown.) On
+/// PostgreSQL the values are an array, which the planner takes to be short and so looks each up
+/// in the column's index; a set-returning function in a join it takes to be a hundred rows, and
+/// it then reads the whole table instead once the table holds a few thousand. The condition also
+/// says the column is not null, so an index of only the rows with a value serves it.
+fn in_json_array(backend: Backend, column: &str) -> String {
+    let one_of = match backend {
+        Backend::Postgres => "= ANY (ARRAY(SELECT json_array_elements_text($1::json)))",
+        Backend::Sqlite => "IN (SELECT value FROM json_each($1))",
+    };
+    format!("{column} IS NOT NULL AND {column} {one_of}")
+}
+
+/// The look-up of earlier referrals by key, `column` being the key's. Every agency's referrals
+/// with the key are returned; the caller matches the agency too. The key comes first in the
+/// unique index on (key, submitting_agency), so each is one index probe.
+fn stored_keys_sql(backend: Backend, column: &str) -> String {
+    format!(
+        "SELECT submitting_agency, {column} AS k, id, reference, status, received_at, due_on, \
+         idempotency_hash FROM referrals WHERE {}",
+        in_json_array(backend, column)
+    )
+}
+
+static BY_IDEMPOTENCY_KEY: Statement =
+    Statement::new(|backend| stored_keys_sql(backend, "idempotency_key"));
+static BY_IMPORT_KEY: Statement = Statement::new(|backend| stored_keys_sql(backend, "import_key"));
+
+/// Referrals already stored under any of `keys` (agency, key), by (agency, key).
 async fn stored_keys(
     tx: &mut WriteTx,
-    column: &str,
+    statement: &Statement,
     keys: &[(Option<&str>, &str)],
 ) -> Result<KeyIndex> {
     let mut found = HashMap::new();
     if keys.is_empty() {
         return Ok(found);
     }
-    let mut by_agency: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
-    for (agency, key) in keys {
-        match by_agency.iter_mut().find(|(a, _)| a == agency) {
-            Some((_, list)) => list.push(key),
-            None => by_agency.push((*agency, vec![key])),
-        }
-    }
-    let mut binds: Vec<&str> = Vec::new();
-    let mut conditions = Vec::new();
-    for (agency, list) in &by_agency {
-        let agency_condition = match agency {
-            Some(a) => {
-                binds.push(a);
-                format!("submitting_agency = ${}", binds.len())
-            }
-            None => "submitting_agency IS NULL".to_owned(),
-        };
-        let mut placeholders = Vec::new();
-        for k in list {
-            binds.push(k);
-            placeholders.push(format!("${}", binds.len()));
-        }
-        conditions.push(format!(
-            "({agency_condition} AND {column} IN ({}))",
-            placeholders.join(", ")
-        ));
-    }
-    let sql = format!(
-        "SELECT submitting_agency, {column} AS k, id, reference, status, received_at, due_on, idempotency_hash \
-         FROM referrals WHERE {}",
-        conditions.join(" OR ")
-    );
-    let mut q = sqlx::query(&sql);
-    for b in binds {
-        q = q.bind(b);
-    }
-    for r in q.fetch_all(tx.conn()).await? {
+    let mut values: Vec<&str> = keys.iter().map(|&(_, k)| k).collect();
+    values.sort_unstable();
+    values.dedup();
+    let rows = sqlx::query(statement.text(tx.backend()))
+        .bind(to_json(&values)?)
+        .fetch_all(tx.conn())
+        .await?;
+    for r in rows {
         found.insert(
             (r.try_get("submitting_agency")?, r.try_get("k")?),
             (receipt_from(&r)?, r.try_get("idempotency_hash")?),
@@ -278,8 +281,8 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
                 .map(|k| (s.origin.submitting_agency.as_deref(), k))
         })
         .collect();
-    let mut by_idem = stored_keys(&mut tx, "idempotency_key", &idem_keys).await?;
-    let mut by_import = stored_keys(&mut tx, "import_key", &import_keys).await?;
+    let mut by_idem = stored_keys(&mut tx, &BY_IDEMPOTENCY_KEY, &idem_keys).await?;
+    let mut by_import = stored_keys(&mut tx, &BY_IMPORT_KEY, &import_keys).await?;
     let mut known = known_people(&mut tx, batch).await?;
 
     let mut results = Vec::with_capacity(batch.len());
@@ -561,15 +564,14 @@ async fn known_people(
     if dobs.is_empty() {
         return Ok(known);
     }
-    let list: Vec<String> = (1..=dobs.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT id, given_name, family_name, date_of_birth FROM persons WHERE date_of_birth IN ({})",
-        list.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
-    for d in &dobs {
-        q = q.bind(d);
-    }
+    // One JSON parameter, so one statement whatever the batch (see `in_json_array`).
+    static BY_DATE_OF_BIRTH: Statement = Statement::new(|backend| {
+        format!(
+            "SELECT id, given_name, family_name, date_of_birth FROM persons WHERE {}",
+            in_json_array(backend, "date_of_birth")
+        )
+    });
+    let q = sqlx::query(BY_DATE_OF_BIRTH.text(tx.backend())).bind(to_json(&dobs)?);
     for r in q.fetch_all(tx.conn()).await? {
         let given: String = r.try_get("given_name")?;
         let family: String = r.try_get("family_name")?;
