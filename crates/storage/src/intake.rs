@@ -232,6 +232,22 @@ fn stored_keys_sql(backend: Backend, column: &str) -> String {
 static BY_IDEMPOTENCY_KEY: Statement =
     Statement::new(|backend| stored_keys_sql(backend, "idempotency_key"));
 static BY_IMPORT_KEY: Statement = Statement::new(|backend| stored_keys_sql(backend, "import_key"));
+static BY_DATE_OF_BIRTH: Statement = Statement::new(|backend| {
+    format!(
+        "SELECT id, given_name, family_name, date_of_birth FROM persons WHERE {}",
+        in_json_array(backend, "date_of_birth")
+    )
+});
+
+/// The texts of the intake's look-ups (by idempotency key, by bulk-file row, by date of birth),
+/// each with its JSON array parameter `$1`, so a test can ask the database how it plans them.
+pub fn look_up_statements(backend: Backend) -> [&'static str; 3] {
+    [
+        BY_IDEMPOTENCY_KEY.text(backend),
+        BY_IMPORT_KEY.text(backend),
+        BY_DATE_OF_BIRTH.text(backend),
+    ]
+}
 
 /// Referrals already stored under any of `keys` (agency, key), by (agency, key).
 async fn stored_keys(
@@ -565,12 +581,6 @@ async fn known_people(
         return Ok(known);
     }
     // One JSON parameter, so one statement whatever the batch (see `in_json_array`).
-    static BY_DATE_OF_BIRTH: Statement = Statement::new(|backend| {
-        format!(
-            "SELECT id, given_name, family_name, date_of_birth FROM persons WHERE {}",
-            in_json_array(backend, "date_of_birth")
-        )
-    });
     let q = sqlx::query(BY_DATE_OF_BIRTH.text(tx.backend())).bind(to_json(&dobs)?);
     for r in q.fetch_all(tx.conn()).await? {
         let given: String = r.try_get("given_name")?;
