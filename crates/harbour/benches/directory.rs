@@ -366,6 +366,7 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
         ));
     }
     db.close().await;
+    test_db.remove().await?;
     Ok(())
 }
 

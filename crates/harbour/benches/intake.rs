@@ -233,6 +233,7 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
         times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     ));
     db.close().await;
+    test_db.remove().await?;
     Ok(())
 }
 

@@ -9,6 +9,8 @@ pub const POSTGRES_ENV: &str = "HARBOUR_TEST_POSTGRES_URL";
 pub struct TestDb {
     pub url: String,
     pub backend: Backend,
+    /// The server's administrative address, for a PostgreSQL database made here.
+    admin_url: Option<String>,
     /// Keeps a SQLite file's folder alive for the test.
     _dir: Option<tempfile::TempDir>,
 }
@@ -27,6 +29,7 @@ impl TestDb {
         Ok(TestDb {
             url,
             backend: Backend::Sqlite,
+            admin_url: None,
             _dir: Some(dir),
         })
     }
@@ -45,8 +48,26 @@ impl TestDb {
         Ok(TestDb {
             url: url.to_string(),
             backend: Backend::Postgres,
+            admin_url: Some(admin_url.to_owned()),
             _dir: None,
         })
+    }
+
+    /// Removes the database: a PostgreSQL one is dropped (the tests' server is thrown away
+    /// whole, but the benchmark may be pointed at one that is not); a SQLite file goes with its
+    /// folder. Every connection to it must be closed first.
+    pub async fn remove(self) -> Result<()> {
+        if let Some(admin_url) = &self.admin_url {
+            let name = url::Url::parse(&self.url)?
+                .path()
+                .trim_start_matches('/')
+                .to_owned();
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await?;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Connects and migrates.
