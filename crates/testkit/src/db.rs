@@ -53,9 +53,9 @@ impl TestDb {
         })
     }
 
-    /// Removes the database: a PostgreSQL one is dropped (the tests' server is thrown away
-    /// whole, but the benchmark may be pointed at one that is not); a SQLite file goes with its
-    /// folder. Every connection to it must be closed first.
+    /// Removes the database: a PostgreSQL one is dropped, closing any connection still open to
+    /// it (the tests' server is thrown away whole, but the benchmark may be pointed at one that
+    /// is not); a SQLite file goes with its folder.
     pub async fn remove(self) -> Result<()> {
         if let Some(admin_url) = &self.admin_url {
             let name = url::Url::parse(&self.url)?
