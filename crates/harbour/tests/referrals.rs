@@ -465,6 +465,7 @@ async fn escalation_is_found_in_harbours_own_records() -> R {
         body["incident_date"] = json!(date);
         body["person"]["date_of_birth"] = json!("1988-05-17");
         body["person"]["given_name"] = json!(if i == 1 { "ALYS" } else { "Alys" });
+        body["person"]["postcode"] = json!(["ST16 2DH", "ST17 4AB", "ST18 0QN"][i]);
         let (status, _, receipt) = police.post(&body, None).await?;
         assert_eq!(status, StatusCode::CREATED);
         ids.push(receipt["id"].as_str().unwrap_or_default().to_owned());
@@ -473,6 +474,14 @@ async fn escalation_is_found_in_harbours_own_records() -> R {
         count(&app, "persons").await?,
         1,
         "the same name and date of birth is the same person"
+    );
+    let postcode: String = sqlx::query("SELECT postcode FROM persons")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("postcode");
+    assert_eq!(
+        postcode, "ST18 0QN",
+        "the newest referral's address is kept"
     );
     let hub = app.signed_in(Role::TriageOfficer).await?;
     let (_, page) = hub

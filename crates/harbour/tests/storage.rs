@@ -155,6 +155,84 @@ async fn concurrent_audited_writes_keep_the_chain_whole() -> R {
     Ok(())
 }
 
+/// On PostgreSQL the database hashes the chain (`audit_append`) and Rust checks it; on SQLite
+/// Rust does both. Either way, awkward values in every field must chain and verify.
+#[tokio::test]
+async fn awkward_values_in_every_field_chain_and_verify() -> R {
+    use harbour_domain::audit::{AuditAction, AuditEntry, AuditEvent};
+    let test_db = TestDb::new().await?;
+    let db = test_db.open().await?;
+    let awkward: [Option<&str>; 12] = [
+        None,
+        Some(""),
+        Some("-;"),
+        Some("3:abc;"),
+        Some("Siân Ní Bhriain"),
+        Some("名前 🙂 \u{200b}"),
+        Some("line one\nline two\ttab"),
+        Some("'quoted' \"double\" \\ back"),
+        Some("9223372036854775807"),
+        Some("ß"),
+        Some("x; y: z"),
+        Some("a very long value that goes on and on and on and on and on and on and on and on"),
+    ];
+    let text = |i: usize| awkward[i % awkward.len()].unwrap_or("required");
+    for i in 0..awkward.len() {
+        let event = AuditEvent {
+            actor_user_id: awkward[i].map(str::to_owned),
+            actor_agency_id: awkward[(i + 1) % awkward.len()].map(str::to_owned),
+            action: AuditAction::Read,
+            entity_kind: text(i + 2).to_owned(),
+            entity_id: awkward[(i + 3) % awkward.len()].map(str::to_owned),
+            purpose: text(i + 4).to_owned(),
+            request_id: text(i + 5).to_owned(),
+        };
+        let mut tx = db.begin_write().await?;
+        harbour_storage::audit::append(&mut tx, &event).await?;
+        tx.commit().await?;
+    }
+    let Verification::Intact { entries } = verify_log(&db).await? else {
+        panic!("the chain does not verify with awkward values");
+    };
+    assert!(entries >= awkward.len() as i64);
+    if db.backend() == Backend::Postgres {
+        // The database's hash of each awkward value in each place is the Rust one.
+        for i in 0..awkward.len() {
+            let entry = AuditEntry {
+                seq: [0, 1, 42, i64::MAX][i % 4],
+                at: text(i).to_owned(),
+                actor_user_id: awkward[(i + 1) % awkward.len()].map(str::to_owned),
+                actor_agency_id: awkward[(i + 2) % awkward.len()].map(str::to_owned),
+                action: text(i + 3).to_owned(),
+                entity_kind: text(i + 4).to_owned(),
+                entity_id: awkward[(i + 5) % awkward.len()].map(str::to_owned),
+                purpose: text(i + 6).to_owned(),
+                request_id: text(i + 7).to_owned(),
+                prev_hash: text(i + 8).to_owned(),
+                hash: String::new(),
+            };
+            let hashed: String = sqlx::query(
+                "SELECT audit_entry_hash($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS h",
+            )
+            .bind(&entry.prev_hash)
+            .bind(entry.seq)
+            .bind(&entry.at)
+            .bind(&entry.actor_user_id)
+            .bind(&entry.actor_agency_id)
+            .bind(&entry.action)
+            .bind(&entry.entity_kind)
+            .bind(&entry.entity_id)
+            .bind(&entry.purpose)
+            .bind(&entry.request_id)
+            .fetch_one(db.pool())
+            .await?
+            .get("h");
+            assert_eq!(hashed, entry.compute_hash(), "{entry:?}");
+        }
+    }
+    Ok(())
+}
+
 async fn columns(db: &Db) -> anyhow::Result<Vec<String>> {
     let sql = match db.backend() {
         Backend::Sqlite => {

@@ -1,102 +1,104 @@
 //! The audit writer, search and verification.
 //!
 //! [`append`] runs inside the transaction of the action it records: both commit or neither.
-//! It takes the row lock on `audit_head` (`SELECT … FOR UPDATE`), so on PostgreSQL concurrent
-//! transactions take their numbers one at a time and the chain has no gaps.
+//! Entries are numbered without gaps under the row lock on `audit_head`, so concurrent
+//! transactions take their numbers one at a time.
+//!
+//! On PostgreSQL the database chains the entries itself (`audit_append`, migration 0009): it
+//! takes the head's lock, hashes each entry as [`AuditEntry::compute_hash`] does, inserts them
+//! and moves the head, in one statement; so the intake can write referrals and their entries in
+//! one statement too. On SQLite this module chains them, under the database's write lock.
 
 use crate::db::{Backend, Db, Statement, WriteTx, insert_json_rows, now, to_json};
 use crate::error::Result;
 use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
+use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::sync::LazyLock;
 
-/// The head of the chain, locked for the rest of a transaction: entries written through it are
-/// numbered one after another, and the head moves with them.
-pub(crate) struct Chain {
-    seq: i64,
-    hash: String,
-}
-
-impl Chain {
-    /// Reads the head and, on PostgreSQL, takes its row lock (`FOR UPDATE`), so concurrent
-    /// transactions number their entries one at a time; one that waited reads the head its
-    /// predecessor left. On SQLite the transaction already holds the database's write lock.
-    pub(crate) async fn lock(tx: &mut WriteTx) -> Result<Chain> {
-        let sql = match tx.backend() {
-            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-            Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
-        };
-        let head = sqlx::query(sql).fetch_one(tx.conn()).await?;
-        Ok(Chain {
-            seq: head.try_get("seq")?,
-            hash: head.try_get("hash")?,
-        })
+/// Appends `events`, in order, inside `tx`, the transaction of the action they record.
+pub(crate) async fn append_all(tx: &mut WriteTx, events: &[AuditEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
     }
-
-    /// Chains `events` on to the head, inserts them and moves the head past them. On
-    /// PostgreSQL that is one statement, so the head's lock is held for one round trip fewer.
-    pub(crate) async fn write(
-        mut self,
-        tx: &mut WriteTx,
-        events: &[AuditEvent],
-    ) -> Result<Vec<AuditEntry>> {
-        if events.is_empty() {
-            return Ok(Vec::new());
+    let at = now();
+    match tx.backend() {
+        Backend::Postgres => {
+            sqlx::query("SELECT audit_append($1::json)")
+                .bind(to_append(events, &at)?)
+                .execute(tx.conn())
+                .await?;
         }
-        let at = now();
-        let mut entries = Vec::with_capacity(events.len());
-        for event in events {
-            let entry = AuditEntry::chain(event, at.clone(), self.seq, &self.hash);
-            self.seq = entry.seq;
-            self.hash.clone_from(&entry.hash);
-            entries.push(entry);
-        }
-        /// The entries' INSERT; on PostgreSQL it also moves the head, in the same statement.
-        static APPEND: Statement = Statement::new(|backend| {
-            let insert = insert_json_rows(backend, "audit_log", &ENTRY_COLUMN_TYPES);
-            match backend {
-                // A data-modifying WITH runs to completion whether or not it is read.
-                Backend::Postgres => format!("WITH appended AS ({insert}) {MOVE_HEAD}"),
-                Backend::Sqlite => insert,
-            }
-        });
-        const MOVE_HEAD: &str = "UPDATE audit_head SET seq = $2, hash = $3 WHERE id = 1";
-        let rows = to_json(&entries)?;
-        let backend = tx.backend();
-        match backend {
-            Backend::Postgres => {
-                sqlx::query(APPEND.text(backend))
-                    .bind(rows)
-                    .bind(self.seq)
-                    .bind(&self.hash)
-                    .execute(tx.conn())
-                    .await?;
-            }
-            Backend::Sqlite => {
-                sqlx::query(APPEND.text(backend))
-                    .bind(rows)
-                    .execute(tx.conn())
-                    .await?;
-                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(self.seq)
-                    .bind(&self.hash)
-                    .execute(tx.conn())
-                    .await?;
-            }
-        }
-        Ok(entries)
+        Backend::Sqlite => chain_here(tx, events, at).await?,
     }
+    Ok(())
 }
 
 /// Appends one entry inside `tx`, the transaction of the action it records.
-pub async fn append(tx: &mut WriteTx, event: &AuditEvent) -> Result<AuditEntry> {
-    let chain = Chain::lock(tx).await?;
-    chain
-        .write(tx, std::slice::from_ref(event))
-        .await?
-        .pop()
-        .ok_or_else(|| crate::error::StorageError::Write("no audit entry written".into()))
+pub async fn append(tx: &mut WriteTx, event: &AuditEvent) -> Result<()> {
+    append_all(tx, std::slice::from_ref(event)).await
+}
+
+/// An event with its time, as PostgreSQL's `audit_append` reads it.
+#[derive(Serialize)]
+struct ToAppend<'a> {
+    at: &'a str,
+    actor_user_id: Option<&'a str>,
+    actor_agency_id: Option<&'a str>,
+    action: &'static str,
+    entity_kind: &'a str,
+    entity_id: Option<&'a str>,
+    purpose: &'a str,
+    request_id: &'a str,
+}
+
+/// `events`, each at `at`, as the JSON array PostgreSQL's `audit_append($1::json)` appends: for
+/// a statement that writes something and appends its entries at once.
+pub(crate) fn to_append(events: &[AuditEvent], at: &str) -> Result<String> {
+    let entries: Vec<ToAppend<'_>> = events
+        .iter()
+        .map(|e| ToAppend {
+            at,
+            actor_user_id: e.actor_user_id.as_deref(),
+            actor_agency_id: e.actor_agency_id.as_deref(),
+            action: e.action.slug(),
+            entity_kind: &e.entity_kind,
+            entity_id: e.entity_id.as_deref(),
+            purpose: &e.purpose,
+            request_id: &e.request_id,
+        })
+        .collect();
+    to_json(&entries)
+}
+
+/// Chains `events` on to the head here, inserts them and moves the head (SQLite, whose
+/// transaction already holds the database's write lock).
+async fn chain_here(tx: &mut WriteTx, events: &[AuditEvent], at: String) -> Result<()> {
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(tx.conn())
+        .await?;
+    let mut seq: i64 = head.try_get("seq")?;
+    let mut hash: String = head.try_get("hash")?;
+    let mut entries = Vec::with_capacity(events.len());
+    for event in events {
+        let entry = AuditEntry::chain(event, at.clone(), seq, &hash);
+        seq = entry.seq;
+        hash.clone_from(&entry.hash);
+        entries.push(entry);
+    }
+    static INSERT: Statement =
+        Statement::new(|backend| insert_json_rows(backend, "audit_log", &ENTRY_COLUMN_TYPES));
+    sqlx::query(INSERT.text(tx.backend()))
+        .bind(to_json(&entries)?)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 pub(crate) fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {

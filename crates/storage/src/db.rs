@@ -392,6 +392,44 @@ pub(crate) fn insert_json_rows_from(
     format!("INSERT INTO {table} ({}) {select}", names.join(", "))
 }
 
+/// `UPDATE table SET …` of the rows in the JSON parameter `$param`, an array of objects keyed by
+/// column name, each row found by the first of `columns` (its id) and given the others. Like
+/// [`insert_json_rows`], one statement text whatever the number of rows. A row named twice is
+/// updated once, from either; the caller names each once.
+pub(crate) fn update_json_rows_from(
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, &str)],
+    param: usize,
+) -> String {
+    let Some(((key, _), rest)) = columns.split_first() else {
+        return String::new();
+    };
+    match backend {
+        Backend::Postgres => format!(
+            "UPDATE {table} SET {} FROM json_to_recordset(${param}::json) AS x({}) \
+             WHERE {table}.{key} = x.{key}",
+            rest.iter()
+                .map(|(c, _)| format!("{c} = x.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            columns
+                .iter()
+                .map(|(c, t)| format!("{c} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Backend::Sqlite => format!(
+            "UPDATE {table} SET {} FROM json_each(${param}) AS x \
+             WHERE {table}.{key} = json_extract(x.value, '$.{key}')",
+            rest.iter()
+                .map(|(c, _)| format!("{c} = json_extract(x.value, '$.{c}')"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// A value as stored in a JSON text column.
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))

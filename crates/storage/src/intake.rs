@@ -1,27 +1,28 @@
 //! The intake writer: every new referral, from any channel, is written here.
 //!
 //! One task takes submissions from a channel and writes them in batches: whatever has
-//! arrived while the previous batch was committing goes into the next transaction. If a batch
+//! arrived while the previous batch was being written goes into the next. If a batch
 //! fails, each of its items is written again on its own, so one bad item cannot spoil the rest.
 //! A submission is answered only after its batch has committed, so an acknowledged referral is
 //! on disk (SQLite runs with synchronous=FULL; PostgreSQL commits are durable). Concurrent
 //! submitters thus share one commit and one fsync instead of queueing for one each.
 //!
-//! On PostgreSQL two batches are written at once: one does its look-ups and inserts while the
-//! other holds the audit head and commits. The audit head is taken last, so that is the only
-//! part that runs one at a time.
+//! On PostgreSQL a batch is two round trips, its look-ups and one statement that writes it all,
+//! and two batches are written at once: one does its look-ups and inserts while the other holds
+//! the audit head and commits. The audit head is taken last, so that is the only part that runs
+//! one at a time.
 
 use crate::audit;
 use crate::db::{
     Backend, Db, Statement, WriteTx, format_time, insert_json_rows, insert_json_rows_from, new_id,
-    to_json,
+    now, to_json, update_json_rows_from,
 };
 use crate::error::{Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
 use harbour_domain::referral::{NewReferral, Status};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -251,7 +252,8 @@ pub fn look_up_statements(backend: Backend) -> [&'static str; 3] {
 
 /// Referrals already stored under any of `keys` (agency, key), by (agency, key).
 async fn stored_keys(
-    tx: &mut WriteTx,
+    conn: &mut AnyConnection,
+    backend: Backend,
     statement: &Statement,
     keys: &[(Option<&str>, &str)],
 ) -> Result<KeyIndex> {
@@ -262,9 +264,9 @@ async fn stored_keys(
     let mut values: Vec<&str> = keys.iter().map(|&(_, k)| k).collect();
     values.sort_unstable();
     values.dedup();
-    let rows = sqlx::query(statement.text(tx.backend()))
+    let rows = sqlx::query(statement.text(backend))
         .bind(to_json(&values)?)
-        .fetch_all(tx.conn())
+        .fetch_all(conn)
         .await?;
     for r in rows {
         found.insert(
@@ -275,52 +277,76 @@ async fn stored_keys(
     Ok(found)
 }
 
-/// Writes a batch in one transaction with a handful of statements, whatever its size: one
-/// look-up of earlier keys, one of people already known, one INSERT of the new people and the
-/// referrals (on SQLite, one each), the audit head's lock, and one INSERT of the audit entries
-/// that also moves the head (on SQLite, two statements).
-async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
-    let mut tx = db.begin_write().await?;
-    let idem_keys: Vec<(Option<&str>, &str)> = batch
-        .iter()
-        .filter_map(|s| {
-            s.idempotency
-                .as_ref()
-                .map(|(k, _)| (s.origin.submitting_agency.as_deref(), k.as_str()))
-        })
-        .collect();
-    let import_keys: Vec<(Option<&str>, &str)> = batch
-        .iter()
-        .filter_map(|s| {
-            s.import_key
-                .as_deref()
-                .map(|k| (s.origin.submitting_agency.as_deref(), k))
-        })
-        .collect();
-    let mut by_idem = stored_keys(&mut tx, &BY_IDEMPOTENCY_KEY, &idem_keys).await?;
-    let mut by_import = stored_keys(&mut tx, &BY_IMPORT_KEY, &import_keys).await?;
-    let mut known = known_people(&mut tx, batch).await?;
+/// What a batch's look-ups found: earlier referrals by key and people already known.
+struct Found {
+    by_idem: KeyIndex,
+    by_import: KeyIndex,
+    known: HashMap<(String, String, String), String>,
+}
 
-    let mut results = Vec::with_capacity(batch.len());
-    let mut new_people: Vec<PersonRow<'_>> = Vec::new();
-    let mut referrals: Vec<ReferralRow<'_>> = Vec::new();
-    let mut events: Vec<AuditEvent> = Vec::new();
+/// Looks up everything a batch depends on already stored: earlier idempotency keys, bulk-file
+/// rows and people.
+async fn look_up(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    batch: &[Submission],
+) -> Result<Found> {
+    let keys = |key: fn(&Submission) -> Option<&str>| -> Vec<(Option<&str>, &str)> {
+        batch
+            .iter()
+            .filter_map(|s| key(s).map(|k| (s.origin.submitting_agency.as_deref(), k)))
+            .collect()
+    };
+    let idem_keys = keys(|s| s.idempotency.as_ref().map(|(k, _)| k.as_str()));
+    let import_keys = keys(|s| s.import_key.as_deref());
+    Ok(Found {
+        by_idem: stored_keys(conn, backend, &BY_IDEMPOTENCY_KEY, &idem_keys).await?,
+        by_import: stored_keys(conn, backend, &BY_IMPORT_KEY, &import_keys).await?,
+        known: known_people(conn, backend, batch).await?,
+    })
+}
+
+/// A batch once its look-ups are done: each submission's answer, and the rows and audit
+/// entries that write it.
+#[derive(Default)]
+struct Plan<'a> {
+    results: Vec<Result<Submitted>>,
+    new_people: Vec<PersonRow<'a>>,
+    /// People already stored whose details a newer referral brings, each once.
+    moved_people: Vec<PersonUpdate<'a>>,
+    referrals: Vec<ReferralRow<'a>>,
+    events: Vec<AuditEvent>,
+}
+
+/// Decides what becomes of each submission in `batch`, given what is already stored.
+fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
+    let Found {
+        mut by_idem,
+        mut by_import,
+        mut known,
+    } = found;
+    let mut plan = Plan::default();
+    // Where each person written by this batch is in `new_people` or `moved_people`, by id.
+    let mut new_at: HashMap<String, usize> = HashMap::new();
+    let mut moved_at: HashMap<String, usize> = HashMap::new();
     for s in batch {
         let agency = s.origin.submitting_agency.clone();
         if let Some((key, hash)) = &s.idempotency
             && let Some((receipt, stored_hash)) = by_idem.get(&(agency.clone(), key.clone()))
         {
-            results.push(Ok(if stored_hash.as_deref() == Some(hash.as_str()) {
-                Submitted::Replayed(receipt.clone())
-            } else {
-                Submitted::KeyReused
-            }));
+            plan.results
+                .push(Ok(if stored_hash.as_deref() == Some(hash.as_str()) {
+                    Submitted::Replayed(receipt.clone())
+                } else {
+                    Submitted::KeyReused
+                }));
             continue;
         }
         if let Some(key) = &s.import_key
             && let Some((receipt, _)) = by_import.get(&(agency.clone(), key.clone()))
         {
-            results.push(Ok(Submitted::AlreadyImported(receipt.clone())));
+            plan.results
+                .push(Ok(Submitted::AlreadyImported(receipt.clone())));
             continue;
         }
         let r = &s.referral;
@@ -332,31 +358,50 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
                 dob.to_string(),
             )
         });
+        let details = to_json(&r.person)?;
+        let safe_contact = to_json(&r.safe_contact)?;
         let person_id = match person_key.as_ref().and_then(|k| known.get(k)) {
+            // The newest referral knows the person's situation best: a new safe number, a move.
             Some(id) => {
-                // The newest referral knows the person's situation best: a new safe number, a move.
-                sqlx::query("UPDATE persons SET postcode = $1, area = $2, details = $3, safe_contact = $4, updated_at = $5 WHERE id = $6")
-                    .bind(&r.person.postcode)
-                    .bind(&r.person.area)
-                    .bind(to_json(&r.person)?)
-                    .bind(to_json(&r.safe_contact)?)
-                    .bind(&at)
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await?;
+                if let Some(&i) = new_at.get(id) {
+                    // First met earlier in this batch: the row not yet written takes the news.
+                    let person = &mut plan.new_people[i];
+                    person.postcode = &r.person.postcode;
+                    person.area = r.person.area.as_deref();
+                    person.details = details;
+                    person.safe_contact = safe_contact;
+                    person.updated_at.clone_from(&at);
+                } else {
+                    let moved = PersonUpdate {
+                        id: id.clone(),
+                        postcode: &r.person.postcode,
+                        area: r.person.area.as_deref(),
+                        details,
+                        safe_contact,
+                        updated_at: at.clone(),
+                    };
+                    match moved_at.get(id) {
+                        Some(&i) => plan.moved_people[i] = moved,
+                        None => {
+                            moved_at.insert(id.clone(), plan.moved_people.len());
+                            plan.moved_people.push(moved);
+                        }
+                    }
+                }
                 id.clone()
             }
             None => {
                 let id = new_id();
-                new_people.push(PersonRow {
+                new_at.insert(id.clone(), plan.new_people.len());
+                plan.new_people.push(PersonRow {
                     id: id.clone(),
                     given_name: &r.person.given_name,
                     family_name: &r.person.family_name,
                     date_of_birth: r.person.date_of_birth.map(|d| d.to_string()),
                     postcode: &r.person.postcode,
                     area: r.person.area.as_deref(),
-                    details: to_json(&r.person)?,
-                    safe_contact: to_json(&r.safe_contact)?,
+                    details,
+                    safe_contact,
                     created_at: at.clone(),
                     updated_at: at.clone(),
                 });
@@ -374,7 +419,7 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
             received_at: at.clone(),
             due_on: s.due_on.to_string(),
         };
-        referrals.push(ReferralRow {
+        plan.referrals.push(ReferralRow {
             id: id.clone(),
             reference: receipt.reference.clone(),
             person_id,
@@ -407,7 +452,7 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
         });
         let mut event = s.event.clone();
         event.entity_id = Some(id);
-        events.push(event);
+        plan.events.push(event);
         if let Some((key, hash)) = &s.idempotency {
             by_idem.insert(
                 (agency.clone(), key.clone()),
@@ -417,17 +462,95 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
         if let Some(key) = &s.import_key {
             by_import.insert((agency, key.clone()), (receipt.clone(), None));
         }
-        results.push(Ok(Submitted::Created(receipt)));
+        plan.results.push(Ok(Submitted::Created(receipt)));
     }
+    Ok(plan)
+}
 
-    if !referrals.is_empty() {
-        insert_people_and_referrals(&mut tx, &new_people, &referrals).await?;
-        // The audit head last: concurrent batches wait for each other only from here to commit.
-        let chain = audit::Chain::lock(&mut tx).await?;
-        chain.write(&mut tx, &events).await?;
+/// Writes a batch with a few statements, whatever its size.
+///
+/// On PostgreSQL: the look-ups, then one statement that inserts the new people and the
+/// referrals, updates the people already known and appends the audit entries, committed on its
+/// own. Each round trip wakes a process on both sides, and on these machines that, not the rows,
+/// was most of a batch's cost; one statement is also all-or-nothing without a transaction
+/// around it. On SQLite: one transaction with a statement each, under the database's write lock.
+async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
+    match db.backend() {
+        Backend::Postgres => {
+            let mut conn = db.pool().acquire().await?;
+            let found = look_up(&mut conn, Backend::Postgres, batch).await?;
+            let plan = plan(batch, found)?;
+            if !plan.referrals.is_empty() {
+                write_in_one_statement(&mut conn, &plan).await?;
+            }
+            Ok(plan.results)
+        }
+        Backend::Sqlite => {
+            let mut tx = db.begin_write().await?;
+            let found = look_up(tx.conn(), Backend::Sqlite, batch).await?;
+            let plan = plan(batch, found)?;
+            if !plan.referrals.is_empty() {
+                write_statement_by_statement(&mut tx, &plan).await?;
+            }
+            tx.commit().await?;
+            Ok(plan.results)
+        }
     }
-    tx.commit().await?;
-    Ok(results)
+}
+
+/// PostgreSQL: the whole batch in one statement. The referrals' foreign keys are checked at its
+/// end, when the people are there. The audit head is locked last, inside `audit_append`, after
+/// the rows are in (its FROM reads every WITH first), so concurrent batches wait for each other
+/// only from there to the commit.
+async fn write_in_one_statement(conn: &mut AnyConnection, plan: &Plan<'_>) -> Result<()> {
+    static ALL: Statement = Statement::new(|backend| {
+        let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
+        let moved = update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 2);
+        let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 3);
+        format!(
+            "WITH people AS ({people} RETURNING 1), moved AS ({moved} RETURNING 1), \
+             referrals AS ({referrals} RETURNING 1) \
+             SELECT audit_append($4::json) FROM (SELECT count(*) FROM people) AS p, \
+             (SELECT count(*) FROM moved) AS m, (SELECT count(*) FROM referrals) AS r"
+        )
+    });
+    sqlx::query(ALL.text(Backend::Postgres))
+        .bind(to_json(&plan.new_people)?)
+        .bind(to_json(&plan.moved_people)?)
+        .bind(to_json(&plan.referrals)?)
+        .bind(audit::to_append(&plan.events, &now())?)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// SQLite: a statement each for the new people, the people already known and the referrals,
+/// then the audit entries.
+async fn write_statement_by_statement(tx: &mut WriteTx, plan: &Plan<'_>) -> Result<()> {
+    static PEOPLE: Statement =
+        Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
+    static MOVED: Statement =
+        Statement::new(|backend| update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 1));
+    static REFERRALS: Statement =
+        Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
+    let backend = tx.backend();
+    if !plan.new_people.is_empty() {
+        sqlx::query(PEOPLE.text(backend))
+            .bind(to_json(&plan.new_people)?)
+            .execute(tx.conn())
+            .await?;
+    }
+    if !plan.moved_people.is_empty() {
+        sqlx::query(MOVED.text(backend))
+            .bind(to_json(&plan.moved_people)?)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query(REFERRALS.text(backend))
+        .bind(to_json(&plan.referrals)?)
+        .execute(tx.conn())
+        .await?;
+    audit::append_all(tx, &plan.events).await
 }
 
 /// A new person as the INSERT reads it; the names are the columns'.
@@ -455,6 +578,27 @@ const PERSON_COLUMNS: [(&str, &str); 10] = [
     ("details", "text"),
     ("safe_contact", "text"),
     ("created_at", "text"),
+    ("updated_at", "text"),
+];
+
+/// New details for a person already stored, as the UPDATE reads them; the names are the columns'.
+#[derive(Serialize)]
+struct PersonUpdate<'a> {
+    id: String,
+    postcode: &'a str,
+    area: Option<&'a str>,
+    details: String,
+    safe_contact: String,
+    updated_at: String,
+}
+
+/// The columns a newer referral updates, the row's id first.
+const MOVED_COLUMNS: [(&str, &str); 6] = [
+    ("id", "text"),
+    ("postcode", "text"),
+    ("area", "text"),
+    ("details", "text"),
+    ("safe_contact", "text"),
     ("updated_at", "text"),
 ];
 
@@ -524,50 +668,12 @@ const REFERRAL_COLUMNS: [(&str, &str); 29] = [
     ("updated_at", "text"),
 ];
 
-/// Inserts a batch's new people and its referrals. On PostgreSQL one statement does both (the
-/// people in a WITH; the referrals' foreign keys are checked at the end of the statement, when
-/// the people are there).
-async fn insert_people_and_referrals(
-    tx: &mut WriteTx,
-    people: &[PersonRow<'_>],
-    referrals: &[ReferralRow<'_>],
-) -> Result<()> {
-    let backend = tx.backend();
-    if backend == Backend::Postgres {
-        static BOTH: Statement = Statement::new(|backend| {
-            let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
-            let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
-            format!("WITH people AS ({people}) {referrals}")
-        });
-        sqlx::query(BOTH.text(backend))
-            .bind(to_json(people)?)
-            .bind(to_json(referrals)?)
-            .execute(tx.conn())
-            .await?;
-        return Ok(());
-    }
-    static PEOPLE: Statement =
-        Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
-    static REFERRALS: Statement =
-        Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
-    if !people.is_empty() {
-        sqlx::query(PEOPLE.text(backend))
-            .bind(to_json(people)?)
-            .execute(tx.conn())
-            .await?;
-    }
-    sqlx::query(REFERRALS.text(backend))
-        .bind(to_json(referrals)?)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
 /// People already known among a batch's dates of birth, by (given name, family name, date of
 /// birth), ignoring case. Only an exact match links referrals here; recognising people despite
 /// misspellings is a later step.
 async fn known_people(
-    tx: &mut WriteTx,
+    conn: &mut AnyConnection,
+    backend: Backend,
     batch: &[Submission],
 ) -> Result<HashMap<(String, String, String), String>> {
     let mut dobs: Vec<String> = batch
@@ -581,8 +687,8 @@ async fn known_people(
         return Ok(known);
     }
     // One JSON parameter, so one statement whatever the batch (see `in_json_array`).
-    let q = sqlx::query(BY_DATE_OF_BIRTH.text(tx.backend())).bind(to_json(&dobs)?);
-    for r in q.fetch_all(tx.conn()).await? {
+    let q = sqlx::query(BY_DATE_OF_BIRTH.text(backend)).bind(to_json(&dobs)?);
+    for r in q.fetch_all(conn).await? {
         let given: String = r.try_get("given_name")?;
         let family: String = r.try_get("family_name")?;
         let dob: String = r.try_get("date_of_birth")?;
@@ -682,6 +788,56 @@ mod tests {
             crate::audit::verify_log(&db).await.unwrap(),
             crate::audit::Verification::Intact { entries: 2 }
         ));
+    }
+
+    #[tokio::test]
+    async fn the_newest_referral_in_a_batch_sets_the_persons_details() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite:{}", dir.path().join("t.db").display()), 2)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let at = |postcode: &str, given: &str| {
+            let mut s = submission(given, None);
+            s.referral.person.family_name = "Okafor".into();
+            s.referral.person.date_of_birth = chrono::NaiveDate::from_ymd_opt(1990, 3, 4);
+            s.referral.person.postcode = postcode.into();
+            s
+        };
+        let postcodes = |db: Db| async move {
+            sqlx::query("SELECT given_name, postcode FROM persons ORDER BY given_name")
+                .fetch_all(db.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+                .collect::<Vec<_>>()
+        };
+        // A person first met in this batch, then referred again in it.
+        let batch = [at("ST1 1AA", "Ngozi"), at("ST2 2BB", "NGOZI")];
+        write_batch(&db, &batch).await.unwrap();
+        assert_eq!(
+            postcodes(db.clone()).await,
+            [("Ngozi".to_owned(), "ST2 2BB".to_owned())]
+        );
+        // A person already stored, referred twice in one batch: updated once, by the later.
+        let batch = [at("ST3 3CC", "Ngozi"), at("ST4 4DD", "ngozi")];
+        let results = write_batch(&db, &batch).await.unwrap();
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Ok(Submitted::Created(_))))
+        );
+        assert_eq!(
+            postcodes(db.clone()).await,
+            [("Ngozi".to_owned(), "ST4 4DD".to_owned())]
+        );
+        let linked: i64 = sqlx::query("SELECT COUNT(DISTINCT person_id) FROM referrals")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(linked, 1, "all four referrals are the one person's");
     }
 
     #[test]
