@@ -200,8 +200,8 @@ fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
 
 type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
 
-/// The condition that `column` holds one of the strings in the JSON array bound as `$1`: how a
-/// batch's keys and dates of birth are looked up.
+/// The condition that `column` holds one of the strings in the JSON array bound as `$param`: how
+/// a batch's keys and dates of birth are looked up.
 ///
 /// The values travel as one parameter, so the statement's text is the same whatever the batch:
 /// it is prepared once per connection, and PostgreSQL remakes its plan whenever the table's
@@ -211,70 +211,43 @@ type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
 /// in the column's index; a set-returning function in a join it takes to be a hundred rows, and
 /// it then reads the whole table instead once the table holds a few thousand. The condition also
 /// says the column is not null, so an index of only the rows with a value serves it.
-fn in_json_array(backend: Backend, column: &str) -> String {
+fn in_json_array(backend: Backend, column: &str, param: usize) -> String {
     let one_of = match backend {
-        Backend::Postgres => "= ANY (ARRAY(SELECT json_array_elements_text($1::json)))",
-        Backend::Sqlite => "IN (SELECT value FROM json_each($1))",
+        Backend::Postgres => {
+            format!("= ANY (ARRAY(SELECT json_array_elements_text(${param}::json)))")
+        }
+        Backend::Sqlite => format!("IN (SELECT value FROM json_each(${param}))"),
     };
     format!("{column} IS NOT NULL AND {column} {one_of}")
 }
 
-/// The look-up of earlier referrals by key, `column` being the key's. Every agency's referrals
-/// with the key are returned; the caller matches the agency too. The key comes first in the
-/// unique index on (key, submitting_agency), so each is one index probe.
-fn stored_keys_sql(backend: Backend, column: &str) -> String {
+/// A batch's look-ups in one statement, so they cost one round trip: earlier referrals by
+/// idempotency key (`$1`) and by bulk-file row (`$2`), and people by date of birth (`$3`), each
+/// a JSON array, empty when the batch has none. Every agency's referrals with a key are
+/// returned; the writer matches the agency too. A key comes first in its unique index on (key,
+/// submitting_agency), so each is one index probe.
+static LOOK_UP: Statement = Statement::new(|backend| {
+    let referrals = |kind: &str, column: &str, param: usize| {
+        format!(
+            "SELECT '{kind}' AS kind, submitting_agency, {column} AS k, id, reference, status, \
+             received_at, due_on, idempotency_hash, NULL AS given_name, NULL AS family_name \
+             FROM referrals WHERE {}",
+            in_json_array(backend, column, param)
+        )
+    };
     format!(
-        "SELECT submitting_agency, {column} AS k, id, reference, status, received_at, due_on, \
-         idempotency_hash FROM referrals WHERE {}",
-        in_json_array(backend, column)
-    )
-}
-
-static BY_IDEMPOTENCY_KEY: Statement =
-    Statement::new(|backend| stored_keys_sql(backend, "idempotency_key"));
-static BY_IMPORT_KEY: Statement = Statement::new(|backend| stored_keys_sql(backend, "import_key"));
-static BY_DATE_OF_BIRTH: Statement = Statement::new(|backend| {
-    format!(
-        "SELECT id, given_name, family_name, date_of_birth FROM persons WHERE {}",
-        in_json_array(backend, "date_of_birth")
+        "{} UNION ALL {} UNION ALL SELECT 'person', NULL, date_of_birth, id, NULL, NULL, NULL, \
+         NULL, NULL, given_name, family_name FROM persons WHERE {}",
+        referrals("idempotency", "idempotency_key", 1),
+        referrals("import", "import_key", 2),
+        in_json_array(backend, "date_of_birth", 3)
     )
 });
 
-/// The texts of the intake's look-ups (by idempotency key, by bulk-file row, by date of birth),
-/// each with its JSON array parameter `$1`, so a test can ask the database how it plans them.
-pub fn look_up_statements(backend: Backend) -> [&'static str; 3] {
-    [
-        BY_IDEMPOTENCY_KEY.text(backend),
-        BY_IMPORT_KEY.text(backend),
-        BY_DATE_OF_BIRTH.text(backend),
-    ]
-}
-
-/// Referrals already stored under any of `keys` (agency, key), by (agency, key).
-async fn stored_keys(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    statement: &Statement,
-    keys: &[(Option<&str>, &str)],
-) -> Result<KeyIndex> {
-    let mut found = HashMap::new();
-    if keys.is_empty() {
-        return Ok(found);
-    }
-    let mut values: Vec<&str> = keys.iter().map(|&(_, k)| k).collect();
-    values.sort_unstable();
-    values.dedup();
-    let rows = sqlx::query(statement.text(backend))
-        .bind(to_json(&values)?)
-        .fetch_all(conn)
-        .await?;
-    for r in rows {
-        found.insert(
-            (r.try_get("submitting_agency")?, r.try_get("k")?),
-            (receipt_from(&r)?, r.try_get("idempotency_hash")?),
-        );
-    }
-    Ok(found)
+/// The text of the intake's look-up, with its three JSON array parameters (idempotency keys,
+/// bulk-file rows, dates of birth), so a test can ask the database how it plans it.
+pub fn look_up_statement(backend: Backend) -> &'static str {
+    LOOK_UP.text(backend)
 }
 
 /// What a batch's look-ups found: earlier referrals by key and people already known.
@@ -285,25 +258,58 @@ struct Found {
 }
 
 /// Looks up everything a batch depends on already stored: earlier idempotency keys, bulk-file
-/// rows and people.
+/// rows and people known by name and date of birth (only an exact match, ignoring case, links
+/// referrals here; recognising people despite misspellings is a later step).
 async fn look_up(
     conn: &mut AnyConnection,
     backend: Backend,
     batch: &[Submission],
 ) -> Result<Found> {
-    let keys = |key: fn(&Submission) -> Option<&str>| -> Vec<(Option<&str>, &str)> {
-        batch
-            .iter()
-            .filter_map(|s| key(s).map(|k| (s.origin.submitting_agency.as_deref(), k)))
-            .collect()
+    let values = |value: fn(&Submission) -> Option<String>| {
+        let mut values: Vec<String> = batch.iter().filter_map(value).collect();
+        values.sort_unstable();
+        values.dedup();
+        values
     };
-    let idem_keys = keys(|s| s.idempotency.as_ref().map(|(k, _)| k.as_str()));
-    let import_keys = keys(|s| s.import_key.as_deref());
-    Ok(Found {
-        by_idem: stored_keys(conn, backend, &BY_IDEMPOTENCY_KEY, &idem_keys).await?,
-        by_import: stored_keys(conn, backend, &BY_IMPORT_KEY, &import_keys).await?,
-        known: known_people(conn, backend, batch).await?,
-    })
+    let idem_keys = values(|s| s.idempotency.as_ref().map(|(k, _)| k.clone()));
+    let import_keys = values(|s| s.import_key.clone());
+    let dates_of_birth = values(|s| s.referral.person.date_of_birth.map(|d| d.to_string()));
+    let mut found = Found {
+        by_idem: HashMap::new(),
+        by_import: HashMap::new(),
+        known: HashMap::new(),
+    };
+    if idem_keys.is_empty() && import_keys.is_empty() && dates_of_birth.is_empty() {
+        return Ok(found);
+    }
+    let rows = sqlx::query(LOOK_UP.text(backend))
+        .bind(to_json(&idem_keys)?)
+        .bind(to_json(&import_keys)?)
+        .bind(to_json(&dates_of_birth)?)
+        .fetch_all(conn)
+        .await?;
+    for r in rows {
+        let kind: String = r.try_get("kind")?;
+        let index = match kind.as_str() {
+            "idempotency" => &mut found.by_idem,
+            "import" => &mut found.by_import,
+            "person" => {
+                let given: String = r.try_get("given_name")?;
+                let family: String = r.try_get("family_name")?;
+                found
+                    .known
+                    .entry((given.to_lowercase(), family.to_lowercase(), r.try_get("k")?))
+                    .or_insert(r.try_get("id")?);
+                continue;
+            }
+            other => return Err(StorageError::Corrupt(format!("look-up row {other:?}"))),
+        };
+        index.insert(
+            (r.try_get("submitting_agency")?, r.try_get("k")?),
+            (receipt_from(&r)?, r.try_get("idempotency_hash")?),
+        );
+    }
+    Ok(found)
 }
 
 /// A batch once its look-ups are done: each submission's answer, and the rows and audit
@@ -667,37 +673,6 @@ const REFERRAL_COLUMNS: [(&str, &str); 29] = [
     ("created_at", "text"),
     ("updated_at", "text"),
 ];
-
-/// People already known among a batch's dates of birth, by (given name, family name, date of
-/// birth), ignoring case. Only an exact match links referrals here; recognising people despite
-/// misspellings is a later step.
-async fn known_people(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    batch: &[Submission],
-) -> Result<HashMap<(String, String, String), String>> {
-    let mut dobs: Vec<String> = batch
-        .iter()
-        .filter_map(|s| s.referral.person.date_of_birth.map(|d| d.to_string()))
-        .collect();
-    dobs.sort();
-    dobs.dedup();
-    let mut known = HashMap::new();
-    if dobs.is_empty() {
-        return Ok(known);
-    }
-    // One JSON parameter, so one statement whatever the batch (see `in_json_array`).
-    let q = sqlx::query(BY_DATE_OF_BIRTH.text(backend)).bind(to_json(&dobs)?);
-    for r in q.fetch_all(conn).await? {
-        let given: String = r.try_get("given_name")?;
-        let family: String = r.try_get("family_name")?;
-        let dob: String = r.try_get("date_of_birth")?;
-        known
-            .entry((given.to_lowercase(), family.to_lowercase(), dob))
-            .or_insert(r.try_get("id")?);
-    }
-    Ok(known)
-}
 
 /// A reference people can read out on the phone: 60 random bits in Crockford's base 32.
 fn new_reference() -> String {
