@@ -483,7 +483,7 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
 async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Submitted>>> {
     match db.backend() {
         Backend::Postgres => {
-            let mut conn = db.pool().acquire().await?;
+            let mut conn = db.intake_pool().acquire().await?;
             let found = look_up(&mut conn, Backend::Postgres, batch).await?;
             let plan = plan(batch, found)?;
             if !plan.referrals.is_empty() {
