@@ -419,17 +419,13 @@ pub(crate) fn insert_json_rows_from(
     let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
     let select = match backend {
         Backend::Postgres => format!(
-            "SELECT {} FROM json_to_recordset(${param}::json) AS x({})",
+            "SELECT {} FROM {}",
             names
                 .iter()
                 .map(|c| format!("x.{c}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            columns
-                .iter()
-                .map(|(c, t)| format!("{c} {t}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            json_recordset(columns, param)
         ),
         Backend::Sqlite => format!(
             "SELECT {} FROM json_each(${param})",
@@ -458,17 +454,12 @@ pub(crate) fn update_json_rows_from(
     };
     match backend {
         Backend::Postgres => format!(
-            "UPDATE {table} SET {} FROM json_to_recordset(${param}::json) AS x({}) \
-             WHERE {table}.{key} = x.{key}",
+            "UPDATE {table} SET {} FROM {} WHERE {table}.{key} = x.{key}",
             rest.iter()
                 .map(|(c, _)| format!("{c} = x.{c}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            columns
-                .iter()
-                .map(|(c, t)| format!("{c} {t}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            json_recordset(columns, param)
         ),
         Backend::Sqlite => format!(
             "UPDATE {table} SET {} FROM json_each(${param}) AS x \
@@ -479,6 +470,15 @@ pub(crate) fn update_json_rows_from(
                 .join(", ")
         ),
     }
+}
+
+/// PostgreSQL's rows, named `x`, of the JSON array parameter `$param`, typed as `columns` say.
+fn json_recordset(columns: &[(&str, &str)], param: usize) -> String {
+    let types: Vec<String> = columns.iter().map(|(c, t)| format!("{c} {t}")).collect();
+    format!(
+        "json_to_recordset(${param}::json) AS x({})",
+        types.join(", ")
+    )
 }
 
 /// A value as stored in a JSON text column.

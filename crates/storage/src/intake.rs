@@ -251,6 +251,7 @@ pub fn look_up_statement(backend: Backend) -> &'static str {
 }
 
 /// What a batch's look-ups found: earlier referrals by key and people already known.
+#[derive(Default)]
 struct Found {
     by_idem: KeyIndex,
     by_import: KeyIndex,
@@ -274,11 +275,7 @@ async fn look_up(
     let idem_keys = values(|s| s.idempotency.as_ref().map(|(k, _)| k.clone()));
     let import_keys = values(|s| s.import_key.clone());
     let dates_of_birth = values(|s| s.referral.person.date_of_birth.map(|d| d.to_string()));
-    let mut found = Found {
-        by_idem: HashMap::new(),
-        by_import: HashMap::new(),
-        known: HashMap::new(),
-    };
+    let mut found = Found::default();
     if idem_keys.is_empty() && import_keys.is_empty() && dates_of_birth.is_empty() {
         return Ok(found);
     }
@@ -736,13 +733,19 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn one_bad_item_does_not_spoil_its_batch() {
+    /// A migrated SQLite database in a folder that lasts as long as the returned guard.
+    async fn sqlite_db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite:{}", dir.path().join("t.db").display()), 2)
             .await
             .unwrap();
         db.migrate().await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn one_bad_item_does_not_spoil_its_batch() {
+        let (_dir, db) = sqlite_db().await;
         let batch = [
             submission("Good", None),
             submission("Bad", Some("E99999999")),
@@ -767,11 +770,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_newest_referral_in_a_batch_sets_the_persons_details() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite:{}", dir.path().join("t.db").display()), 2)
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
+        let (_dir, db) = sqlite_db().await;
         let at = |postcode: &str, given: &str| {
             let mut s = submission(given, None);
             s.referral.person.family_name = "Okafor".into();
