@@ -650,25 +650,26 @@ async fn a_referrer_drafts_fixes_and_sends_a_referral_and_follows_it() -> R {
     Ok(())
 }
 
-/// The intake looks up a batch's idempotency keys, bulk-file rows and dates of birth through
-/// their indexes, and on PostgreSQL also in the one generic plan its connections use for every
-/// batch, whether that plan was made while the tables were small or once they had grown (a plan
-/// that read a whole table made intake several times slower as the table grew).
+/// The intake's statements reach every stored row through an index, by key: the look-up of a
+/// batch's idempotency keys, bulk-file rows and dates of birth, and the writes, including the
+/// update of people already known. On PostgreSQL they are planned once per connection, in a
+/// generic plan, so this holds whether that plan was made while the tables were small or once they
+/// had grown. (A plan that read a whole table, or joined against all of an index, made intake
+/// several times slower as the tables grew.)
 #[tokio::test]
-async fn the_intakes_look_up_uses_its_indexes() -> R {
+async fn the_intakes_statements_find_rows_by_key() -> R {
     use harbour_storage::Backend;
-    use harbour_storage::intake::look_up_statement;
+    use harbour_storage::intake::{look_up_statement, write_statements};
     let test_db = harbour_testkit::TestDb::new().await?;
     let db = test_db.open().await?;
     harbour_storage::demo::load_demo(&db).await?;
+    let backend = db.backend();
     let mut conn = db.pool().acquire().await?;
-    if db.backend() == Backend::Postgres {
+    if backend == Backend::Postgres {
         sqlx::raw_sql(harbour_storage::db::INTAKE_SESSION)
             .execute(&mut *conn)
             .await?;
     }
-    let sql = look_up_statement(db.backend());
-    let values = r#"["a", "b", "c"]"#;
     for (tables, referrals) in [("small, never analysed", 0), ("analysed", 3000)] {
         if referrals > 0 {
             harbour_storage::demo::load_demo_referrals(&db, referrals).await?;
@@ -676,45 +677,109 @@ async fn the_intakes_look_up_uses_its_indexes() -> R {
                 sqlx::query(analyse).execute(&mut *conn).await?;
             }
         }
-        let plan: Vec<String> = match db.backend() {
-            Backend::Postgres => {
-                sqlx::query(&format!("PREPARE look_up(text, text, text) AS {sql}"))
-                    .execute(&mut *conn)
-                    .await?;
-                let rows = sqlx::query(&format!(
-                    "EXPLAIN EXECUTE look_up('{values}', '{values}', '{values}')"
-                ))
-                .fetch_all(&mut *conn)
-                .await?;
-                sqlx::query("DEALLOCATE look_up")
-                    .execute(&mut *conn)
-                    .await?;
-                rows.iter().map(|r| r.get::<String, _>(0)).collect()
-            }
-            Backend::Sqlite => sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .bind(values)
-                .bind(values)
-                .bind(values)
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| r.get::<String, _>("detail"))
-                .collect(),
-        };
-        let plan = plan.join("\n");
+        let look_up = explain(&mut conn, backend, look_up_statement(backend), 3).await?;
         for index in [
             "referrals_idempotency",
             "referrals_import",
             "persons_date_of_birth",
         ] {
-            assert!(plan.contains(index), "{tables}: {index} unused:\n{plan}");
+            assert!(
+                look_up.iter().any(|step| step.contains(index)),
+                "{tables}: {index} unused:\n{}",
+                look_up.join("\n")
+            );
         }
+        let mut writes = Vec::new();
+        for (sql, params) in write_statements(backend) {
+            writes.extend(explain(&mut conn, backend, sql, params).await?);
+        }
+        let probes_people = |step: &String| match backend {
+            Backend::Postgres => step.contains("using persons_pkey") && step.ends_with("by key"),
+            Backend::Sqlite => {
+                step.starts_with("SEARCH persons USING") && step.ends_with("persons_1 (id=?)")
+            }
+        };
         assert!(
-            !plan.contains("Seq Scan")
-                && !plan.contains("SCAN referrals")
-                && !plan.contains("SCAN persons"),
-            "{tables}:\n{plan}"
+            writes.iter().any(probes_people),
+            "{tables}: the people already known are not found by id:\n{}",
+            writes.join("\n")
         );
+        for step in look_up.iter().chain(&writes) {
+            let whole = match backend {
+                Backend::Postgres => {
+                    step.starts_with("Seq Scan")
+                        || step.starts_with("Hash Join")
+                        || step.starts_with("Merge Join")
+                        || step.ends_with("whole")
+                }
+                // Only the statements' own tables: SQLite also lists the foreign-key checks of
+                // tables that refer to these, which run only when a row they refer to is deleted.
+                Backend::Sqlite => {
+                    step.starts_with("SCAN persons") || step.starts_with("SCAN referrals")
+                }
+            };
+            assert!(
+                !whole,
+                "{tables}: {step:?} reads a whole table or index:\n{}\n{}",
+                look_up.join("\n"),
+                writes.join("\n")
+            );
+        }
     }
     Ok(())
+}
+
+/// The steps of `sql`'s plan, one line each, with each of its `params` parameters a JSON array.
+/// On PostgreSQL this is the prepared statement's generic plan, as the connection's settings make
+/// it, and each index step ends `by key` or `whole`.
+async fn explain(
+    conn: &mut sqlx::AnyConnection,
+    backend: harbour_storage::Backend,
+    sql: &str,
+    params: usize,
+) -> anyhow::Result<Vec<String>> {
+    let values = r#"["a", "b", "c"]"#;
+    match backend {
+        harbour_storage::Backend::Postgres => {
+            let types = vec!["text"; params].join(", ");
+            sqlx::query(&format!("PREPARE explained({types}) AS {sql}"))
+                .execute(&mut *conn)
+                .await?;
+            let arguments = vec![format!("'{values}'"); params].join(", ");
+            let rows = sqlx::query(&format!("EXPLAIN EXECUTE explained({arguments})"))
+                .fetch_all(&mut *conn)
+                .await?;
+            sqlx::query("DEALLOCATE explained")
+                .execute(&mut *conn)
+                .await?;
+            // A step is the first line or one that starts `->`; an index step reaches by key if
+            // an `Index Cond` line follows it, else it reads the whole index.
+            let mut steps: Vec<String> = Vec::new();
+            for row in &rows {
+                let line: String = row.try_get(0)?;
+                let line = line.trim();
+                if steps.is_empty() || line.starts_with("->") {
+                    let step = line.trim_start_matches("->").trim();
+                    let step = step.split("  (cost=").next().unwrap_or(step);
+                    let reach = if step.contains("Index") { " whole" } else { "" };
+                    steps.push(format!("{step}{reach}"));
+                } else if line.starts_with("Index Cond:")
+                    && let Some(step) = steps.last_mut()
+                    && let Some(index_step) = step.strip_suffix(" whole")
+                {
+                    *step = format!("{index_step} by key");
+                }
+            }
+            Ok(steps)
+        }
+        harbour_storage::Backend::Sqlite => {
+            let explained = format!("EXPLAIN QUERY PLAN {sql}");
+            let mut query = sqlx::query(&explained);
+            for _ in 0..params {
+                query = query.bind(values);
+            }
+            let rows = query.fetch_all(&mut *conn).await?;
+            Ok(rows.iter().map(|r| r.get::<String, _>("detail")).collect())
+        }
+    }
 }

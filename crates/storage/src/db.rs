@@ -255,19 +255,21 @@ impl Db {
 }
 
 /// How the intake writer's PostgreSQL connections plan: always the generic plan of a prepared
-/// statement, and never a whole-table read where an index will do.
+/// statement, and never a read of a whole table or index where a probe by key will do.
 ///
 /// The intake's statements take their values as JSON arrays, and PostgreSQL otherwise kept
 /// re-planning them for each batch's values (more than half the look-ups, measured with
 /// `pg_stat_statements`), which cost more than running them: with one client at a time, a
 /// referral cost 2.3 ms of CPU instead of 0.9. A generic plan, though, is kept until autovacuum
-/// next analyzes the table, which can be a minute, so one made while the table was small read
-/// it whole as it grew (intake ran at a third of its speed for the first 20,000 referrals). Every
-/// statement on these connections finds rows by key, so whole-table reads are ruled out instead.
-/// `tests/referrals.rs` checks the look-up's plan on a connection set up this way, with the
-/// tables small and large.
-pub const INTAKE_SESSION: &str =
-    "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
+/// next analyzes the table, which can be a minute, and one made while a table was small reads it
+/// whole as it grows: a sequential scan, or a hash or merge join against all of a primary key's
+/// index (the update of the people already known did that, and intake ran at a third of its speed
+/// for the first half minute after 20,000 referrals). Every statement on these connections finds
+/// its rows by key, a batch's few hundred at most, so those plans are ruled out instead, and a
+/// join is a nested loop that probes an index. `tests/referrals.rs` checks the plans of the
+/// look-up and the write on a connection set up this way, with the tables small and large.
+pub const INTAKE_SESSION: &str = "SET plan_cache_mode = force_generic_plan; \
+     SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off";
 
 /// Connections the intake writer keeps on PostgreSQL: its two writers, and one to spare.
 const INTAKE_CONNECTIONS: u32 = 3;

@@ -501,23 +501,46 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
     }
 }
 
-/// PostgreSQL: the whole batch in one statement. The referrals' foreign keys are checked at its
-/// end, when the people are there. The audit head is locked last, inside `audit_append`, after
-/// the rows are in (its FROM reads every WITH first), so concurrent batches wait for each other
-/// only from there to the commit.
+/// PostgreSQL: the whole batch in one statement, from four JSON parameters (new people, people
+/// already known, referrals, audit entries). The referrals' foreign keys are checked at its end,
+/// when the people are there. The audit head is locked last, inside `audit_append`, after the
+/// rows are in (its FROM reads every WITH first), so concurrent batches wait for each other only
+/// from there to the commit.
+static WRITE_ALL: Statement = Statement::new(|backend| {
+    let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
+    let moved = update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 2);
+    let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 3);
+    format!(
+        "WITH people AS ({people} RETURNING 1), moved AS ({moved} RETURNING 1), \
+         referrals AS ({referrals} RETURNING 1) \
+         SELECT audit_append($4::json) FROM (SELECT count(*) FROM people) AS p, \
+         (SELECT count(*) FROM moved) AS m, (SELECT count(*) FROM referrals) AS r"
+    )
+});
+
+/// SQLite: a statement each for the new people, the people already known and the referrals, each
+/// from one JSON parameter; then the audit entries.
+static WRITE_PEOPLE: Statement =
+    Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
+static WRITE_MOVED: Statement =
+    Statement::new(|backend| update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 1));
+static WRITE_REFERRALS: Statement =
+    Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
+
+/// The texts of the statements that write a batch on `backend`, each with the number of JSON
+/// array parameters it takes, so a test can ask the database how it plans them.
+pub fn write_statements(backend: Backend) -> Vec<(&'static str, usize)> {
+    match backend {
+        Backend::Postgres => vec![(WRITE_ALL.text(backend), 4)],
+        Backend::Sqlite => [&WRITE_PEOPLE, &WRITE_MOVED, &WRITE_REFERRALS]
+            .into_iter()
+            .map(|s| (s.text(backend), 1))
+            .collect(),
+    }
+}
+
 async fn write_in_one_statement(conn: &mut AnyConnection, plan: &Plan<'_>) -> Result<()> {
-    static ALL: Statement = Statement::new(|backend| {
-        let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
-        let moved = update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 2);
-        let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 3);
-        format!(
-            "WITH people AS ({people} RETURNING 1), moved AS ({moved} RETURNING 1), \
-             referrals AS ({referrals} RETURNING 1) \
-             SELECT audit_append($4::json) FROM (SELECT count(*) FROM people) AS p, \
-             (SELECT count(*) FROM moved) AS m, (SELECT count(*) FROM referrals) AS r"
-        )
-    });
-    sqlx::query(ALL.text(Backend::Postgres))
+    sqlx::query(WRITE_ALL.text(Backend::Postgres))
         .bind(to_json(&plan.new_people)?)
         .bind(to_json(&plan.moved_people)?)
         .bind(to_json(&plan.referrals)?)
@@ -527,29 +550,21 @@ async fn write_in_one_statement(conn: &mut AnyConnection, plan: &Plan<'_>) -> Re
     Ok(())
 }
 
-/// SQLite: a statement each for the new people, the people already known and the referrals,
-/// then the audit entries.
 async fn write_statement_by_statement(tx: &mut WriteTx, plan: &Plan<'_>) -> Result<()> {
-    static PEOPLE: Statement =
-        Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
-    static MOVED: Statement =
-        Statement::new(|backend| update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 1));
-    static REFERRALS: Statement =
-        Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
     let backend = tx.backend();
     if !plan.new_people.is_empty() {
-        sqlx::query(PEOPLE.text(backend))
+        sqlx::query(WRITE_PEOPLE.text(backend))
             .bind(to_json(&plan.new_people)?)
             .execute(tx.conn())
             .await?;
     }
     if !plan.moved_people.is_empty() {
-        sqlx::query(MOVED.text(backend))
+        sqlx::query(WRITE_MOVED.text(backend))
             .bind(to_json(&plan.moved_people)?)
             .execute(tx.conn())
             .await?;
     }
-    sqlx::query(REFERRALS.text(backend))
+    sqlx::query(WRITE_REFERRALS.text(backend))
         .bind(to_json(&plan.referrals)?)
         .execute(tx.conn())
         .await?;
