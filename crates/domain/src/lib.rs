@@ -9,6 +9,7 @@
 //! - [`user`]: staff accounts and their validation.
 //! - [`audit`]: the audit entry and the hash chain that makes tampering evident.
 //! - [`calendar`]: working days in England and Wales, for deadlines.
+//! - [`person_match`]: how a referral finds the person already stored.
 //! - [`crime`], [`needs`], [`entitlement`]: the triage vocabulary and the Victims' Code proposal.
 //! - [`instrument`] and [`marac`]: risk checklists as data, their scoring, and the MARAC criteria.
 //! - [`directory`], [`place`], [`postcode`]: the service directory's rules, places and postcodes.
@@ -38,6 +39,7 @@ pub mod needs;
 pub mod notification;
 pub mod onward;
 pub mod permission;
+pub mod person_match;
 pub mod place;
 pub mod postcode;
 pub mod referral;

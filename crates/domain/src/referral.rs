@@ -210,6 +210,13 @@ impl Person {
             .to_owned()
     }
 
+    /// The key that finds this person among those already stored, if their date of birth is
+    /// known (see [`crate::person_match`]).
+    pub fn match_key(&self) -> Option<String> {
+        self.date_of_birth
+            .map(|born| crate::person_match::match_key(&self.given_name, &self.family_name, born))
+    }
+
     /// Age on `day`, from the date of birth or, failing that, the age given.
     pub fn age_on(&self, day: NaiveDate) -> Option<u32> {
         self.date_of_birth

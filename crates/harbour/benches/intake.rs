@@ -60,7 +60,7 @@ fn uuid_like(i: usize) -> String {
 
 /// Referral `n`, as a police system would send it: with the person's date of birth, and one in
 /// five for a person referred before (repeat victimisation is common in domestic abuse), so the
-/// writer looks people up by date of birth and updates the ones it finds, as it would in use.
+/// writer looks people up by name and date of birth and updates the ones it finds, as in use.
 fn referral(n: u64) -> serde_json::Value {
     let person = if n % 5 == 4 && n > 1_000 { n - 997 } else { n };
     let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap_or_default()

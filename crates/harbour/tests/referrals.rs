@@ -519,6 +519,69 @@ async fn escalation_is_found_in_harbours_own_records() -> R {
     Ok(())
 }
 
+/// People are matched on their names whatever their case in any alphabet, as Harbour folds it,
+/// not the database; people stored before Harbour kept match keys get theirs when it next
+/// starts, each change audited, and are matched from then on.
+#[tokio::test]
+async fn people_are_matched_by_name_in_any_case_including_those_stored_before_keys() -> R {
+    let app = TestApp::spawn().await?;
+    let police = Api::new(&app, "Staffordshire Police").await?;
+    let referral = |n: u32, given: &str, family: &str| {
+        let mut body = police_referral(&format!("SP/26/91{n}"));
+        body["person"]["given_name"] = json!(given);
+        body["person"]["family_name"] = json!(family);
+        body["person"]["date_of_birth"] = json!("1991-07-02");
+        body
+    };
+    let (status, ..) = police.post(&referral(0, "Zoë", "Wójcik"), None).await?;
+    assert_eq!(status, StatusCode::CREATED);
+    // As if stored before match keys: the next start works them out.
+    sqlx::query("UPDATE persons SET match_key = NULL")
+        .execute(app.db.pool())
+        .await?;
+    app.db.migrate().await?;
+    let keyed: Option<String> = sqlx::query("SELECT match_key FROM persons")
+        .fetch_one(app.db.pool())
+        .await?
+        .get(0);
+    assert!(keyed.is_some(), "the person stored without a key has one");
+    let audited: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log a JOIN persons p ON p.id = a.entity_id \
+         WHERE a.entity_kind = 'person' AND a.action = 'change'",
+    )
+    .fetch_one(app.db.pool())
+    .await?
+    .get(0);
+    assert_eq!(
+        audited, 1,
+        "the key's writing is audited against the person"
+    );
+    app.db.migrate().await?;
+    let audited_again: i64 =
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE entity_kind = 'person'")
+            .fetch_one(app.db.pool())
+            .await?
+            .get(0);
+    assert_eq!(audited_again, 1, "a later start finds no one to key");
+    for (n, given, family) in [(1, "ZOË", "WÓJCIK"), (2, "zoë", "wójcik")] {
+        let (status, ..) = police.post(&referral(n, given, family), None).await?;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    assert_eq!(count(&app, "persons").await?, 1, "all three are Zoë Wójcik");
+    let (status, ..) = police.post(&referral(3, "Zoe", "Wojcik"), None).await?;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        count(&app, "persons").await?,
+        2,
+        "without the accents it is not an exact match"
+    );
+    assert!(matches!(
+        harbour_storage::audit::verify_log(&app.db).await?,
+        harbour_storage::audit::Verification::Intact { .. }
+    ));
+    Ok(())
+}
+
 fn staff_form(given: &str, phone: &str) -> Vec<(&'static str, String)> {
     vec![
         ("source", "police".into()),
@@ -681,7 +744,7 @@ async fn the_intakes_statements_find_rows_by_key() -> R {
         for index in [
             "referrals_idempotency",
             "referrals_import",
-            "persons_date_of_birth",
+            "persons_match_key",
         ] {
             assert!(
                 look_up.iter().any(|step| step.contains(index)),

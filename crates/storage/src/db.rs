@@ -168,6 +168,8 @@ impl Db {
         let mut tx = self.begin_write().await?;
         crate::directory::import::ensure_harbour_taxonomies(&mut tx).await?;
         tx.commit().await?;
+        // Data only Harbour can work out: match keys for people stored before there were any.
+        crate::person_keys::fill_missing(self).await?;
         Ok(())
     }
 

@@ -293,7 +293,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                     Some(area.clone()),
                     Some(crate::db::to_json(&p)?),
                     Some(crate::db::to_json(&safe)?),
-                    None,
+                    p.match_key(),
                 ]);
                 let entry = (id, given, family, dob.to_string());
                 if known.len() < 50_000 {
@@ -348,7 +348,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
         let mut tx = db.begin_write().await?;
         if !persons.is_empty() {
             let mut sql = String::from(
-                "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, safe_contact, created_at, updated_at) VALUES ",
+                "INSERT INTO persons (id, given_name, family_name, date_of_birth, postcode, area, details, safe_contact, match_key, created_at, updated_at) VALUES ",
             );
             let mut k = 0;
             for (i, _) in persons.iter().enumerate() {
@@ -356,7 +356,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                     sql.push(',');
                 }
                 sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                     k + 1,
                     k + 2,
                     k + 3,
@@ -366,14 +366,15 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                     k + 7,
                     k + 8,
                     k + 9,
-                    k + 9
+                    k + 10,
+                    k + 10
                 ));
-                k += 9;
+                k += 10;
             }
             let stamp = crate::db::now();
             let mut q = sqlx::query(&sql);
             for p in &persons {
-                for v in &p[..8] {
+                for v in p {
                     q = q.bind(v.clone());
                 }
                 q = q.bind(stamp.clone());

@@ -201,7 +201,7 @@ fn receipt_from(r: &sqlx::any::AnyRow) -> Result<Receipt> {
 type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<String>)>;
 
 /// The condition that `column` holds one of the strings in the JSON array bound as `$param`: how
-/// a batch's keys and dates of birth are looked up.
+/// a batch's keys are looked up.
 ///
 /// The values travel as one parameter, so the statement's text is the same whatever the batch:
 /// it is prepared once per connection, and PostgreSQL remakes its plan whenever the table's
@@ -222,30 +222,29 @@ fn in_json_array(backend: Backend, column: &str, param: usize) -> String {
 }
 
 /// A batch's look-ups in one statement, so they cost one round trip: earlier referrals by
-/// idempotency key (`$1`) and by bulk-file row (`$2`), and people by date of birth (`$3`), each
-/// a JSON array, empty when the batch has none. Every agency's referrals with a key are
+/// idempotency key (`$1`) and by bulk-file row (`$2`), and people by match key (`$3`), each a
+/// JSON array, empty when the batch has none. Every agency's referrals with a key are
 /// returned; the writer matches the agency too. A key comes first in its unique index on (key,
 /// submitting_agency), so each is one index probe.
 static LOOK_UP: Statement = Statement::new(|backend| {
     let referrals = |kind: &str, column: &str, param: usize| {
         format!(
             "SELECT '{kind}' AS kind, submitting_agency, {column} AS k, id, reference, status, \
-             received_at, due_on, idempotency_hash, NULL AS given_name, NULL AS family_name \
-             FROM referrals WHERE {}",
+             received_at, due_on, idempotency_hash FROM referrals WHERE {}",
             in_json_array(backend, column, param)
         )
     };
     format!(
-        "{} UNION ALL {} UNION ALL SELECT 'person', NULL, date_of_birth, id, NULL, NULL, NULL, \
-         NULL, NULL, given_name, family_name FROM persons WHERE {}",
+        "{} UNION ALL {} UNION ALL SELECT 'person', NULL, match_key, id, NULL, NULL, NULL, \
+         NULL, NULL FROM persons WHERE {}",
         referrals("idempotency", "idempotency_key", 1),
         referrals("import", "import_key", 2),
-        in_json_array(backend, "date_of_birth", 3)
+        in_json_array(backend, "match_key", 3)
     )
 });
 
 /// The text of the intake's look-up, with its three JSON array parameters (idempotency keys,
-/// bulk-file rows, dates of birth), so a test can ask the database how it plans it.
+/// bulk-file rows, match keys), so a test can ask the database how it plans it.
 pub fn look_up_statement(backend: Backend) -> &'static str {
     LOOK_UP.text(backend)
 }
@@ -255,12 +254,12 @@ pub fn look_up_statement(backend: Backend) -> &'static str {
 struct Found {
     by_idem: KeyIndex,
     by_import: KeyIndex,
-    known: HashMap<(String, String, String), String>,
+    /// People already stored, by match key.
+    known: HashMap<String, String>,
 }
 
 /// Looks up everything a batch depends on already stored: earlier idempotency keys, bulk-file
-/// rows and people known by name and date of birth (only an exact match, ignoring case, links
-/// referrals here; recognising people despite misspellings is a later step).
+/// rows and people known by their match key (`harbour_domain::person_match`).
 async fn look_up(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -274,15 +273,15 @@ async fn look_up(
     };
     let idem_keys = values(|s| s.idempotency.as_ref().map(|(k, _)| k.clone()));
     let import_keys = values(|s| s.import_key.clone());
-    let dates_of_birth = values(|s| s.referral.person.date_of_birth.map(|d| d.to_string()));
+    let match_keys = values(|s| s.referral.person.match_key());
     let mut found = Found::default();
-    if idem_keys.is_empty() && import_keys.is_empty() && dates_of_birth.is_empty() {
+    if idem_keys.is_empty() && import_keys.is_empty() && match_keys.is_empty() {
         return Ok(found);
     }
     let rows = sqlx::query(LOOK_UP.text(backend))
         .bind(to_json(&idem_keys)?)
         .bind(to_json(&import_keys)?)
-        .bind(to_json(&dates_of_birth)?)
+        .bind(to_json(&match_keys)?)
         .fetch_all(conn)
         .await?;
     for r in rows {
@@ -291,11 +290,9 @@ async fn look_up(
             "idempotency" => &mut found.by_idem,
             "import" => &mut found.by_import,
             "person" => {
-                let given: String = r.try_get("given_name")?;
-                let family: String = r.try_get("family_name")?;
                 found
                     .known
-                    .entry((given.to_lowercase(), family.to_lowercase(), r.try_get("k")?))
+                    .entry(r.try_get("k")?)
                     .or_insert(r.try_get("id")?);
                 continue;
             }
@@ -354,13 +351,7 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
         }
         let r = &s.referral;
         let at = format_time(s.received_at);
-        let person_key = r.person.date_of_birth.map(|dob| {
-            (
-                r.person.given_name.to_lowercase(),
-                r.person.family_name.to_lowercase(),
-                dob.to_string(),
-            )
-        });
+        let person_key = r.person.match_key();
         let details = to_json(&r.person)?;
         let safe_contact = to_json(&r.safe_contact)?;
         let person_id = match person_key.as_ref().and_then(|k| known.get(k)) {
@@ -401,6 +392,7 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
                     given_name: &r.person.given_name,
                     family_name: &r.person.family_name,
                     date_of_birth: r.person.date_of_birth.map(|d| d.to_string()),
+                    match_key: person_key.clone(),
                     postcode: &r.person.postcode,
                     area: r.person.area.as_deref(),
                     details,
@@ -578,6 +570,7 @@ struct PersonRow<'a> {
     given_name: &'a str,
     family_name: &'a str,
     date_of_birth: Option<String>,
+    match_key: Option<String>,
     postcode: &'a str,
     area: Option<&'a str>,
     details: String,
@@ -586,11 +579,12 @@ struct PersonRow<'a> {
     updated_at: String,
 }
 
-const PERSON_COLUMNS: [(&str, &str); 10] = [
+const PERSON_COLUMNS: [(&str, &str); 11] = [
     ("id", "text"),
     ("given_name", "text"),
     ("family_name", "text"),
     ("date_of_birth", "text"),
+    ("match_key", "text"),
     ("postcode", "text"),
     ("area", "text"),
     ("details", "text"),

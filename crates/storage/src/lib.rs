@@ -22,6 +22,7 @@ pub mod intake;
 pub mod jobs;
 pub mod onward;
 mod passwords;
+mod person_keys;
 pub mod postcodes;
 pub mod referrals;
 pub mod scoped;
