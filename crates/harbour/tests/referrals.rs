@@ -714,7 +714,7 @@ async fn a_referrer_drafts_fixes_and_sends_a_referral_and_follows_it() -> R {
 }
 
 /// The intake's statements reach every stored row through an index, by key: the look-up of a
-/// batch's idempotency keys, bulk-file rows and dates of birth, and the writes, including the
+/// batch's idempotency keys, bulk-file rows and people's match keys, and the writes, including the
 /// update of people already known. On PostgreSQL they are planned once per connection, in a
 /// generic plan, so this holds whether that plan was made while the tables were small or once they
 /// had grown. (A plan that read a whole table, or joined against all of an index, made intake

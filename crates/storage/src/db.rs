@@ -169,7 +169,13 @@ impl Db {
         crate::directory::import::ensure_harbour_taxonomies(&mut tx).await?;
         tx.commit().await?;
         // Data only Harbour can work out: match keys for people stored before there were any.
-        crate::person_keys::fill_missing(self).await?;
+        let keyed = crate::person_keys::fill_missing(self).await?;
+        if keyed > 0 {
+            tracing::info!(
+                people = keyed,
+                "worked out match keys for people stored before there were any"
+            );
+        }
         Ok(())
     }
 
