@@ -9,7 +9,11 @@
 //! - a channel the person did not allow;
 //! - a channel suspended after an unsafe or wrong-number attempt, until a person reviews it;
 //! - texts and voicemails when the abuser sees the phone, letters when the abuser sees the post;
-//! - any moment outside the person's safe times (UK local time), saying when the next one opens.
+//! - any moment outside the person's safe times (UK local time), saying when the next one opens;
+//! - while referrals disagree with what is held about the person and a hub officer has not yet
+//!   chosen between them, a channel whose number or address differs or that not all of them
+//!   allow, and any moment when their safe times have none in common
+//!   ([`crate::person_details::most_restrictive`]).
 
 use crate::safe_contact::{Channel, SafeContact};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
@@ -39,6 +43,12 @@ pub enum Refusal {
     OutsideSafeTimes {
         next: Option<DateTime<Utc>>,
     },
+    /// Referrals give a different number or address for the channel, or not all allow it, and
+    /// the hub has not yet confirmed which is right.
+    DetailsUnconfirmed(Channel),
+    /// Referrals give safe times with no time in common, and the hub has not yet confirmed which
+    /// are right.
+    NoAgreedSafeTime,
 }
 
 impl Refusal {
@@ -67,6 +77,11 @@ impl Refusal {
                 t.with_timezone(&London).format("%A %-d %B at %H:%M")
             ),
             Refusal::OutsideSafeTimes { next: None } => "This is not a safe time.".into(),
+            Refusal::DetailsUnconfirmed(c) => format!(
+                "{} is not used until the hub confirms the person's details: their referrals disagree about it.",
+                c.label()
+            ),
+            Refusal::NoAgreedSafeTime => "No time is safe until the hub confirms the person's details: their referrals give safe times with nothing in common.".into(),
         }
     }
 
@@ -79,6 +94,8 @@ impl Refusal {
             Refusal::AbuserSeesPhone(_) => "abuser_sees_phone",
             Refusal::AbuserSeesPost => "abuser_sees_post",
             Refusal::OutsideSafeTimes { .. } => "outside_safe_times",
+            Refusal::DetailsUnconfirmed(_) => "details_unconfirmed",
+            Refusal::NoAgreedSafeTime => "no_agreed_safe_time",
         }
     }
 }
@@ -94,6 +111,9 @@ pub fn decide(
     if let Some(refusal) = blocked(safe) {
         return Err(refusal);
     }
+    if safe.held_back.contains(&channel) {
+        return Err(Refusal::DetailsUnconfirmed(channel));
+    }
     let Some(allowed) = safe.channels.iter().find(|c| c.channel == channel) else {
         return Err(Refusal::ChannelNotAllowed(channel));
     };
@@ -106,6 +126,9 @@ pub fn decide(
         }
         Channel::Post if safe.abuser_sees_post => return Err(Refusal::AbuserSeesPost),
         _ => {}
+    }
+    if safe.no_common_safe_time {
+        return Err(Refusal::NoAgreedSafeTime);
     }
     if !is_safe_time(safe, at) {
         return Err(Refusal::OutsideSafeTimes {
@@ -131,7 +154,8 @@ pub fn blocked(safe: &SafeContact) -> Option<Refusal> {
     }
 }
 
-/// The gate's answer at `at` for each channel the person allowed, in their order of preference.
+/// The gate's answer at `at` for each channel the person allowed, in their order of preference,
+/// then each channel held back while referrals disagree.
 pub fn channels_now(
     safe: &SafeContact,
     suspended: &[Channel],
@@ -139,7 +163,9 @@ pub fn channels_now(
 ) -> Vec<(Channel, Result<Permit, Refusal>)> {
     safe.channels
         .iter()
-        .map(|c| (c.channel, decide(safe, suspended, c.channel, at)))
+        .map(|c| c.channel)
+        .chain(safe.held_back.iter().copied())
+        .map(|c| (c, decide(safe, suspended, c, at)))
         .collect()
 }
 
@@ -157,6 +183,9 @@ pub fn usable_channels(
 
 /// Whether `at` falls in one of the safe times (UK local time). No safe times means any time.
 pub fn is_safe_time(safe: &SafeContact, at: DateTime<Utc>) -> bool {
+    if safe.no_common_safe_time {
+        return false;
+    }
     if safe.safe_times.is_empty() {
         return true;
     }

@@ -10,6 +10,8 @@
 //! - [`audit`]: the audit entry and the hash chain that makes tampering evident.
 //! - [`calendar`]: working days in England and Wales, for deadlines.
 //! - [`person_match`]: how a referral finds the person already stored.
+//! - [`person_details`]: what is held about a person against what a referral says, the choice
+//!   between them, and the restrictive combination the contact gate uses until it is made.
 //! - [`crime`], [`needs`], [`entitlement`]: the triage vocabulary and the Victims' Code proposal.
 //! - [`instrument`] and [`marac`]: risk checklists as data, their scoring, and the MARAC criteria.
 //! - [`directory`], [`place`], [`postcode`]: the service directory's rules, places and postcodes.
@@ -39,6 +41,7 @@ pub mod needs;
 pub mod notification;
 pub mod onward;
 pub mod permission;
+pub mod person_details;
 pub mod person_match;
 pub mod place;
 pub mod postcode;

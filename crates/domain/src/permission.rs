@@ -27,6 +27,9 @@ pub enum Action {
     ViewReferrals,
     /// Record a triage decision.
     TriageReferral,
+    /// See what a referral says about a person beside the details held, and choose between
+    /// them field by field: the only way the held details change.
+    ConfirmPersonDetails,
     /// Load a bulk file of referrals.
     ImportReferrals,
     /// Read the service directory with its confidential fields (refuge addresses, direct lines).
@@ -51,7 +54,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -63,6 +66,7 @@ impl Action {
         Action::ViewOwnReferrals,
         Action::ViewReferrals,
         Action::TriageReferral,
+        Action::ConfirmPersonDetails,
         Action::ImportReferrals,
         Action::ViewDirectory,
         Action::ManageDirectory,
@@ -162,6 +166,13 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (
         Role::TriageOfficer,
         Action::ImportReferrals,
+        Scope::Partnership,
+    ),
+    // The hub sees every referral about a person, so it is the hub that confirms which details
+    // are right when referrals disagree.
+    (
+        Role::TriageOfficer,
+        Action::ConfirmPersonDetails,
         Scope::Partnership,
     ),
     (Role::Integration, Action::SubmitReferral, Scope::Agency),

@@ -91,6 +91,14 @@ pub struct SafeContact {
     pub abuser_sees_post: bool,
     pub only_through_referrer: bool,
     pub do_not_contact: bool,
+    /// Never stored: set only on the combination the contact gate uses while referrals disagree
+    /// with what is held ([`crate::person_details::most_restrictive`]). The channels held back
+    /// because their numbers or addresses differ, or not all of them allow the channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_back: Vec<Channel>,
+    /// Never stored, as `held_back`: their safe times have no time in common.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_common_safe_time: bool,
 }
 
 /// Safe contact as submitted.
@@ -245,6 +253,8 @@ impl SafeContactInput {
             abuser_sees_post: self.abuser_sees_post,
             only_through_referrer: self.only_through_referrer,
             do_not_contact: self.do_not_contact,
+            held_back: Vec::new(),
+            no_common_safe_time: false,
         }
     }
 }

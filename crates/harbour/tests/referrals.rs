@@ -480,9 +480,15 @@ async fn escalation_is_found_in_harbours_own_records() -> R {
         .await?
         .get("postcode");
     assert_eq!(
-        postcode, "ST18 0QN",
-        "the newest referral's address is kept"
+        postcode, "ST16 2DH",
+        "the details held are the first referral's until someone chooses otherwise"
     );
+    let waiting: i64 =
+        sqlx::query("SELECT COUNT(*) FROM referrals WHERE details_review = 'pending'")
+            .fetch_one(app.db.pool())
+            .await?
+            .get(0);
+    assert_eq!(waiting, 2, "the two that moved wait for the hub to choose");
     let hub = app.signed_in(Role::TriageOfficer).await?;
     let (_, page) = hub
         .get_text(&format!("/referrals/{}/triage", ids[2]))
@@ -714,10 +720,9 @@ async fn a_referrer_drafts_fixes_and_sends_a_referral_and_follows_it() -> R {
 }
 
 /// The intake's statements reach every stored row through an index, by key: the look-up of a
-/// batch's idempotency keys, bulk-file rows and people's match keys, and the writes, including the
-/// update of people already known. On PostgreSQL they are planned once per connection, in a
-/// generic plan, so this holds whether that plan was made while the tables were small or once they
-/// had grown. (A plan that read a whole table, or joined against all of an index, made intake
+/// batch's idempotency keys, bulk-file rows and people's match keys, and the writes. On
+/// PostgreSQL they are planned once per connection, in a generic plan, so this holds whether that
+/// plan was made while the tables were small or once they had grown. (A plan that read a whole table, or joined against all of an index, made intake
 /// several times slower as the tables grew.)
 #[tokio::test]
 async fn the_intakes_statements_find_rows_by_key() -> R {
@@ -756,17 +761,6 @@ async fn the_intakes_statements_find_rows_by_key() -> R {
         for (sql, params) in write_statements(backend) {
             writes.extend(explain(&mut conn, backend, sql, params).await?);
         }
-        let probes_people = |step: &String| match backend {
-            Backend::Postgres => step.contains("using persons_pkey") && step.ends_with("by key"),
-            Backend::Sqlite => {
-                step.starts_with("SEARCH persons USING") && step.ends_with("persons_1 (id=?)")
-            }
-        };
-        assert!(
-            writes.iter().any(probes_people),
-            "{tables}: the people already known are not found by id:\n{}",
-            writes.join("\n")
-        );
         for step in look_up.iter().chain(&writes) {
             let whole = match backend {
                 Backend::Postgres => {

@@ -232,8 +232,8 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
     let now = Utc::now();
     let today = uk_date(now);
     let mut rng = StdRng::seed_from_u64(DEMO_SEED ^ n);
-    // Victims seen before, for repeats: (person id, names, date of birth).
-    let mut known: Vec<(String, String, String, String)> = Vec::new();
+    // Victims seen before, for repeats: (person id, details, safe contact), each as JSON.
+    let mut known: Vec<(String, String, String)> = Vec::new();
     let existing: i64 = {
         use sqlx::Row;
         sqlx::query("SELECT COUNT(*) AS c FROM referrals")
@@ -252,7 +252,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
             let (crime, _) = crimes[crime_pick.sample(&mut rng)];
             let area = districts[area_pick.sample(&mut rng)].gss_code.clone();
             let repeat = crime == C::DomesticAbuse && !known.is_empty() && rng.gen_bool(0.38);
-            let (person_id, ..) = if repeat {
+            let (person_id, person_details, person_safe_contact) = if repeat {
                 known[rng.gen_range(0..known.len())].clone()
             } else {
                 let given = FIRST[rng.gen_range(0..FIRST.len())].to_owned();
@@ -284,6 +284,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                     ..Default::default()
                 };
                 let id = new_id();
+                let (details, safe) = (crate::db::to_json(&p)?, crate::db::to_json(&safe)?);
                 persons.push([
                     Some(id.clone()),
                     Some(given.clone()),
@@ -291,11 +292,11 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                     Some(dob.to_string()),
                     Some(String::new()),
                     Some(area.clone()),
-                    Some(crate::db::to_json(&p)?),
-                    Some(crate::db::to_json(&safe)?),
+                    Some(details.clone()),
+                    Some(safe.clone()),
                     p.match_key(),
                 ]);
-                let entry = (id, given, family, dob.to_string());
+                let entry = (id, details, safe);
                 if known.len() < 50_000 {
                     known.push(entry.clone());
                 }
@@ -343,6 +344,8 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                 Some(area),
                 Some(crime.default_consent_basis_slug().into()),
                 Some(risk.into()),
+                Some(person_details),
+                Some(person_safe_contact),
             ]);
         }
         let mut tx = db.begin_write().await?;
@@ -384,10 +387,10 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
         let mut sql = String::from(
             "INSERT INTO referrals (id, reference, person_id, status, source, submitting_agency, received_at, due_on, \
              crime_category, police_reference, incident_date, incident_area, area, consent_basis, referrer_risk_level, \
-             risk_level, reported_to_police, perpetrators, children, consent_to_referral, consent_to_aggregate, notes, \
-             created_at, updated_at) VALUES ",
+             person_details, person_safe_contact, risk_level, reported_to_police, perpetrators, children, \
+             consent_to_referral, consent_to_aggregate, notes, created_at, updated_at) VALUES ",
         );
-        let per = 15;
+        let per = 17;
         for (i, referral) in referrals.iter().enumerate() {
             if i > 0 {
                 sql.push(',');

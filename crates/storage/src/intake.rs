@@ -15,11 +15,13 @@
 use crate::audit;
 use crate::db::{
     Backend, Db, Statement, WriteTx, format_time, insert_json_rows, insert_json_rows_from, new_id,
-    now, to_json, update_json_rows_from,
+    now, to_json,
 };
 use crate::error::{Result, StorageError};
+use crate::referrals::from_json;
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
+use harbour_domain::person_details::{self, Details};
 use harbour_domain::referral::{NewReferral, Status};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -223,20 +225,22 @@ fn in_json_array(backend: Backend, column: &str, param: usize) -> String {
 
 /// A batch's look-ups in one statement, so they cost one round trip: earlier referrals by
 /// idempotency key (`$1`) and by bulk-file row (`$2`), and people by match key (`$3`), each a
-/// JSON array, empty when the batch has none. Every agency's referrals with a key are
+/// JSON array, empty when the batch has none; a person comes with the details held about them,
+/// which a new referral is compared with. Every agency's referrals with a key are
 /// returned; the writer matches the agency too. A key comes first in its unique index on (key,
 /// submitting_agency), so each is one index probe.
 static LOOK_UP: Statement = Statement::new(|backend| {
     let referrals = |kind: &str, column: &str, param: usize| {
         format!(
             "SELECT '{kind}' AS kind, submitting_agency, {column} AS k, id, reference, status, \
-             received_at, due_on, idempotency_hash FROM referrals WHERE {}",
+             received_at, due_on, idempotency_hash, NULL AS details, NULL AS safe_contact \
+             FROM referrals WHERE {}",
             in_json_array(backend, column, param)
         )
     };
     format!(
         "{} UNION ALL {} UNION ALL SELECT 'person', NULL, match_key, id, NULL, NULL, NULL, \
-         NULL, NULL FROM persons WHERE {}",
+         NULL, NULL, details, safe_contact FROM persons WHERE {}",
         referrals("idempotency", "idempotency_key", 1),
         referrals("import", "import_key", 2),
         in_json_array(backend, "match_key", 3)
@@ -255,7 +259,13 @@ struct Found {
     by_idem: KeyIndex,
     by_import: KeyIndex,
     /// People already stored, by match key.
-    known: HashMap<String, String>,
+    known: HashMap<String, Known>,
+}
+
+/// A person already stored (or first met earlier in the batch): their id and the details held.
+struct Known {
+    id: String,
+    held: Details,
 }
 
 /// Looks up everything a batch depends on already stored: earlier idempotency keys, bulk-file
@@ -290,10 +300,17 @@ async fn look_up(
             "idempotency" => &mut found.by_idem,
             "import" => &mut found.by_import,
             "person" => {
-                found
-                    .known
-                    .entry(r.try_get("k")?)
-                    .or_insert(r.try_get("id")?);
+                let key: String = r.try_get("k")?;
+                if let std::collections::hash_map::Entry::Vacant(slot) = found.known.entry(key) {
+                    let held = Details {
+                        person: from_json(&r.try_get::<String, _>("details")?)?,
+                        safe_contact: from_json(&r.try_get::<String, _>("safe_contact")?)?,
+                    };
+                    slot.insert(Known {
+                        id: r.try_get("id")?,
+                        held,
+                    });
+                }
                 continue;
             }
             other => return Err(StorageError::Corrupt(format!("look-up row {other:?}"))),
@@ -312,8 +329,6 @@ async fn look_up(
 struct Plan<'a> {
     results: Vec<Result<Submitted>>,
     new_people: Vec<PersonRow<'a>>,
-    /// People already stored whose details a newer referral brings, each once.
-    moved_people: Vec<PersonUpdate<'a>>,
     referrals: Vec<ReferralRow<'a>>,
     events: Vec<AuditEvent>,
 }
@@ -326,9 +341,6 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
         mut known,
     } = found;
     let mut plan = Plan::default();
-    // Where each person written by this batch is in `new_people` or `moved_people`, by id.
-    let mut new_at: HashMap<String, usize> = HashMap::new();
-    let mut moved_at: HashMap<String, usize> = HashMap::new();
     for s in batch {
         let agency = s.origin.submitting_agency.clone();
         if let Some((key, hash)) = &s.idempotency
@@ -354,39 +366,20 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
         let person_key = r.person.match_key();
         let details = to_json(&r.person)?;
         let safe_contact = to_json(&r.safe_contact)?;
-        let person_id = match person_key.as_ref().and_then(|k| known.get(k)) {
-            // The newest referral knows the person's situation best: a new safe number, a move.
-            Some(id) => {
-                if let Some(&i) = new_at.get(id) {
-                    // First met earlier in this batch: the row not yet written takes the news.
-                    let person = &mut plan.new_people[i];
-                    person.postcode = &r.person.postcode;
-                    person.area = r.person.area.as_deref();
-                    person.details = details;
-                    person.safe_contact = safe_contact;
-                    person.updated_at.clone_from(&at);
-                } else {
-                    let moved = PersonUpdate {
-                        id: id.clone(),
-                        postcode: &r.person.postcode,
-                        area: r.person.area.as_deref(),
-                        details,
-                        safe_contact,
-                        updated_at: at.clone(),
-                    };
-                    match moved_at.get(id) {
-                        Some(&i) => plan.moved_people[i] = moved,
-                        None => {
-                            moved_at.insert(id.clone(), plan.moved_people.len());
-                            plan.moved_people.push(moved);
-                        }
-                    }
-                }
-                id.clone()
+        // A person already known keeps the details held: the referral keeps its own record, and
+        // where it differs it waits for someone to choose between them, the contact gate
+        // meanwhile allowing only what both allow.
+        let (person_id, details_review) = match person_key.as_ref().and_then(|k| known.get(k)) {
+            Some(k) => {
+                let referred = Details {
+                    person: r.person.clone(),
+                    safe_contact: r.safe_contact.clone(),
+                };
+                let differs = !person_details::differences(&k.held, &referred).is_empty();
+                (k.id.clone(), differs.then_some(DETAILS_PENDING))
             }
             None => {
                 let id = new_id();
-                new_at.insert(id.clone(), plan.new_people.len());
                 plan.new_people.push(PersonRow {
                     id: id.clone(),
                     given_name: &r.person.given_name,
@@ -395,15 +388,25 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
                     match_key: person_key.clone(),
                     postcode: &r.person.postcode,
                     area: r.person.area.as_deref(),
-                    details,
-                    safe_contact,
+                    details: details.clone(),
+                    safe_contact: safe_contact.clone(),
                     created_at: at.clone(),
                     updated_at: at.clone(),
                 });
                 if let Some(k) = person_key {
-                    known.insert(k, id.clone());
+                    let held = Details {
+                        person: r.person.clone(),
+                        safe_contact: r.safe_contact.clone(),
+                    };
+                    known.insert(
+                        k,
+                        Known {
+                            id: id.clone(),
+                            held,
+                        },
+                    );
                 }
-                id
+                (id, None)
             }
         };
         let id = new_id();
@@ -439,6 +442,9 @@ fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
             referrer_risk_level: r.referrer_risk_level.map(|l| l.slug()),
             risk_level: r.referrer_risk_level.map(|l| l.slug()),
             notes: &r.notes,
+            person_details: details,
+            person_safe_contact: safe_contact,
+            details_review,
             idempotency_key: s.idempotency.as_ref().map(|(k, _)| k.as_str()),
             idempotency_hash: s.idempotency.as_ref().map(|(_, h)| h.as_str()),
             import_key: s.import_key.as_deref(),
@@ -493,29 +499,25 @@ async fn write_together(db: &Db, batch: &[Submission]) -> Result<Vec<Result<Subm
     }
 }
 
-/// PostgreSQL: the whole batch in one statement, from four JSON parameters (new people, people
-/// already known, referrals, audit entries). The referrals' foreign keys are checked at its end,
+/// PostgreSQL: the whole batch in one statement, from three JSON parameters (new people,
+/// referrals, audit entries). The referrals' foreign keys are checked at its end,
 /// when the people are there. The audit head is locked last, inside `audit_append`, after the
 /// rows are in (its FROM reads every WITH first), so concurrent batches wait for each other only
 /// from there to the commit.
 static WRITE_ALL: Statement = Statement::new(|backend| {
     let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
-    let moved = update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 2);
-    let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 3);
+    let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
     format!(
-        "WITH people AS ({people} RETURNING 1), moved AS ({moved} RETURNING 1), \
-         referrals AS ({referrals} RETURNING 1) \
-         SELECT audit_append($4::json) FROM (SELECT count(*) FROM people) AS p, \
-         (SELECT count(*) FROM moved) AS m, (SELECT count(*) FROM referrals) AS r"
+        "WITH people AS ({people} RETURNING 1), referrals AS ({referrals} RETURNING 1) \
+         SELECT audit_append($3::json) FROM (SELECT count(*) FROM people) AS p, \
+         (SELECT count(*) FROM referrals) AS r"
     )
 });
 
-/// SQLite: a statement each for the new people, the people already known and the referrals, each
-/// from one JSON parameter; then the audit entries.
+/// SQLite: a statement each for the new people and the referrals, each from one JSON parameter;
+/// then the audit entries.
 static WRITE_PEOPLE: Statement =
     Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
-static WRITE_MOVED: Statement =
-    Statement::new(|backend| update_json_rows_from(backend, "persons", &MOVED_COLUMNS, 1));
 static WRITE_REFERRALS: Statement =
     Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
 
@@ -523,8 +525,8 @@ static WRITE_REFERRALS: Statement =
 /// array parameters it takes, so a test can ask the database how it plans them.
 pub fn write_statements(backend: Backend) -> Vec<(&'static str, usize)> {
     match backend {
-        Backend::Postgres => vec![(WRITE_ALL.text(backend), 4)],
-        Backend::Sqlite => [&WRITE_PEOPLE, &WRITE_MOVED, &WRITE_REFERRALS]
+        Backend::Postgres => vec![(WRITE_ALL.text(backend), 3)],
+        Backend::Sqlite => [&WRITE_PEOPLE, &WRITE_REFERRALS]
             .into_iter()
             .map(|s| (s.text(backend), 1))
             .collect(),
@@ -534,7 +536,6 @@ pub fn write_statements(backend: Backend) -> Vec<(&'static str, usize)> {
 async fn write_in_one_statement(conn: &mut AnyConnection, plan: &Plan<'_>) -> Result<()> {
     sqlx::query(WRITE_ALL.text(Backend::Postgres))
         .bind(to_json(&plan.new_people)?)
-        .bind(to_json(&plan.moved_people)?)
         .bind(to_json(&plan.referrals)?)
         .bind(audit::to_append(&plan.events, &now())?)
         .execute(conn)
@@ -547,12 +548,6 @@ async fn write_statement_by_statement(tx: &mut WriteTx, plan: &Plan<'_>) -> Resu
     if !plan.new_people.is_empty() {
         sqlx::query(WRITE_PEOPLE.text(backend))
             .bind(to_json(&plan.new_people)?)
-            .execute(tx.conn())
-            .await?;
-    }
-    if !plan.moved_people.is_empty() {
-        sqlx::query(WRITE_MOVED.text(backend))
-            .bind(to_json(&plan.moved_people)?)
             .execute(tx.conn())
             .await?;
     }
@@ -593,27 +588,6 @@ const PERSON_COLUMNS: [(&str, &str); 11] = [
     ("updated_at", "text"),
 ];
 
-/// New details for a person already stored, as the UPDATE reads them; the names are the columns'.
-#[derive(Serialize)]
-struct PersonUpdate<'a> {
-    id: String,
-    postcode: &'a str,
-    area: Option<&'a str>,
-    details: String,
-    safe_contact: String,
-    updated_at: String,
-}
-
-/// The columns a newer referral updates, the row's id first.
-const MOVED_COLUMNS: [(&str, &str); 6] = [
-    ("id", "text"),
-    ("postcode", "text"),
-    ("area", "text"),
-    ("details", "text"),
-    ("safe_contact", "text"),
-    ("updated_at", "text"),
-];
-
 /// A new referral as the INSERT reads it; the names are the columns'.
 #[derive(Serialize)]
 struct ReferralRow<'a> {
@@ -641,6 +615,9 @@ struct ReferralRow<'a> {
     referrer_risk_level: Option<&'static str>,
     risk_level: Option<&'static str>,
     notes: &'a str,
+    person_details: String,
+    person_safe_contact: String,
+    details_review: Option<&'static str>,
     idempotency_key: Option<&'a str>,
     idempotency_hash: Option<&'a str>,
     import_key: Option<&'a str>,
@@ -648,7 +625,7 @@ struct ReferralRow<'a> {
     updated_at: String,
 }
 
-const REFERRAL_COLUMNS: [(&str, &str); 29] = [
+const REFERRAL_COLUMNS: [(&str, &str); 32] = [
     ("id", "text"),
     ("reference", "text"),
     ("person_id", "text"),
@@ -673,12 +650,18 @@ const REFERRAL_COLUMNS: [(&str, &str); 29] = [
     ("referrer_risk_level", "text"),
     ("risk_level", "text"),
     ("notes", "text"),
+    ("person_details", "text"),
+    ("person_safe_contact", "text"),
+    ("details_review", "text"),
     ("idempotency_key", "text"),
     ("idempotency_hash", "text"),
     ("import_key", "text"),
     ("created_at", "text"),
     ("updated_at", "text"),
 ];
+
+/// A referral whose details differ from those held, until someone chooses between them.
+pub(crate) const DETAILS_PENDING: &str = "pending";
 
 /// A reference people can read out on the phone: 60 random bits in Crockford's base 32.
 fn new_reference() -> String {
@@ -777,8 +760,10 @@ mod tests {
         ));
     }
 
+    /// A later referral, in the same batch or a later one, never changes what the first recorded
+    /// about the person: it keeps its own record, and where it differs it waits for review.
     #[tokio::test]
-    async fn the_newest_referral_in_a_batch_sets_the_persons_details() {
+    async fn a_later_referral_keeps_its_own_record_and_waits_for_review() {
         let (_dir, db) = sqlite_db().await;
         let at = |postcode: &str, given: &str| {
             let mut s = submission(given, None);
@@ -787,33 +772,51 @@ mod tests {
             s.referral.person.postcode = postcode.into();
             s
         };
-        let postcodes = |db: Db| async move {
-            sqlx::query("SELECT given_name, postcode FROM persons ORDER BY given_name")
+        let rows = |db: Db| async move {
+            let held: Vec<String> = sqlx::query("SELECT postcode FROM persons")
                 .fetch_all(db.pool())
                 .await
                 .unwrap()
                 .iter()
-                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-                .collect::<Vec<_>>()
+                .map(|r| r.get::<String, _>(0))
+                .collect();
+            let referred: Vec<(String, Option<String>)> = sqlx::query(
+                "SELECT person_details, details_review FROM referrals ORDER BY received_at, id",
+            )
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let person: harbour_domain::referral::Person =
+                    serde_json::from_str(&r.get::<String, _>(0)).unwrap();
+                (person.postcode, r.get::<Option<String>, _>(1))
+            })
+            .collect();
+            (held, referred)
         };
-        // A person first met in this batch, then referred again in it.
-        let batch = [at("ST1 1AA", "Ngozi"), at("ST2 2BB", "NGOZI")];
+        // A person first met in this batch, then referred again in it, once the same and once not.
+        let batch = [
+            at("ST1 1AA", "Ngozi"),
+            at("st1 1aa", "NGOZI"),
+            at("ST2 2BB", "ngozi"),
+        ];
         write_batch(&db, &batch).await.unwrap();
+        // The same person already stored, referred again later.
+        write_batch(&db, &[at("ST3 3CC", "Ngozi")]).await.unwrap();
+        let pending = Some("pending".to_owned());
         assert_eq!(
-            postcodes(db.clone()).await,
-            [("Ngozi".to_owned(), "ST2 2BB".to_owned())]
-        );
-        // A person already stored, referred twice in one batch: updated once, by the later.
-        let batch = [at("ST3 3CC", "Ngozi"), at("ST4 4DD", "ngozi")];
-        let results = write_batch(&db, &batch).await.unwrap();
-        assert!(
-            results
-                .iter()
-                .all(|r| matches!(r, Ok(Submitted::Created(_))))
-        );
-        assert_eq!(
-            postcodes(db.clone()).await,
-            [("Ngozi".to_owned(), "ST4 4DD".to_owned())]
+            rows(db.clone()).await,
+            (
+                vec!["ST1 1AA".to_owned()],
+                vec![
+                    ("ST1 1AA".to_owned(), None),
+                    ("st1 1aa".to_owned(), None),
+                    ("ST2 2BB".to_owned(), pending.clone()),
+                    ("ST3 3CC".to_owned(), pending),
+                ]
+            ),
+            "the first referral's details are held; each keeps its own; those that differ wait"
         );
         let linked: i64 = sqlx::query("SELECT COUNT(DISTINCT person_id) FROM referrals")
             .fetch_one(db.pool())

@@ -379,7 +379,7 @@ pub async fn gate(
         .await?
         .ok_or(StorageError::NotFound("onward referral"))?
         .try_get("person_id")?;
-    let (safe, suspended) = crate::onward::person_contact(&mut tx, &person).await?;
+    let (safe, suspended) = crate::person_details::person_contact(&mut tx, &person).await?;
     let decision = contact_gate::decide(&safe, &suspended, channel, at);
     crate::audit::append(
         &mut tx,

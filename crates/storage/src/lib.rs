@@ -22,6 +22,7 @@ pub mod intake;
 pub mod jobs;
 pub mod onward;
 mod passwords;
+pub mod person_details;
 mod person_keys;
 pub mod postcodes;
 pub mod referrals;

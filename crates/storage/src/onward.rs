@@ -1014,7 +1014,8 @@ impl ScopedStore {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let suspended = suspended_channels(&mut tx, &referral.person_id).await?;
+        let (safe_contact, suspended) =
+            crate::person_details::person_contact(&mut tx, &referral.person_id).await?;
         let attempts = sqlx::query(
             "SELECT c.*, COALESCE(u.display_name, 'Harbour') AS by_name, a.name AS agency_name \
              FROM contact_attempts c LEFT JOIN users u ON u.id = c.made_by \
@@ -1065,7 +1066,7 @@ impl ScopedStore {
             needs: latest.map(|d| d.needs.clone()).unwrap_or_default(),
             crime_category: referral.crime_category,
             note: row.try_get("note")?,
-            safe_contact: referral.safe_contact.clone(),
+            safe_contact,
             suspended,
             consent,
             shared,
@@ -1214,23 +1215,6 @@ impl ScopedStore {
     }
 }
 
-/// What the contact gate needs about a person: their safe-contact rules and the channels
-/// suspended now.
-pub(crate) async fn person_contact(
-    tx: &mut WriteTx,
-    person_id: &str,
-) -> Result<(SafeContact, Vec<Channel>)> {
-    let safe: SafeContact = from_json(
-        &sqlx::query("SELECT safe_contact FROM persons WHERE id = $1")
-            .bind(person_id)
-            .fetch_one(tx.conn())
-            .await?
-            .try_get::<String, _>("safe_contact")?,
-    )?;
-    let suspended = suspended_channels(tx, person_id).await?;
-    Ok((safe, suspended))
-}
-
 /// The channels suspended for a person by an unsafe or wrong-number attempt not yet reviewed.
 pub(crate) async fn suspended_channels(tx: &mut WriteTx, person_id: &str) -> Result<Vec<Channel>> {
     Ok(sqlx::query(
@@ -1250,7 +1234,8 @@ fn shared_details(
     shares: &[Share],
 ) -> SharedDetails {
     let has = |s: Share| shares.contains(&s);
-    let p = &referral.person;
+    // The details held (confirmed), not what this referral first said.
+    let p = &referral.held.person;
     let mut d = SharedDetails::default();
     if has(Share::Identity) {
         d.full_name = Some(p.full_name());
@@ -1368,7 +1353,7 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         let (row, _) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
-        let (safe, suspended) = person_contact(&mut tx, &person_id).await?;
+        let (safe, suspended) = crate::person_details::person_contact(&mut tx, &person_id).await?;
         let queued = match contact_gate::decide(&safe, &suspended, channel, at) {
             Ok(_) => MessageQueued::Now,
             Err(Refusal::OutsideSafeTimes { next: Some(t) }) => MessageQueued::At(t),

@@ -5,6 +5,7 @@ use crate::areas::area_codes;
 use crate::db::{WriteTx, get_bool, new_id, now};
 use crate::error::{Result, StorageError};
 use crate::intake::{Origin, Submission, Submitted};
+use crate::person_details::Review;
 use crate::scoped::ScopedStore;
 use chrono::{NaiveDate, Utc};
 use harbour_domain::audit::AuditAction;
@@ -12,6 +13,7 @@ use harbour_domain::calendar::{WorkingDays, uk_date};
 use harbour_domain::crime::CrimeCategory;
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::permission::{Action, Scope};
+use harbour_domain::person_details::Details;
 use harbour_domain::referral::{Child, Perpetrator, Person, ReferralInput, Source, Status, due_by};
 use harbour_domain::safe_contact::SafeContact;
 use serde::Serialize;
@@ -43,6 +45,8 @@ pub struct QueueItem {
     pub area: Option<String>,
     pub risk_level: Option<RiskLevel>,
     pub person_name: String,
+    /// What it says about the person differs from what is held, and no one has chosen yet.
+    pub details_differ: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,8 +78,15 @@ pub struct ReferralView {
     pub incident_area: Option<String>,
     pub area: Option<String>,
     pub person_id: String,
+    /// The person as this referral described them: nothing later alters it.
     pub person: Person,
+    /// How it is safe to make contact, as this referral said.
     pub safe_contact: SafeContact,
+    /// The details held about the person now, confirmed.
+    pub held: Details,
+    /// Whether what this referral says differs from what is held, and if so whether someone
+    /// has chosen between them.
+    pub details_review: Review,
     pub perpetrators: Vec<Perpetrator>,
     pub children: Vec<Child>,
     pub consent_to_referral: String,
@@ -86,6 +97,24 @@ pub struct ReferralView {
     pub notes: String,
     pub submitted_by_name: Option<String>,
     pub submitting_agency_name: Option<String>,
+}
+
+impl ReferralView {
+    /// How what this referral says about the person differs from the details held now.
+    pub fn details_differences(&self) -> Vec<harbour_domain::person_details::Difference> {
+        harbour_domain::person_details::differences(
+            &self.held,
+            &Details {
+                person: self.person.clone(),
+                safe_contact: self.safe_contact.clone(),
+            },
+        )
+    }
+
+    /// Whether it differs and no one has yet chosen between them.
+    pub fn details_pending(&self) -> bool {
+        self.details_review == Review::Pending
+    }
 }
 
 /// A saved, unfinished referral.
@@ -270,8 +299,8 @@ impl ScopedStore {
         self.grant(Action::ViewReferrals)?;
         let mut sql = String::from(
             "SELECT r.id, r.reference, r.source, r.received_at, r.due_on, r.crime_category, r.area, \
-             r.risk_level, p.given_name, p.family_name FROM referrals r JOIN persons p ON p.id = r.person_id \
-             WHERE r.status = $1",
+             r.risk_level, r.details_review, p.given_name, p.family_name \
+             FROM referrals r JOIN persons p ON p.id = r.person_id WHERE r.status = $1",
         );
         let mut binds: Vec<String> = vec![Status::Received.slug().to_owned()];
         fn add(sql: &mut String, binds: &mut Vec<String>, clause: &str, value: String) {
@@ -344,6 +373,9 @@ impl ScopedStore {
                     area: r.try_get("area")?,
                     risk_level: risk(r.try_get("risk_level")?)?,
                     person_name: person_name(r)?,
+                    details_differ: Review::from_column(
+                        r.try_get::<Option<String>, _>("details_review")?.as_deref(),
+                    )? == Review::Pending,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -545,7 +577,7 @@ fn status_from_row(r: &AnyRow) -> Result<ReferralStatus> {
 
 pub(crate) async fn read_referral(tx: &mut WriteTx, id: &str) -> Result<ReferralView> {
     let r = sqlx::query(
-        "SELECT r.*, p.given_name, p.family_name, p.details, p.safe_contact, \
+        "SELECT r.*, p.details AS held_details, p.safe_contact AS held_safe_contact, \
          u.display_name AS submitted_by_name, a.name AS submitting_agency_name \
          FROM referrals r JOIN persons p ON p.id = r.person_id \
          LEFT JOIN users u ON u.id = r.submitted_by LEFT JOIN agencies a ON a.id = r.submitting_agency \
@@ -573,8 +605,15 @@ pub(crate) async fn read_referral(tx: &mut WriteTx, id: &str) -> Result<Referral
         incident_area: r.try_get("incident_area")?,
         area: r.try_get("area")?,
         person_id: r.try_get("person_id")?,
-        person: from_json(&r.try_get::<String, _>("details")?)?,
-        safe_contact: from_json(&r.try_get::<String, _>("safe_contact")?)?,
+        person: from_json(&r.try_get::<String, _>("person_details")?)?,
+        safe_contact: from_json(&r.try_get::<String, _>("person_safe_contact")?)?,
+        held: Details {
+            person: from_json(&r.try_get::<String, _>("held_details")?)?,
+            safe_contact: from_json(&r.try_get::<String, _>("held_safe_contact")?)?,
+        },
+        details_review: Review::from_column(
+            r.try_get::<Option<String>, _>("details_review")?.as_deref(),
+        )?,
         perpetrators: from_json(&r.try_get::<String, _>("perpetrators")?)?,
         children: from_json(&r.try_get::<String, _>("children")?)?,
         consent_to_referral: r.try_get("consent_to_referral")?,

@@ -281,6 +281,18 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             "GET",
+            "/referrals/{id}/details",
+            Staff(Action::ConfirmPersonDetails),
+            get(pages::person_details::show),
+        ),
+        r(
+            "POST",
+            "/referrals/{id}/details",
+            Staff(Action::ConfirmPersonDetails),
+            post(pages::person_details::confirm),
+        ),
+        r(
+            "GET",
             "/referrals/{id}/refer-on",
             Staff(Action::ReferOnward),
             get(pages::refer_on::choose),

@@ -12,6 +12,7 @@ pub mod find_support;
 pub mod import;
 pub mod onward;
 pub mod people;
+pub mod person_details;
 pub mod queue;
 pub mod refer_on;
 pub mod referral_form;

@@ -172,6 +172,9 @@ struct ReferralPage {
     history: Vec<TriageRecord>,
     can_triage: bool,
     can_refer_on: bool,
+    can_confirm: bool,
+    /// Just confirmed the person's details.
+    confirmed: bool,
     onward: Vec<OnwardSummary>,
     /// Just referred on: how many were sent and how many consent refusals were recorded.
     referred: Option<(usize, usize)>,
@@ -182,6 +185,7 @@ struct ReferralPage {
 pub struct ShowQuery {
     referred: Option<usize>,
     refused: Option<usize>,
+    confirmed: Option<u8>,
 }
 
 impl ReferralPage {
@@ -231,6 +235,10 @@ pub async fn show(
             Vec::new()
         },
         can_refer_on,
+        can_confirm: staff
+            .store
+            .may(harbour_domain::permission::Action::ConfirmPersonDetails),
+        confirmed: q.confirmed.is_some(),
         referred: q.referred.map(|n| (n, q.refused.unwrap_or(0))),
         today: uk_date(Utc::now()),
     }))

@@ -8,6 +8,8 @@ use harbour_testkit::app::demo_email;
 use harbour_testkit::{Browser, TestApp};
 use sqlx::Row;
 
+mod person_details;
+
 type R = anyhow::Result<()>;
 
 /// Checks the page with axe and remembers what it found.
