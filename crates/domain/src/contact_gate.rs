@@ -49,6 +49,9 @@ pub enum Refusal {
     /// Referrals give safe times with no time in common, and the hub has not yet confirmed which
     /// are right.
     NoAgreedSafeTime,
+    /// The asking service declined the referral or its part has ended: it gets no way to
+    /// contact the person.
+    NotWorkingReferral,
 }
 
 impl Refusal {
@@ -82,6 +85,7 @@ impl Refusal {
                 c.label()
             ),
             Refusal::NoAgreedSafeTime => "No time is safe until the hub confirms the person's details: their referrals give safe times with nothing in common.".into(),
+            Refusal::NotWorkingReferral => "Your service is no longer working this referral, so Harbour gives no way to contact the person.".into(),
         }
     }
 
@@ -96,6 +100,7 @@ impl Refusal {
             Refusal::OutsideSafeTimes { .. } => "outside_safe_times",
             Refusal::DetailsUnconfirmed(_) => "details_unconfirmed",
             Refusal::NoAgreedSafeTime => "no_agreed_safe_time",
+            Refusal::NotWorkingReferral => "not_working_referral",
         }
     }
 }
@@ -140,6 +145,21 @@ pub fn decide(
         to: allowed.value.clone(),
         code_word: safe.code_word.clone(),
     })
+}
+
+/// What to ask of someone logging an attempt the gate would have refused at that moment (outside
+/// the person's safe times, a channel they did not allow, one held back or suspended): the
+/// attempt is recorded only with a reason.
+pub fn attempt_reason_prompt(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::OutsideSafeTimes { .. } | Refusal::NoAgreedSafeTime => {
+            "This is outside the times they said are safe. Say why you are recording contact at this time".into()
+        }
+        other => format!(
+            "{} Say why you are recording this contact anyway",
+            other.message()
+        ),
+    }
 }
 
 /// Why no channel at all may be used: the person asked not to be contacted, or to be reached

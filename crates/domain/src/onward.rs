@@ -77,6 +77,15 @@ impl State {
         matches!(self, State::Rerouted | State::Closed | State::Withdrawn)
     }
 
+    /// The receiving service is working the referral: it has not declined it, and its part has
+    /// not ended. Only then does it get any way to contact the person.
+    pub fn recipient_works_it(self) -> bool {
+        matches!(
+            self,
+            State::Sent | State::Acknowledged | State::Accepted | State::InService
+        )
+    }
+
     /// Waiting on the receiving service (its inbox shows these first).
     pub fn awaits_recipient(self) -> bool {
         matches!(self, State::Sent | State::Acknowledged)

@@ -103,7 +103,10 @@ async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_
         "no more than the minimum before accepting"
     );
     assert_eq!(before.shared.perpetrators, None);
-    assert_eq!(before.safe_contact.code_word.as_deref(), Some("bluebell"));
+    assert_eq!(
+        before.safe_contact.and_then(|s| s.code_word).as_deref(),
+        Some("bluebell")
+    );
     assert_eq!(before.age, Some(36));
 
     // Each side takes only its own steps, and only when they can be taken.
@@ -413,6 +416,7 @@ async fn deadlines_follow_the_rules_and_contact_attempts_meet_them_and_an_unsafe
         channel: "phone_call".into(),
         result: "unsafe".into(),
         note: "A man answered; hung up.".into(),
+        ..Default::default()
     };
     new_era.record_contact_attempt(&id, &unsafe_attempt).await?;
     assert_eq!(
@@ -705,7 +709,7 @@ async fn a_suspended_channel_is_lifted_only_with_a_reason_and_the_form_keeps_wha
             &AttemptInput {
                 channel: "phone_call".into(),
                 result: "unsafe".into(),
-                note: String::new(),
+                ..Default::default()
             },
         )
         .await?;

@@ -153,7 +153,8 @@ pub struct OnwardView {
     pub needs: Vec<String>,
     pub crime_category: CrimeCategory,
     pub note: String,
-    pub safe_contact: SafeContact,
+    /// How it is safe to reach the person; none for a service no longer working the referral.
+    pub safe_contact: Option<SafeContact>,
     pub suspended: Vec<Channel>,
     pub consent: ConsentRecord,
     pub shared: SharedDetails,
@@ -168,6 +169,8 @@ pub struct AttemptRecord {
     pub channel: Channel,
     pub result: AttemptResult,
     pub note: String,
+    /// Why it was made when the gate would have refused it.
+    pub reason: Option<String>,
     pub by: String,
     pub agency: String,
     pub at: String,
@@ -1015,7 +1018,10 @@ impl ScopedStore {
         })
         .collect::<Result<Vec<_>>>()?;
         let (safe_contact, suspended) =
-            crate::person_details::person_contact(&mut tx, &referral.person_id).await?;
+            match contact_rules(&mut tx, party, summary.state, &referral.person_id).await? {
+                Ok((safe, suspended)) => (Some(safe), suspended),
+                Err(_) => (None, Vec::new()),
+            };
         let attempts = sqlx::query(
             "SELECT c.*, COALESCE(u.display_name, 'Harbour') AS by_name, a.name AS agency_name \
              FROM contact_attempts c LEFT JOIN users u ON u.id = c.made_by \
@@ -1032,6 +1038,7 @@ impl ScopedStore {
                 channel: parse(&channel, "channel", Channel::from_slug)?,
                 result: parse(&result, "attempt result", AttemptResult::from_slug)?,
                 note: r.try_get("note")?,
+                reason: r.try_get("override_reason")?,
                 by: r.try_get("by_name")?,
                 agency: r.try_get("agency_name")?,
                 at: r.try_get("made_at")?,
@@ -1084,6 +1091,8 @@ pub struct AttemptInput {
     pub channel: String,
     pub result: String,
     pub note: String,
+    /// Why contact was made when the gate would have refused it then.
+    pub reason: String,
 }
 
 impl ScopedStore {
@@ -1095,12 +1104,10 @@ impl ScopedStore {
         channel: Channel,
     ) -> Result<std::result::Result<Permit, Refusal>> {
         let view = self.onward_referral(id).await?;
-        Ok(contact_gate::decide(
-            &view.safe_contact,
-            &view.suspended,
-            channel,
-            Utc::now(),
-        ))
+        Ok(match &view.safe_contact {
+            Some(safe) => contact_gate::decide(safe, &view.suspended, channel, Utc::now()),
+            None => Err(Refusal::NotWorkingReferral),
+        })
     }
 
     /// Logs an attempt to contact the person on an onward referral. An unsafe or wrong-number
@@ -1127,13 +1134,34 @@ impl ScopedStore {
             return Err(StorageError::Invalid(errors));
         }
         let mut tx = self.db().begin_write().await?;
-        let (row, _) = self.onward_row(&mut tx, id).await?;
+        let (row, party) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
+        let state: String = row.try_get("state")?;
+        let state = parse(&state, "onward state", State::from_slug)?;
+        let (safe, suspended) = contact_rules(&mut tx, party, state, &person_id)
+            .await?
+            .map_err(|refusal| StorageError::invalid("channel", &refusal.message()))?;
+        let reason = input.reason.trim();
+        let refused = contact_gate::decide(&safe, &suspended, channel, Utc::now()).err();
+        if let Some(refusal) = &refused
+            && reason.is_empty()
+        {
+            return Err(StorageError::invalid(
+                "reason",
+                &contact_gate::attempt_reason_prompt(refusal),
+            ));
+        }
+        if reason.chars().count() > 2000 {
+            return Err(StorageError::invalid(
+                "reason",
+                "The reason must be 2,000 characters or fewer",
+            ));
+        }
         let at = now();
         let attempt_id = new_id();
         sqlx::query(
-            "INSERT INTO contact_attempts (id, person_id, onward_referral_id, channel, result, note, made_by, agency_id, made_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO contact_attempts (id, person_id, onward_referral_id, channel, result, note, made_by, agency_id, made_at, override_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&attempt_id)
         .bind(&person_id)
@@ -1144,6 +1172,7 @@ impl ScopedStore {
         .bind(&self.actor().user_id)
         .bind(&self.actor().agency_id)
         .bind(&at)
+        .bind(refused.is_some().then_some(reason))
         .execute(tx.conn())
         .await?;
         if result.suspends_channel() {
@@ -1213,6 +1242,22 @@ impl ScopedStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The contact gate's rules for one side of an onward referral: the person's, unless the side
+/// asking is a service that declined it or whose part has ended, which gets no way to contact them.
+async fn contact_rules(
+    tx: &mut WriteTx,
+    party: Party,
+    state: State,
+    person_id: &str,
+) -> Result<std::result::Result<(SafeContact, Vec<Channel>), Refusal>> {
+    if party == Party::Recipient && !state.recipient_works_it() {
+        return Ok(Err(Refusal::NotWorkingReferral));
+    }
+    Ok(Ok(
+        crate::person_details::person_contact(tx, person_id).await?
+    ))
 }
 
 /// The channels suspended for a person by an unsafe or wrong-number attempt not yet reviewed.
@@ -1351,9 +1396,13 @@ impl ScopedStore {
             ));
         }
         let mut tx = self.db().begin_write().await?;
-        let (row, _) = self.onward_row(&mut tx, id).await?;
+        let (row, party) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
-        let (safe, suspended) = crate::person_details::person_contact(&mut tx, &person_id).await?;
+        let state: String = row.try_get("state")?;
+        let state = parse(&state, "onward state", State::from_slug)?;
+        let (safe, suspended) = contact_rules(&mut tx, party, state, &person_id)
+            .await?
+            .map_err(|refusal| StorageError::invalid("channel", &refusal.message()))?;
         let queued = match contact_gate::decide(&safe, &suspended, channel, at) {
             Ok(_) => MessageQueued::Now,
             Err(Refusal::OutsideSafeTimes { next: Some(t) }) => MessageQueued::At(t),

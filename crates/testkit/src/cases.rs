@@ -60,6 +60,9 @@ pub struct Case {
     pub high_risk: bool,
     /// Safe to contact only on weekdays 10:00 to 12:00.
     pub safe_times: bool,
+    /// Safe to contact only on one day, this many days from today (UK time), all day: 0 makes
+    /// now safe, 1 makes now unsafe, whenever the test runs.
+    pub safe_day_offset: Option<i64>,
     /// E-mail is the only channel allowed (otherwise a phone call or e-mail).
     pub email_only: bool,
     /// The crime category's slug.
@@ -75,6 +78,7 @@ impl Default for Case {
             postcode: "ST16 2DH",
             high_risk: false,
             safe_times: false,
+            safe_day_offset: None,
             email_only: false,
             crime: "domestic_abuse",
             needs: &["accommodation", "health"],
@@ -109,6 +113,14 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
     }
     if case.safe_times {
         body["safe_contact"]["safe_times"] = json!([ { "days": ["mon", "tue", "wed", "thu", "fri"], "from": "10:00", "to": "12:00" } ]);
+    }
+    if let Some(offset) = case.safe_day_offset {
+        use chrono::Datelike;
+        let day =
+            harbour_domain::calendar::uk_date(chrono::Utc::now()) + chrono::Duration::days(offset);
+        let name = day.weekday().to_string().to_lowercase();
+        body["safe_contact"]["safe_times"] =
+            json!([ { "days": [name], "from": "00:00", "to": "23:59" } ]);
     }
     let input: ReferralInput = serde_json::from_value(body)?;
     let Submitted::Created(receipt) = police.submit_referral(&input, None, "test").await? else {

@@ -45,8 +45,14 @@ fn summary(s: &OnwardSummary) -> Value {
 }
 
 fn view(v: &OnwardView) -> Value {
-    let channels: Vec<Value> =
-        contact_gate::channels_now(&v.safe_contact, &v.suspended, Utc::now())
+    let mut body = summary(&v.summary);
+    body["age"] = json!(v.age);
+    body["needs"] = json!(v.needs);
+    body["crime_category"] = json!(v.crime_category);
+    body["note"] = json!(v.note);
+    // None for a service no longer working the referral.
+    body["safe_contact"] = v.safe_contact.as_ref().map_or(Value::Null, |safe| {
+        let channels: Vec<Value> = contact_gate::channels_now(safe, &v.suspended, Utc::now())
             .into_iter()
             .map(|(channel, decision)| match decision {
                 // The number or address only while it is safe to use.
@@ -59,17 +65,14 @@ fn view(v: &OnwardView) -> Value {
                 }),
             })
             .collect();
-    let mut body = summary(&v.summary);
-    body["age"] = json!(v.age);
-    body["needs"] = json!(v.needs);
-    body["crime_category"] = json!(v.crime_category);
-    body["note"] = json!(v.note);
-    body["safe_contact"] = json!({
-        "channels": channels,
-        "safe_times": v.safe_contact.safe_times,
-        "code_word": v.safe_contact.code_word,
-        "only_through_referrer": v.safe_contact.only_through_referrer,
-        "do_not_contact": v.safe_contact.do_not_contact,
+        json!({
+            "channels": channels,
+            // None while the person's referrals give safe times with nothing in common.
+            "safe_times": if safe.no_common_safe_time { json!(null) } else { json!(safe.safe_times) },
+            "code_word": safe.code_word,
+            "only_through_referrer": safe.only_through_referrer,
+            "do_not_contact": safe.do_not_contact,
+        })
     });
     body["consent"] = json!({
         "decision": v.consent.decision,

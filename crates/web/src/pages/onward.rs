@@ -109,6 +109,10 @@ struct OnwardPage {
     messages: Vec<MessageRecord>,
     /// Whether Harbour may e-mail the person at all (they allowed e-mail and it is not stopped).
     may_email: bool,
+    /// Now is outside the person's safe times.
+    outside_safe_times: bool,
+    /// Whether to ask why contact is being logged: the gate would refuse some channel now.
+    ask_reason: bool,
     /// What was entered in the form that failed, to show again.
     form: FormData,
     errors: FieldErrors,
@@ -146,6 +150,13 @@ impl OnwardPage {
             _ => outcome.to_owned(),
         }
     }
+    fn safe_times(&self) -> String {
+        self.v
+            .safe_contact
+            .as_ref()
+            .map(|s| harbour_domain::person_details::describe_safe_times(&s.safe_times))
+            .unwrap_or_default()
+    }
     fn is_sender(&self) -> bool {
         self.v.party == Party::Sender
     }
@@ -178,8 +189,20 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let v = staff.store.onward_referral(id).await?;
-    let blocked = contact_gate::blocked(&v.safe_contact).map(|r| r.message());
-    let channels = contact_gate::channels_now(&v.safe_contact, &v.suspended, Utc::now())
+    let now = Utc::now();
+    let blocked = match &v.safe_contact {
+        Some(safe) => contact_gate::blocked(safe).map(|r| r.message()),
+        None => Some(Refusal::NotWorkingReferral.message()),
+    };
+    let outside_safe_times = v
+        .safe_contact
+        .as_ref()
+        .is_some_and(|safe| !contact_gate::is_safe_time(safe, now));
+    let channels: Vec<ChannelNow> = v
+        .safe_contact
+        .as_ref()
+        .map(|safe| contact_gate::channels_now(safe, &v.suspended, now))
+        .unwrap_or_default()
         .into_iter()
         .map(|(channel, decision)| match decision {
             Ok(p) => ChannelNow {
@@ -196,7 +219,12 @@ async fn page(
             },
         })
         .collect();
-    let may_record_contact = staff.store.may(Action::RecordContact) && !v.summary.state.is_final();
+    let may_record_contact = staff.store.may(Action::RecordContact)
+        && !v.summary.state.is_final()
+        && v.safe_contact.is_some();
+    // An attempt the gate would refuse now is logged only with a reason: ask for one.
+    let ask_reason =
+        channels.iter().any(|c| c.refusal.is_some()) || errors.get("attempt/reason").is_some();
     let messages = if may_record_contact {
         staff.store.messages(id).await?
     } else {
@@ -204,9 +232,8 @@ async fn page(
     };
     let may_email = blocked.is_none()
         && v.safe_contact
-            .channels
-            .iter()
-            .any(|c| c.channel == Channel::Email)
+            .as_ref()
+            .is_some_and(|safe| safe.channels.iter().any(|c| c.channel == Channel::Email))
         && !v.suspended.contains(&Channel::Email);
     let reroute_to = if v.steps.contains(&Step::Reroute) {
         reroute_choices(state, staff, &v).await?
@@ -224,6 +251,8 @@ async fn page(
         may_record_contact,
         messages,
         may_email,
+        outside_safe_times,
+        ask_reason,
         reroute_to,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         decline_reasons: DeclineReason::ALL,
@@ -357,6 +386,7 @@ pub async fn contact(
         channel: form.get("attempt/channel").to_owned(),
         result: form.get("attempt/result").to_owned(),
         note: form.get("attempt/note").to_owned(),
+        reason: form.get("attempt/reason").to_owned(),
     };
     match staff.store.record_contact_attempt(&id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/onward/{id}#contact")).into_response()),

@@ -189,6 +189,9 @@ pub struct ShowQuery {
 }
 
 impl ReferralPage {
+    fn safe_times(&self) -> String {
+        harbour_domain::person_details::describe_safe_times(&self.r.safe_contact.safe_times)
+    }
     fn when(&self, s: &str) -> String {
         crate::pages::uk_when(s)
     }
