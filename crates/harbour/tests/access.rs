@@ -274,3 +274,49 @@ async fn every_form_post_needs_the_csrf_token() -> R {
     assert_eq!(admin.get("/home").await?.status(), StatusCode::OK);
     Ok(())
 }
+
+/// Posting someone else's draft-delete address removes nothing, says not found, and records no
+/// removal that did not happen.
+#[tokio::test]
+async fn another_persons_draft_cannot_be_removed_and_no_removal_is_recorded() -> R {
+    let app = TestApp::spawn().await?;
+    let referrer = app.signed_in(Role::Referrer).await?;
+    let r = referrer
+        .submit(
+            "/referrals/new",
+            "/referrals/new",
+            &[("action", "draft"), ("person/given_name", "Draft")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK, "the draft is saved");
+    let draft: String = sqlx::query("SELECT id FROM referral_drafts")
+        .fetch_one(app.db.pool())
+        .await?
+        .get(0);
+    let removals = |app: &TestApp| {
+        let pool = app.db.pool().clone();
+        async move {
+            let n: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM audit_log WHERE purpose = 'remove referral draft'",
+            )
+            .fetch_one(&pool)
+            .await?
+            .get(0);
+            anyhow::Ok(n)
+        }
+    };
+    let other = app.signed_in(Role::TriageOfficer).await?;
+    let path = format!("/referrals/drafts/{draft}/delete");
+    let r = other.submit("/home", &path, &[]).await?;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(removals(&app).await?, 0, "no removal recorded");
+    let left: i64 = sqlx::query("SELECT COUNT(*) FROM referral_drafts")
+        .fetch_one(app.db.pool())
+        .await?
+        .get(0);
+    assert_eq!(left, 1, "the draft is still there");
+    let r = referrer.submit("/referrals/mine", &path, &[]).await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(removals(&app).await?, 1, "its owner's removal is recorded");
+    Ok(())
+}

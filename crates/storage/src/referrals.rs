@@ -504,16 +504,22 @@ impl ScopedStore {
         Ok(draft)
     }
 
-    /// Removes the actor's draft (after it was submitted, or when they discard it).
+    /// Removes the actor's draft (after it was submitted, or when they discard it); anyone
+    /// else's, or one already removed, is not found.
     pub async fn delete_draft(&self, id: &str) -> Result<()> {
         self.grant(Action::SubmitReferral)?;
         let owner = self.actor().user_id.clone().unwrap_or_default();
         let mut tx = self.db().begin_write().await?;
-        sqlx::query("DELETE FROM referral_drafts WHERE id = $1 AND owner = $2")
+        let removed = sqlx::query("DELETE FROM referral_drafts WHERE id = $1 AND owner = $2")
             .bind(id)
             .bind(&owner)
             .execute(tx.conn())
-            .await?;
+            .await?
+            .rows_affected();
+        // Someone else's draft, or one already gone: nothing removed, so nothing to record.
+        if removed == 0 {
+            return Err(StorageError::NotFound("draft"));
+        }
         self.audit(
             &mut tx,
             AuditAction::Change,

@@ -390,8 +390,12 @@ pub async fn submit(
         .await
     {
         Ok(Submitted::Created(receipt)) => {
+            // A draft already removed (a second click of "Send") is no reason to fail.
             if let Some(d) = &draft_id {
-                staff.store.delete_draft(d).await?;
+                match staff.store.delete_draft(d).await {
+                    Ok(()) | Err(StorageError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             Ok(Redirect::to(&format!("/referrals/sent/{}", receipt.id)).into_response())
         }
