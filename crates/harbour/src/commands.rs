@@ -16,6 +16,20 @@ use std::process::ExitCode;
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     init_logging(&config);
+    // Not an error: the project's own scripts export HARBOUR_PG_URL and HARBOUR_BENCH_*, and
+    // Harbour must still start in the shell that ran them. A likely misspelling is named.
+    for (variable, near) in &config.ignored_variables {
+        match near {
+            Some(setting) => tracing::warn!(
+                %variable, did_you_mean = %setting,
+                "an environment variable that is not a Harbour setting is ignored"
+            ),
+            None => tracing::warn!(
+                %variable,
+                "an environment variable that is not a Harbour setting is ignored"
+            ),
+        }
+    }
     match cli.command {
         Command::Serve { demo } => serve(config, demo).await,
         Command::Migrate => {
@@ -197,8 +211,10 @@ async fn directory_command(db: &Db, command: DirectoryCommand) -> Result<ExitCod
 
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::new(&config.log);
+    // Colours only for a person at a terminal, not in a log file or a pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `HARBOUR_*` environment variables that are not settings (the project's own tooling sets
+    /// some, such as `HARBOUR_PG_URL`): ignored, each with the setting it may be a misspelling of.
+    #[serde(skip)]
+    pub ignored_variables: Vec<(String, Option<String>)>,
     /// Address and port to listen on.
     pub listen: String,
     /// `sqlite:PATH` or `postgres://user:password@host/db`.
@@ -64,6 +68,7 @@ impl std::fmt::Debug for Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            ignored_variables: Vec::new(),
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite:data/harbour.db".into(),
             database_max_connections: 8,
@@ -105,6 +110,14 @@ pub enum ConfigError {
 
 const FILE_SETTINGS: [&str; 2] = ["database_url", "smtp_url"];
 
+/// The settings' names, as the configuration file spells them.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl Config {
     /// Loads from `file` (if given, it must exist; otherwise `harbour.toml` if present) and
     /// the environment.
@@ -131,13 +144,17 @@ impl Config {
             }
             None => {}
         }
-        let env: Vec<(String, String)> = vars
+        let settings = setting_names();
+        type Pairs = Vec<(String, String)>;
+        let (env, ignored): (Pairs, Pairs) = vars
             .iter()
             .filter(|(k, _)| {
                 k.starts_with("HARBOUR_") && !k.ends_with("_FILE") && k != "HARBOUR_CONFIG"
             })
             .cloned()
-            .collect();
+            .partition(|(k, _)| {
+                settings.contains(&k.trim_start_matches("HARBOUR_").to_lowercase())
+            });
         // Values from the environment are text; figment converts them to the setting's type
         // and names the setting when it cannot.
         for (k, v) in &env {
@@ -157,10 +174,22 @@ impl Config {
                 figment = figment.merge(Serialized::default(setting, value.trim().to_owned()));
             }
         }
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Load(describe(&e)))?;
         config.check()?;
+        config.ignored_variables = ignored
+            .into_iter()
+            .map(|(k, _)| {
+                let name = k.trim_start_matches("HARBOUR_").to_lowercase();
+                let near = settings
+                    .iter()
+                    .filter(|s| strsim::damerau_levenshtein(s, &name) <= 2)
+                    .min_by_key(|s| strsim::damerau_levenshtein(s, &name))
+                    .map(|s| format!("HARBOUR_{}", s.to_uppercase()));
+                (k, near)
+            })
+            .collect();
         Ok(config)
     }
 
@@ -352,6 +381,34 @@ mod tests {
         .unwrap();
         assert_eq!(c.database_url, "postgres://h:pw@localhost/h");
         assert!(!format!("{c:?}").contains("pw"));
+    }
+
+    #[test]
+    fn variables_that_are_not_settings_are_ignored_and_misspellings_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load_from(
+            Some(&write(&dir, "")),
+            vars(&[
+                ("HARBOUR_PG_URL", "postgres://harbour@127.0.0.1:5/postgres"),
+                ("HARBOUR_BENCH_CLIENTS", "32"),
+                ("HARBOUR_LISTNE", "0.0.0.0:1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        let mut ignored = c.ignored_variables.clone();
+        ignored.sort();
+        assert_eq!(
+            ignored,
+            vec![
+                ("HARBOUR_BENCH_CLIENTS".to_owned(), None),
+                (
+                    "HARBOUR_LISTNE".to_owned(),
+                    Some("HARBOUR_LISTEN".to_owned())
+                ),
+                ("HARBOUR_PG_URL".to_owned(), None),
+            ]
+        );
     }
 
     #[test]

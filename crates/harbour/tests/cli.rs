@@ -431,3 +431,25 @@ async fn directory_export_and_import_and_postcode_import() -> R {
     );
     Ok(())
 }
+
+/// The shell that ran the tests or a benchmark has the project's own `HARBOUR_*` tooling
+/// variables; Harbour still starts there, and names what it ignores.
+#[tokio::test]
+async fn tooling_variables_are_ignored_with_a_warning_that_names_them() -> R {
+    let db = TestDb::new().await?;
+    let dir = tempfile::tempdir()?;
+    let out = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HARBOUR_DATABASE_URL", &db.url)
+        .env("HARBOUR_PG_URL", "postgres://harbour@127.0.0.1:1/postgres")
+        .env("HARBOUR_LOG_FORMT", "json")
+        .output()?;
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("HARBOUR_PG_URL"), "{said}");
+    assert!(said.contains("did_you_mean=HARBOUR_LOG_FORMAT"), "{said}");
+    Ok(())
+}

@@ -150,6 +150,11 @@ async fn repeated_failures_lock_the_address_out_whether_or_not_it_has_an_account
             StatusCode::TOO_MANY_REQUESTS,
             "locked even with the right password"
         );
+        let wait: u64 = r.headers()["retry-after"].to_str()?.parse()?;
+        assert!(
+            (14 * 60..=15 * 60 + 1).contains(&wait),
+            "says to try again when the lock-out ends: {wait}s"
+        );
         assert!(r.text().await?.contains("too many failed attempts"));
     }
     // Another account is unaffected.
@@ -162,6 +167,7 @@ async fn sign_in_attempts_are_throttled_per_address() -> R {
     let app = TestApp::spawn_with(|c| c.sign_in_attempts_per_minute = 3).await?;
     let c = app.client();
     let mut statuses = Vec::new();
+    let mut retry_after = None;
     for _ in 0..4 {
         let r = c
             .submit(
@@ -171,9 +177,12 @@ async fn sign_in_attempts_are_throttled_per_address() -> R {
             )
             .await?;
         statuses.push(r.status());
+        retry_after = r.headers().get("retry-after").cloned();
     }
     assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3]);
     assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = retry_after.expect("Retry-After").to_str()?.parse()?;
+    assert!((1..=61).contains(&wait), "{wait}s");
     Ok(())
 }
 

@@ -302,8 +302,11 @@ pub async fn submit(
         )
         .await;
     }
-    if state.self_referral_limiter.check_key(&ip).is_err() {
+    if let Err(not_until) = state.self_referral_limiter.check_key(&ip) {
         errors.add("name", "Too many forms have been sent from your network. Please call the number on this page instead, or try again in an hour");
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
         return form_page(
             &state,
             v.as_ref(),
@@ -311,7 +314,8 @@ pub async fn submit(
             errors,
             StatusCode::TOO_MANY_REQUESTS,
         )
-        .await;
+        .await
+        .map(|r| crate::pages::sign_in::retry_after(r, wait.as_secs() + 1));
     }
     let (input, renames) = input_from(&form);
     match submit_self_referral(&state.db, &input, token).await {

@@ -93,6 +93,14 @@ fn page(
     response
 }
 
+/// A 429 answer says, in seconds, when to try again (RFC 9110 Retry-After).
+pub(crate) fn retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    response
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -120,14 +128,20 @@ pub async fn submit(
     let ip = req_ext
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    if state.sign_in_limiter.check_key(&ip).is_err() {
+    if let Err(not_until) = state.sign_in_limiter.check_key(&ip) {
         errors.add("email", "There have been too many attempts to sign in from your network. Wait a minute and try again");
-        return page(
-            &state,
-            &headers,
-            email,
-            errors,
-            StatusCode::TOO_MANY_REQUESTS,
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        return retry_after(
+            page(
+                &state,
+                &headers,
+                email,
+                errors,
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            wait.as_secs() + 1,
         );
     }
     let rid = request_id(&req_ext);
@@ -158,12 +172,16 @@ pub async fn submit(
                     until.format("%H:%M")
                 ),
             );
-            page(
-                &state,
-                &headers,
-                email,
-                errors,
-                StatusCode::TOO_MANY_REQUESTS,
+            let wait = (until - chrono::Utc::now()).num_seconds().max(1);
+            retry_after(
+                page(
+                    &state,
+                    &headers,
+                    email,
+                    errors,
+                    StatusCode::TOO_MANY_REQUESTS,
+                ),
+                u64::try_from(wait).unwrap_or(1),
             )
         }
         Err(e) => AppError::from(e).into_response(),
