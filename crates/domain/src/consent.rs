@@ -177,6 +177,15 @@ impl ConsentInput {
         errors: &mut FieldErrors,
     ) -> Option<Consent> {
         let at = |f: &str| format!("{prefix}{f}");
+        crate::validation::check_fields(
+            &[(
+                &at("justification"),
+                "The justification",
+                &self.justification,
+                true,
+            )],
+            errors,
+        );
         let mut shares = Vec::new();
         for s in &self.shares {
             match Share::from_slug(s) {

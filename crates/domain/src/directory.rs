@@ -470,6 +470,12 @@ impl ServiceInput {
     /// codes Harbour holds (countries are always known).
     pub fn validate(&self, known_areas: &[String]) -> Result<ServiceEntry, FieldErrors> {
         let mut e = FieldErrors::default();
+        crate::validation::check_text(
+            self,
+            &["description", "alert", "referral_route"],
+            &[],
+            &mut e,
+        );
         let name = self.name.trim();
         if name.is_empty() {
             e.add("name", "Enter the service's name");

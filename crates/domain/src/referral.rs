@@ -302,6 +302,33 @@ fn parse_date(
 
 use chrono::Datelike;
 
+/// The fields of a referral that may hold several lines.
+const MULTI_LINE: &[&str] = &[
+    "notes",
+    "person/address",
+    "person/disability",
+    "person/vulnerability",
+    "safe_contact/channels/*/value",
+];
+
+/// What a referral's fields are called in messages, where their own names would not do.
+const LABELS: &[(&str, &str)] = &[
+    ("person/given_name", "First name"),
+    ("person/family_name", "Last name"),
+    ("person/previous_names/*", "A previous name"),
+    (
+        "safe_contact/channels/*/value",
+        "The safe number or address",
+    ),
+    ("safe_contact/safe_times/*/days/*", "A day"),
+    (
+        "perpetrators/*/name",
+        "The name of the person who harmed them",
+    ),
+    ("perpetrators/*/relationship", "Their relationship"),
+    ("children/*/name", "The child's name"),
+];
+
 impl ReferralInput {
     /// Checks every field against the rules; `known_areas` are the GSS codes Harbour holds.
     /// Every problem is reported, each at its path.
@@ -311,6 +338,7 @@ impl ReferralInput {
         known_areas: &[String],
     ) -> Result<NewReferral, FieldErrors> {
         let mut e = FieldErrors::new();
+        crate::validation::check_text(self, MULTI_LINE, LABELS, &mut e);
         let source = Source::from_slug(self.source.trim());
         if source.is_none() {
             e.add(

@@ -74,6 +74,25 @@ impl TriageInput {
         instrument: &Instrument,
     ) -> Result<TriageDecision, FieldErrors> {
         let mut e = FieldErrors::new();
+        crate::validation::check_fields(
+            &[
+                (
+                    "entitlement_override_reason",
+                    "The reason",
+                    &self.entitlement_override_reason,
+                    true,
+                ),
+                (
+                    "judgement_reason",
+                    "The reason",
+                    &self.judgement_reason,
+                    true,
+                ),
+                ("marac_judgement", "The reason", &self.marac_judgement, true),
+                ("tier_reason", "The reason", &self.tier_reason, true),
+            ],
+            &mut e,
+        );
         let proposal = propose(&self.entitlement_facts(facts));
         let chosen = match self.entitlement.trim() {
             "" => Some(proposal.entitlement),

@@ -209,9 +209,11 @@ enum Parsed {
 /// Reads the whole file. A missing column is an error for the file; a bad row is an error
 /// for that row only.
 fn parse(text: &str) -> Result<Vec<(usize, String, Parsed)>> {
+    // Composed, as forms and API bodies are.
+    let text = harbour_domain::validation::composed(text.trim_start_matches('\u{feff}'));
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| StorageError::invalid("file", &format!("line 1: {e}")))?

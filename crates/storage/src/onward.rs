@@ -28,7 +28,7 @@ use harbour_domain::permission::Action;
 use harbour_domain::referral::{Child, Perpetrator, Status};
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::{Channel, SafeContact};
-use harbour_domain::validation::FieldErrors;
+use harbour_domain::validation::{FieldErrors, check_fields};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -461,6 +461,7 @@ impl ScopedStore {
             self.may(Action::ShareWithoutConsent),
             errors,
         );
+        check_fields(&[(&field("note"), "The note", &input.note, true)], errors);
         if input.note.chars().count() > 4000 {
             errors.add(&field("note"), "The note must be 4,000 characters or fewer");
         }
@@ -716,6 +717,7 @@ impl ScopedStore {
         let to = transition(from, step, party)
             .map_err(|e| StorageError::invalid("step", &e.to_string()))?;
         let note = input.note.trim();
+        check_fields(&[("note", "The note", note, true)], &mut errors);
         if note.chars().count() > 4000 {
             errors.add("note", "The note must be 4,000 characters or fewer");
         }
@@ -1124,6 +1126,13 @@ impl ScopedStore {
         if result.is_none() {
             errors.add("result", "Choose what happened");
         }
+        check_fields(
+            &[
+                ("note", "The note", &input.note, true),
+                ("reason", "The reason", &input.reason, true),
+            ],
+            &mut errors,
+        );
         if input.note.chars().count() > 2000 {
             errors.add("note", "The note must be 2,000 characters or fewer");
         }
@@ -1211,6 +1220,11 @@ impl ScopedStore {
     pub async fn review_channel(&self, id: &str, channel: Channel, note: &str) -> Result<()> {
         self.grant(Action::RecordContact)?;
         let note = note.trim();
+        let mut errors = FieldErrors::new();
+        check_fields(&[("review_note", "The reason", note, true)], &mut errors);
+        if !errors.is_empty() {
+            return Err(StorageError::Invalid(errors));
+        }
         if note.chars().count() < 10 {
             return Err(StorageError::invalid(
                 "review_note",
@@ -1388,6 +1402,12 @@ impl ScopedStore {
         let text = text.trim();
         if text.is_empty() {
             return Err(StorageError::invalid("text", "Enter the message"));
+        }
+        if let Some(problem) = harbour_domain::validation::text_problem(text, true) {
+            return Err(StorageError::invalid(
+                "text",
+                &format!("The message {problem}"),
+            ));
         }
         if text.chars().count() > 2000 {
             return Err(StorageError::invalid(

@@ -5,15 +5,12 @@ use crate::access::{SignedIn, cookie};
 use crate::error::AppError;
 use crate::forms::FormData;
 use crate::state::AppState;
-use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
 use subtle::ConstantTimeEq;
 
 pub const FIELD: &str = "csrf_token";
 /// Holds the token for forms shown before anyone is signed in.
 pub const PRE_SESSION_COOKIE: &str = "harbour_csrf";
-const MAX_FORM_BYTES: usize = 64 * 1024;
-
 /// A submitted form whose CSRF token has been checked.
 pub struct CsrfForm(pub FormData);
 
@@ -25,10 +22,7 @@ impl FromRequest<AppState> for CsrfForm {
             Some(s) => Some(s.session.csrf_token.clone()),
             None => cookie(req.headers(), PRE_SESSION_COOKIE).map(str::to_owned),
         };
-        let body = to_bytes(req.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| AppError::BadRequest("The form was too large to accept".into()))?;
-        let form = FormData::parse(&body);
+        let form = crate::forms::read_form(req).await?;
         let given = form.get(FIELD);
         match expected {
             Some(expected)

@@ -17,6 +17,8 @@ pub enum AppError {
     Forbidden,
     CsrfRejected,
     BadRequest(String),
+    /// A form that did not come as a web form (415).
+    UnsupportedMediaType,
     Internal,
 }
 
@@ -86,6 +88,14 @@ impl AppError {
                 StatusCode::FORBIDDEN,
                 "This form has expired",
                 vec!["Go back, reload the page and submit the form again. Nothing was saved.".into()],
+            ),
+            AppError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "This form could not be read",
+                vec![
+                    "Harbour accepts forms only as a web browser sends them from its own pages (application/x-www-form-urlencoded, in UTF-8). Nothing was saved.".into(),
+                    "Go back, reload the page and submit the form again.".into(),
+                ],
             ),
             AppError::BadRequest(message) => (
                 StatusCode::BAD_REQUEST,

@@ -30,11 +30,14 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest(format!("The body is not valid JSON for this request: {e}"))
+    })?;
+    compose_strings(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() || path == "." {
+        if path == "." {
             ApiError::BadRequest(format!(
                 "The body is not valid JSON for this request: {inner}"
             ))
@@ -48,6 +51,16 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
             ApiError::Invalid(errors)
         }
     })
+}
+
+/// Every string in a JSON body in Unicode's composed form, as forms and bulk files are.
+fn compose_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = harbour_domain::validation::composed(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(compose_strings),
+        serde_json::Value::Object(map) => map.values_mut().for_each(compose_strings),
+        _ => {}
+    }
 }
 
 fn receipt_body(r: &Receipt) -> String {

@@ -4,12 +4,10 @@
 //! exactly as the open API does.
 
 use crate::error::AppError;
-use crate::forms::FormData;
 use crate::pages::chrome::Chrome;
 use crate::pages::{render, render_invalid};
 use crate::state::AppState;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use harbour_domain::directory::HarbourTaxonomy;
@@ -140,8 +138,10 @@ pub async fn show(
 }
 
 /// A search with a postcode, posted so the postcode stays out of the address.
-pub async fn search(State(state): State<AppState>, body: Bytes) -> Result<Response, AppError> {
-    let form = FormData::parse(&body);
+pub async fn search(
+    State(state): State<AppState>,
+    crate::forms::WebForm(form): crate::forms::WebForm,
+) -> Result<Response, AppError> {
     search_page(
         &state,
         form.get("need").to_owned(),

@@ -231,7 +231,8 @@ pub async fn consent(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let form = FormData::parse(query.unwrap_or_default().as_bytes());
+    let form = FormData::parse(query.unwrap_or_default().as_bytes())
+        .map_err(|_| AppError::BadRequest("The address could not be read as text.".into()))?;
     let chosen = form.get_all("services");
     if chosen.is_empty() {
         let mut errors = FieldErrors::new();

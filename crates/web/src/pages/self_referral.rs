@@ -13,7 +13,6 @@ use crate::pages::chrome::Chrome;
 use crate::pages::{render, render_invalid};
 use crate::state::AppState;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -270,9 +269,8 @@ pub async fn submit(
     State(state): State<AppState>,
     Visitor(v): Visitor,
     ext: Extensions,
-    body: Bytes,
+    crate::forms::WebForm(form): crate::forms::WebForm,
 ) -> Result<Response, AppError> {
-    let form = FormData::parse(&body);
     let token = form.get("form_token");
     if token.is_empty() {
         return Err(AppError::CsrfRejected);
