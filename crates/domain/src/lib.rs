@@ -51,3 +51,4 @@ pub mod safe_contact;
 pub mod triage;
 pub mod user;
 pub mod validation;
+pub mod webhook_address;

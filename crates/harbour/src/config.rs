@@ -17,6 +17,9 @@ pub struct Config {
     pub ignored_variables: Vec<(String, Option<String>)>,
     /// Address and port to listen on.
     pub listen: String,
+    /// Let agencies' webhooks go to this machine (loopback): for a system on the same host,
+    /// and tests. Private and link-local addresses are never allowed.
+    pub webhook_allow_loopback: bool,
     /// `sqlite:PATH` or `postgres://user:password@host/db`.
     pub database_url: String,
     /// Connections in the database pool.
@@ -70,6 +73,7 @@ impl Default for Config {
         Config {
             ignored_variables: Vec::new(),
             listen: "127.0.0.1:8080".into(),
+            webhook_allow_loopback: false,
             database_url: "sqlite:data/harbour.db".into(),
             database_max_connections: 8,
             public_url: "http://127.0.0.1:8080".into(),
@@ -289,6 +293,7 @@ impl Config {
             mail_from: self.mail_from.clone(),
             lease: chrono::Duration::seconds(self.job_lease_seconds),
             poll: std::time::Duration::from_millis(self.job_poll_millis),
+            webhook_allow_loopback: self.webhook_allow_loopback,
         }
     }
 
@@ -308,6 +313,7 @@ impl Config {
             open_data_requests_per_minute: self.open_data_requests_per_minute,
             public_url: self.public_url.trim_end_matches('/').to_owned(),
             quick_exit_url: self.quick_exit_url.clone(),
+            webhook_allow_loopback: self.webhook_allow_loopback,
             ..harbour_web::WebConfig::default()
         }
     }

@@ -45,6 +45,8 @@ fn worker(db: &Db, sink: &SmtpSink) -> anyhow::Result<Worker> {
             mail_from: "Harbour <harbour@harbour.test>".into(),
             lease: Duration::seconds(60),
             poll: std::time::Duration::from_millis(20),
+            // The test's receivers listen on this machine.
+            webhook_allow_loopback: true,
         },
     )
 }
@@ -509,7 +511,8 @@ async fn workers_sharing_the_queue_send_each_message_once() -> R {
 /// Harbour then sends.
 #[tokio::test]
 async fn an_administrator_sets_a_webhook_and_its_secret_signs_what_is_sent() -> R {
-    let app = TestApp::spawn().await?;
+    // The receiver listens on this machine.
+    let app = TestApp::spawn_with(|c| c.webhook_allow_loopback = true).await?;
     let admin = app.signed_in(Role::Administrator).await?;
     let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = 'New Era'")
         .fetch_one(app.db.pool())

@@ -22,6 +22,33 @@ pub fn body(delivery: &str, event: Event, onward_referral_id: &str, link: &str) 
     b.to_string().into_bytes()
 }
 
+/// Resolves the host of a webhook's address and keeps only the addresses a webhook may go to
+/// (`harbour_domain::webhook_address::ip_allowed`): a name that resolves to a private,
+/// link-local or loopback address is refused when the webhook is sent, whatever it resolved to
+/// when it was saved.
+pub struct PublicOnly {
+    pub allow_loopback: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_loopback = self.allow_loopback;
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| harbour_domain::webhook_address::ip_allowed(a.ip(), allow_loopback))
+                .collect();
+            if found.is_empty() {
+                return Err(
+                    "the address resolves only to private, link-local or loopback addresses".into(),
+                );
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 /// Posts `body` to `url`, signed with `secret`. Any 2xx answer is delivery.
 pub async fn post(
     http: &reqwest::Client,
@@ -51,5 +78,31 @@ pub async fn post(
         Ok(())
     } else {
         Err(format!("the agency's system answered {}", status.as_u16()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    /// A name that resolves to this machine is refused at sending unless loopback is allowed,
+    /// whatever the address looked like when it was saved.
+    #[tokio::test]
+    async fn names_resolving_to_this_machine_are_refused_unless_allowed() {
+        let name = |n: &str| n.parse::<reqwest::dns::Name>().unwrap();
+        let refused = PublicOnly {
+            allow_loopback: false,
+        }
+        .resolve(name("localhost"))
+        .await;
+        assert!(refused.is_err());
+        let allowed = PublicOnly {
+            allow_loopback: true,
+        }
+        .resolve(name("localhost"))
+        .await
+        .map(Iterator::count);
+        assert!(allowed.is_ok_and(|n| n > 0));
     }
 }

@@ -25,6 +25,8 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How long to wait when there is nothing to do.
     pub poll: std::time::Duration,
+    /// Whether agencies' webhooks may go to this machine (loopback).
+    pub webhook_allow_loopback: bool,
 }
 
 pub struct Worker {
@@ -53,9 +55,14 @@ impl Worker {
         } else {
             Some(Mailer::new(&config.smtp_url, &config.mail_from)?)
         };
+        // No redirects, and only public addresses, checked on what the name resolves to at the
+        // moment of sending (webhook::PublicOnly), not only when the address was saved.
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(webhook::PublicOnly {
+                allow_loopback: config.webhook_allow_loopback,
+            }))
             .build()?;
         let id = format!(
             "worker-{}-{:08x}",
@@ -184,6 +191,14 @@ impl Worker {
                 };
                 if url.is_empty() {
                     return Delivery::Done("the agency no longer has a webhook".into());
+                }
+                if let Some(problem) = harbour_domain::webhook_address::problem(
+                    &url,
+                    self.config.webhook_allow_loopback,
+                ) {
+                    // Saved before the rule, or the rule's setting changed: never sent there.
+                    tracing::warn!(%problem, "an agency's webhook address is not allowed; not sent");
+                    return Delivery::Done(format!("not sent: {problem}"));
                 }
                 let link = onward_link(&self.config.public_url, onward_referral_id);
                 let body = webhook::body(&job.id, *event, onward_referral_id, &link);

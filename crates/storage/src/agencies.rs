@@ -153,20 +153,6 @@ impl ScopedStore {
     }
 }
 
-/// Whether `url` may receive an agency's webhooks: HTTPS, or plain HTTP to this machine (a
-/// system on the same host, or a test).
-fn webhook_url_problem(url: &str) -> Option<&'static str> {
-    let Ok(u) = url::Url::parse(url) else {
-        return Some("Enter the full address, like https://cases.example.org/harbour");
-    };
-    let local = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match u.scheme() {
-        "https" => None,
-        "http" if local => None,
-        _ => Some("The address must start with https://"),
-    }
-}
-
 impl ScopedStore {
     /// Where the agency's system hears about referrals, if anywhere.
     pub async fn agency_webhook(&self, agency_id: &str) -> Result<Option<String>> {
@@ -181,11 +167,16 @@ impl ScopedStore {
 
     /// Sets (or, with an empty address, removes) the agency's webhook. A new address gets a new
     /// signing secret, returned to be shown once.
-    pub async fn set_agency_webhook(&self, agency_id: &str, url: &str) -> Result<Option<String>> {
+    pub async fn set_agency_webhook(
+        &self,
+        agency_id: &str,
+        url: &str,
+        allow_loopback: bool,
+    ) -> Result<Option<String>> {
         self.grant(Action::ManageAgencies)?;
         let url = url.trim();
         if let Some(problem) = (!url.is_empty())
-            .then(|| webhook_url_problem(url))
+            .then(|| harbour_domain::webhook_address::problem(url, allow_loopback))
             .flatten()
         {
             return Err(StorageError::invalid("webhook_url", problem));

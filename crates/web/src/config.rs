@@ -20,6 +20,8 @@ pub struct WebConfig {
     /// The fewest seconds between showing the public form and accepting it (people are slower
     /// than that; form-filling robots are not).
     pub self_referral_min_seconds: i64,
+    /// Whether agencies' webhooks may go to this machine (loopback).
+    pub webhook_allow_loopback: bool,
 }
 
 impl Default for WebConfig {
@@ -33,6 +35,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             quick_exit_url: "https://www.bbc.co.uk/weather".into(),
             self_referral_min_seconds: 3,
+            webhook_allow_loopback: false,
         }
     }
 }

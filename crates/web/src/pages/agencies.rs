@@ -290,7 +290,11 @@ pub async fn set_webhook(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let url = form.get("webhook_url").trim().to_owned();
-    match staff.store.set_agency_webhook(&id, &url).await {
+    match staff
+        .store
+        .set_agency_webhook(&id, &url, state.config.webhook_allow_loopback)
+        .await
+    {
         Ok(Some(secret)) => Ok(render(&WebhookSet {
             chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/agencies"),
             agency: staff.store.get_agency(&id).await?,
