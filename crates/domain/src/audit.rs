@@ -165,6 +165,14 @@ pub enum ChainBreak {
     Truncated { last: i64, head: i64 },
     #[error("the recorded head of the log does not match entry {head}")]
     HeadMismatch { head: i64 },
+    #[error(
+        "entry {seq}, which a signed checkpoint recorded, is missing: the log was cut back behind the checkpoint"
+    )]
+    BehindCheckpoint { seq: i64 },
+    #[error(
+        "entry {seq} is not the one a signed checkpoint recorded: the log was rewritten behind the checkpoint"
+    )]
+    RewrittenBehindCheckpoint { seq: i64 },
 }
 
 /// Checks entries in the order of their numbers. `head` is the recorded last number and
@@ -173,8 +181,19 @@ pub fn verify<'a>(
     entries: impl IntoIterator<Item = &'a AuditEntry>,
     head: (i64, &str),
 ) -> Result<i64, ChainBreak> {
-    let mut prev_seq = 0;
-    let mut prev_hash = GENESIS_HASH.to_owned();
+    verify_from((0, GENESIS_HASH), entries, head)
+}
+
+/// As [`verify`], for the entries after `start`, an entry already trusted (its number and
+/// hash): how Harbour checks only the log's tail since its last checkpoint. Returns the last
+/// number checked.
+pub fn verify_from<'a>(
+    start: (i64, &str),
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+    head: (i64, &str),
+) -> Result<i64, ChainBreak> {
+    let (mut prev_seq, prev_hash) = start;
+    let mut prev_hash = prev_hash.to_owned();
     for entry in entries {
         if entry.seq != prev_seq + 1 {
             return Err(ChainBreak::Missing {

@@ -25,6 +25,7 @@
 pub mod agency;
 pub mod area;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod bundle;
 pub mod calendar;
 pub mod consent;

@@ -133,8 +133,26 @@ pub enum InstrumentCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; name the first entry that was altered or removed.
-    Verify,
+    /// Check the hash chain; name the first entry that was altered or removed. With a
+    /// checkpoint, also find a log cut back or rewritten behind it.
+    Verify {
+        /// A checkpoint file written by `harbour audit checkpoint`.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The public key the checkpoint must be signed with (hex); by default, that of the
+        /// `audit_signing_key` setting.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Sign the trail's head with the `audit_signing_key` setting, for an auditor to keep
+    /// elsewhere; writes the checkpoint as JSON to FILE or the terminal.
+    Checkpoint {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Make a new key for signing checkpoints: the secret for the `audit_signing_key` setting,
+    /// and the public key for the auditors.
+    NewKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -84,23 +84,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&config).await?;
             user_add(&db, email, name, agency, roles).await
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let db = open(&config).await?;
-            match verify_log(&db).await? {
-                Verification::Intact { entries } => {
-                    say(&format!(
-                        "Audit trail intact: {entries} entries, hash chain and head agree."
-                    ));
-                    Ok(ExitCode::SUCCESS)
-                }
-                Verification::Broken(b) => {
-                    say(&format!("AUDIT TRAIL BROKEN: {b}."));
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }
+        Command::Audit { command } => audit_command(&config, command).await,
         Command::Areas {
             command: AreasCommand::Import { file },
         } => {
@@ -295,6 +279,95 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
     purge.abort();
     db.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn audit_command(config: &Config, command: AuditCommand) -> Result<ExitCode> {
+    use harbour_domain::audit_checkpoint::{self, Checkpoint};
+    use harbour_storage::audit_guard::{self, AgainstCheckpoint};
+    let key = || {
+        if config.audit_signing_key.is_empty() {
+            bail!("setting audit_signing_key: set it to a key made by harbour audit new-key");
+        }
+        Ok(audit_checkpoint::signing_key(&config.audit_signing_key)?)
+    };
+    let report = |v: Verification| match v {
+        Verification::Intact { entries } => {
+            say(&format!(
+                "Audit trail intact: {entries} entries, hash chain and head agree."
+            ));
+            ExitCode::SUCCESS
+        }
+        Verification::Broken(b) => {
+            say(&format!("AUDIT TRAIL BROKEN: {b}."));
+            ExitCode::FAILURE
+        }
+    };
+    match command {
+        AuditCommand::NewKey => {
+            let mut seed = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+            let (secret, public) = audit_checkpoint::new_key(seed);
+            say(&format!(
+                "Secret key (the audit_signing_key setting; keep it out of the database's reach):\n  {secret}\nPublic key (give it to the auditors, to check checkpoints):\n  {public}"
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Checkpoint { output } => {
+            let key = key()?;
+            let db = open(config).await?;
+            let cp = audit_guard::checkpoint(&db, &key).await?;
+            let json = serde_json::to_string_pretty(&cp)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, json + "\n")
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    say(&format!(
+                        "Checkpoint of entry {} written to {}. Keep it where the database's administrators cannot change it.",
+                        cp.seq,
+                        path.display()
+                    ));
+                }
+                None => say(&json),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify {
+            checkpoint: None, ..
+        } => {
+            let db = open(config).await?;
+            Ok(report(verify_log(&db).await?))
+        }
+        AuditCommand::Verify {
+            checkpoint: Some(path),
+            public_key,
+        } => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let cp: Checkpoint = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a checkpoint", path.display()))?;
+            let trusted = match public_key {
+                Some(hex) => audit_checkpoint::verifying_key(&hex)?,
+                None => key()?.verifying_key(),
+            };
+            let db = open(config).await?;
+            match audit_guard::verify_against(&db, &cp, &trusted).await? {
+                AgainstCheckpoint::Untrusted(why) => {
+                    say(&format!("CHECKPOINT NOT TRUSTED: {why}."));
+                    Ok(ExitCode::FAILURE)
+                }
+                AgainstCheckpoint::Checked(v) => {
+                    let code = report(v);
+                    if code == ExitCode::SUCCESS {
+                        say(&format!(
+                            "The trail still holds entry {} as the checkpoint of {} recorded it.",
+                            cp.seq, cp.at
+                        ));
+                    }
+                    Ok(code)
+                }
+            }
+        }
+    }
 }
 
 /// Enough synthetic referrals for the demo's queue and lists to look like a working day.

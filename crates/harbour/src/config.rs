@@ -20,6 +20,9 @@ pub struct Config {
     /// Let agencies' webhooks go to this machine (loopback): for a system on the same host,
     /// and tests. Private and link-local addresses are never allowed.
     pub webhook_allow_loopback: bool,
+    /// The secret key (hex) that signs audit checkpoints; empty: none can be made. Read it
+    /// from a file with `HARBOUR_AUDIT_SIGNING_KEY_FILE`.
+    pub audit_signing_key: String,
     /// `sqlite:PATH` or `postgres://user:password@host/db`.
     pub database_url: String,
     /// Connections in the database pool.
@@ -74,6 +77,7 @@ impl Default for Config {
             ignored_variables: Vec::new(),
             listen: "127.0.0.1:8080".into(),
             webhook_allow_loopback: false,
+            audit_signing_key: String::new(),
             database_url: "sqlite:data/harbour.db".into(),
             database_max_connections: 8,
             public_url: "http://127.0.0.1:8080".into(),
@@ -112,7 +116,7 @@ pub enum ConfigError {
     },
 }
 
-const FILE_SETTINGS: [&str; 2] = ["database_url", "smtp_url"];
+const FILE_SETTINGS: [&str; 3] = ["database_url", "smtp_url", "audit_signing_key"];
 
 /// The settings' names, as the configuration file spells them.
 fn setting_names() -> Vec<String> {
@@ -267,6 +271,14 @@ impl Config {
         }
         if !(1..=1000).contains(&self.database_max_connections) {
             return invalid("database_max_connections", "must be between 1 and 1000");
+        }
+        if !self.audit_signing_key.is_empty()
+            && harbour_domain::audit_checkpoint::signing_key(&self.audit_signing_key).is_err()
+        {
+            return invalid(
+                "audit_signing_key",
+                "give 64 hexadecimal characters, as harbour audit new-key prints",
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return invalid("log_format", "must be text or json");

@@ -11,7 +11,7 @@
 
 use crate::db::{Backend, Db, Statement, WriteTx, insert_json_rows, now, to_json};
 use crate::error::Result;
-use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, verify};
+use harbour_domain::audit::{AuditEntry, AuditEvent, ChainBreak, GENESIS_HASH, verify_from};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -143,8 +143,22 @@ pub enum Verification {
     Broken(ChainBreak),
 }
 
+/// The log's column names, comma-separated, for SELECTs.
+pub(crate) fn entry_columns() -> &'static str {
+    &ENTRY_COLUMNS
+}
+
 /// Reads the whole log in pages, in order, and checks the chain and the head.
 pub async fn verify_log(db: &Db) -> Result<Verification> {
+    verify_entries_after(db, None).await
+}
+
+/// Checks the entries after `start` (an entry's number and hash, trusted), or all of them, up
+/// to the head, and the head.
+pub(crate) async fn verify_entries_after(
+    db: &Db,
+    start: Option<(i64, String)>,
+) -> Result<Verification> {
     const PAGE: i64 = 5_000;
     // Read the head first: entries appended while we read are then beyond it and ignored.
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -153,7 +167,7 @@ pub async fn verify_log(db: &Db) -> Result<Verification> {
     let head_seq: i64 = head.try_get("seq")?;
     let head_hash: String = head.try_get("hash")?;
     let mut entries = Vec::new();
-    let mut after = 0i64;
+    let mut after = start.as_ref().map_or(0, |(seq, _)| *seq);
     loop {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
@@ -170,10 +184,15 @@ pub async fn verify_log(db: &Db) -> Result<Verification> {
             entries.push(entry_from_row(row)?);
         }
     }
-    Ok(match verify(&entries, (head_seq, &head_hash)) {
-        Ok(entries) => Verification::Intact { entries },
-        Err(e) => Verification::Broken(e),
-    })
+    let (from_seq, from_hash) = start
+        .as_ref()
+        .map_or((0, GENESIS_HASH), |(seq, hash)| (*seq, hash.as_str()));
+    Ok(
+        match verify_from((from_seq, from_hash), &entries, (head_seq, &head_hash)) {
+            Ok(entries) => Verification::Intact { entries },
+            Err(e) => Verification::Broken(e),
+        },
+    )
 }
 
 /// What the auditor searches by. Every field is optional; they combine with AND.

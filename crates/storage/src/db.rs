@@ -164,6 +164,8 @@ impl Db {
                     .await?;
             }
         }
+        // The log's append-only triggers, put back if someone dropped them.
+        crate::audit_guard::restore_triggers(self).await?;
         // Reference data the code defines: Harbour's own directory taxonomies.
         let mut tx = self.begin_write().await?;
         crate::directory::import::ensure_harbour_taxonomies(&mut tx).await?;

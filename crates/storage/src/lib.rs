@@ -10,6 +10,7 @@ pub mod actor;
 pub mod agencies;
 pub mod areas;
 pub mod audit;
+pub mod audit_guard;
 pub mod auth;
 pub mod bulk;
 pub mod bundle;

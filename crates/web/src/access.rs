@@ -41,6 +41,19 @@ pub struct SignedIn {
     /// The cookie's secret, needed to end this session.
     pub(crate) secret: String,
     pub request_id: String,
+    /// What went wrong with the audit trail's check at start-up, for those who answer for it.
+    pub audit_alarm: Option<std::sync::Arc<str>>,
+}
+
+/// The start-up audit alarm, for roles that may read the trail (administrators, auditors).
+pub(crate) fn alarm_for(
+    state: &AppState,
+    roles: &[harbour_domain::role::Role],
+) -> Option<std::sync::Arc<str>> {
+    state.audit_alarm.clone().filter(|_| {
+        harbour_domain::permission::authorize(roles, harbour_domain::permission::Action::ViewAudit)
+            .is_ok()
+    })
 }
 
 impl SignedIn {
@@ -100,6 +113,7 @@ async fn session_of(
         auth::load_session(&state.db, &state.config.sign_in, &secret)
             .await?
             .map(|session| SignedIn {
+                audit_alarm: alarm_for(state, &session.roles),
                 session,
                 secret,
                 request_id,

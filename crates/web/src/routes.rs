@@ -602,6 +602,7 @@ async fn not_found(State(state): State<AppState>, headers: HeaderMap, ext: Exten
             .ok()
             .flatten()
             .map(|session| SignedIn {
+                audit_alarm: crate::access::alarm_for(&state, &session.roles),
                 session,
                 secret: secret.to_owned(),
                 request_id: request_id(&ext),

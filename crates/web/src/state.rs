@@ -16,6 +16,8 @@ pub struct AppState {
     pub(crate) open_data_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Signs the public form's tokens; new each time Harbour starts.
     pub(crate) form_key: Arc<[u8; 32]>,
+    /// What the audit trail's check at start-up found wrong, if anything.
+    pub(crate) audit_alarm: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             self_referral_limiter: Arc::new(RateLimiter::keyed(Quota::per_hour(per_hour))),
             open_data_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(open_per_minute))),
             form_key: Arc::new(form_key),
+            audit_alarm: None,
             config: Arc::new(config),
         }
     }

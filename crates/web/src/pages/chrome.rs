@@ -17,6 +17,8 @@ pub struct Chrome {
     pub csrf_token: String,
     /// The navigation item to mark as current.
     pub current: &'static str,
+    /// A warning for everyone who answers for the audit trail, on every page.
+    pub audit_alarm: Option<String>,
 }
 
 impl Chrome {
@@ -82,6 +84,7 @@ impl Chrome {
             nav,
             csrf_token: s.session.csrf_token.clone(),
             current: "",
+            audit_alarm: s.audit_alarm.as_deref().map(str::to_owned),
         }
     }
 
