@@ -32,6 +32,7 @@ pub mod seeker;
 pub mod tokens;
 pub mod triage;
 pub mod users;
+pub mod work;
 
 pub use actor::Actor;
 pub use db::{Backend, Db};

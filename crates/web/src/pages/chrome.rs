@@ -33,6 +33,12 @@ impl Chrome {
             href: "/home",
             label: "Home",
         }];
+        if may(Action::ViewReferrals) {
+            nav.push(NavItem {
+                href: "/referrals/queue",
+                label: "Referral queue",
+            });
+        }
         if may(Action::ReceiveReferrals) {
             nav.push(NavItem {
                 href: "/inbox",
@@ -43,6 +49,12 @@ impl Chrome {
             nav.push(NavItem {
                 href: "/onward",
                 label: "Referrals on",
+            });
+        }
+        if may(Action::SubmitReferral) {
+            nav.push(NavItem {
+                href: "/referrals/mine",
+                label: "Your referrals",
             });
         }
         if may(Action::ViewAgencies) {

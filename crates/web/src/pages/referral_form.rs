@@ -431,6 +431,7 @@ struct MyReferrals {
     referrals: Vec<ReferralStatus>,
     drafts: Vec<Draft>,
     can_submit: bool,
+    can_import: bool,
 }
 
 impl MyReferrals {
@@ -460,6 +461,9 @@ pub async fn mine(staff: Staff) -> Result<Response, AppError> {
             Vec::new()
         },
         can_submit,
+        can_import: staff
+            .store
+            .may(harbour_domain::permission::Action::ImportReferrals),
     }))
 }
 

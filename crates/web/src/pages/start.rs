@@ -1,11 +1,17 @@
-//! The public start page, and the signed-in home page.
+//! The public start page, and the signed-in home page: each role's work page, leading with what
+//! is waiting for this person now, with counts and links, then the rest of what they do.
 
 use crate::access::{Staff, Visitor};
+use crate::error::AppError;
 use crate::pages::chrome::Chrome;
 use crate::pages::render;
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use harbour_domain::calendar::uk_date;
+use harbour_domain::directory::check_due;
 use harbour_domain::permission::Action;
+use harbour_storage::referrals::ReferralStatus;
 
 #[derive(Template)]
 #[template(path = "start.html")]
@@ -22,10 +28,38 @@ pub async fn start(Visitor(visitor): Visitor) -> Response {
     })
 }
 
+/// A link on the home page, with a line saying what it is for.
 pub struct Task {
-    pub href: &'static str,
-    pub label: &'static str,
+    pub href: String,
+    pub label: String,
     pub hint: &'static str,
+}
+
+impl Task {
+    fn new(href: &str, label: impl Into<String>, hint: &'static str) -> Task {
+        Task {
+            href: href.to_owned(),
+            label: label.into(),
+            hint,
+        }
+    }
+}
+
+/// One part of someone's work: what is waiting in it, and what they can do there.
+pub struct Section {
+    pub title: &'static str,
+    /// Counts of what is waiting, as links: "3 referrals overdue".
+    pub waiting: Vec<Task>,
+    pub tasks: Vec<Task>,
+}
+
+/// "1 referral" or "3 referrals".
+fn count(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 #[derive(Template)]
@@ -34,52 +68,249 @@ struct HomePage {
     chrome: Chrome,
     first_name: String,
     roles: Vec<&'static str>,
-    tasks: Vec<Task>,
+    sections: Vec<Section>,
+    /// The referrals this person made most recently, with where each is.
+    recent: Vec<ReferralStatus>,
+    can_submit: bool,
 }
 
-pub async fn home(staff: Staff) -> Response {
-    let may = |a| staff.store.may(a);
-    let mut tasks = Vec::new();
+impl HomePage {
+    fn when(&self, s: &str) -> String {
+        crate::pages::uk_when(s)
+    }
+}
+
+pub async fn home(staff: Staff) -> Result<Response, AppError> {
+    let store = &staff.store;
+    let may = |a| store.may(a);
+    let today = uk_date(Utc::now());
+    let mut sections = Vec::new();
+
+    if may(Action::ViewReferrals) {
+        let q = store.queue_counts(today).await?;
+        let mut waiting = vec![Task::new(
+            "/referrals/queue",
+            count(
+                q.waiting,
+                "referral waiting for triage",
+                "referrals waiting for triage",
+            ),
+            "Oldest first, with when each is due",
+        )];
+        if q.overdue > 0 {
+            waiting.push(Task::new(
+                "/referrals/queue?overdue=yes",
+                count(q.overdue, "referral overdue", "referrals overdue"),
+                "Past the 2 working days to reach support services",
+            ));
+        }
+        if q.due_today > 0 {
+            waiting.push(Task::new(
+                "/referrals/queue",
+                count(q.due_today, "referral due today", "referrals due today"),
+                "Due with support services by the end of today",
+            ));
+        }
+        if q.details_differ > 0 {
+            waiting.push(Task::new(
+                "/referrals/queue",
+                count(
+                    q.details_differ,
+                    "referral whose details differ from what we hold",
+                    "referrals whose details differ from what we hold",
+                ),
+                "Check and confirm the person's details before anyone contacts them",
+            ));
+        }
+        sections.push(Section {
+            title: "Referral queue",
+            waiting,
+            tasks: Vec::new(),
+        });
+    }
+    if may(Action::ReferOnward) {
+        let c = store.sent_counts().await?;
+        let mut waiting = Vec::new();
+        if c.declined > 0 {
+            waiting.push(Task::new(
+                "/onward",
+                count(
+                    c.declined,
+                    "declined referral to re-route",
+                    "declined referrals to re-route",
+                ),
+                "A service said no: choose another, or close it",
+            ));
+        }
+        if c.overdue > 0 {
+            waiting.push(Task::new(
+                "/onward",
+                count(c.overdue, "referral on overdue", "referrals on overdue"),
+                "A service has not answered or made contact in time",
+            ));
+        }
+        sections.push(Section {
+            title: "Referrals on to services",
+            waiting,
+            tasks: vec![Task::new(
+                "/onward",
+                count(c.open, "referral on still open", "referrals on still open"),
+                "Follow each until the service has taken the person on",
+            )],
+        });
+    }
+    if may(Action::ReceiveReferrals) {
+        let c = store.inbox_counts().await?;
+        let mut waiting = vec![Task::new(
+            "/inbox",
+            count(
+                c.awaiting_answer,
+                "referral waiting for your answer",
+                "referrals waiting for your answer",
+            ),
+            "Accept or decline each referral sent to your service",
+        )];
+        if c.overdue > 0 {
+            waiting.push(Task::new(
+                "/inbox",
+                count(c.overdue, "referral overdue", "referrals overdue"),
+                "A deadline to answer or make contact has passed",
+            ));
+        }
+        sections.push(Section {
+            title: "Your inbox",
+            waiting,
+            tasks: vec![Task::new(
+                "/inbox",
+                count(c.open, "referral open", "referrals open"),
+                "Everyone your service is working with through Harbour",
+            )],
+        });
+    }
+    let can_submit = may(Action::SubmitReferral);
+    let mut recent = Vec::new();
+    if can_submit {
+        let drafts = store.drafts().await?.len();
+        let mut tasks = vec![Task::new(
+            "/referrals/mine",
+            "Your referrals",
+            "Where each referral you made is now, and your drafts",
+        )];
+        if may(Action::ImportReferrals) {
+            tasks.push(Task::new(
+                "/referrals/import",
+                "Upload a file of referrals",
+                "A file from your records system, checked line by line",
+            ));
+        }
+        let waiting = if drafts > 0 {
+            vec![Task::new(
+                "/referrals/mine",
+                count(
+                    i64::try_from(drafts).unwrap_or(i64::MAX),
+                    "draft not yet sent",
+                    "drafts not yet sent",
+                ),
+                "Finish and send them",
+            )]
+        } else {
+            Vec::new()
+        };
+        recent = store.own_referrals(5).await?;
+        sections.push(Section {
+            title: "Referrals you make",
+            waiting,
+            tasks,
+        });
+    }
+    let mut admin = Vec::new();
+    let mut admin_waiting = Vec::new();
     if may(Action::ManageAgencies) {
-        tasks.push(Task {
-            href: "/admin/agencies",
-            label: "Manage agencies",
-            hint: "Add agencies, the areas they serve and their API tokens",
-        });
+        admin.push(Task::new(
+            "/admin/agencies",
+            "Agencies and API tokens",
+            "Add agencies, the areas they serve, their API tokens and webhooks",
+        ));
     } else if may(Action::ViewAgencies) {
-        tasks.push(Task {
-            href: "/admin/agencies",
-            label: "Agencies in the partnership",
-            hint: "Who is in the partnership and where they work",
-        });
+        admin.push(Task::new(
+            "/admin/agencies",
+            "Agencies in the partnership",
+            "Who is in the partnership and where they work",
+        ));
     }
     if may(Action::ManagePeople) {
-        tasks.push(Task {
-            href: "/admin/people",
-            label: "Manage people",
-            hint: "Add staff, give them roles, deactivate accounts",
-        });
+        admin.push(Task::new(
+            "/admin/people",
+            "People",
+            "Add staff, give them roles, deactivate accounts",
+        ));
     } else if may(Action::ViewPeople) {
-        tasks.push(Task {
-            href: "/admin/people",
-            label: "People",
-            hint: "Staff in your agency",
-        });
+        admin.push(Task::new("/admin/people", "People", "Staff in your agency"));
+    }
+    if may(Action::ViewDirectory) {
+        if may(Action::ManageDirectory) {
+            let agency = store.actor().agency_id.clone();
+            let everything = may(Action::ManageAgencies);
+            let due = store
+                .list_directory()
+                .await?
+                .iter()
+                .filter(|s| everything || s.agency_id.as_deref() == Some(agency.as_str()))
+                .filter(|s| {
+                    check_due(
+                        s.last_checked_on.as_deref().and_then(|d| d.parse().ok()),
+                        today,
+                    )
+                })
+                .count();
+            if due > 0 {
+                admin_waiting.push(Task::new(
+                    if everything {
+                        "/directory"
+                    } else {
+                        "/directory?mine=yes"
+                    },
+                    count(
+                        i64::try_from(due).unwrap_or(i64::MAX),
+                        "directory entry due for a check",
+                        "directory entries due for a check",
+                    ),
+                    "Not checked for six months: confirm or correct them",
+                ));
+            }
+        }
+        admin.push(Task::new(
+            "/directory",
+            "Service directory",
+            "The partnership's services, who they are for and how to refer",
+        ));
+    }
+    if may(Action::ViewCoverage) {
+        admin.push(Task::new(
+            "/coverage",
+            "Coverage",
+            "Services per area and need, and where there are none",
+        ));
     }
     if may(Action::ViewAudit) {
-        tasks.push(Task {
-            href: "/audit",
-            label: "Search the audit trail",
-            hint: "Who read or changed what, and when",
-        });
+        admin.push(Task::new(
+            "/audit",
+            "Audit trail",
+            "Who read or changed what, and when",
+        ));
     }
-    tasks.push(Task {
-        href: "/account",
-        label: "Your account",
-        hint: "Your details, and signing out of every device",
+    admin.push(Task::new(
+        "/account",
+        "Your account",
+        "Your details, and signing out of every device",
+    ));
+    sections.push(Section {
+        title: "Also",
+        waiting: admin_waiting,
+        tasks: admin,
     });
     let session = &staff.signed_in.session;
-    render(&HomePage {
+    Ok(render(&HomePage {
         first_name: session
             .display_name
             .split(' ')
@@ -87,7 +318,9 @@ pub async fn home(staff: Staff) -> Response {
             .unwrap_or_default()
             .to_owned(),
         roles: session.roles.iter().map(|r| r.label()).collect(),
-        tasks,
+        sections,
+        recent,
+        can_submit,
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/home"),
-    })
+    }))
 }
