@@ -204,3 +204,29 @@ async fn the_commands_make_a_key_sign_a_checkpoint_and_check_against_it() -> R {
     assert!(String::from_utf8_lossy(&out.stderr).contains("audit_signing_key"));
     Ok(())
 }
+
+/// The trail's page names staff, agencies and referrals rather than showing identifiers, and
+/// its kinds of record include referrals and messages.
+#[tokio::test]
+async fn the_trail_names_what_it_can_and_filters_every_kind_of_record() -> R {
+    let app = harbour_testkit::TestApp::spawn().await?;
+    let referral =
+        harbour_testkit::cases::triaged_referral(&app.db, harbour_testkit::cases::Case::default())
+            .await?;
+    let reference: String = sqlx::query("SELECT reference FROM referrals WHERE id = $1")
+        .bind(&referral)
+        .fetch_one(app.db.pool())
+        .await?
+        .get(0);
+    let auditor = app.signed_in(Role::Auditor).await?;
+    let (status, page) = auditor.get_text("/audit?entity_kind=referral").await?;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        page.contains(&format!("Referral: {reference}")),
+        "named by reference"
+    );
+    assert!(!page.contains(&referral), "not by its identifier");
+    assert!(page.contains(">Message to a person<"));
+    assert!(page.contains(">Referral on to a service<"));
+    Ok(())
+}

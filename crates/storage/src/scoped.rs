@@ -74,6 +74,44 @@ impl ScopedStore {
         Ok(())
     }
 
+    /// What the records in `entries` are called, for an auditor to read: an agency's or a staff
+    /// member's name, a referral's reference, the service an onward referral went to. Never a
+    /// victim's name: the trail is read for who did what, not for the people it is about.
+    pub async fn audit_record_names(
+        &self,
+        entries: &[AuditEntry],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        use sqlx::Row;
+        self.grant(Action::ViewAudit)?;
+        let mut names = std::collections::HashMap::new();
+        for e in entries {
+            let Some(id) = &e.entity_id else { continue };
+            if names.contains_key(id) {
+                continue;
+            }
+            let sql = match e.entity_kind.as_str() {
+                "agency" => "SELECT name AS n FROM agencies WHERE id = $1",
+                "user" => "SELECT display_name AS n FROM users WHERE id = $1",
+                "referral" => "SELECT reference AS n FROM referrals WHERE id = $1",
+                "onward_referral" => {
+                    "SELECT 'to ' || s.name || ', from referral ' || r.reference AS n \
+                     FROM onward_referrals o JOIN dir_services s ON s.id = o.service_id \
+                     JOIN referrals r ON r.id = o.referral_id WHERE o.id = $1"
+                }
+                "directory_service" => "SELECT name AS n FROM dir_services WHERE id = $1",
+                _ => continue,
+            };
+            if let Some(row) = sqlx::query(sql)
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await?
+            {
+                names.insert(id.clone(), row.try_get::<String, _>("n")?);
+            }
+        }
+        Ok(names)
+    }
+
     /// Searches the audit trail. The search is itself audited.
     pub async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         self.grant(Action::ViewAudit)?;

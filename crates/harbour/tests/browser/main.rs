@@ -381,7 +381,12 @@ async fn a_referral_is_made_with_a_mistake_fixed_and_the_hub_triages_it() -> R {
     assert_eq!(text_of(&b, "h1").await?, "Hana Lowther");
     let history = text_of(&b, ".govuk-summary-card").await?;
     assert!(history.contains("Visible high risk"), "{history}");
-    assert!(history.contains("acute"));
+    // In words, not the stored codes.
+    assert!(history.contains("Acute: High risk"), "{history}");
+    assert!(
+        !history.contains("acute:") && !history.contains("enhanced"),
+        "{history}"
+    );
     audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(

@@ -15,7 +15,20 @@ use harbour_storage::audit::AuditFilter;
 use serde::Deserialize;
 
 const PAGE_SIZE: i64 = 50;
-const ENTITY_KINDS: [&str; 5] = ["agency", "user", "api_token", "session", "audit_log"];
+const ENTITY_KINDS: [&str; 12] = [
+    "referral",
+    "referral_draft",
+    "person",
+    "onward_referral",
+    "contact_attempt",
+    "person_message",
+    "directory_service",
+    "agency",
+    "user",
+    "api_token",
+    "session",
+    "audit_log",
+];
 
 /// How a kind of record reads on the page.
 fn kind_label(kind: &str) -> &str {
@@ -25,7 +38,15 @@ fn kind_label(kind: &str) -> &str {
         "api_token" => "API token",
         "session" => "Sign-in session",
         "audit_log" => "Audit trail",
-        other => other,
+        "referral" => "Referral",
+        "referral_draft" => "Referral draft",
+        "person" => "Person referred",
+        "onward_referral" => "Referral on to a service",
+        "contact_attempt" => "Contact attempt",
+        "person_message" => "Message to a person",
+        "directory_service" => "Directory entry",
+        "directory" => "Service directory",
+        _ => "Other record",
     }
 }
 
@@ -56,7 +77,9 @@ struct AuditPage {
     entries: Vec<AuditEntry>,
     searched: bool,
     next_page: Option<String>,
-    entity_kinds: [&'static str; 5],
+    entity_kinds: [&'static str; 12],
+    /// What each record in the entries is called (names and references, not ids).
+    record_names: std::collections::HashMap<String, String>,
     actions: [AuditAction; 8],
     errors: FieldErrors,
 }
@@ -74,6 +97,10 @@ impl AuditPage {
 
     fn kind_label<'k>(&self, kind: &'k str) -> &'k str {
         kind_label(kind)
+    }
+
+    fn record_name(&self, id: &str) -> Option<&String> {
+        self.record_names.get(id)
     }
 
     fn kind_selected(&self, kind: &str) -> bool {
@@ -159,7 +186,9 @@ pub async fn search(staff: Staff, Query(q): Query<AuditQuery>) -> Result<Respons
             ])
             .unwrap_or_default()
         });
+    let record_names = staff.store.audit_record_names(&entries).await?;
     let page = AuditPage {
+        record_names,
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/audit"),
         people: staff.store.list_users().await?,
         searched: true,

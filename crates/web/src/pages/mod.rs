@@ -20,20 +20,15 @@ pub mod self_referral;
 pub mod sign_in;
 pub mod start;
 pub mod triage;
+pub mod words;
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-/// A stored instant (RFC 3339, UTC) as people in the UK read it: "Mon 23 Nov 2026, 14:05".
+/// A stored instant (RFC 3339, UTC) as GOV.UK writes it, in UK time: "2 December 2026, 6:19am".
 pub fn uk_when(stored: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(stored)
-        .map(|t| {
-            harbour_domain::calendar::uk_local(t.with_timezone(&chrono::Utc))
-                .format("%a %-d %b %Y, %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| stored.to_owned())
+    words::when(stored)
 }
 
 pub fn render<T: Template>(template: &T) -> Response {

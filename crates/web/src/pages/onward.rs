@@ -94,6 +94,8 @@ pub struct RerouteChoice {
 struct OnwardPage {
     chrome: Chrome,
     v: OnwardView,
+    /// Areas' names by GSS code, so none is shown as a code.
+    area_names: Vec<(String, String)>,
     channels: Vec<ChannelNow>,
     /// Why no channel may be used at all (do not contact, only through the referrer).
     blocked: Option<String>,
@@ -149,6 +151,16 @@ impl OnwardPage {
             Some("channel_not_allowed") => "The person no longer allows e-mail.".into(),
             _ => outcome.to_owned(),
         }
+    }
+    fn area_name(&self, code: &Option<String>) -> String {
+        code.as_ref()
+            .map(|c| {
+                self.area_names
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or_else(|| "Not known".to_owned(), |(_, n)| n.clone())
+            })
+            .unwrap_or_else(|| "Not known".to_owned())
     }
     fn safe_times(&self) -> String {
         self.v
@@ -253,6 +265,11 @@ async fn page(
         may_email,
         outside_safe_times,
         ask_reason,
+        area_names: harbour_storage::areas::list_areas(&state.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.gss_code, a.name))
+            .collect(),
         reroute_to,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         decline_reasons: DeclineReason::ALL,
