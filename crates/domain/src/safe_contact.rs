@@ -239,7 +239,9 @@ impl SafeContactInput {
                 "The code word must be 100 characters or fewer",
             );
         }
-        if channels.is_empty() && !self.only_through_referrer && !self.do_not_contact {
+        // Only when no way was given at all: a way given with a problem has its own message,
+        // and "say how it is safe" beside it would contradict what the person chose.
+        if self.channels.is_empty() && !self.only_through_referrer && !self.do_not_contact {
             errors.add(
                 &format!("{prefix}/channels"),
                 "Say how it is safe to contact the person, that contact must go through the referrer, or that they must not be contacted",

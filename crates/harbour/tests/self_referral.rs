@@ -139,6 +139,32 @@ async fn mistakes_are_named_and_everything_entered_is_kept() -> R {
     Ok(())
 }
 
+/// Each mistake gets its own true message: an e-mail ticked with no address is asked for the
+/// address, not told to choose a way; a name too long is told so, not that a first name will do.
+#[tokio::test]
+async fn each_mistake_gets_its_own_true_message() -> R {
+    let app = spawn(|_| {}).await?;
+    let c = app.client();
+    let (_, form) = c.get_text("/help/refer").await?;
+    let mut fields = answers(&token_of(&form));
+    fields.retain(|(k, _)| !matches!(*k, "contact" | "email" | "phone" | "name"));
+    fields.push(("contact", "email".into()));
+    fields.push(("email", String::new()));
+    fields.push(("name", "L".repeat(200)));
+    let r = post(&c, &fields).await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await?;
+    assert!(body.contains("Enter a safe email address"), "the address is asked for");
+    assert!(
+        !body.contains("Choose at least one safe way"),
+        "not contradicting the tick"
+    );
+    assert!(body.contains("must be 100 characters or fewer"));
+    assert!(!body.contains("a first name is enough"));
+    assert_eq!(referrals(&app).await?, 0);
+    Ok(())
+}
+
 #[tokio::test]
 async fn robots_forgeries_and_floods_are_turned_away() -> R {
     let app = spawn(|c| {
@@ -154,9 +180,12 @@ async fn robots_forgeries_and_floods_are_turned_away() -> R {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await?;
     assert!(
-        body.contains("Check your answers and send the form again")
-            && body.contains("value=\"Leah\"")
+        body.contains("sent within seconds of opening")
+            && body.contains("id=\"send-error\"")
+            && !body.contains("id=\"name-error\""),
+        "its own message, by the button, not on the name"
     );
+    assert!(body.contains("value=\"Leah\""));
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     // A robot fills in the field people never see.
     let mut robot = answers(&token);

@@ -281,8 +281,8 @@ pub async fn submit(
     let mut errors = FieldErrors::new();
     match check_token(&state, token) {
         TokenCheck::Forged => return Err(AppError::CsrfRejected),
-        TokenCheck::Expired => errors.add("name", "This form was open a long time, so for your safety it timed out. Check your answers and send it again"),
-        TokenCheck::TooFast => errors.add("name", "Check your answers and send the form again"),
+        TokenCheck::Expired => errors.add("send", "This form was open a long time, so for your safety it timed out. Nothing was sent: check your answers and send it again"),
+        TokenCheck::TooFast => errors.add("send", "This form was sent within seconds of opening, faster than people usually can, so nothing was sent. Check your answers and send it again"),
         TokenCheck::Good => {}
     }
     if !form.get(HONEYPOT).is_empty() {
@@ -329,10 +329,21 @@ pub async fn submit(
                     .iter()
                     .find(|(from, _)| *from == e.field)
                     .map_or(e.field.as_str(), |(_, to)| to.as_str());
-                let message = match field {
-                    "name" => "Tell us what to call you: a first name is enough".to_owned(),
-                    "what" => "Choose what has happened".to_owned(),
-                    "contact" => "Choose at least one safe way for us to contact you".to_owned(),
+                // The form's own words for the rules' messages where they would not fit it;
+                // any other problem with the field keeps its own message.
+                let message = match (field, e.message.as_str()) {
+                    ("name", m) if m.starts_with("Enter the person's name") => {
+                        "Tell us what to call you: a first name is enough".to_owned()
+                    }
+                    ("name", m) if m.contains("characters or fewer") => {
+                        "What we should call you must be 100 characters or fewer".to_owned()
+                    }
+                    ("what", m) if m.starts_with("Choose the kind of crime") => {
+                        "Choose what has happened".to_owned()
+                    }
+                    ("contact", m) if m.starts_with("Say how it is safe") => {
+                        "Choose at least one safe way for us to contact you".to_owned()
+                    }
                     _ => e.message.clone(),
                 };
                 shown.add(field, message);
