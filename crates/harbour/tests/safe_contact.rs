@@ -1,6 +1,6 @@
-//! Safe contact in a caseworker's hands, on both databases: an attempt logged outside the
-//! person's safe times needs a reason, and a service that declined a referral or finished with it
-//! gets no way to contact the person.
+//! After a referral goes on, on both databases: an attempt logged outside the person's safe times
+//! needs a reason; a service that declined a referral or finished with it gets no way to contact
+//! the person; and a declined referral with nowhere else to go says why and where to look.
 
 use harbour_domain::consent::ConsentInput;
 use harbour_domain::contact_gate::Refusal;
@@ -181,5 +181,51 @@ async fn a_service_that_declined_gets_no_way_to_contact_the_person() -> R {
         .await?;
     assert_eq!(body["safe_contact"], serde_json::Value::Null, "{body}");
     assert!(!body.to_string().contains("07700 900123"));
+    Ok(())
+}
+
+/// Re-routing a declined referral when the service that declined was the only one that fits
+/// says so, and points to the directory, rather than offering nothing without a word.
+#[tokio::test]
+async fn re_routing_with_no_other_service_says_why_and_where_to_look() -> R {
+    let app = TestApp::spawn().await?;
+    // Someone in Newcastle-under-Lyme needing money and housing help: the Alice Charity fits.
+    let referral = triaged_referral(
+        &app.db,
+        Case {
+            area: "E07000195",
+            postcode: "ST5 1AB",
+            needs: &["finance_and_benefits", "accommodation"],
+            ..Case::default()
+        },
+    )
+    .await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let alice = service_id(&app.db, ALICE).await?;
+    let id = refer(&hub, &referral, &alice).await?;
+    let decline = StepInput {
+        step: "decline".into(),
+        reason: DeclineReason::NoCapacity.slug().into(),
+        ..Default::default()
+    };
+    store_as(&app.db, "The Alice Charity", Role::Caseworker)
+        .await?
+        .take_step(&id, &decline)
+        .await?;
+    // Every other service stops running: the one that declined was the only one that fits.
+    sqlx::query("UPDATE dir_services SET status = 'inactive' WHERE id <> $1")
+        .bind(&alice)
+        .execute(app.db.pool())
+        .await?;
+    let officer = app.signed_in(Role::TriageOfficer).await?;
+    let (status, page) = officer.get_text(&format!("/onward/{id}")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("There is no other service to send this referral to."));
+    assert!(
+        page.contains("was the only service in the directory that fits this person"),
+        "says why: {}",
+        &page[page.find("There is no other").unwrap_or(0)..][..600.min(page.len())]
+    );
+    assert!(page.contains("href=\"/directory\""), "and where to look");
     Ok(())
 }

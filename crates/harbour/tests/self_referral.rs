@@ -154,7 +154,10 @@ async fn each_mistake_gets_its_own_true_message() -> R {
     let r = post(&c, &fields).await?;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await?;
-    assert!(body.contains("Enter a safe email address"), "the address is asked for");
+    assert!(
+        body.contains("Enter a safe email address"),
+        "the address is asked for"
+    );
     assert!(
         !body.contains("Choose at least one safe way"),
         "not contradicting the tick"

@@ -101,6 +101,8 @@ struct OnwardPage {
     blocked: Option<String>,
     may_record_contact: bool,
     reroute_to: Vec<RerouteChoice>,
+    /// Why there is no service to re-route to, when there is none.
+    no_reroute_why: String,
     may_override: bool,
     decline_reasons: [DeclineReason; 8],
     outcomes: [Outcome; 6],
@@ -247,10 +249,10 @@ async fn page(
             .as_ref()
             .is_some_and(|safe| safe.channels.iter().any(|c| c.channel == Channel::Email))
         && !v.suspended.contains(&Channel::Email);
-    let reroute_to = if v.steps.contains(&Step::Reroute) {
+    let (reroute_to, no_reroute_why) = if v.steps.contains(&Step::Reroute) {
         reroute_choices(state, staff, &v).await?
     } else {
-        Vec::new()
+        (Vec::new(), String::new())
     };
     let page = OnwardPage {
         chrome: Chrome::for_signed_in(&staff.signed_in).current(if v.party == Party::Sender {
@@ -271,6 +273,7 @@ async fn page(
             .map(|a| (a.gss_code, a.name))
             .collect(),
         reroute_to,
+        no_reroute_why,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         decline_reasons: DeclineReason::ALL,
         outcomes: Outcome::ALL,
@@ -294,7 +297,7 @@ async fn reroute_choices(
     state: &AppState,
     staff: &Staff,
     v: &OnwardView,
-) -> Result<Vec<RerouteChoice>, AppError> {
+) -> Result<(Vec<RerouteChoice>, String), AppError> {
     let ctx = staff.store.triage_context(&v.summary.referral_id).await?;
     let (suitable, _, _) = service_matches(state, staff, &ctx, &TriageInput::default()).await?;
     let referable = staff.store.referable_services().await?;
@@ -307,20 +310,42 @@ async fn reroute_choices(
         .filter(|o| !o.state.is_final() && o.state != OnwardState::Declined)
         .map(|o| o.service_id)
         .collect();
-    Ok(suitable
+    let takes_referrals = |id: &str| referable.iter().any(|r| r.service_id == id);
+    // Why there is nothing to choose, if there is not: said plainly, so the officer knows where
+    // to look instead.
+    let others: Vec<&String> = suitable
+        .iter()
+        .filter(|m| m.service_id.to_string() != v.summary.service_id)
+        .map(|m| &m.name)
+        .collect();
+    let why = if suitable.is_empty() {
+        "No other service in the directory fits this person's needs, area and age.".to_owned()
+    } else if others.is_empty() {
+        format!(
+            "{} was the only service in the directory that fits this person's needs, area and age, and it declined.",
+            v.summary.service_name
+        )
+    } else if !suitable
+        .iter()
+        .any(|m| takes_referrals(&m.service_id.to_string()))
+    {
+        "The other services that fit do not take referrals through Harbour: refer by the route each gives in the directory.".to_owned()
+    } else {
+        "The other services that fit and take referrals through Harbour are already working this referral.".to_owned()
+    };
+    let choices = suitable
         .into_iter()
         .filter_map(|m| {
             let id = m.service_id.to_string();
-            let fits = id != v.summary.service_id
-                && !open.contains(&id)
-                && referable.iter().any(|r| r.service_id == id);
+            let fits = id != v.summary.service_id && !open.contains(&id) && takes_referrals(&id);
             fits.then_some(RerouteChoice {
                 service_id: id,
                 name: m.name,
                 organization: m.organization,
             })
         })
-        .collect())
+        .collect();
+    Ok((choices, why))
 }
 
 /// GET /onward/{id}
