@@ -900,6 +900,24 @@ mod pages {
             .post_form("/find-support", &[("postcode", "ZZ9 9ZZ")])
             .await?;
         assert!(r.text().await?.contains("We do not know this postcode"));
+        // Starting from what happened, in a person's own words: abuse at home finds the
+        // domestic-abuse services first, and no service only for another crime.
+        let (_, html) = public.get_text("/find-support").await?;
+        assert!(html.contains("What happened to you?"));
+        assert!(html.contains("(domestic abuse)"));
+        let r = public
+            .post_form("/find-support", &[("happened", "domestic_abuse")])
+            .await?;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await?;
+        let first = html
+            .find("<h3")
+            .and_then(|i| html[i..].split("</h3>").next())
+            .unwrap_or_default();
+        assert!(
+            first.contains("New Era") || first.contains("domestic"),
+            "a domestic-abuse service comes first: {first}"
+        );
         Ok(())
     }
 

@@ -25,6 +25,9 @@ struct FindPage {
     chrome: Chrome,
     needs: Vec<(String, String)>,
     need: String,
+    happened_choices: Vec<(String, String)>,
+    /// What happened to them, a crime category's code; empty if they did not say.
+    happened: String,
     postcode: String,
     searched: bool,
     results: Vec<Service>,
@@ -46,6 +49,17 @@ impl FindPage {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct NeedOnly {
     need: Option<String>,
+    happened: Option<String>,
+}
+
+fn happened_choices() -> Vec<(String, String)> {
+    let mut v = vec![(String::new(), "I would rather not say".to_owned())];
+    v.extend(
+        crate::pages::words::WHAT_HAPPENED
+            .iter()
+            .map(|(k, l)| ((*k).to_owned(), (*l).to_owned())),
+    );
+    v
 }
 
 fn needs() -> Vec<(String, String)> {
@@ -61,10 +75,21 @@ fn needs() -> Vec<(String, String)> {
 async fn search_page(
     state: &AppState,
     need: String,
+    happened: String,
     postcode: String,
     searched: bool,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::new();
+    if !happened.is_empty()
+        && !crate::pages::words::WHAT_HAPPENED
+            .iter()
+            .any(|(k, _)| *k == happened)
+    {
+        errors.add(
+            "happened",
+            "Choose what happened from the list, or that you would rather not say",
+        );
+    }
     let mut postcode = postcode.trim().to_owned();
     let need_category = match need.as_str() {
         "" => None,
@@ -103,12 +128,22 @@ async fn search_page(
             },
         }
     }
-    let results = if searched && errors.is_empty() {
+    let mut results = if searched && errors.is_empty() {
         let ids = search::all_services(&state.db, &query).await?;
         read::services_full(&state.db, &ids, View::Public).await?
     } else {
         Vec::new()
     };
+    // What happened narrows the list to services for it, and those only for it come first: a
+    // service that names no crime is for anyone.
+    if !happened.is_empty() && happened != "other" {
+        let for_crime = |s: &Service| s.harbour_codes(HarbourTaxonomy::Crimes);
+        results.retain(|s| {
+            let crimes = for_crime(s);
+            crimes.is_empty() || crimes.contains(&happened)
+        });
+        results.sort_by_key(|s| for_crime(s).is_empty());
+    }
     let page = FindPage {
         chrome: Chrome::signed_out(),
         needs: needs(),
@@ -116,6 +151,8 @@ async fn search_page(
             .map_or("support", |n| n.label())
             .to_lowercase(),
         need,
+        happened_choices: happened_choices(),
+        happened,
         postcode,
         searched: searched && errors.is_empty(),
         results,
@@ -128,13 +165,20 @@ async fn search_page(
     })
 }
 
-/// The form, and (with `?need=`) every service meeting that need.
+/// The form, and (with `?need=` or `?happened=`) every service for that.
 pub async fn show(
     State(state): State<AppState>,
     Query(q): Query<NeedOnly>,
 ) -> Result<Response, AppError> {
-    let searched = q.need.is_some();
-    search_page(&state, q.need.unwrap_or_default(), String::new(), searched).await
+    let searched = q.need.is_some() || q.happened.is_some();
+    search_page(
+        &state,
+        q.need.unwrap_or_default(),
+        q.happened.unwrap_or_default(),
+        String::new(),
+        searched,
+    )
+    .await
 }
 
 /// A search with a postcode, posted so the postcode stays out of the address.
@@ -145,6 +189,7 @@ pub async fn search(
     search_page(
         &state,
         form.get("need").to_owned(),
+        form.get("happened").to_owned(),
         form.get("postcode").to_owned(),
         true,
     )

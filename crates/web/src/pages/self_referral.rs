@@ -31,22 +31,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 const MAX_FORM_AGE_SECONDS: i64 = 2 * 60 * 60;
 const HONEYPOT: &str = "website";
 
-const WHAT: [(&str, &str); 5] = [
-    (
-        "domestic_abuse",
-        "Someone I am or was in a relationship with, or a family member, is hurting, threatening or controlling me",
-    ),
-    ("sexual_offence", "Rape, sexual assault or sexual abuse"),
-    (
-        "stalking_or_harassment",
-        "Someone is stalking or harassing me",
-    ),
-    (
-        "hate_crime",
-        "I was targeted because of who I am (hate crime)",
-    ),
-    ("other", "Another crime"),
-];
 const DAYS: [(&str, &str); 7] = [
     ("mon", "Monday"),
     ("tue", "Tuesday"),
@@ -133,7 +117,7 @@ struct FormPage {
     form: FormData,
     errors: FieldErrors,
     areas: Vec<Area>,
-    what: [(&'static str, &'static str); 5],
+    what: [(&'static str, &'static str); 10],
     days: [(&'static str, &'static str); 7],
     honeypot: &'static str,
 }
@@ -163,7 +147,7 @@ async fn form_page(
             .into_iter()
             .filter(|a| a.kind != "county")
             .collect(),
-        what: WHAT,
+        what: crate::pages::words::WHAT_HAPPENED,
         days: DAYS,
         honeypot: HONEYPOT,
         errors,

@@ -7,6 +7,33 @@ use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::{NeedCategory, ServiceTier};
 use harbour_domain::referral::Child;
 
+/// What happened to someone, in their words, for the public pages: each a crime category's
+/// code and how a person would say it.
+pub const WHAT_HAPPENED: [(&str, &str); 10] = [
+    (
+        "domestic_abuse",
+        "Someone I am or was in a relationship with, or a family member, is hurting, threatening or controlling me (domestic abuse)",
+    ),
+    ("sexual_offence", "Rape, sexual assault or sexual abuse"),
+    (
+        "stalking_or_harassment",
+        "Someone is stalking or harassing me",
+    ),
+    (
+        "hate_crime",
+        "I was targeted because of who I am (hate crime)",
+    ),
+    ("violence_against_the_person", "I was attacked or hurt"),
+    ("burglary", "My home was broken into"),
+    ("theft", "Something was stolen from me"),
+    ("fraud", "I was scammed or defrauded"),
+    (
+        "bereaved_by_crime",
+        "Someone close to me died because of a crime",
+    ),
+    ("other", "Something else"),
+];
+
 /// A stored instant (RFC 3339, UTC) in UK time as GOV.UK writes it: "2 December 2026, 6:19am",
 /// with "midday" and "midnight".
 pub fn when(stored: &str) -> String {
