@@ -1,9 +1,6 @@
 //! The Open Referral UK 3.0 schemas (vendored from OpenReferralUK/uk-profile, CC BY-SA 4.0),
 //! for checking every response of the open API.
-//!
-//! One amendment, and only where asked: the draft HSDS 3.1 `location_type` value `redacted`,
-//! which Harbour uses to say a refuge's location is withheld, is added to the enumeration.
-//! Tests also check that nothing else differs from the unamended schemas.
+//! Exactly as published: Harbour's open feed validates with no amendment.
 
 use serde_json::{Value, json};
 
@@ -26,26 +23,7 @@ pub enum Shape {
     TaxonomyTerm,
 }
 
-pub struct Schemas {
-    allow_redacted: bool,
-}
-
-fn add_redacted(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            if map.get("name").and_then(Value::as_str) == Some("location_type")
-                && let Some(Value::Array(values)) = map.get_mut("enum")
-            {
-                values.push(json!("redacted"));
-            }
-            for child in map.values_mut() {
-                add_redacted(child);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(add_redacted),
-        _ => {}
-    }
-}
+pub struct Schemas;
 
 /// The uncompiled taxonomy schema refers to the term schema by file name: put it in place.
 fn inline_refs(v: &mut Value) {
@@ -63,18 +41,9 @@ fn inline_refs(v: &mut Value) {
 }
 
 impl Schemas {
-    /// The schemas with the draft `redacted` location type allowed.
-    pub fn amended() -> Schemas {
-        Schemas {
-            allow_redacted: true,
-        }
-    }
-
     /// The schemas exactly as published.
     pub fn as_published() -> Schemas {
-        Schemas {
-            allow_redacted: false,
-        }
+        Schemas
     }
 
     fn schema(&self, shape: Shape) -> Value {
@@ -88,9 +57,6 @@ impl Schemas {
         };
         let mut v: Value = serde_json::from_str(text).expect("vendored schema is JSON");
         inline_refs(&mut v);
-        if self.allow_redacted {
-            add_redacted(&mut v);
-        }
         v
     }
 

@@ -244,10 +244,6 @@ pub struct ServiceAtLocation {
     pub phones: Vec<Phone>,
 }
 
-/// `location_type` is `physical`, `postal` or `virtual`; the open feed uses the draft
-/// HSDS 3.1 value `redacted` for a location it withholds.
-pub const REDACTED: &str = "redacted";
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Location {

@@ -3,8 +3,8 @@
 
 use super::oruk::{
     Accessibility, Address, Attribute, Contact, CostOption, Funding, HarbourService, Language,
-    Location, Organization, OrganizationIdentifier, Phone, REDACTED, Schedule, Service,
-    ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm,
+    Location, Organization, OrganizationIdentifier, Phone, Schedule, Service, ServiceArea,
+    ServiceAtLocation, Taxonomy, TaxonomyTerm,
 };
 use crate::db::{Db, get_bool};
 use crate::error::Result;
@@ -18,9 +18,6 @@ pub enum View {
     Public,
     Partner,
 }
-
-/// What a withheld location says in place of its whereabouts.
-pub const WITHHELD: &str = "The address is withheld to keep the people who use this service safe. Contact the service to arrange support.";
 
 pub(crate) fn text(r: &AnyRow, c: &str) -> Result<Option<String>> {
     Ok(r.try_get::<Option<String>, _>(c)?.filter(|s| !s.is_empty()))
@@ -365,14 +362,12 @@ pub async fn locations(db: &Db, ids: &[String], view: View) -> Result<HashMap<St
     for r in &rows {
         let lid = id(r)?;
         let confidential = get_bool(r, "confidential")?;
-        let location = if confidential && view == View::Public {
-            Location {
-                id: lid.clone(),
-                location_type: REDACTED.to_owned(),
-                description: Some(WITHHELD.to_owned()),
-                ..Location::default()
-            }
-        } else {
+        // A confidential location (a refuge's address) is simply absent from public output:
+        // not marked, which Open Referral UK has no value for, and not described.
+        if confidential && view == View::Public {
+            continue;
+        }
+        let location = {
             Location {
                 id: lid.clone(),
                 location_type: r.try_get("location_type")?,
@@ -395,6 +390,25 @@ pub async fn locations(db: &Db, ids: &[String], view: View) -> Result<HashMap<St
         out.insert(lid, location);
     }
     Ok(out)
+}
+
+/// Which of `ids` have a location withheld from the public (a refuge's address), so a page can
+/// say that there is one without saying where.
+pub async fn with_withheld_locations(
+    db: &Db,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let rows = rows_for(
+        db,
+        "SELECT DISTINCT x.service_id AS owner FROM dir_service_at_locations x \
+         JOIN dir_locations l ON l.id = x.location_id AND l.confidential WHERE x.service_id",
+        "",
+        ids,
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("owner")?))
+        .collect()
 }
 
 /// Services fully nested (the `/services/{id}` shape), in the order of `ids`.
@@ -590,6 +604,10 @@ async fn service_at_locations_of(
     grouped(&rows, "owner", |r| {
         let sid = id(r)?;
         let location_id: String = r.try_get("location_id")?;
+        // Absent from the map only when withheld from the public: leave the pair out.
+        if view == View::Public && !locations.contains_key(&location_id) {
+            return Ok(None);
+        }
         Ok(Some(ServiceAtLocation {
             schedules: schedules.remove(&sid).unwrap_or_default(),
             phones: phones.remove(&sid).unwrap_or_default(),

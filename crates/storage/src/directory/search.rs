@@ -390,8 +390,11 @@ pub async fn service_at_locations(
 ) -> Result<(Vec<String>, u64)> {
     let r = resolve(db, q).await?;
     let f = service_filter(q, &r, true);
+    // A service at a confidential location (a refuge) is left out of the open list: its
+    // service stays in /services, with its public routes in.
     let from = "FROM dir_service_at_locations sl JOIN dir_services s ON s.id = sl.service_id \
-                JOIN dir_organizations o ON o.id = s.organization_id";
+                JOIN dir_organizations o ON o.id = s.organization_id \
+                JOIN dir_locations loc ON loc.id = sl.location_id AND NOT loc.confidential";
     page_of(db, &f, from, "sl.id", "s.name, sl.id", paging).await
 }
 

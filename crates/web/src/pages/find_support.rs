@@ -32,10 +32,15 @@ struct FindPage {
     searched: bool,
     results: Vec<Service>,
     need_label: String,
+    /// The services with a location withheld from the public (a refuge), to say so.
+    withheld: std::collections::HashSet<String>,
     errors: FieldErrors,
 }
 
 impl FindPage {
+    fn withholds(&self, s: &Service) -> bool {
+        self.withheld.contains(&s.id)
+    }
     fn ages(&self, s: &Service) -> String {
         match (s.minimum_age, s.maximum_age) {
             (Some(a), Some(b)) => format!("For people aged {a} to {b}"),
@@ -144,7 +149,10 @@ async fn search_page(
         });
         results.sort_by_key(|s| for_crime(s).is_empty());
     }
+    let ids: Vec<String> = results.iter().map(|s| s.id.clone()).collect();
+    let withheld = read::with_withheld_locations(&state.db, &ids).await?;
     let page = FindPage {
+        withheld,
         chrome: Chrome::signed_out(),
         needs: needs(),
         need_label: need_category
