@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, for agencies' own systems. Authenticated by bearer token;
 //! errors are `application/problem+json`; described by the OpenAPI document it serves.
 
+pub mod extract;
 pub mod onward;
 pub mod oruk;
 pub mod referrals;
@@ -8,8 +9,6 @@ pub mod referrals;
 use crate::access::Api;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use harbour_domain::agency::AgencyKind;
@@ -46,9 +45,8 @@ pub struct AgencyFilter {
 /// Agencies, optionally of one kind and serving one area.
 pub async fn agencies(
     Api(store): Api,
-    query: Result<Query<AgencyFilter>, QueryRejection>,
+    extract::ApiQuery(filter): extract::ApiQuery<AgencyFilter>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(filter) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let mut errors = FieldErrors::new();
     let kind = match filter.kind.as_deref() {
         None => None,

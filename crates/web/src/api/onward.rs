@@ -5,7 +5,6 @@ use crate::access::Api;
 use crate::api::referrals::{json_response, parse_json};
 use crate::error::ApiError;
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
@@ -74,7 +73,9 @@ fn view(v: &OnwardView) -> Value {
             "do_not_contact": safe.do_not_contact,
         })
     });
-    body["consent"] = json!({
+    // The summary's `consent` stays the decision (a string), as for every item in the list;
+    // the record in full is beside it.
+    body["consent_record"] = json!({
         "decision": v.consent.decision,
         "shares": v.consent.shares,
         "valid_until": v.consent.valid_until,
@@ -129,7 +130,10 @@ fn view(v: &OnwardView) -> Value {
 
 /// GET /api/v1/onward: the referrals sent to this agency's services (`?all=true` for finished
 /// ones too), awaiting an answer first, then by the next deadline.
-pub async fn list(Api(store): Api, Query(q): Query<ListQuery>) -> Result<Response, ApiError> {
+pub async fn list(
+    Api(store): Api,
+    super::extract::ApiQuery(q): super::extract::ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
     let items: Vec<Value> = store.inbox(q.all).await?.iter().map(summary).collect();
     Ok(json_response(
         StatusCode::OK,
@@ -138,7 +142,10 @@ pub async fn list(Api(store): Api, Query(q): Query<ListQuery>) -> Result<Respons
 }
 
 /// GET /api/v1/onward/{id}
-pub async fn show(Api(store): Api, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn show(
+    Api(store): Api,
+    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+) -> Result<Response, ApiError> {
     let v = store.onward_referral(&id).await?;
     Ok(json_response(StatusCode::OK, view(&v).to_string()))
 }
@@ -159,7 +166,7 @@ pub struct StepBody {
 /// reason, start_service, record_outcome with an outcome, close). Answers with the referral.
 pub async fn step(
     Api(store): Api,
-    Path(id): Path<String>,
+    super::extract::ApiPath(id): super::extract::ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {

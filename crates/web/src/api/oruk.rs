@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use harbour_domain::postcode::Postcode;
@@ -473,7 +473,7 @@ fn valid_id(id: &str) -> Result<String, ApiError> {
 
 pub async fn service(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    super::extract::OpenPath(id): super::extract::OpenPath<String>,
     RawQuery(query): RawQuery,
     ext: axum::http::Extensions,
 ) -> Open {
@@ -537,7 +537,7 @@ pub async fn search_service_at_locations(
 
 pub async fn service_at_location(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    super::extract::OpenPath(id): super::extract::OpenPath<String>,
     RawQuery(query): RawQuery,
     ext: axum::http::Extensions,
 ) -> Open {
@@ -577,7 +577,7 @@ pub async fn taxonomies(
 
 pub async fn taxonomy(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    super::extract::OpenPath(id): super::extract::OpenPath<String>,
     RawQuery(query): RawQuery,
     ext: axum::http::Extensions,
 ) -> Open {
@@ -608,7 +608,7 @@ pub async fn taxonomy_terms(
 
 pub async fn taxonomy_term(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    super::extract::OpenPath(id): super::extract::OpenPath<String>,
     RawQuery(query): RawQuery,
     ext: axum::http::Extensions,
 ) -> Open {

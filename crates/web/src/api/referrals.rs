@@ -3,7 +3,6 @@
 use crate::access::Api;
 use crate::error::{ApiError, problem};
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use harbour_domain::referral::ReferralInput;
@@ -138,7 +137,10 @@ fn status_body(s: &ReferralStatus) -> serde_json::Value {
     })
 }
 
-pub async fn status(Api(store): Api, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn status(
+    Api(store): Api,
+    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+) -> Result<Response, ApiError> {
     let s = store.own_referral(&id).await?;
     Ok(json_response(StatusCode::OK, status_body(&s).to_string()))
 }
