@@ -429,7 +429,8 @@ impl ReferralInput {
             previous_names: p
                 .previous_names
                 .iter()
-                .map(|n| n.trim().to_owned())
+                .enumerate()
+                .map(|(i, n)| optional_text(&mut e, &format!("person/previous_names/{i}"), n, 100))
                 .filter(|n| !n.is_empty())
                 .collect(),
             date_of_birth,
