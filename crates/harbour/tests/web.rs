@@ -380,7 +380,12 @@ async fn an_administrator_creates_an_agency_and_a_person_and_both_are_audited() 
     );
     let (status, page) = admin.get_text("/audit?action=create").await?;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(&agency_id) && page.contains(&person_id));
+    // Named, not shown by their identifiers.
+    assert!(
+        page.contains("Agency: Moorlands Women")
+            && page.contains("Person (staff account): Robin Ashgrove"),
+        "the records are named"
+    );
     assert!(page.contains("create agency") && page.contains("create person"));
     // Reading the people list was audited too.
     admin.get_text("/admin/people").await?;
