@@ -95,13 +95,17 @@ impl Checkpoint {
     /// Whether the log still holds what the checkpoint recorded: `entry` is the log's entry
     /// with the checkpoint's number, if there is one.
     pub fn held_by(&self, entry: Option<&AuditEntry>) -> Result<(), ChainBreak> {
-        match entry {
-            None => Err(ChainBreak::BehindCheckpoint { seq: self.seq }),
-            Some(e) if e.hash != self.hash => {
-                Err(ChainBreak::RewrittenBehindCheckpoint { seq: self.seq })
-            }
-            Some(_) => Ok(()),
-        }
+        holds((self.seq, &self.hash), entry)
+    }
+}
+
+/// Whether the log still holds entry `seq` with `hash` (a checkpoint's): `entry` is the log's
+/// entry with that number, if there is one.
+pub fn holds((seq, hash): (i64, &str), entry: Option<&AuditEntry>) -> Result<(), ChainBreak> {
+    match entry {
+        None => Err(ChainBreak::BehindCheckpoint { seq }),
+        Some(e) if e.hash != hash => Err(ChainBreak::RewrittenBehindCheckpoint { seq }),
+        Some(_) => Ok(()),
     }
 }
 

@@ -5,8 +5,7 @@ use crate::audit::{Verification, entry_from_row, verify_entries_after};
 use crate::db::{Backend, Db, now};
 use crate::error::{Result, StorageError};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use harbour_domain::audit::ChainBreak;
-use harbour_domain::audit_checkpoint::Checkpoint;
+use harbour_domain::audit_checkpoint::{self, Checkpoint};
 use sqlx::Row;
 
 /// Puts back the triggers that make the log append-only, in case someone dropped them (they
@@ -47,12 +46,7 @@ pub async fn check_tail(db: &Db) -> Result<Verification> {
     let start = last_checkpoint(db).await?;
     if let Some((seq, hash)) = &start {
         let entry = entry_at(db, *seq).await?;
-        let held = match entry {
-            None => Err(ChainBreak::BehindCheckpoint { seq: *seq }),
-            Some(e) if &e.hash != hash => Err(ChainBreak::RewrittenBehindCheckpoint { seq: *seq }),
-            Some(_) => Ok(()),
-        };
-        if let Err(b) = held {
+        if let Err(b) = audit_checkpoint::holds((*seq, hash), entry.as_ref()) {
             return Ok(Verification::Broken(b));
         }
     }

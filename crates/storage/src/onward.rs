@@ -1145,11 +1145,7 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         let (row, party) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
-        let state: String = row.try_get("state")?;
-        let state = parse(&state, "onward state", State::from_slug)?;
-        let (safe, suspended) = contact_rules(&mut tx, party, state, &person_id)
-            .await?
-            .map_err(|refusal| StorageError::invalid("channel", &refusal.message()))?;
+        let (safe, suspended) = contact_rules_for_row(&mut tx, &row, party).await?;
         let reason = input.reason.trim();
         let refused = contact_gate::decide(&safe, &suspended, channel, Utc::now()).err();
         if let Some(refusal) = &refused
@@ -1272,6 +1268,21 @@ async fn contact_rules(
     Ok(Ok(
         crate::person_details::person_contact(tx, person_id).await?
     ))
+}
+
+/// [`contact_rules`] for the onward referral in `row`, for a step that contacts the person: a
+/// side with no way to contact them is refused, naming the channel field.
+async fn contact_rules_for_row(
+    tx: &mut WriteTx,
+    row: &AnyRow,
+    party: Party,
+) -> Result<(SafeContact, Vec<Channel>)> {
+    let state: String = row.try_get("state")?;
+    let state = parse(&state, "onward state", State::from_slug)?;
+    let person_id: String = row.try_get("person_id")?;
+    contact_rules(tx, party, state, &person_id)
+        .await?
+        .map_err(|refusal| StorageError::invalid("channel", &refusal.message()))
 }
 
 /// The channels suspended for a person by an unsafe or wrong-number attempt not yet reviewed.
@@ -1417,12 +1428,7 @@ impl ScopedStore {
         }
         let mut tx = self.db().begin_write().await?;
         let (row, party) = self.onward_row(&mut tx, id).await?;
-        let person_id: String = row.try_get("person_id")?;
-        let state: String = row.try_get("state")?;
-        let state = parse(&state, "onward state", State::from_slug)?;
-        let (safe, suspended) = contact_rules(&mut tx, party, state, &person_id)
-            .await?
-            .map_err(|refusal| StorageError::invalid("channel", &refusal.message()))?;
+        let (safe, suspended) = contact_rules_for_row(&mut tx, &row, party).await?;
         let queued = match contact_gate::decide(&safe, &suspended, channel, at) {
             Ok(_) => MessageQueued::Now,
             Err(Refusal::OutsideSafeTimes { next: Some(t) }) => MessageQueued::At(t),

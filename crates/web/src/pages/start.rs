@@ -5,6 +5,7 @@ use crate::access::{Staff, Visitor};
 use crate::error::AppError;
 use crate::pages::chrome::Chrome;
 use crate::pages::render;
+use crate::pages::words::count;
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -51,15 +52,6 @@ pub struct Section {
     /// Counts of what is waiting, as links: "3 referrals overdue".
     pub waiting: Vec<Task>,
     pub tasks: Vec<Task>,
-}
-
-/// "1 referral" or "3 referrals".
-fn count(n: i64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
 }
 
 #[derive(Template)]
@@ -206,11 +198,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
         let waiting = if drafts > 0 {
             vec![Task::new(
                 "/referrals/mine",
-                count(
-                    i64::try_from(drafts).unwrap_or(i64::MAX),
-                    "draft not yet sent",
-                    "drafts not yet sent",
-                ),
+                count(drafts, "draft not yet sent", "drafts not yet sent"),
                 "Finish and send them",
             )]
         } else {
@@ -271,7 +259,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
                         "/directory?mine=yes"
                     },
                     count(
-                        i64::try_from(due).unwrap_or(i64::MAX),
+                        due,
                         "directory entry due for a check",
                         "directory entries due for a check",
                     ),
