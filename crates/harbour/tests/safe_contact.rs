@@ -2,34 +2,17 @@
 //! needs a reason; a service that declined a referral or finished with it gets no way to contact
 //! the person; and a declined referral with nowhere else to go says why and where to look.
 
-use harbour_domain::consent::ConsentInput;
 use harbour_domain::contact_gate::Refusal;
 use harbour_domain::onward::{DeclineReason, State};
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::Channel;
 use harbour_storage::error::StorageError;
-use harbour_storage::onward::{AttemptInput, ReferOnInput, ReferredOn, StepInput};
-use harbour_storage::scoped::ScopedStore;
+use harbour_storage::onward::{AttemptInput, StepInput};
 use harbour_testkit::TestApp;
-use harbour_testkit::cases::{ALICE, Case, IDVA, service_id, store_as, triaged_referral};
+use harbour_testkit::cases::{ALICE, Case, IDVA, refer_on, service_id, store_as, triaged_referral};
 use reqwest::StatusCode;
 
 type R = anyhow::Result<()>;
-
-async fn refer(hub: &ScopedStore, referral: &str, service: &str) -> anyhow::Result<String> {
-    let input = ReferOnInput {
-        service_id: service.into(),
-        consent: ConsentInput {
-            decision: "given".into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    match hub.refer_onward(referral, &input).await? {
-        ReferredOn::Sent { id } => Ok(id),
-        ReferredOn::ConsentRefused => anyhow::bail!("refused"),
-    }
-}
 
 fn attempt(reason: &str) -> AttemptInput {
     AttemptInput {
@@ -59,8 +42,7 @@ async fn an_attempt_outside_the_safe_times_is_kept_only_with_a_reason() -> R {
         },
     )
     .await?;
-    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let id = refer(&hub, &referral, &service_id(&app.db, IDVA).await?).await?;
+    let id = refer_on(&app.db, &referral, &service_id(&app.db, IDVA).await?).await?;
     let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
     let e = new_era
         .record_contact_attempt(&id, &attempt(""))
@@ -118,8 +100,7 @@ async fn an_attempt_within_the_safe_times_needs_no_reason() -> R {
         },
     )
     .await?;
-    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let id = refer(&hub, &referral, &service_id(&app.db, IDVA).await?).await?;
+    let id = refer_on(&app.db, &referral, &service_id(&app.db, IDVA).await?).await?;
     let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
     new_era.record_contact_attempt(&id, &attempt("")).await?;
     let attempts = new_era.onward_referral(&id).await?.attempts;
@@ -133,7 +114,7 @@ async fn a_service_that_declined_gets_no_way_to_contact_the_person() -> R {
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(&app.db, Case::default()).await?;
     let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let id = refer(&hub, &referral, &service_id(&app.db, ALICE).await?).await?;
+    let id = refer_on(&app.db, &referral, &service_id(&app.db, ALICE).await?).await?;
     let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
     assert!(
         alice.contact_permit(&id, Channel::PhoneCall).await?.is_ok(),
@@ -200,9 +181,8 @@ async fn re_routing_with_no_other_service_says_why_and_where_to_look() -> R {
         },
     )
     .await?;
-    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let alice = service_id(&app.db, ALICE).await?;
-    let id = refer(&hub, &referral, &alice).await?;
+    let id = refer_on(&app.db, &referral, &alice).await?;
     let decline = StepInput {
         step: "decline".into(),
         reason: DeclineReason::NoCapacity.slug().into(),

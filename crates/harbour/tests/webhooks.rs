@@ -3,13 +3,11 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Duration, Utc};
-use harbour_domain::consent::ConsentInput;
 use harbour_domain::role::Role;
 use harbour_jobs::{Worker, WorkerConfig};
 use harbour_storage::Db;
-use harbour_storage::onward::{ReferOnInput, ReferredOn};
 use harbour_testkit::TestApp;
-use harbour_testkit::cases::{Case, IDVA, service_id, store_as, triaged_referral};
+use harbour_testkit::cases::{Case, IDVA, refer_on, service_id, triaged_referral};
 use sqlx::Row;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,23 +60,9 @@ async fn receiver() -> anyhow::Result<(String, Arc<AtomicUsize>)> {
     Ok((base, got))
 }
 
-async fn refer_to_idva(db: &Db) -> anyhow::Result<()> {
+async fn refer_to_idva(db: &Db) -> R {
     let referral = triaged_referral(db, Case::default()).await?;
-    let hub = store_as(db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
-    let sent = hub
-        .refer_onward(
-            &referral,
-            &ReferOnInput {
-                service_id: service_id(db, IDVA).await?,
-                consent: ConsentInput {
-                    decision: "given".into(),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-        )
-        .await?;
-    anyhow::ensure!(matches!(sent, ReferredOn::Sent { .. }), "not sent");
+    refer_on(db, &referral, &service_id(db, IDVA).await?).await?;
     Ok(())
 }
 

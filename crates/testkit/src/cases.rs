@@ -153,6 +153,26 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
     Ok(receipt.id)
 }
 
+/// Refers `referral` on, as the hub, to the service with id `service`, with the person's
+/// consent (the minimum shared); the onward referral's id.
+pub async fn refer_on(db: &Db, referral: &str, service: &str) -> Result<String> {
+    use harbour_domain::consent::ConsentInput;
+    use harbour_storage::onward::{ReferOnInput, ReferredOn};
+    let hub = store_as(db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let input = ReferOnInput {
+        service_id: service.into(),
+        consent: ConsentInput {
+            decision: "given".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match hub.refer_onward(referral, &input).await? {
+        ReferredOn::Sent { id } => Ok(id),
+        ReferredOn::ConsentRefused => anyhow::bail!("consent refused"),
+    }
+}
+
 /// Adds a caseworker to `agency` who signs in with `email` and the demo password.
 pub async fn add_caseworker(db: &Db, agency: &str, email: &str) -> Result<()> {
     let agency_id: String = sqlx::query("SELECT id FROM agencies WHERE name = $1")
