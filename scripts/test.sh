@@ -2,7 +2,8 @@
 # Runs every Harbour test: formatting and lints, the unit tests, the integration suite on
 # SQLite and again on PostgreSQL, and the browser tests in headless Chromium.
 #
-# Installs what is missing (PostgreSQL, Chromium, chromedriver) from Debian's packages, starts
+# Installs what is missing (PostgreSQL, Chromium, chromedriver, Python's venv) from Debian's packages
+# (the schemathesis test installs schemathesis from PyPI under target/tools), starts
 # a throwaway PostgreSQL cluster that it owns, and removes it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ source scripts/throwaway-postgres.sh
 need=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v chromedriver >/dev/null || [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   say "Installing ${need[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive

@@ -151,6 +151,7 @@ pub struct PersonInput {
     pub previous_names: Vec<String>,
     /// YYYY-MM-DD
     pub date_of_birth: String,
+    #[serde(deserialize_with = "whole_years")]
     pub age: Option<u32>,
     pub gender: String,
     pub address: String,
@@ -172,6 +173,7 @@ pub struct PerpetratorInput {
     pub name: String,
     pub relationship: String,
     pub gender: String,
+    #[serde(deserialize_with = "whole_years")]
     pub age: Option<u32>,
 }
 
@@ -179,6 +181,7 @@ pub struct PerpetratorInput {
 #[serde(default, deny_unknown_fields)]
 pub struct ChildInput {
     pub name: String,
+    #[serde(deserialize_with = "whole_years")]
     pub age: Option<u32>,
 }
 
@@ -237,6 +240,19 @@ pub struct Perpetrator {
 pub struct Child {
     pub name: String,
     pub age: Option<u32>,
+}
+
+/// An age in whole years: JSON's 32.0 is the same number as 32, as the API document's
+/// `integer` says; a fraction, a negative or a number too large is refused.
+fn whole_years<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let n: Option<f64> = Option::deserialize(d)?;
+    match n {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+            Ok(Some(n as u32))
+        }
+        Some(_) => Err(serde::de::Error::custom("must be a whole number of years")),
+    }
 }
 
 /// A referral as checked, ready to store.
@@ -548,6 +564,18 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn an_age_is_a_whole_number_however_json_writes_it() {
+        let age = |json: &str| serde_json::from_str::<PersonInput>(json).map(|p| p.age);
+        assert_eq!(age(r#"{"age": 32}"#).unwrap(), Some(32));
+        assert_eq!(age(r#"{"age": 32.0}"#).unwrap(), Some(32));
+        assert_eq!(age(r#"{"age": null}"#).unwrap(), None);
+        assert_eq!(age("{}").unwrap(), None);
+        for bad in ["32.5", "-1", "1e10", "\"32\""] {
+            assert!(age(&format!(r#"{{"age": {bad}}}"#)).is_err(), "{bad}");
+        }
     }
 
     fn areas() -> Vec<String> {

@@ -276,7 +276,7 @@ async fn every_filter_narrows_and_filters_combine() -> R {
         ALL as usize
     );
     assert_eq!(
-        count(open.names("day=monday&end_time=13:00").await?),
+        count(open.names("day=MO&end_time=13:00").await?),
         0,
         "one schedule must satisfy every time filter"
     );

@@ -19,13 +19,34 @@ use serde_json::{Value, json};
 /// The OpenAPI document, kept beside the code and checked against the route table by tests.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-pub async fn openapi() -> Response {
-    let mut r = OPENAPI.into_response();
+/// The OpenAPI document as this deployment serves it: the areas a referral may name are the
+/// ones this partnership holds, listed so that a client (and a schema-driven test) knows them.
+pub async fn openapi(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+) -> Result<Response, ApiError> {
+    let areas = harbour_storage::areas::area_codes(&state.db).await?;
+    let doc = with_known_areas(OPENAPI, &areas);
+    let mut r = doc.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    r
+    Ok(r)
+}
+
+/// `doc` with each area field of a referral limited to `areas` (or empty, for not given).
+pub fn with_known_areas(doc: &str, areas: &[String]) -> String {
+    let mut doc: Value = serde_json::from_str(doc).expect("the OpenAPI document is JSON");
+    let mut allowed = vec![Value::from("")];
+    allowed.extend(areas.iter().map(|a| Value::from(a.as_str())));
+    for (schema, field) in [("ReferralInput", "incident_area"), ("PersonInput", "area")] {
+        let property = &mut doc["components"]["schemas"][schema]["properties"][field];
+        property["enum"] = Value::Array(allowed.clone());
+        if let Some(p) = property.as_object_mut() {
+            p.remove("pattern");
+        }
+    }
+    doc.to_string()
 }
 
 /// Who the token belongs to: lets an integrator check their set-up.
@@ -85,4 +106,23 @@ pub async fn agencies(
 /// Unknown paths under the API answer in the API's own error format.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_served_document_lists_the_areas_a_referral_may_name() {
+        let doc: Value =
+            serde_json::from_str(&with_known_areas(OPENAPI, &["E07000197".into()])).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for area in [
+            &schemas["ReferralInput"]["properties"]["incident_area"],
+            &schemas["PersonInput"]["properties"]["area"],
+        ] {
+            assert_eq!(area["enum"], json!(["", "E07000197"]));
+            assert!(area.get("pattern").is_none());
+        }
+    }
 }

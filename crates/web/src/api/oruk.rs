@@ -92,7 +92,6 @@ fn parameters(
                 Value::String(s) => s,
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
-                Value::Null => continue,
                 _ => {
                     return Err(ApiError::BadRequest(format!(
                         "The parameter {k} must be a string, number or true/false."
@@ -156,9 +155,10 @@ fn paging(pairs: &[(String, String)], e: &mut FieldErrors) -> Paging {
 
 fn uuid_param(pairs: &[(String, String)], name: &str, e: &mut FieldErrors) -> Option<String> {
     let v = single(pairs, name, e)?;
-    match uuid::Uuid::parse_str(v) {
-        Ok(u) => Some(u.to_string()),
-        Err(_) => {
+    // Only the hyphenated form the document states, not the other forms the uuid crate reads.
+    match uuid::Uuid::try_parse(v) {
+        Ok(u) if v.len() == 36 => Some(u.to_string()),
+        _ => {
             e.add(name, format!("{name} must be a UUID"));
             None
         }
@@ -199,21 +199,9 @@ fn time_param(pairs: &[(String, String)], name: &str, e: &mut FieldErrors) -> Op
 
 fn day_param(pairs: &[(String, String)], e: &mut FieldErrors) -> Option<String> {
     let v = single(pairs, "day", e)?;
-    let days = [
-        ("MO", "monday"),
-        ("TU", "tuesday"),
-        ("WE", "wednesday"),
-        ("TH", "thursday"),
-        ("FR", "friday"),
-        ("SA", "saturday"),
-        ("SU", "sunday"),
-    ];
-    let lower = v.to_lowercase();
-    match days
-        .iter()
-        .find(|(code, name)| code.eq_ignore_ascii_case(v) || *name == lower)
-    {
-        Some((code, _)) => Some((*code).to_owned()),
+    const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    match DAYS.iter().find(|code| **code == v) {
+        Some(code) => Some((*code).to_owned()),
         None => {
             e.add(
                 "day",
