@@ -99,6 +99,49 @@ impl Checkpoint {
     }
 }
 
+/// The e-mail that carries the day's checkpoint to the auditors: what it is, what to do with it,
+/// and the checkpoint itself (also attached as a file, `Checkpoint::file_name`).
+pub fn checkpoint_email(cp: &Checkpoint) -> crate::notification::StaffEmail {
+    let json = serde_json::to_string_pretty(cp).unwrap_or_default();
+    crate::notification::StaffEmail {
+        subject: format!("Harbour audit checkpoint: entry {}", cp.seq),
+        body: format!(
+            "Harbour has signed its audit trail as it stood at {at}: entry {seq}.\n\n\
+             Keep this message, or the attached file, somewhere Harbour's administrators cannot \
+             change it. To check that nothing before this point has since been removed or \
+             rewritten, save the file and run:\n\n  \
+             harbour audit verify --checkpoint {file} --public-key {key}\n\n\
+             Check that the public key is the one you were given when the key was made. \
+             The checkpoint:\n\n{json}\n",
+            at = cp.at,
+            seq = cp.seq,
+            file = cp.file_name(),
+            key = cp.public_key,
+        ),
+    }
+}
+
+/// The e-mail telling the auditors that the trail failed its check, so no checkpoint was made.
+pub fn alarm_email(problem: &str) -> crate::notification::StaffEmail {
+    crate::notification::StaffEmail {
+        subject: "Harbour's audit trail failed its check".to_owned(),
+        body: format!(
+            "Harbour checked its audit trail before signing today's checkpoint, and the check \
+             failed, so no checkpoint was made:\n\n  {problem}\n\n\
+             Someone may have changed or removed audit entries. Compare the trail with the last \
+             checkpoint you kept (harbour audit verify --checkpoint FILE --public-key KEY) and tell \
+             the data protection officer.\n"
+        ),
+    }
+}
+
+impl Checkpoint {
+    /// A name for the checkpoint's file.
+    pub fn file_name(&self) -> String {
+        format!("harbour-audit-checkpoint-{}.json", self.seq)
+    }
+}
+
 /// Whether the log still holds entry `seq` with `hash` (a checkpoint's): `entry` is the log's
 /// entry with that number, if there is one.
 pub fn holds((seq, hash): (i64, &str), entry: Option<&AuditEntry>) -> Result<(), ChainBreak> {

@@ -23,6 +23,9 @@ pub struct Config {
     /// The secret key (hex) that signs audit checkpoints; empty: none can be made. Read it
     /// from a file with `HARBOUR_AUDIT_SIGNING_KEY_FILE`.
     pub audit_signing_key: String,
+    /// The auditors' e-mail address (several, separated by commas): each day Harbour signs a
+    /// checkpoint with `audit_signing_key` and sends it there. Empty: none is sent.
+    pub audit_checkpoint_email: String,
     /// `sqlite:PATH` or `postgres://user:password@host/db`.
     pub database_url: String,
     /// Connections in the database pool.
@@ -78,6 +81,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             webhook_allow_loopback: false,
             audit_signing_key: String::new(),
+            audit_checkpoint_email: String::new(),
             database_url: "sqlite:data/harbour.db".into(),
             database_max_connections: 8,
             public_url: "http://127.0.0.1:8080".into(),
@@ -280,6 +284,24 @@ impl Config {
                 "give 64 hexadecimal characters, as harbour audit new-key prints",
             );
         }
+        if !self.audit_checkpoint_email.is_empty() {
+            if self.audit_signing_key.is_empty() {
+                return invalid(
+                    "audit_checkpoint_email",
+                    "needs audit_signing_key, the key that signs the checkpoints",
+                );
+            }
+            if self
+                .auditors()
+                .iter()
+                .any(|a| a.parse::<lettre::Address>().is_err())
+            {
+                return invalid(
+                    "audit_checkpoint_email",
+                    "give e-mail addresses, separated by commas",
+                );
+            }
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return invalid("log_format", "must be text or json");
         }
@@ -298,8 +320,27 @@ impl Config {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
     }
 
+    /// The addresses `audit_checkpoint_email` gives.
+    fn auditors(&self) -> Vec<String> {
+        self.audit_checkpoint_email
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub fn worker(&self) -> harbour_jobs::WorkerConfig {
+        let audit_checkpoints =
+            harbour_domain::audit_checkpoint::signing_key(&self.audit_signing_key)
+                .ok()
+                .filter(|_| !self.auditors().is_empty())
+                .map(|key| harbour_jobs::AuditCheckpoints {
+                    key,
+                    to: self.auditors(),
+                });
         harbour_jobs::WorkerConfig {
+            audit_checkpoints,
             public_url: self.public_url.trim_end_matches('/').to_owned(),
             smtp_url: self.smtp_url.clone(),
             mail_from: self.mail_from.clone(),
@@ -372,6 +413,27 @@ mod tests {
         let p = dir.path().join("harbour.toml");
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn the_auditors_checkpoint_email_needs_a_key_and_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |v: &[(&str, &str)]| Config::load_from(Some(&write(&dir, "")), vars(v));
+        let to = ("HARBOUR_AUDIT_CHECKPOINT_EMAIL", "audit@a.test, dpo@b.test");
+        let err = load(&[to]).unwrap_err().to_string();
+        assert!(err.contains("needs audit_signing_key"), "{err}");
+        let key = ("HARBOUR_AUDIT_SIGNING_KEY", "07".repeat(32));
+        let c = load(&[to, (key.0, &key.1)]).unwrap();
+        let worker = c.worker().audit_checkpoints.expect("checkpoints sent");
+        assert_eq!(worker.to, ["audit@a.test", "dpo@b.test"]);
+        let err = load(&[
+            ("HARBOUR_AUDIT_CHECKPOINT_EMAIL", "not an address"),
+            (key.0, &key.1),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("give e-mail addresses"), "{err}");
+        assert!(load(&[]).unwrap().worker().audit_checkpoints.is_none());
     }
 
     #[test]

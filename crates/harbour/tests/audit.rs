@@ -230,3 +230,94 @@ async fn the_trail_names_what_it_can_and_filters_every_kind_of_record() -> R {
     assert!(page.contains(">Referral on to a service<"));
     Ok(())
 }
+
+/// A worker that e-mails the day's checkpoint to the auditors through `sink`.
+fn checkpoint_worker(
+    db: &Db,
+    sink: &harbour_testkit::smtp::SmtpSink,
+    secret: &str,
+) -> anyhow::Result<harbour_jobs::Worker> {
+    harbour_jobs::Worker::new(
+        db.clone(),
+        harbour_jobs::WorkerConfig {
+            public_url: "https://harbour.test".into(),
+            smtp_url: sink.url(),
+            mail_from: "Harbour <harbour@harbour.test>".into(),
+            lease: chrono::Duration::seconds(60),
+            poll: std::time::Duration::from_millis(20),
+            webhook_allow_loopback: false,
+            audit_checkpoints: Some(harbour_jobs::AuditCheckpoints {
+                key: signing_key(secret)?,
+                to: vec!["auditors@partnership.test".into()],
+            }),
+        },
+    )
+}
+
+#[tokio::test]
+async fn the_days_checkpoint_is_emailed_to_the_auditors_once_and_a_broken_trail_raises_the_alarm()
+-> R {
+    use harbour_domain::audit_checkpoint::Checkpoint;
+    use mail_parser::MimeHeaders;
+    let test_db = TestDb::new().await?;
+    let db = test_db.open().await?;
+    load_demo(&db).await?;
+    let sink = harbour_testkit::smtp::SmtpSink::start().await?;
+    let (secret, public) = new_key([5; 32]);
+    let worker = checkpoint_worker(&db, &sink, &secret)?;
+    let morning = chrono::Utc::now();
+    worker.run_once(morning).await?;
+    let wait = std::time::Duration::from_secs(10);
+    let mail = sink.wait_for(1, wait).await?;
+    assert_eq!(mail[0].to, vec!["auditors@partnership.test".to_owned()]);
+    let message = mail_parser::MessageParser::default()
+        .parse(mail[0].data.as_bytes())
+        .expect("a message");
+    assert!(
+        message
+            .subject()
+            .unwrap_or_default()
+            .contains("audit checkpoint")
+    );
+    let body = message.body_text(0).expect("a text part").into_owned();
+    assert!(body.contains("harbour audit verify --checkpoint"), "{body}");
+    assert!(body.contains(&public), "the body names the public key");
+    // The attached file is a checkpoint the auditors' key verifies, of the trail as it stands.
+    let file = message.attachment(0).expect("the checkpoint attached");
+    let cp: Checkpoint = serde_json::from_slice(file.contents())?;
+    assert!(
+        file.attachment_name()
+            .unwrap_or_default()
+            .ends_with(".json")
+    );
+    assert_eq!(
+        verify_against(&db, &cp, &verifying_key(&public)?).await?,
+        AgainstCheckpoint::Checked(verify_log(&db).await?)
+    );
+
+    // Once a day, however often the worker looks.
+    for minutes in [2, 30, 600] {
+        worker
+            .run_once(morning + chrono::Duration::minutes(minutes))
+            .await?;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.accepted().len(), 1, "one checkpoint a day");
+
+    // Someone cuts the trail back behind the checkpoint: the next day's e-mail is the alarm.
+    cut_back(&db, 2).await?;
+    worker.run_once(morning + chrono::Duration::days(1)).await?;
+    let mail = sink.wait_for(2, wait).await?;
+    let alarm = mail_parser::MessageParser::default()
+        .parse(mail[1].data.as_bytes())
+        .expect("a message");
+    assert_eq!(
+        alarm.subject(),
+        Some("Harbour's audit trail failed its check")
+    );
+    assert!(
+        alarm.attachment(0).is_none(),
+        "no checkpoint vouches for a broken trail"
+    );
+    Ok(())
+}

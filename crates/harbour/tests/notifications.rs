@@ -47,6 +47,7 @@ fn worker(db: &Db, sink: &SmtpSink) -> anyhow::Result<Worker> {
             poll: std::time::Duration::from_millis(20),
             // The test's receivers listen on this machine.
             webhook_allow_loopback: true,
+            audit_checkpoints: None,
         },
     )
 }

@@ -24,6 +24,7 @@ fn worker(db: &Db, allow_loopback: bool) -> anyhow::Result<Worker> {
             lease: Duration::seconds(60),
             poll: std::time::Duration::from_millis(20),
             webhook_allow_loopback: allow_loopback,
+            audit_checkpoints: None,
         },
     )
 }

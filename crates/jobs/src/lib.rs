@@ -12,4 +12,4 @@ pub mod tidy;
 pub mod webhook;
 pub mod worker;
 
-pub use worker::{Worker, WorkerConfig};
+pub use worker::{AuditCheckpoints, Worker, WorkerConfig};

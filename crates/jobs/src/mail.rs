@@ -1,7 +1,7 @@
 //! Sending e-mail over SMTP with lettre. What goes wrong is described without the addresses
 //! involved, since a mail server's reply can quote them.
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -18,6 +18,8 @@ pub struct Outgoing<'a> {
     pub to: &'a [String],
     pub subject: &'a str,
     pub body: &'a str,
+    /// A JSON file sent with it: its name and content.
+    pub attachment: Option<(&'a str, &'a str)>,
 }
 
 impl Mailer {
@@ -38,17 +40,28 @@ impl Mailer {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(m.subject)
-            .message_id(Some(format!("<{}@harbour>", m.id)))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(format!("<{}@harbour>", m.id)));
         for to in m.to {
             let mailbox: Mailbox = to
                 .parse()
                 .map_err(|_| "a recipient's address is not valid".to_owned())?;
             builder = builder.to(mailbox);
         }
-        let message = builder
-            .body(m.body.to_owned())
-            .map_err(|_| "the message could not be built".to_owned())?;
+        let text = SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.to_owned());
+        let message = match m.attachment {
+            None => builder.singlepart(text),
+            Some((name, content)) => {
+                builder.multipart(MultiPart::mixed().singlepart(text).singlepart(
+                    Attachment::new(name.to_owned()).body(
+                        content.to_owned(),
+                        ContentType::parse("application/json").expect("a media type"),
+                    ),
+                ))
+            }
+        }
+        .map_err(|_| "the message could not be built".to_owned())?;
         self.transport
             .send(message)
             .await

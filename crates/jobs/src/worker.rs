@@ -27,6 +27,24 @@ pub struct WorkerConfig {
     pub poll: std::time::Duration,
     /// Whether agencies' webhooks may go to this machine (loopback).
     pub webhook_allow_loopback: bool,
+    /// A signed checkpoint of the audit trail e-mailed to the auditors each day, if set.
+    pub audit_checkpoints: Option<AuditCheckpoints>,
+}
+
+/// The day's audit checkpoint: the key that signs it and who it goes to.
+#[derive(Clone)]
+pub struct AuditCheckpoints {
+    pub key: ed25519_dalek::SigningKey,
+    pub to: Vec<String>,
+}
+
+// The key is a secret.
+impl std::fmt::Debug for AuditCheckpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditCheckpoints")
+            .field("recipients", &self.to.len())
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct Worker {
@@ -37,6 +55,44 @@ pub struct Worker {
     http: reqwest::Client,
     /// When overdue deadlines were last looked for: once a minute is enough.
     escalated_at: std::sync::Mutex<Option<DateTime<Utc>>>,
+}
+
+impl Worker {
+    /// Signs the trail's head and e-mails the checkpoint, or, if the trail fails its check, the
+    /// alarm. Made when it is sent, so a retry signs the head as it is then.
+    async fn audit_checkpoint(&self, job: &Job, to: &[String], now: DateTime<Utc>) -> Delivery {
+        use harbour_domain::audit_checkpoint::{alarm_email, checkpoint_email};
+        let (Some(mailer), Some(a)) = (&self.mailer, &self.config.audit_checkpoints) else {
+            return Delivery::Wait(now + Duration::minutes(10));
+        };
+        let made = harbour_storage::audit_guard::checkpoint(&self.db, &a.key).await;
+        let (email, file) = match &made {
+            Ok(cp) => (
+                checkpoint_email(cp),
+                Some((
+                    cp.file_name(),
+                    serde_json::to_string_pretty(cp).unwrap_or_default(),
+                )),
+            ),
+            Err(harbour_storage::StorageError::Corrupt(problem)) => {
+                tracing::error!(%problem, "the audit trail failed its check: no checkpoint made");
+                (alarm_email(problem), None)
+            }
+            Err(_) => return Delivery::Failed("could not make the checkpoint".into()),
+        };
+        let out = Outgoing {
+            id: &job.id,
+            to,
+            subject: &email.subject,
+            body: &email.body,
+            attachment: file.as_ref().map(|(n, c)| (n.as_str(), c.as_str())),
+        };
+        match (mailer.send(&out).await, &made) {
+            (Ok(()), Ok(cp)) => Delivery::Done(format!("checkpoint of entry {} sent", cp.seq)),
+            (Ok(()), Err(_)) => Delivery::Done("the trail failed its check: alarm sent".into()),
+            (Err(e), _) => Delivery::Failed(e),
+        }
+    }
 }
 
 /// What became of one job.
@@ -117,6 +173,18 @@ impl Worker {
             if escalated > 0 {
                 tracing::info!(escalated, "escalated overdue onward referrals");
             }
+            if let Some(a) = &self.config.audit_checkpoints {
+                // Once a UK day, however many workers share the queue.
+                let day = harbour_domain::calendar::uk_date(now);
+                let work = Work::AuditCheckpoint { to: a.to.clone() };
+                jobs::schedule(
+                    &self.db,
+                    &work,
+                    Some(&format!("audit-checkpoint-{day}")),
+                    now,
+                )
+                .await?;
+            }
         }
         let claimed = jobs::claim(&self.db, &self.id, now, self.config.lease, 16).await?;
         for job in &claimed {
@@ -141,6 +209,7 @@ impl Worker {
 
     async fn deliver(&self, job: &Job, now: DateTime<Utc>) -> Delivery {
         match &job.work {
+            Work::AuditCheckpoint { to } => self.audit_checkpoint(job, to, now).await,
             Work::StaffEmail {
                 to,
                 event,
@@ -159,6 +228,7 @@ impl Worker {
                     to,
                     subject: &email.subject,
                     body: &email.body,
+                    attachment: None,
                 };
                 match mailer.send(&out).await {
                     Ok(()) => Delivery::Done("delivered".into()),
@@ -237,6 +307,7 @@ impl Worker {
                     to: &to,
                     subject,
                     body: text,
+                    attachment: None,
                 };
                 match mailer.send(&out).await {
                     Ok(()) => Delivery::Done("delivered".into()),

@@ -43,12 +43,15 @@ pub enum Work {
         subject: String,
         text: String,
     },
+    /// The day's signed checkpoint of the audit trail, made when the job runs and e-mailed to
+    /// the auditors (or, if the trail fails its check, the alarm instead).
+    AuditCheckpoint { to: Vec<String> },
 }
 
 impl Work {
-    /// The onward referral it is about.
-    pub fn onward_referral_id(&self) -> &str {
-        match self {
+    /// The onward referral it is about, if any.
+    pub fn onward_referral_id(&self) -> Option<&str> {
+        let id = match self {
             Work::StaffEmail {
                 onward_referral_id, ..
             }
@@ -58,7 +61,9 @@ impl Work {
             | Work::PersonMessage {
                 onward_referral_id, ..
             } => onward_referral_id,
-        }
+            Work::AuditCheckpoint { .. } => return None,
+        };
+        Some(id)
     }
 
     pub fn kind(&self) -> &'static str {
@@ -66,6 +71,7 @@ impl Work {
             Work::StaffEmail { .. } => "staff_email",
             Work::Webhook { .. } => "webhook",
             Work::PersonMessage { .. } => "person_message",
+            Work::AuditCheckpoint { .. } => "audit_checkpoint",
         }
     }
 }
@@ -101,6 +107,19 @@ pub async fn enqueue(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Adds a job in a transaction of its own: for work that no change of data brings about, such
+/// as the day's audit checkpoint. With a `dedupe_key`, several workers add it once.
+pub async fn schedule(
+    db: &Db,
+    work: &Work,
+    dedupe_key: Option<&str>,
+    run_at: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    enqueue(&mut tx, work, dedupe_key, run_at).await?;
+    tx.commit().await
 }
 
 /// Leases up to `limit` jobs that are due at `now` to `worker` for `lease`.
