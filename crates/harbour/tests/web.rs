@@ -421,6 +421,43 @@ async fn the_audit_search_filters_and_rejects_bad_dates() -> R {
 }
 
 #[tokio::test]
+async fn the_audit_page_names_people_referred_and_their_records_by_referral() -> R {
+    let app = TestApp::spawn().await?;
+    // A hub officer compares a referral's details with those held: a read of the person.
+    let referral = harbour_testkit::cases::triaged_referral(&app.db, Default::default()).await?;
+    harbour_testkit::cases::store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer)
+        .await?
+        .details_comparison(&referral)
+        .await?;
+    let idva = harbour_testkit::cases::service_id(&app.db, harbour_testkit::cases::IDVA).await?;
+    harbour_testkit::cases::refer_on(&app.db, &referral, &idva).await?;
+    let auditor = app.signed_in(Role::Auditor).await?;
+    for (kind, label, handle) in [
+        ("person", "Person referred", "the person referred in HBR-"),
+        ("onward_referral", "Referral on to a service", "to "),
+    ] {
+        let (_, page) = auditor
+            .get_text(&format!("/audit?entity_kind={kind}"))
+            .await?;
+        assert!(page.contains(&format!("{label}: {handle}")), "{kind}");
+        let cells: Vec<&str> = page
+            .split("<td class=\"govuk-table__cell\">")
+            .filter(|c| c.starts_with(label))
+            .collect();
+        assert!(!cells.is_empty(), "{kind}");
+        for c in cells {
+            let c = &c[..c.find("</td>").unwrap_or(c.len())];
+            // A record with no name shows its identifier, set in a monospace span.
+            assert!(
+                !c.contains("harbour-mono"),
+                "{kind} shown by its identifier: {c}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn deactivating_a_person_signs_them_out_at_once() -> R {
     let app = TestApp::spawn().await?;
     let caseworker = app.signed_in(Role::Caseworker).await?;

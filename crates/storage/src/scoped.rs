@@ -99,6 +99,26 @@ impl ScopedStore {
                      JOIN referrals r ON r.id = o.referral_id WHERE o.id = $1"
                 }
                 "directory_service" => "SELECT name AS n FROM dir_services WHERE id = $1",
+                // People referred are named by the referral that made them known, not by name:
+                // the trail's reader needs to find the record, not to learn who it is about.
+                "person" => {
+                    "SELECT 'the person referred in ' || reference AS n FROM referrals \
+                     WHERE person_id = $1 ORDER BY received_at, id LIMIT 1"
+                }
+                "contact_attempt" => {
+                    "SELECT 'with the person referred in ' || r.reference AS n \
+                     FROM contact_attempts c JOIN referrals r ON r.person_id = c.person_id \
+                     WHERE c.id = $1 ORDER BY r.received_at, r.id LIMIT 1"
+                }
+                "person_message" => {
+                    "SELECT 'on the referral to ' || s.name || ', from referral ' || r.reference AS n \
+                     FROM onward_referrals o JOIN dir_services s ON s.id = o.service_id \
+                     JOIN referrals r ON r.id = o.referral_id WHERE o.id = $1"
+                }
+                "referral_draft" => {
+                    "SELECT 'a draft of ' || u.display_name AS n FROM referral_drafts d \
+                     JOIN users u ON u.id = d.owner WHERE d.id = $1"
+                }
                 _ => continue,
             };
             if let Some(row) = sqlx::query(sql)
