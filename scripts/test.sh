@@ -35,11 +35,6 @@ say "Unit tests, integration suite on SQLite, browser tests"
 cargo test --workspace --locked
 
 say "Integration suite on PostgreSQL"
-pg_targets=()
-for f in crates/harbour/tests/*.rs; do
-  name=$(basename "$f" .rs)
-  [ "$name" = browser ] || pg_targets+=(--test "$name")
-done
-HARBOUR_TEST_POSTGRES_URL="$HARBOUR_PG_URL" cargo test -p harbour --locked "${pg_targets[@]}"
+HARBOUR_TEST_POSTGRES_URL="$HARBOUR_PG_URL" cargo test -p harbour --locked --test it
 
 say "All tests passed on SQLite and PostgreSQL"

@@ -276,7 +276,7 @@ impl Db {
 /// index (the update of the people already known did that, and intake ran at a third of its speed
 /// for the first half minute after 20,000 referrals). Every statement on these connections finds
 /// its rows by key, a batch's few hundred at most, so those plans are ruled out instead, and a
-/// join is a nested loop that probes an index. `tests/referrals.rs` checks the plans of the
+/// join is a nested loop that probes an index. `tests/it/referrals.rs` checks the plans of the
 /// look-up and the write on a connection set up this way, with the tables small and large.
 pub const INTAKE_SESSION: &str = "SET plan_cache_mode = force_generic_plan; \
      SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off";

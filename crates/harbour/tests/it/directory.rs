@@ -636,7 +636,8 @@ mod loading {
     use harbour_storage::postcodes;
     use harbour_testkit::TestDb;
 
-    const EXAMPLE: &str = include_str!("../../testkit/vendor/oruk-3.0/examples/service_full.json");
+    const EXAMPLE: &str =
+        include_str!("../../../testkit/vendor/oruk-3.0/examples/service_full.json");
 
     fn loader() -> Loader {
         Loader {

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for Harbour's API documents (loaded by tests/schemathesis.rs).
+"""Schemathesis hooks for Harbour's API documents (loaded by tests/it/schemathesis.rs).
 
 An Idempotency-Key names one referral: sending the same key with a different body is refused
 with 422, as the IETF draft on the header says it should be, and as the document states. Left to

@@ -41,7 +41,7 @@ fn schemathesis() -> &'static Path {
 /// Runs schemathesis over the document of the API at `base`, with `token` for its bearer
 /// authentication if it has one, and fails with its report if any check fails.
 async fn run(app: &TestApp, base: &str, token: Option<&str>) -> R {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/schemathesis");
     // A fresh folder for each run, so that no failure cached by an earlier run is replayed.
     let work = tempfile::tempdir()?;
     let mut cmd = Command::new(schemathesis());

@@ -1,0 +1,23 @@
+//! The integration suite, one binary (as zero-to-production does): each module a concern, all
+//! run on SQLite and, with `HARBOUR_TEST_POSTGRES_URL` set, on PostgreSQL. The browser journeys
+//! are their own binary, `tests/browser/`, run on SQLite only.
+
+mod access;
+mod api_documents;
+mod audit;
+mod bulk;
+mod bundle;
+mod cli;
+mod crash;
+mod directory;
+mod input;
+mod notifications;
+mod onward;
+mod person_details;
+mod referrals;
+mod safe_contact;
+mod schemathesis;
+mod self_referral;
+mod storage;
+mod web;
+mod webhooks;
