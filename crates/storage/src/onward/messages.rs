@@ -1,0 +1,140 @@
+//! Messages to the person that Harbour sends, and what became of them.
+
+use super::*;
+
+/// When a message to the person will go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageQueued {
+    Now,
+    /// Not a safe time now: it waits for the next safe time.
+    At(DateTime<Utc>),
+}
+
+impl ScopedStore {
+    /// Queues a message to the person on an onward referral, if the contact gate allows the
+    /// channel. Outside their safe times it waits for the next one; the gate is asked again
+    /// when it is sent. Harbour sends e-mail itself; other channels are the service's own.
+    pub async fn send_message(
+        &self,
+        id: &str,
+        channel: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<MessageQueued> {
+        self.grant(Action::RecordContact)?;
+        let Some(channel) = Channel::from_slug(channel) else {
+            return Err(StorageError::invalid("channel", "Choose how to send it"));
+        };
+        if channel != Channel::Email {
+            return Err(StorageError::invalid(
+                "channel",
+                "Harbour sends e-mail only; use your service's phone for calls and texts",
+            ));
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(StorageError::invalid("text", "Enter the message"));
+        }
+        if let Some(problem) = harbour_domain::validation::text_problem(text, true) {
+            return Err(StorageError::invalid(
+                "text",
+                &format!("The message {problem}"),
+            ));
+        }
+        if text.chars().count() > 2000 {
+            return Err(StorageError::invalid(
+                "text",
+                "The message must be 2,000 characters or fewer",
+            ));
+        }
+        let mut tx = self.db().begin_write().await?;
+        let (row, party) = self.onward_row(&mut tx, id).await?;
+        let (safe, suspended) = contact_rules_for_row(&mut tx, &row, party).await?;
+        let queued = match contact_gate::decide(&safe, &suspended, channel, at) {
+            Ok(_) => MessageQueued::Now,
+            Err(Refusal::OutsideSafeTimes { next: Some(t) }) => MessageQueued::At(t),
+            Err(refusal) => {
+                return Err(StorageError::invalid("channel", &refusal.message()));
+            }
+        };
+        let run_at = match queued {
+            MessageQueued::Now => at,
+            MessageQueued::At(t) => t,
+        };
+        crate::jobs::enqueue(
+            &mut tx,
+            &crate::jobs::Work::PersonMessage {
+                onward_referral_id: id.to_owned(),
+                channel,
+                subject: "A message for you".to_owned(),
+                text: text.to_owned(),
+            },
+            None,
+            run_at,
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Create,
+            "person_message",
+            Some(id),
+            &format!("queue a message to the person ({})", channel.slug()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+}
+
+/// A message to the person queued through Harbour, and how it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub channel: Channel,
+    pub text: String,
+    pub queued_at: String,
+    /// When it is (or was last) due.
+    pub due_at: String,
+    pub done_at: Option<String>,
+    /// "delivered", or why it was held back.
+    pub outcome: Option<String>,
+}
+
+impl ScopedStore {
+    /// The messages queued to the person on an onward referral, newest first.
+    pub async fn messages(&self, id: &str) -> Result<Vec<MessageRecord>> {
+        self.grant(Action::RecordContact)?;
+        let mut tx = self.db().begin_write().await?;
+        self.onward_row(&mut tx, id).await?;
+        let rows = sqlx::query(
+            "SELECT payload, created_at, run_at, done_at, outcome FROM jobs \
+             WHERE onward_referral_id = $1 AND kind = 'person_message' ORDER BY created_at DESC",
+        )
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut list = Vec::new();
+        for r in &rows {
+            let work: crate::jobs::Work = from_json(&r.try_get::<String, _>("payload")?)?;
+            if let crate::jobs::Work::PersonMessage { channel, text, .. } = work {
+                list.push(MessageRecord {
+                    channel,
+                    text,
+                    queued_at: r.try_get("created_at")?,
+                    due_at: r.try_get("run_at")?,
+                    done_at: r.try_get("done_at")?,
+                    outcome: r.try_get("outcome")?,
+                });
+            }
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "person_message",
+            Some(id),
+            &format!("view messages to the person ({})", list.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+}

@@ -1,0 +1,157 @@
+//! A step on an onward referral, by the service or the hub.
+
+use super::*;
+
+impl ScopedStore {
+    /// Takes a step on an onward referral: checks who may take it and whether it can be taken
+    /// now, records who and when, meets the deadlines it meets.
+    pub async fn take_step(&self, id: &str, input: &StepInput) -> Result<State> {
+        if !self.may(Action::ReferOnward) {
+            self.grant(Action::ReceiveReferrals)?;
+        }
+        let mut errors = FieldErrors::new();
+        let Some(step) = Step::from_slug(&input.step) else {
+            errors.add("step", "Choose what to do from the list");
+            return Err(StorageError::Invalid(errors));
+        };
+        let mut tx = self.db().begin_write().await?;
+        let (row, party) = self.onward_row(&mut tx, id).await?;
+        let from: String = row.try_get("state")?;
+        let from = parse(&from, "onward state", State::from_slug)?;
+        let to = transition(from, step, party)
+            .map_err(|e| StorageError::invalid("step", &e.to_string()))?;
+        let note = input.note.trim();
+        check_fields(&[("note", "The note", note, true)], &mut errors);
+        if note.chars().count() > 4000 {
+            errors.add("note", "The note must be 4,000 characters or fewer");
+        }
+        let mut reason = None;
+        match step {
+            Step::Decline => match DeclineReason::from_slug(&input.reason) {
+                Some(DeclineReason::Other) if note.is_empty() => {
+                    errors.add("note", "Say why the referral is declined");
+                }
+                Some(r) => reason = Some(r.slug()),
+                None => errors.add("reason", "Choose why the referral is declined"),
+            },
+            Step::RecordOutcome => match Outcome::from_slug(&input.outcome) {
+                Some(o) => reason = Some(o.slug()),
+                None => errors.add("outcome", "Choose how support ended"),
+            },
+            Step::Withdraw if note.is_empty() => {
+                errors.add("note", "Say why the referral is withdrawn");
+            }
+            Step::Reroute if input.reroute.is_none() => {
+                errors.add(
+                    "service_id",
+                    "Choose the service to re-route the referral to",
+                );
+            }
+            _ => {}
+        }
+        if !errors.is_empty() {
+            return Err(StorageError::Invalid(errors));
+        }
+        let at = now();
+        let note = (!note.is_empty()).then_some(note);
+        let changed = sqlx::query(
+            "UPDATE onward_referrals SET state = $1, state_at = $2, updated_at = $2 WHERE id = $3 AND state = $4",
+        )
+        .bind(to.slug())
+        .bind(&at)
+        .bind(id)
+        .bind(from.slug())
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StorageError::invalid(
+                "step",
+                "Someone else changed this referral at the same moment; look at it again",
+            ));
+        }
+        match step {
+            Step::Decline => {
+                sqlx::query("UPDATE onward_referrals SET decline_reason = $1, decline_note = $2 WHERE id = $3")
+                    .bind(reason)
+                    .bind(note)
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+            }
+            Step::RecordOutcome => {
+                sqlx::query(
+                    "UPDATE onward_referrals SET outcome = $1, outcome_note = $2 WHERE id = $3",
+                )
+                .bind(reason)
+                .bind(note)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            }
+            _ => {}
+        }
+        // Any answer from the service meets "acknowledge"; a final state ends every deadline.
+        if party == Party::Recipient {
+            meet(&mut tx, id, Milestone::Acknowledge, &at).await?;
+        }
+        if to.is_final() {
+            sqlx::query(
+                "UPDATE onward_deadlines SET met_at = $2 WHERE onward_referral_id = $1 AND met_at IS NULL",
+            )
+            .bind(id)
+            .bind(&at)
+            .execute(tx.conn())
+            .await?;
+        }
+        refresh_next_due(&mut tx, id).await?;
+        self.record_event(&mut tx, id, step.slug(), Some(from), to, reason, note, &at)
+            .await?;
+        // The other side hears of it: by e-mail when it must act (a decline for the sender to
+        // re-route or close; a withdrawal for the service), and always by webhook.
+        let (other, email_role) = match party {
+            Party::Recipient => (
+                row.try_get::<String, _>("sender_agency_id")?,
+                (to == State::Declined).then_some(Role::TriageOfficer),
+            ),
+            Party::Sender => (
+                row.try_get::<String, _>("recipient_agency_id")?,
+                (to == State::Withdrawn).then_some(Role::Caseworker),
+            ),
+        };
+        crate::jobs::notify_agency(
+            &mut tx,
+            &other,
+            email_role,
+            Event::Changed { state: to },
+            id,
+            &format!("{}:{id}", to.slug()),
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "onward_referral",
+            Some(id),
+            &format!("onward referral: {}", step.slug()),
+        )
+        .await?;
+        if let (Step::Reroute, Some(next)) = (step, &input.reroute) {
+            let referral_id: String = row.try_get("referral_id")?;
+            match self
+                .refer_onward_in(&mut tx, &referral_id, next, Some(id))
+                .await?
+            {
+                ReferredOn::Sent { .. } => {}
+                ReferredOn::ConsentRefused => {
+                    return Err(StorageError::invalid(
+                        "consent/decision",
+                        "The person refused consent for that organisation, so the referral cannot be re-routed there",
+                    ));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(to)
+    }
+}
