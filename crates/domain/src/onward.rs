@@ -335,6 +335,8 @@ pub fn steps_open_to(state: State, by: Party) -> Vec<Step> {
         .collect()
 }
 
+pub mod checks;
+
 #[cfg(test)]
 mod tests {
     use super::*;

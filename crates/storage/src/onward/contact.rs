@@ -2,16 +2,6 @@
 
 use super::*;
 
-/// An attempt to contact the person on an onward referral, as logged.
-#[derive(Debug, Clone, Default)]
-pub struct AttemptInput {
-    pub channel: String,
-    pub result: String,
-    pub note: String,
-    /// Why contact was made when the gate would have refused it then.
-    pub reason: String,
-}
-
 impl ScopedStore {
     /// Asks the contact gate whether the person on an onward referral may be contacted by
     /// `channel` now, and at which number or address.
@@ -32,51 +22,14 @@ impl ScopedStore {
     /// contact attempt deadline, speaking to the person the first contact one.
     pub async fn record_contact_attempt(&self, id: &str, input: &AttemptInput) -> Result<()> {
         self.grant(Action::RecordContact)?;
-        let mut errors = FieldErrors::new();
-        let channel = Channel::from_slug(&input.channel);
-        if channel.is_none() {
-            errors.add("channel", "Choose how contact was attempted");
-        }
-        let result = AttemptResult::from_slug(&input.result);
-        if result.is_none() {
-            errors.add("result", "Choose what happened");
-        }
-        check_fields(
-            &[
-                ("note", "The note", &input.note, true),
-                ("reason", "The reason", &input.reason, true),
-            ],
-            &mut errors,
-        );
-        if input.note.chars().count() > 2000 {
-            errors.add("note", "The note must be 2,000 characters or fewer");
-        }
-        let (Some(channel), Some(result)) = (channel, result) else {
-            return Err(StorageError::Invalid(errors));
-        };
-        if !errors.is_empty() {
-            return Err(StorageError::Invalid(errors));
-        }
+        let (channel, result) = checks::check_attempt(input).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
         let (row, party) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
         let (safe, suspended) = contact_rules_for_row(&mut tx, &row, party).await?;
-        let reason = input.reason.trim();
         let refused = contact_gate::decide(&safe, &suspended, channel, Utc::now()).err();
-        if let Some(refusal) = &refused
-            && reason.is_empty()
-        {
-            return Err(StorageError::invalid(
-                "reason",
-                &contact_gate::attempt_reason_prompt(refusal),
-            ));
-        }
-        if reason.chars().count() > 2000 {
-            return Err(StorageError::invalid(
-                "reason",
-                "The reason must be 2,000 characters or fewer",
-            ));
-        }
+        let reason = checks::check_override_reason(refused.as_ref(), &input.reason)
+            .map_err(StorageError::Invalid)?;
         let at = now();
         let attempt_id = new_id();
         sqlx::query(
@@ -92,7 +45,7 @@ impl ScopedStore {
         .bind(&self.actor().user_id)
         .bind(&self.actor().agency_id)
         .bind(&at)
-        .bind(refused.is_some().then_some(reason))
+        .bind(reason)
         .execute(tx.conn())
         .await?;
         if result.suspends_channel() {
@@ -130,18 +83,7 @@ impl ScopedStore {
     /// Lifts the suspension of a channel for the person on an onward referral, after review.
     pub async fn review_channel(&self, id: &str, channel: Channel, note: &str) -> Result<()> {
         self.grant(Action::RecordContact)?;
-        let note = note.trim();
-        let mut errors = FieldErrors::new();
-        check_fields(&[("review_note", "The reason", note, true)], &mut errors);
-        if !errors.is_empty() {
-            return Err(StorageError::Invalid(errors));
-        }
-        if note.chars().count() < 10 {
-            return Err(StorageError::invalid(
-                "review_note",
-                "Say why the channel is safe to use again (at least 10 characters)",
-            ));
-        }
+        let note = checks::check_review_note(note).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
         let (row, _) = self.onward_row(&mut tx, id).await?;
         let person_id: String = row.try_get("person_id")?;
@@ -151,7 +93,7 @@ impl ScopedStore {
         )
         .bind(&self.actor().user_id)
         .bind(now())
-        .bind(note)
+        .bind(&note)
         .bind(&person_id)
         .bind(channel.slug())
         .execute(tx.conn())

@@ -22,31 +22,8 @@ impl ScopedStore {
         at: DateTime<Utc>,
     ) -> Result<MessageQueued> {
         self.grant(Action::RecordContact)?;
-        let Some(channel) = Channel::from_slug(channel) else {
-            return Err(StorageError::invalid("channel", "Choose how to send it"));
-        };
-        if channel != Channel::Email {
-            return Err(StorageError::invalid(
-                "channel",
-                "Harbour sends e-mail only; use your service's phone for calls and texts",
-            ));
-        }
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(StorageError::invalid("text", "Enter the message"));
-        }
-        if let Some(problem) = harbour_domain::validation::text_problem(text, true) {
-            return Err(StorageError::invalid(
-                "text",
-                &format!("The message {problem}"),
-            ));
-        }
-        if text.chars().count() > 2000 {
-            return Err(StorageError::invalid(
-                "text",
-                "The message must be 2,000 characters or fewer",
-            ));
-        }
+        let (channel, text) =
+            checks::check_message(channel, text).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
         let (row, party) = self.onward_row(&mut tx, id).await?;
         let (safe, suspended) = contact_rules_for_row(&mut tx, &row, party).await?;

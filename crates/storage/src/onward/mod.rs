@@ -12,9 +12,9 @@ mod read;
 mod send;
 mod steps;
 
-pub use contact::AttemptInput;
 pub(crate) use contact::suspended_channels;
 use contact::{contact_rules, contact_rules_for_row};
+pub use harbour_domain::onward::checks::{self, AttemptInput, ReferOnInput, StepInput};
 pub use messages::{MessageQueued, MessageRecord};
 pub use send::Referable;
 
@@ -26,10 +26,10 @@ use crate::triage::history;
 use chrono::{DateTime, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::calendar::{WorkingDays, uk_date};
-use harbour_domain::consent::{Consent, ConsentInput, LegalBasis, Share};
+use harbour_domain::consent::{Consent, LegalBasis, Share};
 use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
 use harbour_domain::crime::CrimeCategory;
-use harbour_domain::deadline::{self, Case, Circumstance, Milestone};
+use harbour_domain::deadline::{self, Case, Milestone};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
 use harbour_domain::notification::Event;
@@ -40,24 +40,9 @@ use harbour_domain::permission::Action;
 use harbour_domain::referral::{Child, Perpetrator, Status};
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::{Channel, SafeContact};
-use harbour_domain::validation::{FieldErrors, check_fields};
+use harbour_domain::validation::FieldErrors;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-
-/// A referral on to one service, as the hub asks for it.
-#[derive(Debug, Clone, Default)]
-pub struct ReferOnInput {
-    /// Put before every field name in errors, for a form that refers to several services.
-    pub field_prefix: String,
-    pub service_id: String,
-    pub consent: ConsentInput,
-    pub note: String,
-    pub circumstances: Vec<Circumstance>,
-    pub returned_at: Option<DateTime<Utc>>,
-    /// When it was sent, if not now: a referral made by phone and written up afterwards (and
-    /// tests of the deadline rules). Never later than now.
-    pub sent_at: Option<DateTime<Utc>>,
-}
 
 /// What became of a request to refer on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,17 +52,6 @@ pub enum ReferredOn {
     },
     /// The person refused consent for this organisation: the refusal is recorded, nothing sent.
     ConsentRefused,
-}
-
-/// A step as asked for, with what it needs.
-#[derive(Debug, Clone, Default)]
-pub struct StepInput {
-    pub step: String,
-    pub reason: String,
-    pub note: String,
-    pub outcome: String,
-    /// For a re-route: the service and the consent for its organisation.
-    pub reroute: Option<ReferOnInput>,
 }
 
 /// One line of a list of onward referrals.

@@ -31,12 +31,7 @@ impl ScopedStore {
         inputs: &[ReferOnInput],
     ) -> Result<Vec<ReferredOn>> {
         self.grant(Action::ReferOnward)?;
-        if inputs.is_empty() {
-            return Err(StorageError::invalid(
-                "services",
-                "Choose at least one service to refer to",
-            ));
-        }
+        checks::check_some_chosen(inputs).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
         let referral = read_referral(&mut tx, referral_id).await?;
         let latest = history(&mut tx, referral_id).await?.into_iter().next();
@@ -98,9 +93,9 @@ impl ScopedStore {
         }
     }
 
-    /// Checks one referral on before anything is written: the service takes referrals through
-    /// Harbour, is not already working this referral, the consent is complete, the referral
-    /// is triaged. Problems go into `errors`, named with the input's prefix.
+    /// Checks one referral on before anything is written ([`checks::check_refer_on`]), with
+    /// what the database knows: the service, and whether it already has this referral open.
+    /// Problems go into `errors`, named with the input's prefix.
     async fn check_refer_on(
         &self,
         tx: &mut WriteTx,
@@ -109,83 +104,42 @@ impl ScopedStore {
         input: &ReferOnInput,
         errors: &mut FieldErrors,
     ) -> Result<Option<Checked>> {
-        let prefix = &input.field_prefix;
-        let field = |f: &str| format!("{prefix}{f}");
-        let today = uk_date(Utc::now());
         let service_id = input.service_id.trim();
         let target = match service(tx, service_id).await {
             Ok(s) => Some(s),
-            Err(StorageError::NotFound(_)) => {
-                errors.add(&field("service_id"), "Choose a service from the list");
-                None
-            }
+            Err(StorageError::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
-        if let Some(s) = &target {
-            if s.status != "active" {
-                errors.add(
-                    &field("service_id"),
-                    format!("{} is not taking referrals at present", s.name),
-                );
-            } else if s.agency_id.is_none() {
-                errors.add(
-                    &field("service_id"),
-                    format!(
-                        "{} does not receive referrals through Harbour; use its referral route in the directory",
-                        s.name
-                    ),
-                );
-            }
-            let open = sqlx::query(
+        let open_since: Option<String> = match &target {
+            None => None,
+            Some(_) => sqlx::query(
                 "SELECT sent_at FROM onward_referrals WHERE referral_id = $1 AND service_id = $2 \
                  AND state NOT IN ('rerouted', 'closed', 'withdrawn', 'declined') LIMIT 1",
             )
             .bind(&referral.id)
             .bind(service_id)
             .fetch_optional(tx.conn())
-            .await?;
-            if let Some(row) = open {
-                let sent: String = row.try_get("sent_at")?;
-                errors.add(
-                    &field("service_id"),
-                    format!(
-                        "{} already has this referral (sent {}); it cannot be sent twice",
-                        s.name,
-                        &sent[..10]
-                    ),
-                );
-            }
-        }
-        let consent = input.consent.validate(
-            &field("consent/"),
-            today,
+            .await?
+            .map(|row| row.try_get("sent_at"))
+            .transpose()?,
+        };
+        let facts = target.as_ref().map(|s| checks::Target {
+            name: &s.name,
+            active: s.status == "active",
+            through_harbour: s.agency_id.is_some(),
+            open_since: open_since.as_deref(),
+        });
+        let consent = checks::check_refer_on(
+            input,
+            facts,
+            triaged,
             self.may(Action::ShareWithoutConsent),
+            Utc::now(),
             errors,
         );
-        check_fields(&[(&field("note"), "The note", &input.note, true)], errors);
-        if input.note.chars().count() > 4000 {
-            errors.add(&field("note"), "The note must be 4,000 characters or fewer");
-        }
-        if input
-            .sent_at
-            .is_some_and(|t| t > Utc::now() + chrono::Duration::minutes(1))
-        {
-            errors.add(
-                &field("sent_at"),
-                "The time it was sent cannot be in the future",
-            );
-        }
-        if !triaged {
-            errors.add(
-                &field("service_id"),
-                "Triage the referral before referring the person on",
-            );
-            return Ok(None);
-        }
-        Ok(match (target, consent) {
-            (Some(target), Some(consent)) => Some(Checked { target, consent }),
-            _ => None,
-        })
+        Ok(target
+            .zip(consent)
+            .map(|(target, consent)| Checked { target, consent }))
     }
 
     async fn write_refer_on(

@@ -9,51 +9,17 @@ impl ScopedStore {
         if !self.may(Action::ReferOnward) {
             self.grant(Action::ReceiveReferrals)?;
         }
-        let mut errors = FieldErrors::new();
-        let Some(step) = Step::from_slug(&input.step) else {
-            errors.add("step", "Choose what to do from the list");
-            return Err(StorageError::Invalid(errors));
-        };
+        let step = checks::parse_step(input).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
         let (row, party) = self.onward_row(&mut tx, id).await?;
         let from: String = row.try_get("state")?;
         let from = parse(&from, "onward state", State::from_slug)?;
         let to = transition(from, step, party)
             .map_err(|e| StorageError::invalid("step", &e.to_string()))?;
-        let note = input.note.trim();
-        check_fields(&[("note", "The note", note, true)], &mut errors);
-        if note.chars().count() > 4000 {
-            errors.add("note", "The note must be 4,000 characters or fewer");
-        }
-        let mut reason = None;
-        match step {
-            Step::Decline => match DeclineReason::from_slug(&input.reason) {
-                Some(DeclineReason::Other) if note.is_empty() => {
-                    errors.add("note", "Say why the referral is declined");
-                }
-                Some(r) => reason = Some(r.slug()),
-                None => errors.add("reason", "Choose why the referral is declined"),
-            },
-            Step::RecordOutcome => match Outcome::from_slug(&input.outcome) {
-                Some(o) => reason = Some(o.slug()),
-                None => errors.add("outcome", "Choose how support ended"),
-            },
-            Step::Withdraw if note.is_empty() => {
-                errors.add("note", "Say why the referral is withdrawn");
-            }
-            Step::Reroute if input.reroute.is_none() => {
-                errors.add(
-                    "service_id",
-                    "Choose the service to re-route the referral to",
-                );
-            }
-            _ => {}
-        }
-        if !errors.is_empty() {
-            return Err(StorageError::Invalid(errors));
-        }
+        let checks::StepRecord { reason, note } =
+            checks::check_step(step, input).map_err(StorageError::Invalid)?;
+        let note = note.as_deref();
         let at = now();
-        let note = (!note.is_empty()).then_some(note);
         let changed = sqlx::query(
             "UPDATE onward_referrals SET state = $1, state_at = $2, updated_at = $2 WHERE id = $3 AND state = $4",
         )
