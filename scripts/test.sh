@@ -31,6 +31,9 @@ say "Formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "The storage seam: the other crates build without raw access to the database"
+cargo check --locked -p harbour -p harbour-web -p harbour-jobs
+
 say "Unit tests, integration suite on SQLite, browser tests"
 cargo test --workspace --locked
 

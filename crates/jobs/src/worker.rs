@@ -11,7 +11,6 @@ use harbour_domain::notification::{backoff, staff_email};
 use harbour_domain::safe_contact::Channel;
 use harbour_storage::Db;
 use harbour_storage::jobs::{self, Job, Work, onward_link};
-use sqlx::Row;
 
 /// What the worker needs to know.
 #[derive(Debug, Clone)]
@@ -240,25 +239,15 @@ impl Worker {
                 event,
                 onward_referral_id,
             } => {
-                let target =
-                    sqlx::query("SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1")
-                        .bind(agency_id)
-                        .fetch_optional(self.db.pool())
-                        .await;
-                let (url, secret) = match target {
-                    Ok(Some(r)) => (
-                        r.try_get::<Option<String>, _>("webhook_url")
-                            .ok()
-                            .flatten()
-                            .unwrap_or_default(),
-                        r.try_get::<Option<String>, _>("webhook_secret")
-                            .ok()
-                            .flatten()
-                            .unwrap_or_default(),
-                    ),
-                    Ok(None) => return Delivery::Done("the agency no longer exists".into()),
-                    Err(_) => return Delivery::Failed("could not read the agency".into()),
-                };
+                let (url, secret) =
+                    match harbour_storage::agencies::webhook_target(&self.db, agency_id).await {
+                        Ok(Some(t)) => (
+                            t.webhook_url.unwrap_or_default(),
+                            t.webhook_secret.unwrap_or_default(),
+                        ),
+                        Ok(None) => return Delivery::Done("the agency no longer exists".into()),
+                        Err(_) => return Delivery::Failed("could not read the agency".into()),
+                    };
                 if url.is_empty() {
                     return Delivery::Done("the agency no longer has a webhook".into());
                 }

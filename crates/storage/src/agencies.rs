@@ -12,6 +12,24 @@ use std::collections::BTreeMap;
 
 const DUPLICATE_NAME: &str = "An agency with this name already exists";
 
+/// Where an agency's webhooks go, read when one is sent: the address (empty: none) and the
+/// secret that signs them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WebhookTarget {
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+}
+
+/// The agency's webhook target; `None` if the agency no longer exists.
+pub async fn webhook_target(db: &Db, agency_id: &str) -> Result<Option<WebhookTarget>> {
+    Ok(
+        sqlx::query_as("SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1")
+            .bind(agency_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
 /// All agencies with their areas, by name. Agency details are not personal data.
 pub async fn list_all(db: &Db) -> Result<Vec<Agency>> {
     let rows = sqlx::query("SELECT id, name, kind, active FROM agencies ORDER BY name")

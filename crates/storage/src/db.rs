@@ -146,8 +146,15 @@ impl Db {
         self.backend
     }
 
-    /// The pool, for reads of data that is not personal (areas, agency names) and for tests.
+    /// The pool. Every query is storage's own: outside this crate the pool is reachable only
+    /// with the `test-support` feature, which the test kit turns on to inspect what was stored.
+    #[cfg(feature = "test-support")]
     pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 

@@ -12,8 +12,13 @@ pub enum StorageError {
     /// The input was well formed but clashes with what is stored, such as a duplicate name.
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    /// A statement failed; `at` is the storage code that ran it (`#[track_caller]` on the
+    /// conversion that `?` makes), so a log line says which, still without any values.
+    #[error("database error at {at}: {source}")]
+    Database {
+        source: sqlx::Error,
+        at: &'static std::panic::Location<'static>,
+    },
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not open the database: {0}")]
@@ -24,7 +29,68 @@ pub enum StorageError {
     Write(String),
 }
 
+impl From<sqlx::Error> for StorageError {
+    #[track_caller]
+    fn from(source: sqlx::Error) -> Self {
+        StorageError::Database {
+            source,
+            at: std::panic::Location::caller(),
+        }
+    }
+}
+
+/// What kind of failure a [`StorageError`] is, for the layers above, which do not know sqlx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Denied,
+    NotFound,
+    Invalid,
+    /// The database could not be reached in time or at all: worth retrying later.
+    Unavailable,
+    /// Anything else: a bug, or data not in the expected form.
+    Internal,
+}
+
 impl StorageError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StorageError::Denied(_) => ErrorKind::Denied,
+            StorageError::NotFound(_) => ErrorKind::NotFound,
+            StorageError::Invalid(_) => ErrorKind::Invalid,
+            StorageError::Database {
+                source: sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+                ..
+            }
+            | StorageError::Open(_) => ErrorKind::Unavailable,
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    /// Logs the failure without its values: a database's message can quote the data, so only
+    /// the kind, the error code and constraint, and the statement's place in the code are kept.
+    pub fn log(&self) {
+        match self {
+            StorageError::Database {
+                source: sqlx::Error::Database(db),
+                at,
+            } => {
+                tracing::error!(code = ?db.code(), constraint = ?db.constraint(), %at, "database error");
+            }
+            StorageError::Database { source, at } => {
+                let kind = match source {
+                    sqlx::Error::PoolTimedOut => "pool timed out",
+                    sqlx::Error::PoolClosed => "pool closed",
+                    sqlx::Error::Io(_) => "io",
+                    sqlx::Error::RowNotFound => "row not found",
+                    sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => "decode",
+                    _ => "other",
+                };
+                tracing::error!(kind, %at, "database error");
+            }
+            other => tracing::error!(error = %other, "storage error"),
+        }
+    }
+
     pub fn invalid(field: &str, message: &str) -> StorageError {
         let mut errors = FieldErrors::new();
         errors.add(field, message);
@@ -34,7 +100,10 @@ impl StorageError {
     /// True when the error is a unique-constraint violation (so the caller can name the field).
     pub fn is_unique_violation(&self) -> bool {
         match self {
-            StorageError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StorageError::Database {
+                source: sqlx::Error::Database(e),
+                ..
+            } => e.is_unique_violation(),
             _ => false,
         }
     }

@@ -36,5 +36,5 @@ pub mod work;
 
 pub use actor::Actor;
 pub use db::{Backend, Db};
-pub use error::StorageError;
+pub use error::{ErrorKind, StorageError};
 pub use scoped::ScopedStore;

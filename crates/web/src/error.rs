@@ -22,30 +22,6 @@ pub enum AppError {
     Internal,
 }
 
-/// Logs a storage failure without its values: database messages can quote the data.
-fn log_storage(e: &StorageError) {
-    match e {
-        StorageError::Database(sqlx::Error::Database(db)) => {
-            tracing::error!(code = ?db.code(), constraint = ?db.constraint(), "database error");
-        }
-        StorageError::Database(other) => {
-            tracing::error!(kind = %sqlx_kind(other), "database error");
-        }
-        other => tracing::error!(error = %other, "storage error"),
-    }
-}
-
-fn sqlx_kind(e: &sqlx::Error) -> &'static str {
-    match e {
-        sqlx::Error::PoolTimedOut => "pool timed out",
-        sqlx::Error::PoolClosed => "pool closed",
-        sqlx::Error::Io(_) => "io",
-        sqlx::Error::RowNotFound => "row not found",
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => "decode",
-        _ => "other",
-    }
-}
-
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
         match e {
@@ -53,7 +29,7 @@ impl From<StorageError> for AppError {
             StorageError::NotFound(_) => AppError::NotFound,
             StorageError::Invalid(errors) => AppError::BadRequest(errors.to_string()),
             other => {
-                log_storage(&other);
+                other.log();
                 AppError::Internal
             }
         }
@@ -154,7 +130,7 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound(_) => ApiError::NotFound,
             StorageError::Invalid(errors) => ApiError::Invalid(errors),
             other => {
-                log_storage(&other);
+                other.log();
                 ApiError::Internal
             }
         }
