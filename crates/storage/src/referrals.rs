@@ -12,7 +12,7 @@ use harbour_domain::audit::AuditAction;
 use harbour_domain::calendar::{WorkingDays, uk_date};
 use harbour_domain::crime::CrimeCategory;
 use harbour_domain::instrument::RiskLevel;
-use harbour_domain::permission::{Action, Scope};
+use harbour_domain::permission::{Action, Grant, Scope};
 use harbour_domain::person_details::Details;
 use harbour_domain::referral::{Child, Perpetrator, Person, ReferralInput, Source, Status, due_by};
 use harbour_domain::safe_contact::SafeContact;
@@ -229,7 +229,7 @@ impl ScopedStore {
     /// The referrals the actor made (or, for an integration, its agency made), newest first.
     pub async fn own_referrals(&self, limit: i64) -> Result<Vec<ReferralStatus>> {
         let grant = self.grant(Action::ViewOwnReferrals)?;
-        let (clause, param) = self.own_clause(grant.scope())?;
+        let (clause, param) = self.own_clause(&grant)?;
         let mut tx = self.db().begin_write().await?;
         let rows = sqlx::query(&format!(
             "SELECT r.id, r.reference, r.status, r.received_at, r.crime_category, p.given_name, p.family_name \
@@ -259,7 +259,7 @@ impl ScopedStore {
     /// One of the actor's own referrals; anyone else's reads as not found.
     pub async fn own_referral(&self, id: &str) -> Result<ReferralStatus> {
         let grant = self.grant(Action::ViewOwnReferrals)?;
-        let (clause, param) = self.own_clause(grant.scope())?;
+        let (clause, param) = self.own_clause(&grant)?;
         let mut tx = self.db().begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT r.id, r.reference, r.status, r.received_at, r.crime_category, p.given_name, p.family_name \
@@ -283,9 +283,10 @@ impl ScopedStore {
         Ok(status)
     }
 
-    fn own_clause(&self, scope: Scope) -> Result<(&'static str, String)> {
+    /// The referrals `grant` reaches as SQL: the actor's own, or their agency's.
+    fn own_clause(&self, grant: &Grant) -> Result<(&'static str, String)> {
         let actor = self.actor();
-        match (scope, &actor.user_id) {
+        match (grant.scope(), &actor.user_id) {
             (Scope::Own, Some(user)) => Ok(("r.submitted_by = $1", user.clone())),
             (Scope::Agency | Scope::SharedWithAgency | Scope::Partnership, _) => {
                 Ok(("r.submitting_agency = $1", actor.agency_id.clone()))

@@ -7,7 +7,7 @@ use crate::error::{Result, StorageError};
 use crate::passwords;
 use crate::scoped::ScopedStore;
 use harbour_domain::audit::{AuditAction, AuditEvent};
-use harbour_domain::permission::{Action, Scope};
+use harbour_domain::permission::{Action, Grant, Scope};
 use harbour_domain::role::Role;
 use harbour_domain::user::{NewUser, User, UserInput, parse_roles};
 use sqlx::Row;
@@ -146,41 +146,42 @@ impl ScopedStore {
 
     pub async fn get_user(&self, id: &str) -> Result<User> {
         let grant = self.grant(Action::ViewPeople)?;
-        self.read_user(id, grant.scope(), "view person").await
+        self.read_user(id, &grant, "view person").await
     }
 
     /// The signed-in person's own account.
     pub async fn own_account(&self) -> Result<User> {
-        self.grant(Action::ViewOwnAccount)?;
+        let grant = self.grant(Action::ViewOwnAccount)?;
         let own = self
             .actor()
             .user_id
             .clone()
             .ok_or(StorageError::NotFound("person"))?;
-        self.read_user(&own, Scope::Own, "view own account").await
+        self.read_user(&own, &grant, "view own account").await
     }
 
-    async fn read_user(&self, id: &str, scope: Scope, purpose: &str) -> Result<User> {
+    async fn read_user(&self, id: &str, grant: &Grant, purpose: &str) -> Result<User> {
         let mut tx = self.db().begin_write().await?;
-        let user = self.user_in_scope(&mut tx, id, scope).await?;
+        let user = self.user_in_scope(&mut tx, id, grant).await?;
         self.audit(&mut tx, AuditAction::Read, "user", Some(id), purpose)
             .await?;
         tx.commit().await?;
         Ok(user)
     }
 
-    /// The person with `id` if the scope reaches them; otherwise "not found", so that a record
-    /// out of reach cannot be told from one that does not exist.
-    async fn user_in_scope(&self, tx: &mut WriteTx, id: &str, scope: Scope) -> Result<User> {
+    /// The person with `id` if the grant reaches them; otherwise "not found", so that a record
+    /// out of reach cannot be told from one that does not exist. Only a grant the permission
+    /// check returned can be passed, so no query is scoped by a scope made up on the spot.
+    async fn user_in_scope(&self, tx: &mut WriteTx, id: &str, grant: &Grant) -> Result<User> {
         select_users(tx, "u.id = $1", Some(id))
             .await?
             .into_iter()
-            .find(|u| self.in_scope(u, scope))
+            .find(|u| self.in_scope(u, grant))
             .ok_or(StorageError::NotFound("person"))
     }
 
-    fn in_scope(&self, user: &User, scope: Scope) -> bool {
-        match scope {
+    fn in_scope(&self, user: &User, grant: &Grant) -> bool {
+        match grant.scope() {
             Scope::Partnership => true,
             Scope::Agency | Scope::SharedWithAgency => user.agency_id == self.actor().agency_id,
             Scope::Own => self.actor().user_id.as_deref() == Some(user.id.as_str()),
@@ -209,7 +210,7 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.read_user(&id, grant.scope(), "view person just created")
+        self.read_user(&id, &grant, "view person just created")
             .await
     }
 
@@ -223,7 +224,7 @@ impl ScopedStore {
             ));
         }
         let mut tx = self.db().begin_write().await?;
-        let user = self.user_in_scope(&mut tx, id, grant.scope()).await?;
+        let user = self.user_in_scope(&mut tx, id, &grant).await?;
         sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(active)
             .bind(now())
@@ -244,8 +245,7 @@ impl ScopedStore {
         self.audit(&mut tx, AuditAction::Change, "user", Some(id), purpose)
             .await?;
         tx.commit().await?;
-        self.read_user(id, grant.scope(), "view person just changed")
-            .await
+        self.read_user(id, &grant, "view person just changed").await
     }
 
     /// Changes the signed-in person's password, checking the current one first, and ends their
@@ -322,7 +322,7 @@ impl ScopedStore {
         }
         errors.into_result(()).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
-        self.user_in_scope(&mut tx, id, grant.scope()).await?;
+        self.user_in_scope(&mut tx, id, &grant).await?;
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
             .bind(id)
             .execute(tx.conn())
@@ -343,15 +343,14 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.read_user(id, grant.scope(), "view person just changed")
-            .await
+        self.read_user(id, &grant, "view person just changed").await
     }
 
     /// Sets a new password for someone who has forgotten theirs, and ends their sessions.
     pub async fn set_user_password(&self, id: &str, password: &str) -> Result<()> {
         let grant = self.grant(Action::ManagePeople)?;
         let mut tx = self.db().begin_write().await?;
-        let user = self.user_in_scope(&mut tx, id, grant.scope()).await?;
+        let user = self.user_in_scope(&mut tx, id, &grant).await?;
         harbour_domain::user::check_password(password, &user.email)
             .map_err(|m| StorageError::invalid("password", m))?;
         let hash = passwords::hash(password.to_owned()).await;
