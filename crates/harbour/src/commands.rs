@@ -244,7 +244,7 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
         let loaded = load_demo(&db).await?;
         if loaded {
             let made = harbour_storage::demo::load_demo_referrals(&db, DEMO_REFERRALS).await?;
-            let onward = harbour_storage::demo_onward::load_demo_onward(&db).await?;
+            let onward = harbour_storage::demo::load_demo_onward(&db).await?;
             say(&format!(
                 "Loaded the demo partnership and {made} synthetic referrals, {onward} of them referred on to New Era."
             ));

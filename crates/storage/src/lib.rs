@@ -16,7 +16,7 @@ pub mod bulk;
 pub mod bundle;
 pub mod db;
 pub mod demo;
-pub mod demo_onward;
+
 pub mod directory;
 pub mod error;
 pub mod intake;

@@ -2,7 +2,6 @@
 //! the open API (confidential rows withheld) and for partners, searched with the standard's
 //! filters, loaded from and saved to Open Referral JSON.
 
-pub mod demo;
 pub mod export;
 pub mod import;
 pub mod manage;

@@ -3,9 +3,9 @@
 //! referred on to New Era, at different stages, a few of them overdue. Deterministic: the same
 //! referrals (the first by reference) and the same steps every time.
 
+use super::demo_sign_ins;
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::demo::demo_sign_ins;
 use crate::error::{Result, StorageError};
 use crate::onward::{ReferOnInput, ReferredOn, StepInput};
 use crate::scoped::ScopedStore;

@@ -1,5 +1,13 @@
 //! The demo partnership: Staffordshire and Stoke-on-Trent's areas, agencies named in public
 //! documents, and synthetic staff made from a fixed seed. No real person's data.
+//!
+//! Every demo loader is here: the partnership and its synthetic referrals (this module), the
+//! directory's services ([`directory`]) and the referrals on to New Era ([`onward`]).
+
+pub mod directory;
+pub mod onward;
+
+pub use onward::load_demo_onward;
 
 use crate::agencies;
 use crate::areas::{DEMO_AREAS_CSV, import_areas, parse_areas_csv};
@@ -179,7 +187,7 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
         label: "demo data".into(),
         request_id: new_id(),
     };
-    crate::directory::import(db, &crate::directory::demo::demo_directory(), &loader).await?;
+    crate::directory::import(db, &directory::demo_directory(), &loader).await?;
     Ok(true)
 }
 
