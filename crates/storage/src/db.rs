@@ -175,7 +175,7 @@ impl Db {
         crate::audit_guard::restore_triggers(self).await?;
         // Reference data the code defines: Harbour's own directory taxonomies.
         let mut tx = self.begin_write().await?;
-        crate::directory::import::ensure_harbour_taxonomies(&mut tx).await?;
+        crate::directory::taxonomy::ensure_harbour_taxonomies(&mut tx).await?;
         tx.commit().await?;
         // Data only Harbour can work out: match keys for people stored before there were any.
         let keyed = crate::person_keys::fill_missing(self).await?;

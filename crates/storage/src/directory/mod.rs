@@ -9,6 +9,8 @@ pub mod oruk;
 pub mod profiles;
 pub mod read;
 pub mod search;
+pub mod taxonomy;
+pub mod writer;
 
 pub use export::export;
 pub use import::{ImportReport, Loader, import, parse_file};
