@@ -94,49 +94,26 @@ pub enum Scope {
 }
 
 /// The permission table. One row per (role, action); a role absent for an action is denied it.
+#[rustfmt::skip]
 pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::Administrator, Action::ViewOwnAccount, Scope::Own),
-    (
-        Role::Administrator,
-        Action::ViewAgencies,
-        Scope::Partnership,
-    ),
-    (
-        Role::Administrator,
-        Action::ManageAgencies,
-        Scope::Partnership,
-    ),
+    (Role::Administrator, Action::ViewAgencies, Scope::Partnership),
+    (Role::Administrator, Action::ManageAgencies, Scope::Partnership),
     (Role::Administrator, Action::ViewPeople, Scope::Partnership),
-    (
-        Role::Administrator,
-        Action::ManagePeople,
-        Scope::Partnership,
-    ),
-    (
-        Role::Administrator,
-        Action::ManageApiTokens,
-        Scope::Partnership,
-    ),
+    (Role::Administrator, Action::ManagePeople, Scope::Partnership),
+    (Role::Administrator, Action::ManageApiTokens, Scope::Partnership),
     // Administrators answer for what happens in the partnership, so they can read the trail;
     // nobody can change it.
     (Role::Administrator, Action::ViewAudit, Scope::Partnership),
     (Role::TriageOfficer, Action::ViewOwnAccount, Scope::Own),
-    (
-        Role::TriageOfficer,
-        Action::ViewAgencies,
-        Scope::Partnership,
-    ),
+    (Role::TriageOfficer, Action::ViewAgencies, Scope::Partnership),
     (Role::TriageOfficer, Action::ViewPeople, Scope::Agency),
     (Role::Caseworker, Action::ViewOwnAccount, Scope::Own),
     (Role::Caseworker, Action::ViewAgencies, Scope::Partnership),
     (Role::Caseworker, Action::ViewPeople, Scope::Agency),
     (Role::Referrer, Action::ViewOwnAccount, Scope::Own),
     (Role::MaracCoordinator, Action::ViewOwnAccount, Scope::Own),
-    (
-        Role::MaracCoordinator,
-        Action::ViewAgencies,
-        Scope::Partnership,
-    ),
+    (Role::MaracCoordinator, Action::ViewAgencies, Scope::Partnership),
     (Role::MaracCoordinator, Action::ViewPeople, Scope::Agency),
     (Role::Commissioner, Action::ViewOwnAccount, Scope::Own),
     (Role::Commissioner, Action::ViewAgencies, Scope::Partnership),
@@ -153,123 +130,43 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::Caseworker, Action::ViewOwnReferrals, Scope::Own),
     (Role::TriageOfficer, Action::SubmitReferral, Scope::Own),
     (Role::TriageOfficer, Action::ViewOwnReferrals, Scope::Own),
-    (
-        Role::TriageOfficer,
-        Action::ViewReferrals,
-        Scope::Partnership,
-    ),
-    (
-        Role::TriageOfficer,
-        Action::TriageReferral,
-        Scope::Partnership,
-    ),
-    (
-        Role::TriageOfficer,
-        Action::ImportReferrals,
-        Scope::Partnership,
-    ),
+    (Role::TriageOfficer, Action::ViewReferrals, Scope::Partnership),
+    (Role::TriageOfficer, Action::TriageReferral, Scope::Partnership),
+    (Role::TriageOfficer, Action::ImportReferrals, Scope::Partnership),
     // The hub sees every referral about a person, so it is the hub that confirms which details
     // are right when referrals disagree.
-    (
-        Role::TriageOfficer,
-        Action::ConfirmPersonDetails,
-        Scope::Partnership,
-    ),
+    (Role::TriageOfficer, Action::ConfirmPersonDetails, Scope::Partnership),
     (Role::Integration, Action::SubmitReferral, Scope::Agency),
     (Role::Integration, Action::ViewOwnReferrals, Scope::Agency),
     (Role::Integration, Action::ImportReferrals, Scope::Agency),
     // The directory. Every member of staff may read it whole (partners need the direct lines);
     // administrators keep all of it, and a service's own caseworkers keep their agency's entries.
-    (
-        Role::Administrator,
-        Action::ViewDirectory,
-        Scope::Partnership,
-    ),
-    (
-        Role::TriageOfficer,
-        Action::ViewDirectory,
-        Scope::Partnership,
-    ),
+    (Role::Administrator, Action::ViewDirectory, Scope::Partnership),
+    (Role::TriageOfficer, Action::ViewDirectory, Scope::Partnership),
     (Role::Caseworker, Action::ViewDirectory, Scope::Partnership),
     (Role::Referrer, Action::ViewDirectory, Scope::Partnership),
-    (
-        Role::MaracCoordinator,
-        Action::ViewDirectory,
-        Scope::Partnership,
-    ),
-    (
-        Role::Commissioner,
-        Action::ViewDirectory,
-        Scope::Partnership,
-    ),
-    (
-        Role::Administrator,
-        Action::ManageDirectory,
-        Scope::Partnership,
-    ),
+    (Role::MaracCoordinator, Action::ViewDirectory, Scope::Partnership),
+    (Role::Commissioner, Action::ViewDirectory, Scope::Partnership),
+    (Role::Administrator, Action::ManageDirectory, Scope::Partnership),
     (Role::Caseworker, Action::ManageDirectory, Scope::Agency),
-    (
-        Role::Administrator,
-        Action::ViewCoverage,
-        Scope::Partnership,
-    ),
-    (
-        Role::TriageOfficer,
-        Action::ViewCoverage,
-        Scope::Partnership,
-    ),
+    (Role::Administrator, Action::ViewCoverage, Scope::Partnership),
+    (Role::TriageOfficer, Action::ViewCoverage, Scope::Partnership),
     (Role::Commissioner, Action::ViewCoverage, Scope::Partnership),
     // Onward referrals: the hub refers on and may share without consent on a legal basis, as may
     // the MARAC coordinator; a service's caseworkers work their agency's inbox and see only what
     // was sent to it.
     (Role::TriageOfficer, Action::ReferOnward, Scope::Partnership),
-    (
-        Role::TriageOfficer,
-        Action::ShareWithoutConsent,
-        Scope::Partnership,
-    ),
-    (
-        Role::MaracCoordinator,
-        Action::ShareWithoutConsent,
-        Scope::Partnership,
-    ),
-    (
-        Role::Caseworker,
-        Action::ReceiveReferrals,
-        Scope::SharedWithAgency,
-    ),
-    (
-        Role::Caseworker,
-        Action::RecordContact,
-        Scope::SharedWithAgency,
-    ),
-    (
-        Role::TriageOfficer,
-        Action::RecordContact,
-        Scope::Partnership,
-    ),
-    (
-        Role::TriageOfficer,
-        Action::WorkOnwardReferral,
-        Scope::Partnership,
-    ),
-    (
-        Role::Caseworker,
-        Action::WorkOnwardReferral,
-        Scope::SharedWithAgency,
-    ),
+    (Role::TriageOfficer, Action::ShareWithoutConsent, Scope::Partnership),
+    (Role::MaracCoordinator, Action::ShareWithoutConsent, Scope::Partnership),
+    (Role::Caseworker, Action::ReceiveReferrals, Scope::SharedWithAgency),
+    (Role::Caseworker, Action::RecordContact, Scope::SharedWithAgency),
+    (Role::TriageOfficer, Action::RecordContact, Scope::Partnership),
+    (Role::TriageOfficer, Action::WorkOnwardReferral, Scope::Partnership),
+    (Role::Caseworker, Action::WorkOnwardReferral, Scope::SharedWithAgency),
     // An agency's own case system works its inbox through the API, seeing what its caseworkers
     // would see.
-    (
-        Role::Integration,
-        Action::ReceiveReferrals,
-        Scope::SharedWithAgency,
-    ),
-    (
-        Role::Integration,
-        Action::WorkOnwardReferral,
-        Scope::SharedWithAgency,
-    ),
+    (Role::Integration, Action::ReceiveReferrals, Scope::SharedWithAgency),
+    (Role::Integration, Action::WorkOnwardReferral, Scope::SharedWithAgency),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.
