@@ -245,7 +245,7 @@ async fn timed_get(
 
 async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     let db = Db::connect(&test_db.url, 16).await?;
-    db.migrate().await?;
+    harbour_storage::schema::prepare(&db).await?;
     harbour_storage::demo::load_demo(&db).await?;
 
     let rows = env_number("HARBOUR_BENCH_POSTCODES", 2_700_000);

@@ -166,7 +166,7 @@ async fn post_at(
 
 async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     let db = Db::connect(&test_db.url, 40).await?;
-    db.migrate().await?;
+    harbour_storage::schema::prepare(&db).await?;
     load_demo(&db).await?;
     let raw_clients = if db.backend() == Backend::Sqlite {
         1

@@ -217,7 +217,9 @@ async fn open(config: &Config) -> Result<Db> {
     let db = Db::connect(&config.database_url, config.database_max_connections)
         .await
         .context("setting database_url")?;
-    db.migrate().await.context("migrating the database")?;
+    harbour_storage::schema::prepare(&db)
+        .await
+        .context("migrating the database")?;
     Ok(db)
 }
 

@@ -158,7 +158,9 @@ impl Db {
         &self.pool
     }
 
-    pub async fn migrate(&self) -> Result<()> {
+    /// The schema migrations for this database's kind, and nothing else: what a new database
+    /// also needs (reference data, backfills, the audit triggers) is [`crate::schema::prepare`].
+    pub(crate) async fn run_migrations(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
                 sqlx::migrate!("./migrations/sqlite")
@@ -170,20 +172,6 @@ impl Db {
                     .run(&self.pool)
                     .await?;
             }
-        }
-        // The log's append-only triggers, put back if someone dropped them.
-        crate::audit_guard::restore_triggers(self).await?;
-        // Reference data the code defines: Harbour's own directory taxonomies.
-        let mut tx = self.begin_write().await?;
-        crate::directory::taxonomy::ensure_harbour_taxonomies(&mut tx).await?;
-        tx.commit().await?;
-        // Data only Harbour can work out: match keys for people stored before there were any.
-        let keyed = crate::person_keys::fill_missing(self).await?;
-        if keyed > 0 {
-            tracing::info!(
-                people = keyed,
-                "worked out match keys for people stored before there were any"
-            );
         }
         Ok(())
     }

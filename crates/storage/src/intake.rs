@@ -731,7 +731,7 @@ mod tests {
         let db = Db::connect(&format!("sqlite:{}", dir.path().join("t.db").display()), 2)
             .await
             .unwrap();
-        db.migrate().await.unwrap();
+        crate::schema::prepare(&db).await.unwrap();
         (dir, db)
     }
 

@@ -27,6 +27,7 @@ pub mod person_details;
 mod person_keys;
 pub mod postcodes;
 pub mod referrals;
+pub mod schema;
 pub mod scoped;
 pub mod seeker;
 pub mod tokens;

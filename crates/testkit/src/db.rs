@@ -73,7 +73,7 @@ impl TestDb {
     /// Connects and migrates.
     pub async fn open(&self) -> Result<Db> {
         let db = Db::connect(&self.url, 8).await?;
-        db.migrate().await?;
+        harbour_storage::schema::prepare(&db).await?;
         Ok(db)
     }
 }

@@ -86,7 +86,7 @@ async fn a_signed_checkpoint_finds_a_log_cut_back_behind_it() -> R {
         AgainstCheckpoint::Untrusted(_)
     ));
     // The next start puts the triggers back.
-    db.migrate().await?;
+    harbour_storage::schema::prepare(&db).await?;
     assert!(
         sqlx::query("DELETE FROM audit_log WHERE seq = 1")
             .execute(db.pool())
@@ -105,7 +105,7 @@ async fn a_broken_trail_at_start_up_is_shown_to_administrators_and_auditors_only
     let (secret, _) = new_key([5; 32]);
     checkpoint(&db, &signing_key(&secret)?).await?;
     cut_back(&db, 2).await?;
-    db.migrate().await?;
+    harbour_storage::schema::prepare(&db).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

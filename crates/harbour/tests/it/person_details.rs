@@ -266,7 +266,7 @@ async fn referrals_stored_before_get_their_record_from_the_person_as_held() -> R
     )
     .execute(db.pool())
     .await?;
-    db.migrate().await?;
+    harbour_storage::schema::prepare(&db).await?;
     let row = sqlx::query(
         "SELECT person_details, person_safe_contact, details_review FROM referrals WHERE id = 'r1'",
     )

@@ -545,7 +545,7 @@ async fn people_are_matched_by_name_in_any_case_including_those_stored_before_ke
     sqlx::query("UPDATE persons SET match_key = NULL")
         .execute(app.db.pool())
         .await?;
-    app.db.migrate().await?;
+    harbour_storage::schema::prepare(&app.db).await?;
     let keyed: Option<String> = sqlx::query("SELECT match_key FROM persons")
         .fetch_one(app.db.pool())
         .await?
@@ -562,7 +562,7 @@ async fn people_are_matched_by_name_in_any_case_including_those_stored_before_ke
         audited, 1,
         "the key's writing is audited against the person"
     );
-    app.db.migrate().await?;
+    harbour_storage::schema::prepare(&app.db).await?;
     let audited_again: i64 =
         sqlx::query("SELECT COUNT(*) FROM audit_log WHERE entity_kind = 'person'")
             .fetch_one(app.db.pool())
