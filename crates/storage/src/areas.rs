@@ -27,10 +27,16 @@ pub async fn list_areas(db: &Db) -> Result<Vec<Area>> {
         .collect()
 }
 
+/// The area codes as last read, kept beside the connection.
+#[derive(Default)]
+struct AreaCodes(crate::cache::Cached<Vec<String>>);
+
+const AREA_CODES_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The codes of the areas Harbour holds. Read on every submission, so kept for a minute:
 /// areas change a few times a year, and an import in another process is seen within a minute.
 pub async fn area_codes(db: &Db) -> Result<Vec<String>> {
-    if let Some(codes) = db.cached_area_codes() {
+    if let Some(codes) = db.owned::<AreaCodes>().0.fresh(AREA_CODES_FOR) {
         return Ok(codes);
     }
     let codes: Vec<String> = list_areas(db)
@@ -38,7 +44,7 @@ pub async fn area_codes(db: &Db) -> Result<Vec<String>> {
         .into_iter()
         .map(|a| a.gss_code)
         .collect();
-    db.cache_area_codes(codes.clone());
+    db.owned::<AreaCodes>().0.keep(codes.clone());
     Ok(codes)
 }
 
@@ -101,7 +107,7 @@ pub async fn import_areas(db: &Db, mut areas: Vec<Area>) -> Result<usize> {
         .await?;
     }
     tx.commit().await?;
-    db.forget_area_codes();
+    db.owned::<AreaCodes>().0.forget();
     Ok(areas.len())
 }
 

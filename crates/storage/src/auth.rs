@@ -13,6 +13,7 @@ use harbour_domain::audit::{AuditAction, AuditEvent};
 use harbour_domain::role::Role;
 use harbour_domain::user::normalise_email;
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// How sign-in protects itself; configurable, with these defaults.
 #[derive(Debug, Clone, Copy)]
@@ -285,13 +286,21 @@ pub async fn sign_out(db: &Db, secret: &str, session: &Session, request_id: &str
 /// process clears it at once; another Harbour process sees a revocation within this time.
 const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// API tokens recently found live, by digest: (when checked, token id, agency id).
+#[derive(Default)]
+pub(crate) struct LiveTokens(pub(crate) std::sync::Mutex<HashMap<String, LiveToken>>);
+
+/// When a token was found live, its id and its agency.
+type LiveToken = (std::time::Instant, String, String);
+
 /// The integration actor for a bearer token, if the token is live.
 pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Result<Option<Actor>> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
     let token_digest = digest(secret);
-    let cached = db.tokens.lock().ok().and_then(|c| {
+    let live = db.owned::<LiveTokens>();
+    let cached = live.0.lock().ok().and_then(|c| {
         c.get(&token_digest)
             .filter(|(at, _, _)| at.elapsed() < TOKEN_RECHECK)
             .cloned()
@@ -319,7 +328,7 @@ pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Resu
     };
     let id: String = row.try_get("id")?;
     let agency_id: String = row.try_get("agency_id")?;
-    if let Ok(mut cache) = db.tokens.lock() {
+    if let Ok(mut cache) = live.0.lock() {
         cache.insert(
             token_digest,
             (std::time::Instant::now(), id.clone(), agency_id.clone()),

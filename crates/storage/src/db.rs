@@ -7,7 +7,6 @@
 //! needs no such lock.
 
 use crate::error::{Result, StorageError};
-use crate::intake::IntakeWriter;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use std::str::FromStr;
@@ -43,17 +42,12 @@ impl Backend {
     }
 }
 
-/// Area codes and when they were read.
-type CachedCodes = (std::time::Instant, Vec<String>);
-
-type CachedProfiles = (
-    std::time::Instant,
-    Arc<Vec<harbour_domain::directory::ServiceProfile>>,
-);
-
-/// How long the coverage view may reuse service profiles read from the database. A change made
-/// through this process clears them at once; one made by another process shows within this.
-pub const PROFILES_FOR: Duration = Duration::from_secs(30);
+/// State the features keep beside the connection, one value of each type, made on first use:
+/// the intake writer's handle, caches of reference data. Each feature owns its type; this layer
+/// knows none of them.
+type Owned = std::sync::RwLock<
+    std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+>;
 
 #[derive(Clone)]
 pub struct Db {
@@ -62,18 +56,8 @@ pub struct Db {
     intake_pool: Option<AnyPool>,
     backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
-    /// Started on first use. The writer task holds a copy of this handle with an empty cell,
-    /// so when the last outside handle goes the channel closes and the task ends.
-    intake: Arc<OnceLock<IntakeWriter>>,
-    area_codes: Arc<std::sync::RwLock<Option<CachedCodes>>>,
-    /// Every directory service's profile, for the coverage view and matching: (when read, profiles).
-    pub(crate) profiles: Arc<std::sync::RwLock<Option<CachedProfiles>>>,
-    /// Live API tokens recently checked, by digest: (when checked, token id, agency id).
-    pub(crate) tokens: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedToken>>>,
+    owned: Arc<Owned>,
 }
-
-/// An API token seen live: when it was checked, its id and its agency.
-pub(crate) type CachedToken = (std::time::Instant, String, String);
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -135,10 +119,7 @@ impl Db {
             intake_pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
-            intake: Arc::new(OnceLock::new()),
-            area_codes: Arc::default(),
-            profiles: Arc::default(),
-            tokens: Arc::default(),
+            owned: Arc::default(),
         })
     }
 
@@ -196,54 +177,38 @@ impl Db {
         })
     }
 
-    pub(crate) fn cached_area_codes(&self) -> Option<Vec<String>> {
-        let cached = self.area_codes.read().ok()?;
-        let (at, codes) = cached.as_ref()?;
-        (at.elapsed() < Duration::from_secs(60)).then(|| codes.clone())
+    /// The state of type `T` a feature keeps beside the connection, made on first use and
+    /// shared by every copy of this handle.
+    pub(crate) fn owned<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let found = self
+            .owned
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        let any = match found {
+            Some(any) => any,
+            None => self
+                .owned
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(id)
+                .or_insert_with(|| Arc::new(T::default()))
+                .clone(),
+        };
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("kept under its own type's id"))
     }
 
-    pub(crate) fn cache_area_codes(&self, codes: Vec<String>) {
-        if let Ok(mut cached) = self.area_codes.write() {
-            *cached = Some((std::time::Instant::now(), codes));
+    /// A copy of this handle that shares the connections but none of the features' state: for
+    /// a task that must not keep that state alive (the intake writer holds one, so that when the
+    /// last outside handle goes, its channel closes and it ends).
+    pub(crate) fn detached(&self) -> Db {
+        Db {
+            owned: Arc::default(),
+            ..self.clone()
         }
-    }
-
-    /// Service profiles read within the last [`PROFILES_FOR`].
-    pub(crate) fn cached_profiles(
-        &self,
-    ) -> Option<Arc<Vec<harbour_domain::directory::ServiceProfile>>> {
-        let cached = self.profiles.read().ok()?;
-        let (at, p) = cached.as_ref()?;
-        (at.elapsed() < PROFILES_FOR).then(|| p.clone())
-    }
-
-    pub(crate) fn cache_profiles(&self, p: Arc<Vec<harbour_domain::directory::ServiceProfile>>) {
-        if let Ok(mut cached) = self.profiles.write() {
-            *cached = Some((std::time::Instant::now(), p));
-        }
-    }
-
-    /// After any change to the directory in this process.
-    pub(crate) fn forget_profiles(&self) {
-        if let Ok(mut cached) = self.profiles.write() {
-            *cached = None;
-        }
-    }
-
-    pub(crate) fn forget_area_codes(&self) {
-        if let Ok(mut cached) = self.area_codes.write() {
-            *cached = None;
-        }
-    }
-
-    pub(crate) fn intake(&self) -> &IntakeWriter {
-        self.intake.get_or_init(|| {
-            let for_writer = Db {
-                intake: Arc::new(OnceLock::new()),
-                ..self.clone()
-            };
-            IntakeWriter::spawn(for_writer)
-        })
     }
 
     /// The connections the intake writer uses on PostgreSQL.

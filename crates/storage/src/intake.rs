@@ -83,6 +83,21 @@ pub(crate) struct IntakeWriter {
     tx: mpsc::Sender<Job>,
 }
 
+/// The writer, started on first use; kept beside the connection.
+#[derive(Default)]
+struct Intake(std::sync::OnceLock<IntakeWriter>);
+
+impl Db {
+    /// The intake writer, started on first use. Its task holds a [`Db::detached`] handle, so
+    /// when the last outside handle goes the channel closes and the task ends.
+    pub(crate) fn intake(&self) -> IntakeWriter {
+        self.owned::<Intake>()
+            .0
+            .get_or_init(|| IntakeWriter::spawn(self.detached()))
+            .clone()
+    }
+}
+
 impl IntakeWriter {
     pub(crate) fn spawn(db: Db) -> IntakeWriter {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);

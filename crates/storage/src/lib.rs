@@ -14,6 +14,7 @@ pub mod audit_guard;
 pub mod auth;
 pub mod bulk;
 pub mod bundle;
+mod cache;
 pub mod db;
 pub mod demo;
 

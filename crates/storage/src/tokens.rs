@@ -128,7 +128,7 @@ impl ScopedStore {
         .await?;
         tx.commit().await?;
         // Forget every token checked recently, so the revoked one is refused at its next use.
-        if let Ok(mut cache) = self.db().tokens.lock() {
+        if let Ok(mut cache) = self.db().owned::<crate::auth::LiveTokens>().0.lock() {
             cache.clear();
         }
         Ok(agency_id)

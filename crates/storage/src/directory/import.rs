@@ -88,7 +88,7 @@ pub async fn import(db: &Db, export: &Export, who: &Loader) -> Result<ImportRepo
     )
     .await?;
     tx.commit().await?;
-    db.forget_profiles();
+    super::profiles::forget(db);
     // A load can change the tables' shape a lot: give PostgreSQL's planner fresh statistics
     // now rather than when autovacuum next looks.
     if db.backend() == crate::db::Backend::Postgres && report.created + report.updated > 0 {

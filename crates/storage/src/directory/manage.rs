@@ -235,7 +235,7 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.db().forget_profiles();
+        super::profiles::forget(self.db());
         Ok(id)
     }
 
@@ -259,7 +259,7 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.db().forget_profiles();
+        super::profiles::forget(self.db());
         Ok(())
     }
 
@@ -451,7 +451,7 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.db().forget_profiles();
+        super::profiles::forget(self.db());
         Ok(())
     }
 

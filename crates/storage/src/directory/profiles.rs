@@ -143,14 +143,27 @@ pub async fn service_profiles(db: &Db) -> Result<Vec<ServiceProfile>> {
     Ok(out)
 }
 
-/// The profiles, reused for up to [`crate::db::PROFILES_FOR`] (see there).
+/// How long the coverage view may reuse service profiles read from the database. A change made
+/// through this process clears them at once; one made by another process shows within this.
+pub const PROFILES_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Every directory service's profile as last read, for the coverage view and matching.
+#[derive(Default)]
+struct Profiles(crate::cache::Cached<std::sync::Arc<Vec<ServiceProfile>>>);
+
+/// The profiles, reused for up to [`PROFILES_FOR`].
 pub async fn cached_service_profiles(db: &Db) -> Result<std::sync::Arc<Vec<ServiceProfile>>> {
-    if let Some(p) = db.cached_profiles() {
+    if let Some(p) = db.owned::<Profiles>().0.fresh(PROFILES_FOR) {
         return Ok(p);
     }
     let p = std::sync::Arc::new(service_profiles(db).await?);
-    db.cache_profiles(p.clone());
+    db.owned::<Profiles>().0.keep(p.clone());
     Ok(p)
+}
+
+/// After any change to the directory in this process.
+pub(crate) fn forget(db: &Db) {
+    db.owned::<Profiles>().0.forget();
 }
 
 impl ScopedStore {
