@@ -10,7 +10,8 @@ use harbour_domain::contact_gate::Refusal;
 use harbour_domain::notification::{backoff, staff_email};
 use harbour_domain::safe_contact::Channel;
 use harbour_storage::Db;
-use harbour_storage::jobs::{self, Job, Work, onward_link};
+use harbour_storage::jobs::{self, Job, Work};
+use harbour_storage::onward::notify::{self, onward_link};
 
 /// What the worker needs to know.
 #[derive(Debug, Clone)]
@@ -168,7 +169,7 @@ impl Worker {
             due
         };
         if look {
-            let escalated = jobs::escalate_overdue(&self.db, now).await?;
+            let escalated = notify::escalate_overdue(&self.db, now).await?;
             if escalated > 0 {
                 tracing::info!(escalated, "escalated overdue onward referrals");
             }
@@ -274,7 +275,7 @@ impl Worker {
             } => {
                 // The gate decides now, not when the message was written: a channel may have
                 // been suspended, or the safe time may have passed.
-                let permit = match jobs::gate(&self.db, onward_referral_id, *channel, now).await {
+                let permit = match notify::gate(&self.db, onward_referral_id, *channel, now).await {
                     Ok(Ok(p)) => p,
                     Ok(Err(Refusal::OutsideSafeTimes { next: Some(t) })) => {
                         return Delivery::Wait(t);

@@ -8,6 +8,7 @@
 
 mod contact;
 mod messages;
+pub mod notify;
 mod read;
 mod send;
 mod steps;

@@ -287,7 +287,7 @@ impl ScopedStore {
                 .await?;
             }
         }
-        crate::jobs::notify_agency(
+        notify::notify_agency(
             tx,
             &recipient,
             Some(Role::Caseworker),

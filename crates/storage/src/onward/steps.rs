@@ -85,7 +85,7 @@ impl ScopedStore {
                 (to == State::Withdrawn).then_some(Role::Caseworker),
             ),
         };
-        crate::jobs::notify_agency(
+        notify::notify_agency(
             &mut tx,
             &other,
             email_role,
