@@ -19,6 +19,7 @@ pub mod db;
 pub mod demo;
 
 pub mod directory;
+pub mod drafts;
 pub mod error;
 pub mod intake;
 pub mod jobs;
