@@ -35,6 +35,7 @@ pub mod crime;
 pub mod deadline;
 pub mod directory;
 pub mod entitlement;
+pub mod ids;
 pub mod instrument;
 pub mod marac;
 pub mod matching;

@@ -1,25 +1,46 @@
 //! Drafts: a referral saved unfinished by the person making it, theirs alone.
 
-use crate::db::{new_id, now};
+use crate::db::{new_id, now, parse_time};
 use crate::error::{Result, StorageError};
 use crate::referrals::from_json;
 use crate::scoped::ScopedStore;
+use chrono::{DateTime, Utc};
 use harbour_domain::audit::AuditAction;
+use harbour_domain::ids::DraftId;
 use harbour_domain::permission::Action;
 use harbour_domain::referral::ReferralInput;
-use sqlx::Row;
 
 /// A saved, unfinished referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
-    pub id: String,
+    pub id: DraftId,
     pub input: ReferralInput,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A draft's row as stored.
+#[derive(sqlx::FromRow)]
+struct DraftRow {
+    id: String,
+    input: String,
+    updated_at: String,
+}
+
+impl TryFrom<DraftRow> for Draft {
+    type Error = StorageError;
+
+    fn try_from(r: DraftRow) -> Result<Draft> {
+        Ok(Draft {
+            id: DraftId::from(r.id),
+            input: from_json(&r.input)?,
+            updated_at: parse_time(&r.updated_at)?,
+        })
+    }
 }
 
 impl ScopedStore {
     /// Saves a draft (new, or over the actor's own draft `id`); returns its id.
-    pub async fn save_draft(&self, id: Option<&str>, input: &ReferralInput) -> Result<String> {
+    pub async fn save_draft(&self, id: Option<&DraftId>, input: &ReferralInput) -> Result<DraftId> {
         self.grant(Action::SubmitReferral)?;
         let owner = self
             .actor()
@@ -34,7 +55,7 @@ impl ScopedStore {
                 let changed = sqlx::query("UPDATE referral_drafts SET input = $1, updated_at = $2 WHERE id = $3 AND owner = $4")
                     .bind(&text)
                     .bind(now())
-                    .bind(id)
+                    .bind(id.as_str())
                     .bind(&owner)
                     .execute(tx.conn())
                     .await?
@@ -46,11 +67,11 @@ impl ScopedStore {
                     &mut tx,
                     AuditAction::Change,
                     "referral_draft",
-                    Some(id),
+                    Some(id.as_str()),
                     "save referral draft",
                 )
                 .await?;
-                id.to_owned()
+                id.clone()
             }
             None => {
                 let id = new_id();
@@ -69,7 +90,7 @@ impl ScopedStore {
                     "save referral draft",
                 )
                 .await?;
-                id
+                DraftId::from(id)
             }
         };
         tx.commit().await?;
@@ -79,34 +100,26 @@ impl ScopedStore {
     pub async fn drafts(&self) -> Result<Vec<Draft>> {
         self.grant(Action::SubmitReferral)?;
         let owner = self.actor().user_id.clone().unwrap_or_default();
-        let rows = sqlx::query("SELECT id, input, updated_at FROM referral_drafts WHERE owner = $1 ORDER BY updated_at DESC")
+        let rows: Vec<DraftRow> = sqlx::query_as("SELECT id, input, updated_at FROM referral_drafts WHERE owner = $1 ORDER BY updated_at DESC")
             .bind(&owner)
             .fetch_all(self.db().pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Draft {
-                    id: r.try_get("id")?,
-                    input: from_json(&r.try_get::<String, _>("input")?)?,
-                    updated_at: r.try_get("updated_at")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(Draft::try_from).collect()
     }
 
-    pub async fn draft(&self, id: &str) -> Result<Draft> {
+    pub async fn draft(&self, id: &DraftId) -> Result<Draft> {
         let mut tx = self.db().begin_write().await?;
         let draft = self
             .drafts()
             .await?
             .into_iter()
-            .find(|d| d.id == id)
+            .find(|d| &d.id == id)
             .ok_or(StorageError::NotFound("draft"))?;
         self.audit(
             &mut tx,
             AuditAction::Read,
             "referral_draft",
-            Some(id),
+            Some(id.as_str()),
             "open referral draft",
         )
         .await?;
@@ -116,12 +129,12 @@ impl ScopedStore {
 
     /// Removes the actor's draft (after it was submitted, or when they discard it); anyone
     /// else's, or one already removed, is not found.
-    pub async fn delete_draft(&self, id: &str) -> Result<()> {
+    pub async fn delete_draft(&self, id: &DraftId) -> Result<()> {
         self.grant(Action::SubmitReferral)?;
         let owner = self.actor().user_id.clone().unwrap_or_default();
         let mut tx = self.db().begin_write().await?;
         let removed = sqlx::query("DELETE FROM referral_drafts WHERE id = $1 AND owner = $2")
-            .bind(id)
+            .bind(id.as_str())
             .bind(&owner)
             .execute(tx.conn())
             .await?
@@ -134,7 +147,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "referral_draft",
-            Some(id),
+            Some(id.as_str()),
             "remove referral draft",
         )
         .await?;

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::agency::AgencyKind;
 use harbour_domain::area::Area;
 use harbour_domain::crime::CrimeCategory;
+use harbour_domain::ids::DraftId;
 use harbour_domain::referral::{ChildInput, PerpetratorInput, PersonInput, ReferralInput};
 use harbour_domain::safe_contact::{Channel, ChannelInput, SafeContactInput, SafeTimeInput};
 use harbour_domain::validation::FieldErrors;
@@ -279,7 +280,7 @@ fn form_from_input(i: &ReferralInput) -> FormData {
 struct ReferralForm {
     chrome: Chrome,
     form: FormData,
-    draft_id: Option<String>,
+    draft_id: Option<DraftId>,
     saved: bool,
     errors: FieldErrors,
     areas: Vec<Area>,
@@ -311,7 +312,7 @@ async fn page(
     state: &AppState,
     staff: &Staff,
     form: FormData,
-    draft_id: Option<String>,
+    draft_id: Option<DraftId>,
     saved: bool,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -359,7 +360,7 @@ pub async fn new(State(state): State<AppState>, staff: Staff) -> Result<Response
 pub async fn open_draft(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<DraftId>,
 ) -> Result<Response, AppError> {
     let Draft { id, input, .. } = staff.store.draft(&id).await?;
     page(
@@ -379,9 +380,11 @@ pub async fn submit(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let (input, renames) = input_from_form(&form);
-    let draft_id = Some(form.get("draft_id").to_owned()).filter(|d| !d.is_empty());
+    let draft_id = Some(form.get("draft_id"))
+        .filter(|d| !d.is_empty())
+        .map(DraftId::from);
     if form.get("action") == "draft" {
-        let id = staff.store.save_draft(draft_id.as_deref(), &input).await?;
+        let id = staff.store.save_draft(draft_id.as_ref(), &input).await?;
         return page(&state, &staff, form, Some(id), true, FieldErrors::new()).await;
     }
     match staff
@@ -417,7 +420,7 @@ pub async fn submit(
 
 pub async fn delete_draft(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<DraftId>,
     _form: CsrfForm,
 ) -> Result<Response, AppError> {
     staff.store.delete_draft(&id).await?;

@@ -40,7 +40,12 @@ pub fn when(stored: &str) -> String {
     let Ok(t) = chrono::DateTime::parse_from_rfc3339(stored) else {
         return stored.to_owned();
     };
-    let local = harbour_domain::calendar::uk_local(t.with_timezone(&chrono::Utc));
+    when_at(&t.with_timezone(&chrono::Utc))
+}
+
+/// [`when`] for a time already read as one.
+pub fn when_at(t: &chrono::DateTime<chrono::Utc>) -> String {
+    let local = harbour_domain::calendar::uk_local(*t);
     let time = match (local.hour(), local.minute()) {
         (12, 0) => "midday".to_owned(),
         (0, 0) => "midnight".to_owned(),
