@@ -9,6 +9,7 @@ use crate::intake::DETAILS_PENDING;
 use crate::referrals::from_json;
 use crate::scoped::ScopedStore;
 use harbour_domain::audit::AuditAction;
+use harbour_domain::ids::{PersonId, ReferralId};
 use harbour_domain::permission::Action;
 use harbour_domain::person_details::{self, Details, Difference, Field};
 use harbour_domain::safe_contact::{Channel, SafeContact};
@@ -40,9 +41,9 @@ impl Review {
 /// What is held about a referral's person set against what the referral said.
 #[derive(Debug, Clone)]
 pub struct DetailsComparison {
-    pub referral_id: String,
+    pub referral_id: ReferralId,
     pub reference: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub review: Review,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
@@ -69,7 +70,7 @@ struct ComparisonRow {
     held_version: String,
 }
 
-async fn comparison(tx: &mut WriteTx, referral_id: &str) -> Result<DetailsComparison> {
+async fn comparison(tx: &mut WriteTx, referral_id: &ReferralId) -> Result<DetailsComparison> {
     let row: ComparisonRow = sqlx::query_as(
         "SELECT r.id, r.reference, r.person_id, r.person_details, r.person_safe_contact, \
          r.details_review, r.details_reviewed_at, u.display_name AS reviewed_by_name, \
@@ -77,7 +78,7 @@ async fn comparison(tx: &mut WriteTx, referral_id: &str) -> Result<DetailsCompar
          FROM referrals r JOIN persons p ON p.id = r.person_id \
          LEFT JOIN users u ON u.id = r.details_reviewed_by WHERE r.id = $1",
     )
-    .bind(referral_id)
+    .bind(referral_id.as_str())
     .fetch_optional(tx.conn())
     .await?
     .ok_or(StorageError::NotFound("referral"))?;
@@ -91,9 +92,9 @@ async fn comparison(tx: &mut WriteTx, referral_id: &str) -> Result<DetailsCompar
     };
     Ok(DetailsComparison {
         differences: person_details::differences(&held, &referred),
-        referral_id: row.id,
+        referral_id: ReferralId::from(row.id),
         reference: row.reference,
-        person_id: row.person_id,
+        person_id: PersonId::from(row.person_id),
         review: Review::from_column(row.details_review.as_deref())?,
         reviewed_by: row.reviewed_by_name,
         reviewed_at: row.details_reviewed_at,
@@ -105,7 +106,7 @@ async fn comparison(tx: &mut WriteTx, referral_id: &str) -> Result<DetailsCompar
 
 impl ScopedStore {
     /// The details held about a referral's person beside the referral's own record of them.
-    pub async fn details_comparison(&self, referral_id: &str) -> Result<DetailsComparison> {
+    pub async fn details_comparison(&self, referral_id: &ReferralId) -> Result<DetailsComparison> {
         self.grant(Action::ConfirmPersonDetails)?;
         let mut tx = self.db().begin_write().await?;
         let found = comparison(&mut tx, referral_id).await?;
@@ -113,7 +114,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Read,
             "person",
-            Some(&found.person_id),
+            Some(found.person_id.as_str()),
             &format!("compare held details with referral {}", found.reference),
         )
         .await?;
@@ -129,7 +130,7 @@ impl ScopedStore {
     /// chosen that does not differ.
     pub async fn confirm_person_details(
         &self,
-        referral_id: &str,
+        referral_id: &ReferralId,
         take: &[Field],
         held_version: &str,
     ) -> Result<()> {
@@ -164,14 +165,14 @@ impl ScopedStore {
             .bind(&chosen.person.postcode)
             .bind(chosen.person.area.as_deref())
             .bind(&stamp)
-            .bind(&found.person_id)
+            .bind(found.person_id.as_str())
             .execute(tx.conn())
             .await?;
         }
         let reviewer = self.actor().user_id.as_deref();
-        resolve(&mut tx, &found.referral_id, reviewer, &stamp).await?;
+        resolve(&mut tx, found.referral_id.as_str(), reviewer, &stamp).await?;
         // Others waiting about the same person that now agree need no choice of their own.
-        for (other, details, safe) in pending_records(&mut tx, &found.person_id).await? {
+        for (other, details, safe) in pending_records(&mut tx, found.person_id.as_str()).await? {
             let referred = Details {
                 person: from_json(&details)?,
                 safe_contact: from_json(&safe)?,
@@ -201,7 +202,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "person",
-            Some(&found.person_id),
+            Some(found.person_id.as_str()),
             &format!(
                 "confirm details against referral {}: took {}; kept {}",
                 found.reference,

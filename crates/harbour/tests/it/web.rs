@@ -427,7 +427,7 @@ async fn the_audit_page_names_people_referred_and_their_records_by_referral() ->
     let referral = harbour_testkit::cases::triaged_referral(&app.db, Default::default()).await?;
     harbour_testkit::cases::store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer)
         .await?
-        .details_comparison(&referral)
+        .details_comparison(&referral.as_str().into())
         .await?;
     let idva = harbour_testkit::cases::service_id(&app.db, harbour_testkit::cases::IDVA).await?;
     harbour_testkit::cases::refer_on(&app.db, &referral, &idva).await?;

@@ -9,6 +9,7 @@ use crate::pages::{render, render_invalid};
 use askama::Template;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::ids::ReferralId;
 use harbour_domain::person_details::Field;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
@@ -60,14 +61,14 @@ fn page(
     }
 }
 
-pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn show(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, AppError> {
     let c = staff.store.details_comparison(&id).await?;
     Ok(page(&staff, c, HashMap::new(), FieldErrors::new()))
 }
 
 pub async fn confirm(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let c = staff.store.details_comparison(&id).await?;
