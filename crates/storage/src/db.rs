@@ -339,14 +339,40 @@ pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
         .map_err(|_| StorageError::Corrupt(format!("bad timestamp {s:?}")))
 }
 
-/// Reads a boolean column: `BOOLEAN` on PostgreSQL, 0 or 1 in an `INTEGER` on SQLite (whose
-/// boolean type the `Any` driver does not map).
+/// A boolean column as either database stores it: `BOOLEAN` on PostgreSQL, 0 or 1 in an
+/// `INTEGER` on SQLite (whose boolean type the `Any` driver does not map). For row structs:
+/// `#[derive(FromRow)] struct AgencyRow { active: Flag, … }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flag(pub bool);
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <bool as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <bool as sqlx::Type<sqlx::Any>>::compatible(ty)
+            || <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+            || <i32 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        if let Ok(b) = <bool as sqlx::Decode<sqlx::Any>>::decode(value.clone()) {
+            return Ok(Flag(b));
+        }
+        if let Ok(n) = <i64 as sqlx::Decode<sqlx::Any>>::decode(value.clone()) {
+            return Ok(Flag(n != 0));
+        }
+        Ok(Flag(<i32 as sqlx::Decode<sqlx::Any>>::decode(value)? != 0))
+    }
+}
+
+/// Reads a boolean column by name, as [`Flag`] does.
 pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
     use sqlx::Row;
-    match row.try_get::<bool, _>(column) {
-        Ok(b) => Ok(b),
-        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
-    }
+    Ok(row.try_get::<Flag, _>(column)?.0)
 }
 
 /// `INSERT INTO table (columns) SELECT …` reading its rows from one JSON parameter, `$1`: an
