@@ -202,44 +202,58 @@ const SUMMARY_SELECT: &str = "SELECT o.*, s.name AS service_name, ra.name AS rec
      JOIN persons p ON p.id = o.person_id JOIN referrals r ON r.id = o.referral_id \
      JOIN consents c ON c.id = o.consent_id";
 
-fn summary_from(r: &AnyRow, now: &str) -> Result<OnwardSummary> {
-    let state: String = r.try_get("state")?;
-    let next_due_at: Option<String> = r.try_get("next_due_at")?;
-    let milestone: Option<String> = r.try_get("next_milestone")?;
-    let state = parse(&state, "onward state", State::from_slug)?;
+/// One line of a [`SUMMARY_SELECT`] as stored.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    referral_id: String,
+    service_id: String,
+    service_name: String,
+    recipient_agency_name: String,
+    sender_agency_name: String,
+    state: String,
+    sent_at: String,
+    state_at: String,
+    next_due_at: Option<String>,
+    next_milestone: Option<String>,
+    risk_level: Option<String>,
+    tier: Option<String>,
+    given_name: String,
+    person_area: Option<String>,
+    decline_reason: Option<String>,
+    decline_note: Option<String>,
+    outcome: Option<String>,
+    consent_decision: String,
+}
+
+fn summary_from(row: &AnyRow, now: &str) -> Result<OnwardSummary> {
+    use sqlx::FromRow;
+    let r = SummaryRow::from_row(row)?;
+    let state = parse(&r.state, "onward state", State::from_slug)?;
     Ok(OnwardSummary {
-        id: r.try_get("id")?,
-        referral_id: r.try_get("referral_id")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        recipient_agency_name: r.try_get("recipient_agency_name")?,
-        sender_agency_name: r.try_get("sender_agency_name")?,
+        overdue: !state.is_final() && r.next_due_at.as_deref().is_some_and(|d| d < now),
+        id: r.id,
+        referral_id: r.referral_id,
+        service_id: r.service_id,
+        service_name: r.service_name,
+        recipient_agency_name: r.recipient_agency_name,
+        sender_agency_name: r.sender_agency_name,
         state,
-        sent_at: r.try_get("sent_at")?,
-        state_at: r.try_get("state_at")?,
-        overdue: !state.is_final() && next_due_at.as_deref().is_some_and(|d| d < now),
-        next_due_at,
-        next_due_milestone: milestone.as_deref().and_then(Milestone::from_slug),
-        risk_level: r
-            .try_get::<Option<String>, _>("risk_level")?
-            .as_deref()
-            .and_then(RiskLevel::from_slug),
-        tier: r
-            .try_get::<Option<String>, _>("tier")?
-            .as_deref()
-            .and_then(ServiceTier::from_slug),
-        given_name: r.try_get("given_name")?,
-        area: r.try_get("person_area")?,
+        sent_at: r.sent_at,
+        state_at: r.state_at,
+        next_due_at: r.next_due_at,
+        next_due_milestone: r.next_milestone.as_deref().and_then(Milestone::from_slug),
+        risk_level: r.risk_level.as_deref().and_then(RiskLevel::from_slug),
+        tier: r.tier.as_deref().and_then(ServiceTier::from_slug),
+        given_name: r.given_name,
+        area: r.person_area,
         decline_reason: r
-            .try_get::<Option<String>, _>("decline_reason")?
+            .decline_reason
             .as_deref()
             .and_then(DeclineReason::from_slug),
-        decline_note: r.try_get("decline_note")?,
-        outcome: r
-            .try_get::<Option<String>, _>("outcome")?
-            .as_deref()
-            .and_then(Outcome::from_slug),
-        consent_decision: r.try_get("consent_decision")?,
+        decline_note: r.decline_note,
+        outcome: r.outcome.as_deref().and_then(Outcome::from_slug),
+        consent_decision: r.consent_decision,
     })
 }
 
