@@ -77,11 +77,7 @@ pub async fn issue_token(db: &Db, agency_name: &str) -> Result<String> {
         .bind(demo_email(Role::Administrator))
         .fetch_one(db.pool())
         .await?;
-    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = $1")
-        .bind(agency_name)
-        .fetch_one(db.pool())
-        .await?
-        .get("id");
+    let agency = crate::inspect::agency_id(db, agency_name).await?;
     let store = harbour_storage::ScopedStore::new(
         db.clone(),
         harbour_storage::Actor {

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod cases;
 pub mod client;
 pub mod db;
+pub mod inspect;
 pub mod oruk;
 pub mod smtp;
 

@@ -243,15 +243,7 @@ async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_i
         )
         .await?;
     assert_eq!(refused, ReferredOn::ConsentRefused);
-    let count = |table: &'static str| {
-        let pool = app.db.pool().clone();
-        async move {
-            sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-                .fetch_one(&pool)
-                .await
-                .map(|r| r.get::<i64, _>("n"))
-        }
-    };
+    let count = |table: &'static str| harbour_testkit::inspect::rows(&app.db, table);
     assert_eq!(count("onward_referrals").await?, 0, "nothing sent");
     assert_eq!(count("consents").await?, 1, "the refusal is recorded");
 

@@ -72,10 +72,7 @@ impl Api {
 }
 
 async fn count(app: &TestApp, table: &str) -> anyhow::Result<i64> {
-    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-        .fetch_one(app.db.pool())
-        .await?
-        .get("n"))
+    harbour_testkit::inspect::rows(&app.db, table).await
 }
 
 #[tokio::test]

@@ -462,11 +462,8 @@ async fn deactivating_a_person_signs_them_out_at_once() -> R {
     let app = TestApp::spawn().await?;
     let caseworker = app.signed_in(Role::Caseworker).await?;
     assert_eq!(caseworker.get("/home").await?.status(), StatusCode::OK);
-    let id: String = sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(demo_email(Role::Caseworker))
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let id: String =
+        harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Caseworker)).await?;
     let admin = app.signed_in(Role::Administrator).await?;
     let page = format!("/admin/people/{id}");
     let r = admin
@@ -484,11 +481,8 @@ async fn deactivating_a_person_signs_them_out_at_once() -> R {
             .is_err()
     );
     // An administrator cannot deactivate themself.
-    let own: String = sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(demo_email(Role::Administrator))
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let own: String =
+        harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Administrator)).await?;
     let r = admin
         .submit("/account", &format!("/admin/people/{own}/deactivate"), &[])
         .await?;
@@ -534,11 +528,8 @@ async fn agency_scope_limits_what_a_caseworker_sees() -> R {
         !page.contains("Staffordshire Police"),
         "only their own agency's people"
     );
-    let other: String = sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(demo_email(Role::Referrer))
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let other: String =
+        harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Referrer)).await?;
     let (status, _) = caseworker
         .get_text(&format!("/admin/people/{other}"))
         .await?;
@@ -554,11 +545,8 @@ async fn agency_scope_limits_what_a_caseworker_sees() -> R {
 async fn api_tokens_are_issued_used_and_revoked() -> R {
     let app = TestApp::spawn().await?;
     let admin = app.signed_in(Role::Administrator).await?;
-    let agency_id: String = sqlx::query("SELECT id FROM agencies WHERE name = $1")
-        .bind("Staffordshire Police")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let agency_id: String =
+        harbour_testkit::inspect::agency_id(&app.db, "Staffordshire Police").await?;
     let page = format!("/admin/agencies/{agency_id}");
     let r = admin
         .submit(&page, &format!("{page}/tokens"), &[("name", " ")])
