@@ -155,7 +155,11 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
 
 /// Refers `referral` on, as the hub, to the service with id `service`, with the person's
 /// consent (the minimum shared); the onward referral's id.
-pub async fn refer_on(db: &Db, referral: &str, service: &str) -> Result<String> {
+pub async fn refer_on(
+    db: &Db,
+    referral: &str,
+    service: &str,
+) -> Result<harbour_domain::ids::OnwardId> {
     use harbour_domain::consent::ConsentInput;
     use harbour_storage::onward::{ReferOnInput, ReferredOn};
     let hub = store_as(db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use harbour_domain::consent::ConsentInput;
 use harbour_domain::contact_gate::{Refusal, uk_time};
+use harbour_domain::ids::OnwardId;
 use harbour_domain::notification::verify;
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::Channel;
@@ -53,7 +54,7 @@ fn worker(db: &Db, sink: &SmtpSink) -> anyhow::Result<Worker> {
 }
 
 /// Refers the case on to the IDVA service with consent; the onward referral's id.
-async fn refer_to_idva(db: &Db, case: Case) -> anyhow::Result<String> {
+async fn refer_to_idva(db: &Db, case: Case) -> anyhow::Result<OnwardId> {
     let referral = triaged_referral(db, case).await?;
     let hub = store_as(db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
     let sent = hub
@@ -232,11 +233,11 @@ async fn an_overdue_referral_is_escalated_once_to_the_service_and_the_hub() -> R
         overdue.iter().filter(|m| m.to.contains(&service)).count(),
         2
     );
-    assert!(overdue.iter().all(|m| m.data.contains(&id)));
+    assert!(overdue.iter().all(|m| m.data.contains(id.as_str())));
     let escalated: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM onward_deadlines WHERE onward_referral_id = $1 AND escalated_at IS NOT NULL",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .fetch_one(app.db.pool())
     .await?
     .get("n");
@@ -448,7 +449,7 @@ async fn a_worker_killed_mid_delivery_delivers_the_message_exactly_once_after_re
     server.wait()?;
     let got = got?;
     assert_eq!(sink.accepted().len(), 1, "delivered exactly once");
-    assert!(got[0].data.contains(&id));
+    assert!(got[0].data.contains(id.as_str()));
     let r =
         sqlx::query("SELECT id, done_at, attempts, outcome FROM jobs WHERE kind = 'staff_email'")
             .fetch_one(setup.pool())

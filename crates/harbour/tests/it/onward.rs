@@ -6,6 +6,7 @@
 use harbour_domain::consent::{ConsentInput, LegalBasis};
 use harbour_domain::contact_gate::Refusal;
 use harbour_domain::deadline::Milestone;
+use harbour_domain::ids::OnwardId;
 use harbour_domain::onward::{DeclineReason, State};
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::Channel;
@@ -32,7 +33,7 @@ async fn refer(
     referral: &str,
     service: &str,
     consent: ConsentInput,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<OnwardId> {
     match hub
         .refer_onward(
             referral,
@@ -196,7 +197,7 @@ async fn the_lifecycle_runs_with_the_minimum_shared_until_the_service_takes_the_
     let purposes: Vec<String> = sqlx::query(
         "SELECT purpose FROM audit_log WHERE entity_kind = 'onward_referral' AND entity_id = $1 ORDER BY seq",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .fetch_all(app.db.pool())
     .await?
     .iter()
@@ -284,7 +285,7 @@ async fn a_refusal_sends_nothing_and_sharing_without_consent_needs_a_basis_and_i
     let flagged: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'share_without_consent' AND entity_id = $1",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .fetch_one(app.db.pool())
     .await?
     .get("n");
@@ -488,7 +489,7 @@ async fn every_deadline_rule_counts_across_weekends_and_bank_holidays() -> R {
         Ok(sqlx::query(
             "SELECT milestone, due_at FROM onward_deadlines WHERE onward_referral_id = $1 ORDER BY milestone",
         )
-        .bind(&id)
+        .bind(id.as_str())
         .fetch_all(app.db.pool())
         .await?
         .iter()
@@ -589,7 +590,7 @@ async fn every_deadline_rule_counts_across_weekends_and_bank_holidays() -> R {
     let first_contact: String = sqlx::query(
         "SELECT due_at FROM onward_deadlines WHERE onward_referral_id = $1 AND milestone = 'first_contact'",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .fetch_one(app.db.pool())
     .await?
     .get("due_at");

@@ -7,7 +7,7 @@ impl ScopedStore {
     /// `channel` now, and at which number or address.
     pub async fn contact_permit(
         &self,
-        id: &str,
+        id: &OnwardId,
         channel: Channel,
     ) -> Result<std::result::Result<Permit, Refusal>> {
         let view = self.onward_referral(id).await?;
@@ -20,7 +20,8 @@ impl ScopedStore {
     /// Logs an attempt to contact the person on an onward referral. An unsafe or wrong-number
     /// result suspends the channel until someone reviews it; any attempt meets the first
     /// contact attempt deadline, speaking to the person the first contact one.
-    pub async fn record_contact_attempt(&self, id: &str, input: &AttemptInput) -> Result<()> {
+    pub async fn record_contact_attempt(&self, id: &OnwardId, input: &AttemptInput) -> Result<()> {
+        let id = id.as_str();
         self.grant(Action::RecordContact)?;
         let (channel, result) = checks::check_attempt(input).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;
@@ -81,7 +82,8 @@ impl ScopedStore {
     }
 
     /// Lifts the suspension of a channel for the person on an onward referral, after review.
-    pub async fn review_channel(&self, id: &str, channel: Channel, note: &str) -> Result<()> {
+    pub async fn review_channel(&self, id: &OnwardId, channel: Channel, note: &str) -> Result<()> {
+        let id = id.as_str();
         self.grant(Action::RecordContact)?;
         let note = checks::check_review_note(note).map_err(StorageError::Invalid)?;
         let mut tx = self.db().begin_write().await?;

@@ -16,11 +16,12 @@ impl ScopedStore {
     /// when it is sent. Harbour sends e-mail itself; other channels are the service's own.
     pub async fn send_message(
         &self,
-        id: &str,
+        id: &OnwardId,
         channel: &str,
         text: &str,
         at: DateTime<Utc>,
     ) -> Result<MessageQueued> {
+        let id = id.as_str();
         self.grant(Action::RecordContact)?;
         let (channel, text) =
             checks::check_message(channel, text).map_err(StorageError::Invalid)?;
@@ -78,7 +79,8 @@ pub struct MessageRecord {
 
 impl ScopedStore {
     /// The messages queued to the person on an onward referral, newest first.
-    pub async fn messages(&self, id: &str) -> Result<Vec<MessageRecord>> {
+    pub async fn messages(&self, id: &OnwardId) -> Result<Vec<MessageRecord>> {
+        let id = id.as_str();
         self.grant(Action::RecordContact)?;
         let mut tx = self.db().begin_write().await?;
         self.onward_row(&mut tx, id).await?;

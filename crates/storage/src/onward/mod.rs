@@ -31,6 +31,7 @@ use harbour_domain::consent::{Consent, LegalBasis, Share};
 use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
 use harbour_domain::crime::CrimeCategory;
 use harbour_domain::deadline::{self, Case, Milestone};
+use harbour_domain::ids::OnwardId;
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
 use harbour_domain::notification::Event;
@@ -49,7 +50,7 @@ use sqlx::any::AnyRow;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReferredOn {
     Sent {
-        id: String,
+        id: OnwardId,
     },
     /// The person refused consent for this organisation: the refusal is recorded, nothing sent.
     ConsentRefused,

@@ -80,7 +80,8 @@ impl ScopedStore {
     }
 
     /// One onward referral, cut to what the actor may see.
-    pub async fn onward_referral(&self, id: &str) -> Result<OnwardView> {
+    pub async fn onward_referral(&self, id: &OnwardId) -> Result<OnwardView> {
+        let id = id.as_str();
         if !self.may(Action::ReferOnward) {
             self.grant(Action::ReceiveReferrals)?;
         }

@@ -296,7 +296,7 @@ impl ScopedStore {
             &format!("received:{id}"),
         )
         .await?;
-        Ok(ReferredOn::Sent { id })
+        Ok(ReferredOn::Sent { id: id.into() })
     }
 }
 

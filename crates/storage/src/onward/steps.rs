@@ -5,7 +5,8 @@ use super::*;
 impl ScopedStore {
     /// Takes a step on an onward referral: checks who may take it and whether it can be taken
     /// now, records who and when, meets the deadlines it meets.
-    pub async fn take_step(&self, id: &str, input: &StepInput) -> Result<State> {
+    pub async fn take_step(&self, id: &OnwardId, input: &StepInput) -> Result<State> {
+        let id = id.as_str();
         if !self.may(Action::ReferOnward) {
             self.grant(Action::ReceiveReferrals)?;
         }

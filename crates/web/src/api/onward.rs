@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use harbour_domain::contact_gate;
+use harbour_domain::ids::OnwardId;
 use harbour_storage::onward::{OnwardSummary, OnwardView, StepInput};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -144,7 +145,7 @@ pub async fn list(
 /// GET /api/v1/onward/{id}
 pub async fn show(
     Api(store): Api,
-    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+    super::extract::ApiPath(id): super::extract::ApiPath<OnwardId>,
 ) -> Result<Response, ApiError> {
     let v = store.onward_referral(&id).await?;
     Ok(json_response(StatusCode::OK, view(&v).to_string()))
@@ -166,7 +167,7 @@ pub struct StepBody {
 /// reason, start_service, record_outcome with an outcome, close). Answers with the referral.
 pub async fn step(
     Api(store): Api,
-    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+    super::extract::ApiPath(id): super::extract::ApiPath<OnwardId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use harbour_domain::consent::{ConsentInput, LegalBasis, Share};
 use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
+use harbour_domain::ids::OnwardId;
 use harbour_domain::onward::{DeclineReason, Outcome, Party, State as OnwardState, Step};
 use harbour_domain::permission::Action;
 use harbour_domain::safe_contact::Channel;
@@ -198,7 +199,7 @@ impl OnwardPage {
 async fn page(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    id: &OnwardId,
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -352,7 +353,7 @@ async fn reroute_choices(
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<OnwardId>,
 ) -> Result<Response, AppError> {
     page(&state, &staff, &id, FormData::default(), FieldErrors::new()).await
 }
@@ -371,7 +372,7 @@ fn under(prefix: &str, errors: FieldErrors) -> FieldErrors {
 pub async fn step(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<OnwardId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let step = form.get("step").to_owned();
@@ -421,7 +422,7 @@ pub async fn step(
 pub async fn contact(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<OnwardId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let input = AttemptInput {
@@ -443,7 +444,7 @@ pub async fn contact(
 pub async fn review(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<OnwardId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let Some(channel) = Channel::from_slug(form.get("channel")) else {
@@ -468,7 +469,7 @@ pub async fn review(
 pub async fn message(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<OnwardId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     match staff
