@@ -265,7 +265,11 @@ async fn the_days_checkpoint_is_emailed_to_the_auditors_once_and_a_broken_trail_
     let sink = harbour_testkit::smtp::SmtpSink::start().await?;
     let (secret, public) = new_key([5; 32]);
     let worker = checkpoint_worker(&db, &sink, &secret)?;
-    let morning = chrono::Utc::now();
+    // 8am UK time today, so that the looks below stay within one UK day whenever the test runs.
+    let morning = harbour_domain::contact_gate::uk_time(
+        harbour_domain::calendar::uk_date(chrono::Utc::now()),
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("a time"),
+    );
     worker.run_once(morning).await?;
     let wait = std::time::Duration::from_secs(10);
     let mail = sink.wait_for(1, wait).await?;
