@@ -55,6 +55,8 @@ pub struct Worker {
     http: reqwest::Client,
     /// When overdue deadlines were last looked for: once a minute is enough.
     escalated_at: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// The UK day this worker last queued the audit checkpoint for.
+    checkpoint_day: std::sync::Mutex<Option<chrono::NaiveDate>>,
 }
 
 impl Worker {
@@ -132,6 +134,7 @@ impl Worker {
             mailer,
             http,
             escalated_at: std::sync::Mutex::new(None),
+            checkpoint_day: std::sync::Mutex::new(None),
         })
     }
 
@@ -174,16 +177,22 @@ impl Worker {
                 tracing::info!(escalated, "escalated overdue onward referrals");
             }
             if let Some(a) = &self.config.audit_checkpoints {
-                // Once a UK day, however many workers share the queue.
+                // Once a UK day, however many workers share the queue (the job's dedupe key),
+                // and without a write a minute from this one (the day it last queued).
                 let day = harbour_domain::calendar::uk_date(now);
-                let work = Work::AuditCheckpoint { to: a.to.clone() };
-                jobs::schedule(
-                    &self.db,
-                    &work,
-                    Some(&format!("audit-checkpoint-{day}")),
-                    now,
-                )
-                .await?;
+                let queued = *self
+                    .checkpoint_day
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if queued != Some(day) {
+                    let work = Work::AuditCheckpoint { to: a.to.clone() };
+                    let key = format!("audit-checkpoint-{day}");
+                    jobs::schedule(&self.db, &work, Some(&key), now).await?;
+                    *self
+                        .checkpoint_day
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(day);
+                }
             }
         }
         let claimed = jobs::claim(&self.db, &self.id, now, self.config.lease, 16).await?;

@@ -108,13 +108,18 @@ impl ScopedStore {
     }
 
     pub async fn draft(&self, id: &DraftId) -> Result<Draft> {
+        self.grant(Action::SubmitReferral)?;
+        let owner = self.actor().user_id.clone().unwrap_or_default();
         let mut tx = self.db().begin_write().await?;
-        let draft = self
-            .drafts()
-            .await?
-            .into_iter()
-            .find(|d| &d.id == id)
-            .ok_or(StorageError::NotFound("draft"))?;
+        let row: DraftRow = sqlx::query_as(
+            "SELECT id, input, updated_at FROM referral_drafts WHERE id = $1 AND owner = $2",
+        )
+        .bind(id.as_str())
+        .bind(&owner)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StorageError::NotFound("draft"))?;
+        let draft = Draft::try_from(row)?;
         self.audit(
             &mut tx,
             AuditAction::Read,

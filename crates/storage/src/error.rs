@@ -39,33 +39,7 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
-/// What kind of failure a [`StorageError`] is, for the layers above, which do not know sqlx.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    Denied,
-    NotFound,
-    Invalid,
-    /// The database could not be reached in time or at all: worth retrying later.
-    Unavailable,
-    /// Anything else: a bug, or data not in the expected form.
-    Internal,
-}
-
 impl StorageError {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            StorageError::Denied(_) => ErrorKind::Denied,
-            StorageError::NotFound(_) => ErrorKind::NotFound,
-            StorageError::Invalid(_) => ErrorKind::Invalid,
-            StorageError::Database {
-                source: sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
-                ..
-            }
-            | StorageError::Open(_) => ErrorKind::Unavailable,
-            _ => ErrorKind::Internal,
-        }
-    }
-
     /// Logs the failure without its values: a database's message can quote the data, so only
     /// the kind, the error code and constraint, and the statement's place in the code are kept.
     pub fn log(&self) {

@@ -39,5 +39,5 @@ pub mod work;
 
 pub use actor::Actor;
 pub use db::{Backend, Db};
-pub use error::{ErrorKind, StorageError};
+pub use error::StorageError;
 pub use scoped::ScopedStore;

@@ -284,9 +284,7 @@ async fn schema(db: &Db) -> anyhow::Result<Vec<String>> {
         ),
     };
     let flag = |r: &sqlx::any::AnyRow, c: &str| -> anyhow::Result<bool> {
-        Ok(r.try_get::<bool, _>(c)
-            .or_else(|_| r.try_get::<i64, _>(c).map(|v| v != 0))
-            .or_else(|_| r.try_get::<i32, _>(c).map(|v| v != 0))?)
+        Ok(r.try_get::<harbour_storage::db::Flag, _>(c)?.0)
     };
     let mut lines = Vec::new();
     for r in sqlx::query(columns).fetch_all(db.pool()).await? {

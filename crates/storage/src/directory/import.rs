@@ -20,7 +20,6 @@ use uuid::Uuid;
 
 use super::taxonomy::{ensure_harbour_taxonomies, upsert_term};
 use super::writer::write_service;
-pub(crate) use super::writer::{Change, clear_harbour_links, note_area_limits, record_change};
 
 /// What happened to each service in a file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -2,11 +2,10 @@
 //! entry with everything (confidential fields too), edits with a change history, capacity, and
 //! "last checked". Administrators keep every entry; a service's own agency keeps its own.
 
-use super::import::{
-    Change, Loader, area_uri, clear_harbour_links, note_area_limits, record_change,
-};
+use super::import::{Loader, area_uri};
 use super::oruk::Service;
 use super::read::{self, View};
+use super::writer::{Change, clear_harbour_links, note_area_limits, record_change};
 use crate::db::{WriteTx, new_id, now};
 use crate::error::{Result, StorageError};
 use crate::scoped::ScopedStore;
