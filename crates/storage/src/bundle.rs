@@ -11,6 +11,7 @@ use harbour_domain::audit::AuditAction;
 use harbour_domain::bundle::{self, BundleContact, ResourceKind, Section};
 use harbour_domain::calendar::uk_date;
 use harbour_domain::directory::{GenderEligibility, ReferralRoute};
+use harbour_domain::ids::{PersonId, ReferralId};
 use harbour_domain::matching::match_services;
 use harbour_domain::onward::State;
 use harbour_domain::permission::Action;
@@ -39,7 +40,7 @@ pub struct ResourceInput {
 /// The bundle for one person, with what they were given.
 #[derive(Debug, Clone)]
 pub struct ContactBundle {
-    pub referral_id: String,
+    pub referral_id: ReferralId,
     pub reference: String,
     pub given_name: String,
     pub contacts: Vec<BundleContact>,
@@ -48,7 +49,7 @@ pub struct ContactBundle {
 
 impl ScopedStore {
     /// Refuses anyone but the hub and a service that has taken the person on (not found).
-    async fn bundle_access(&self, tx: &mut WriteTx, referral_id: &str) -> Result<()> {
+    async fn bundle_access(&self, tx: &mut WriteTx, referral_id: &ReferralId) -> Result<()> {
         if self.may(Action::ReferOnward) {
             return Ok(());
         }
@@ -73,7 +74,7 @@ impl ScopedStore {
     /// The contacts for the person's phone: the police, the services they are referred to
     /// (those that took them on first, as their caseworker's), and the national helplines
     /// that fit their crime, gender and age.
-    pub async fn contact_bundle(&self, referral_id: &str) -> Result<ContactBundle> {
+    pub async fn contact_bundle(&self, referral_id: &ReferralId) -> Result<ContactBundle> {
         let mut tx = self.db().begin_write().await?;
         self.bundle_access(&mut tx, referral_id).await?;
         let referral = read_referral(&mut tx, referral_id).await?;
@@ -153,7 +154,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Read,
             "referral",
-            Some(referral_id),
+            Some(referral_id.as_str()),
             "view the phone contact bundle",
         )
         .await?;
@@ -220,7 +221,11 @@ impl ScopedStore {
     }
 
     /// Records a resource issued to the person on a referral, by the actor's agency.
-    pub async fn record_resource(&self, referral_id: &str, input: &ResourceInput) -> Result<()> {
+    pub async fn record_resource(
+        &self,
+        referral_id: &ReferralId,
+        input: &ResourceInput,
+    ) -> Result<()> {
         let mut errors = FieldErrors::new();
         let kind = ResourceKind::from_slug(&input.kind);
         if kind.is_none() {
@@ -286,7 +291,7 @@ impl ScopedStore {
     }
 }
 
-async fn resources(tx: &mut WriteTx, person_id: &str) -> Result<Vec<ResourceRecord>> {
+async fn resources(tx: &mut WriteTx, person_id: &PersonId) -> Result<Vec<ResourceRecord>> {
     sqlx::query(
         "SELECT r.kind, r.description, r.issued_on, a.name AS agency_name, \
          COALESCE(u.display_name, 'Harbour') AS by_name FROM resources_issued r \

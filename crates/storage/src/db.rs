@@ -369,6 +369,28 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
     }
 }
 
+/// A stored instant (RFC 3339 text, as [`format_time`] writes it) read as a time, for row
+/// structs: `#[derive(FromRow)] struct ReferralRow { received_at: Stamp, … }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp(pub chrono::DateTime<chrono::Utc>);
+
+impl sqlx::Type<sqlx::Any> for Stamp {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Stamp {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<sqlx::Any>>::decode(value)?;
+        Ok(Stamp(parse_time(&text)?))
+    }
+}
+
 /// Reads a boolean column by name, as [`Flag`] does.
 pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
     use sqlx::Row;

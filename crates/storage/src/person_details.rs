@@ -78,7 +78,7 @@ async fn comparison(tx: &mut WriteTx, referral_id: &ReferralId) -> Result<Detail
          FROM referrals r JOIN persons p ON p.id = r.person_id \
          LEFT JOIN users u ON u.id = r.details_reviewed_by WHERE r.id = $1",
     )
-    .bind(referral_id.as_str())
+    .bind(referral_id)
     .fetch_optional(tx.conn())
     .await?
     .ok_or(StorageError::NotFound("referral"))?;
@@ -172,7 +172,7 @@ impl ScopedStore {
         let reviewer = self.actor().user_id.as_deref();
         resolve(&mut tx, found.referral_id.as_str(), reviewer, &stamp).await?;
         // Others waiting about the same person that now agree need no choice of their own.
-        for (other, details, safe) in pending_records(&mut tx, found.person_id.as_str()).await? {
+        for (other, details, safe) in pending_records(&mut tx, &found.person_id).await? {
             let referred = Details {
                 person: from_json(&details)?,
                 safe_contact: from_json(&safe)?,
@@ -232,7 +232,7 @@ async fn resolve(tx: &mut WriteTx, id: &str, reviewer: Option<&str>, stamp: &str
 /// The referrals about a person still waiting for a choice: (id, details, safe contact).
 async fn pending_records(
     tx: &mut WriteTx,
-    person_id: &str,
+    person_id: &PersonId,
 ) -> Result<Vec<(String, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, person_details, person_safe_contact FROM referrals \
@@ -249,7 +249,7 @@ async fn pending_records(
 /// chosen, the rules are the most restrictive combination of all of them.
 pub(crate) async fn person_contact(
     tx: &mut WriteTx,
-    person_id: &str,
+    person_id: &PersonId,
 ) -> Result<(SafeContact, Vec<Channel>)> {
     // The held rules first.
     let rows = sqlx::query(

@@ -2,16 +2,17 @@
 //! own, the hub's queue and the full record.
 
 use crate::areas::area_codes;
-use crate::db::{WriteTx, get_bool, new_id};
+use crate::db::{Flag, Stamp, WriteTx, format_time, new_id};
 pub use crate::drafts::Draft;
 use crate::error::{Result, StorageError};
 use crate::intake::{Origin, Submission, Submitted};
 use crate::person_details::Review;
 use crate::scoped::ScopedStore;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::calendar::{WorkingDays, uk_date};
 use harbour_domain::crime::CrimeCategory;
+use harbour_domain::ids::{PersonId, ReferralId};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::permission::{Action, Grant, Scope};
 use harbour_domain::person_details::Details;
@@ -19,16 +20,15 @@ use harbour_domain::referral::{Child, Perpetrator, Person, ReferralInput, Source
 use harbour_domain::safe_contact::SafeContact;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::FromRow;
 
 /// What a referrer may see of a referral they made: where it is, not what the hub found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferralStatus {
-    pub id: String,
+    pub id: ReferralId,
     pub reference: String,
     pub status: Status,
-    pub received_at: String,
+    pub received_at: DateTime<Utc>,
     pub crime_category: CrimeCategory,
     /// The name they gave, so they can tell their referrals apart.
     pub person_name: String,
@@ -37,10 +37,10 @@ pub struct ReferralStatus {
 /// A line of the hub's queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueItem {
-    pub id: String,
+    pub id: ReferralId,
     pub reference: String,
     pub source: Source,
-    pub received_at: String,
+    pub received_at: DateTime<Utc>,
     pub due_on: NaiveDate,
     pub crime_category: CrimeCategory,
     pub area: Option<String>,
@@ -58,19 +58,19 @@ pub struct QueueFilter {
     pub risk_level: Option<RiskLevel>,
     /// Only those due on or before this date (for "overdue").
     pub due_by: Option<NaiveDate>,
-    /// Continue after this (received_at, id).
-    pub after: Option<(String, String)>,
+    /// Continue after this one (when it was received, and its id).
+    pub after: Option<(DateTime<Utc>, ReferralId)>,
     pub limit: i64,
 }
 
 /// A referral in full, for the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferralView {
-    pub id: String,
+    pub id: ReferralId,
     pub reference: String,
     pub status: Status,
     pub source: Source,
-    pub received_at: String,
+    pub received_at: DateTime<Utc>,
     pub due_on: NaiveDate,
     pub crime_category: CrimeCategory,
     pub reported_to_police: bool,
@@ -78,7 +78,7 @@ pub struct ReferralView {
     pub incident_date: Option<NaiveDate>,
     pub incident_area: Option<String>,
     pub area: Option<String>,
-    pub person_id: String,
+    pub person_id: PersonId,
     /// The person as this referral described them: nothing later alters it.
     pub person: Person,
     /// How it is safe to make contact, as this referral said.
@@ -126,23 +126,13 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T>
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
-fn date(s: Option<String>) -> Result<Option<NaiveDate>> {
-    s.map(|d| {
-        d.parse()
-            .map_err(|_| StorageError::Corrupt(format!("date {d:?}")))
-    })
-    .transpose()
-}
-
 fn risk(s: Option<String>) -> Result<Option<RiskLevel>> {
     s.map(|l| parse(&l, "risk level", RiskLevel::from_slug))
         .transpose()
 }
 
-fn person_name(row: &AnyRow) -> Result<String> {
-    let given: String = row.try_get("given_name")?;
-    let family: String = row.try_get("family_name")?;
-    Ok(format!("{given} {family}").trim().to_owned())
+fn full_name(given: &str, family: &str) -> String {
+    format!("{given} {family}").trim().to_owned()
 }
 
 /// A digest of the request, to tell a retry from a different request with the same key.
@@ -235,7 +225,7 @@ impl ScopedStore {
         .await?;
         let list = rows
             .iter()
-            .map(status_from_row)
+            .map(|r| StatusRow::from_row(r)?.try_into())
             .collect::<Result<Vec<_>>>()?;
         self.audit(
             &mut tx,
@@ -250,7 +240,7 @@ impl ScopedStore {
     }
 
     /// One of the actor's own referrals; anyone else's reads as not found.
-    pub async fn own_referral(&self, id: &str) -> Result<ReferralStatus> {
+    pub async fn own_referral(&self, id: &ReferralId) -> Result<ReferralStatus> {
         let grant = self.grant(Action::ViewOwnReferrals)?;
         let (clause, param) = self.own_clause(&grant)?;
         let mut tx = self.db().begin_write().await?;
@@ -259,16 +249,16 @@ impl ScopedStore {
              FROM referrals r JOIN persons p ON p.id = r.person_id WHERE {clause} AND r.id = $2"
         ))
         .bind(&param)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(tx.conn())
         .await?
         .ok_or(StorageError::NotFound("referral"))?;
-        let status = status_from_row(&row)?;
+        let status = ReferralStatus::try_from(StatusRow::from_row(&row)?)?;
         self.audit(
             &mut tx,
             AuditAction::Read,
             "referral",
-            Some(id),
+            Some(id.as_str()),
             "view own referral's status",
         )
         .await?;
@@ -333,8 +323,8 @@ impl ScopedStore {
         }
         if let Some((at, id)) = &filter.after {
             // Keyset paging: row values compare in order on both databases.
-            binds.push(at.clone());
-            binds.push(id.clone());
+            binds.push(format_time(*at));
+            binds.push(id.to_string());
             let n = binds.len();
             sql.push_str(&format!(" AND (r.received_at, r.id) > (${}, ${n})", n - 1));
         }
@@ -353,25 +343,7 @@ impl ScopedStore {
             .await?;
         let items = rows
             .iter()
-            .map(|r| {
-                let source: String = r.try_get("source")?;
-                let crime: String = r.try_get("crime_category")?;
-                let due: String = r.try_get("due_on")?;
-                Ok(QueueItem {
-                    id: r.try_get("id")?,
-                    reference: r.try_get("reference")?,
-                    source: parse(&source, "source", Source::from_slug)?,
-                    received_at: r.try_get("received_at")?,
-                    due_on: parse(&due, "due date", |d| d.parse().ok())?,
-                    crime_category: parse(&crime, "crime category", CrimeCategory::from_slug)?,
-                    area: r.try_get("area")?,
-                    risk_level: risk(r.try_get("risk_level")?)?,
-                    person_name: person_name(r)?,
-                    details_differ: Review::from_column(
-                        r.try_get::<Option<String>, _>("details_review")?.as_deref(),
-                    )? == Review::Pending,
-                })
-            })
+            .map(|r| QueueRow::from_row(r)?.try_into())
             .collect::<Result<Vec<_>>>()?;
         self.audit(
             &mut tx,
@@ -386,7 +358,7 @@ impl ScopedStore {
     }
 
     /// A referral in full, for the hub.
-    pub async fn get_referral(&self, id: &str) -> Result<ReferralView> {
+    pub async fn get_referral(&self, id: &ReferralId) -> Result<ReferralView> {
         self.grant(Action::ViewReferrals)?;
         let mut tx = self.db().begin_write().await?;
         let view = read_referral(&mut tx, id).await?;
@@ -394,7 +366,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Read,
             "referral",
-            Some(id),
+            Some(id.as_str()),
             "view referral",
         )
         .await?;
@@ -438,67 +410,166 @@ pub async fn submit_self_referral(
     db.intake().submit(submission).await
 }
 
-fn status_from_row(r: &AnyRow) -> Result<ReferralStatus> {
-    let status: String = r.try_get("status")?;
-    let crime: String = r.try_get("crime_category")?;
-    Ok(ReferralStatus {
-        id: r.try_get("id")?,
-        reference: r.try_get("reference")?,
-        status: parse(&status, "status", Status::from_slug)?,
-        received_at: r.try_get("received_at")?,
-        crime_category: parse(&crime, "crime category", CrimeCategory::from_slug)?,
-        person_name: person_name(r)?,
-    })
+/// A referral as a referrer may see it, as stored.
+#[derive(FromRow)]
+struct StatusRow {
+    id: ReferralId,
+    reference: String,
+    status: String,
+    received_at: Stamp,
+    crime_category: String,
+    given_name: String,
+    family_name: String,
 }
 
-pub(crate) async fn read_referral(tx: &mut WriteTx, id: &str) -> Result<ReferralView> {
-    let r = sqlx::query(
+impl TryFrom<StatusRow> for ReferralStatus {
+    type Error = StorageError;
+
+    fn try_from(r: StatusRow) -> Result<ReferralStatus> {
+        Ok(ReferralStatus {
+            person_name: full_name(&r.given_name, &r.family_name),
+            id: r.id,
+            reference: r.reference,
+            status: parse(&r.status, "status", Status::from_slug)?,
+            received_at: r.received_at.0,
+            crime_category: parse(
+                &r.crime_category,
+                "crime category",
+                CrimeCategory::from_slug,
+            )?,
+        })
+    }
+}
+
+/// A line of the hub's queue as stored.
+#[derive(FromRow)]
+struct QueueRow {
+    id: ReferralId,
+    reference: String,
+    source: String,
+    received_at: Stamp,
+    due_on: String,
+    crime_category: String,
+    area: Option<String>,
+    risk_level: Option<String>,
+    details_review: Option<String>,
+    given_name: String,
+    family_name: String,
+}
+
+impl TryFrom<QueueRow> for QueueItem {
+    type Error = StorageError;
+
+    fn try_from(r: QueueRow) -> Result<QueueItem> {
+        Ok(QueueItem {
+            person_name: full_name(&r.given_name, &r.family_name),
+            id: r.id,
+            reference: r.reference,
+            source: parse(&r.source, "source", Source::from_slug)?,
+            received_at: r.received_at.0,
+            due_on: parse(&r.due_on, "due date", |d| d.parse().ok())?,
+            crime_category: parse(
+                &r.crime_category,
+                "crime category",
+                CrimeCategory::from_slug,
+            )?,
+            area: r.area,
+            risk_level: risk(r.risk_level)?,
+            details_differ: Review::from_column(r.details_review.as_deref())? == Review::Pending,
+        })
+    }
+}
+
+/// A referral in full as stored, with the person's details held now and who sent it.
+#[derive(FromRow)]
+struct ReferralRow {
+    id: ReferralId,
+    reference: String,
+    status: String,
+    source: String,
+    received_at: Stamp,
+    due_on: String,
+    crime_category: String,
+    reported_to_police: Flag,
+    police_reference: Option<String>,
+    incident_date: Option<String>,
+    incident_area: Option<String>,
+    area: Option<String>,
+    person_id: PersonId,
+    person_details: String,
+    person_safe_contact: String,
+    held_details: String,
+    held_safe_contact: String,
+    details_review: Option<String>,
+    perpetrators: String,
+    children: String,
+    consent_to_referral: String,
+    consent_basis: String,
+    consent_to_aggregate: Flag,
+    referrer_risk_level: Option<String>,
+    risk_level: Option<String>,
+    notes: String,
+    submitted_by_name: Option<String>,
+    submitting_agency_name: Option<String>,
+}
+
+impl TryFrom<ReferralRow> for ReferralView {
+    type Error = StorageError;
+
+    fn try_from(r: ReferralRow) -> Result<ReferralView> {
+        Ok(ReferralView {
+            id: r.id,
+            reference: r.reference,
+            status: parse(&r.status, "status", Status::from_slug)?,
+            source: parse(&r.source, "source", Source::from_slug)?,
+            received_at: r.received_at.0,
+            due_on: parse(&r.due_on, "due date", |d| d.parse().ok())?,
+            crime_category: parse(
+                &r.crime_category,
+                "crime category",
+                CrimeCategory::from_slug,
+            )?,
+            reported_to_police: r.reported_to_police.0,
+            police_reference: r.police_reference,
+            incident_date: r
+                .incident_date
+                .map(|d| parse(&d, "incident date", |d| d.parse().ok()))
+                .transpose()?,
+            incident_area: r.incident_area,
+            area: r.area,
+            person_id: r.person_id,
+            person: from_json(&r.person_details)?,
+            safe_contact: from_json(&r.person_safe_contact)?,
+            held: Details {
+                person: from_json(&r.held_details)?,
+                safe_contact: from_json(&r.held_safe_contact)?,
+            },
+            details_review: Review::from_column(r.details_review.as_deref())?,
+            perpetrators: from_json(&r.perpetrators)?,
+            children: from_json(&r.children)?,
+            consent_to_referral: r.consent_to_referral,
+            consent_basis: r.consent_basis,
+            consent_to_aggregate: r.consent_to_aggregate.0,
+            referrer_risk_level: risk(r.referrer_risk_level)?,
+            risk_level: risk(r.risk_level)?,
+            notes: r.notes,
+            submitted_by_name: r.submitted_by_name,
+            submitting_agency_name: r.submitting_agency_name,
+        })
+    }
+}
+
+pub(crate) async fn read_referral(tx: &mut WriteTx, id: &ReferralId) -> Result<ReferralView> {
+    let row = sqlx::query(
         "SELECT r.*, p.details AS held_details, p.safe_contact AS held_safe_contact, \
          u.display_name AS submitted_by_name, a.name AS submitting_agency_name \
          FROM referrals r JOIN persons p ON p.id = r.person_id \
          LEFT JOIN users u ON u.id = r.submitted_by LEFT JOIN agencies a ON a.id = r.submitting_agency \
          WHERE r.id = $1",
     )
-    .bind(id)
+    .bind(id.as_str())
     .fetch_optional(tx.conn())
     .await?
     .ok_or(StorageError::NotFound("referral"))?;
-    let status: String = r.try_get("status")?;
-    let source: String = r.try_get("source")?;
-    let crime: String = r.try_get("crime_category")?;
-    let due: String = r.try_get("due_on")?;
-    Ok(ReferralView {
-        id: r.try_get("id")?,
-        reference: r.try_get("reference")?,
-        status: parse(&status, "status", Status::from_slug)?,
-        source: parse(&source, "source", Source::from_slug)?,
-        received_at: r.try_get("received_at")?,
-        due_on: parse(&due, "due date", |d| d.parse().ok())?,
-        crime_category: parse(&crime, "crime category", CrimeCategory::from_slug)?,
-        reported_to_police: get_bool(&r, "reported_to_police")?,
-        police_reference: r.try_get("police_reference")?,
-        incident_date: date(r.try_get("incident_date")?)?,
-        incident_area: r.try_get("incident_area")?,
-        area: r.try_get("area")?,
-        person_id: r.try_get("person_id")?,
-        person: from_json(&r.try_get::<String, _>("person_details")?)?,
-        safe_contact: from_json(&r.try_get::<String, _>("person_safe_contact")?)?,
-        held: Details {
-            person: from_json(&r.try_get::<String, _>("held_details")?)?,
-            safe_contact: from_json(&r.try_get::<String, _>("held_safe_contact")?)?,
-        },
-        details_review: Review::from_column(
-            r.try_get::<Option<String>, _>("details_review")?.as_deref(),
-        )?,
-        perpetrators: from_json(&r.try_get::<String, _>("perpetrators")?)?,
-        children: from_json(&r.try_get::<String, _>("children")?)?,
-        consent_to_referral: r.try_get("consent_to_referral")?,
-        consent_basis: r.try_get("consent_basis")?,
-        consent_to_aggregate: get_bool(&r, "consent_to_aggregate")?,
-        referrer_risk_level: risk(r.try_get("referrer_risk_level")?)?,
-        risk_level: risk(r.try_get("risk_level")?)?,
-        notes: r.try_get("notes")?,
-        submitted_by_name: r.try_get("submitted_by_name")?,
-        submitting_agency_name: r.try_get("submitting_agency_name")?,
-    })
+    ReferralRow::from_row(&row)?.try_into()
 }

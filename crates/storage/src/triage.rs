@@ -8,6 +8,7 @@ use chrono::{Months, NaiveDate};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::calendar::uk_date;
 use harbour_domain::entitlement::{EntitlementProposal, propose};
+use harbour_domain::ids::ReferralId;
 use harbour_domain::instrument::Instrument;
 use harbour_domain::marac::{MaracCriteria, MaracFacts, assess};
 use harbour_domain::permission::Action;
@@ -97,11 +98,9 @@ pub struct TriageContext {
 }
 
 async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFacts> {
-    let incident_date = referral.incident_date.unwrap_or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(&referral.received_at)
-            .map(|t| uk_date(t.with_timezone(&chrono::Utc)))
-            .unwrap_or_default()
-    });
+    let incident_date = referral
+        .incident_date
+        .unwrap_or_else(|| uk_date(referral.received_at));
     let since = incident_date
         .checked_sub_months(Months::new(12))
         .unwrap_or(NaiveDate::MIN)
@@ -145,7 +144,10 @@ async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFa
     })
 }
 
-pub(crate) async fn history(tx: &mut WriteTx, referral_id: &str) -> Result<Vec<TriageRecord>> {
+pub(crate) async fn history(
+    tx: &mut WriteTx,
+    referral_id: &ReferralId,
+) -> Result<Vec<TriageRecord>> {
     let rows = sqlx::query(
         "SELECT t.*, u.display_name FROM triage_decisions t JOIN users u ON u.id = t.decided_by \
          WHERE t.referral_id = $1 ORDER BY t.decided_at DESC",
@@ -177,7 +179,7 @@ pub(crate) async fn history(tx: &mut WriteTx, referral_id: &str) -> Result<Vec<T
 
 impl ScopedStore {
     /// Everything the triage page needs for one referral.
-    pub async fn triage_context(&self, referral_id: &str) -> Result<TriageContext> {
+    pub async fn triage_context(&self, referral_id: &ReferralId) -> Result<TriageContext> {
         self.grant(Action::TriageReferral)?;
         let instrument = active_instrument(self.db()).await?;
         let mut tx = self.db().begin_write().await?;
@@ -188,7 +190,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Read,
             "referral",
-            Some(referral_id),
+            Some(referral_id.as_str()),
             "open referral for triage",
         )
         .await?;
@@ -213,7 +215,11 @@ impl ScopedStore {
     }
 
     /// Records a triage decision (kept beside any earlier ones) and moves the referral on.
-    pub async fn triage(&self, referral_id: &str, input: &TriageInput) -> Result<TriageDecision> {
+    pub async fn triage(
+        &self,
+        referral_id: &ReferralId,
+        input: &TriageInput,
+    ) -> Result<TriageDecision> {
         self.grant(Action::TriageReferral)?;
         let by = self
             .actor()
@@ -269,7 +275,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "referral",
-            Some(referral_id),
+            Some(referral_id.as_str()),
             "record triage decision",
         )
         .await?;

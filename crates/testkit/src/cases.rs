@@ -88,7 +88,7 @@ impl Default for Case {
 
 /// A police referral about Alys Brereton made by the demo police referrer, triaged by the
 /// hub with accommodation and health needs; its id.
-pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
+pub async fn triaged_referral(db: &Db, case: Case) -> Result<harbour_domain::ids::ReferralId> {
     let police = store_as(db, "Staffordshire Police", Role::Referrer).await?;
     let mut body = json!({
         "source": "police",
@@ -157,7 +157,7 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<String> {
 /// consent (the minimum shared); the onward referral's id.
 pub async fn refer_on(
     db: &Db,
-    referral: &str,
+    referral: &harbour_domain::ids::ReferralId,
     service: &str,
 ) -> Result<harbour_domain::ids::OnwardId> {
     use harbour_domain::consent::ConsentInput;

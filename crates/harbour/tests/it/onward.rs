@@ -6,7 +6,7 @@
 use harbour_domain::consent::{ConsentInput, LegalBasis};
 use harbour_domain::contact_gate::Refusal;
 use harbour_domain::deadline::Milestone;
-use harbour_domain::ids::OnwardId;
+use harbour_domain::ids::{OnwardId, ReferralId};
 use harbour_domain::onward::{DeclineReason, State};
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::Channel;
@@ -30,7 +30,7 @@ fn given(shares: &[&str]) -> ConsentInput {
 
 async fn refer(
     hub: &ScopedStore,
-    referral: &str,
+    referral: &ReferralId,
     service: &str,
     consent: ConsentInput,
 ) -> anyhow::Result<OnwardId> {
@@ -346,7 +346,7 @@ async fn a_declined_referral_is_rerouted_and_the_referrer_sees_what_happened() -
     assert_eq!(seen[0].state, State::Rerouted);
     assert_eq!(seen[0].decline_reason, Some(DeclineReason::NoCapacity));
     assert_eq!(seen[1].state, State::Sent);
-    assert_eq!(seen[1].service_id, idva);
+    assert_eq!(seen[1].service_id, idva.as_str());
     // Someone who did not make the referral sees none of it.
     let other_referrer = store_as(&app.db, "Staffordshire Victim Gateway", Role::Referrer).await?;
     assert!(other_referrer.onward_for_referral(&referral).await.is_err());

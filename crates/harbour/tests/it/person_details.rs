@@ -4,6 +4,7 @@
 
 use harbour_domain::consent::ConsentInput;
 use harbour_domain::contact_gate::Refusal;
+use harbour_domain::ids::ReferralId;
 use harbour_domain::role::Role;
 use harbour_domain::safe_contact::Channel;
 use harbour_storage::onward::{ReferOnInput, ReferredOn};
@@ -82,10 +83,11 @@ async fn a_later_referral_changes_nothing_held_until_the_hub_chooses() -> R {
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let second = r.json::<serde_json::Value>().await?["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let second = ReferralId::from(
+        r.json::<serde_json::Value>().await?["id"]
+            .as_str()
+            .unwrap_or_default(),
+    );
     let count: i64 = sqlx::query("SELECT COUNT(*) FROM persons")
         .fetch_one(app.db.pool())
         .await?

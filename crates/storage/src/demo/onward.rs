@@ -11,6 +11,7 @@ use crate::onward::{ReferOnInput, ReferredOn, StepInput};
 use crate::scoped::ScopedStore;
 use chrono::{Duration, Utc};
 use harbour_domain::consent::ConsentInput;
+use harbour_domain::ids::ReferralId;
 use harbour_domain::instrument::Instrument;
 use harbour_domain::role::Role;
 use harbour_domain::triage::TriageInput;
@@ -52,7 +53,7 @@ pub async fn load_demo_onward(db: &Db) -> Result<usize> {
     let new_era = store_for(db, Role::Caseworker).await?;
     let idva = service(db, "New Era independent domestic violence advisers (IDVA)").await?;
     let outreach = service(db, "New Era targeted outreach").await?;
-    let referrals: Vec<String> = sqlx::query(
+    let referrals: Vec<ReferralId> = sqlx::query(
         "SELECT id FROM referrals WHERE crime_category = 'domestic_abuse' AND status = 'received' \
          ORDER BY reference LIMIT 12",
     )

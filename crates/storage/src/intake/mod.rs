@@ -80,7 +80,7 @@ pub enum Submitted {
 /// What the submitter is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
-    pub id: String,
+    pub id: harbour_domain::ids::ReferralId,
     pub reference: String,
     pub status: Status,
     pub received_at: String,

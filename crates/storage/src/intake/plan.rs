@@ -91,7 +91,7 @@ pub(super) fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
         };
         let id = new_id();
         let receipt = Receipt {
-            id: id.clone(),
+            id: id.clone().into(),
             reference: new_reference(),
             status: Status::Received,
             received_at: at.clone(),

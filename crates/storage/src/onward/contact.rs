@@ -119,7 +119,7 @@ pub(super) async fn contact_rules(
     tx: &mut WriteTx,
     party: Party,
     state: State,
-    person_id: &str,
+    person_id: &PersonId,
 ) -> Result<std::result::Result<(SafeContact, Vec<Channel>), Refusal>> {
     if party == Party::Recipient && !state.recipient_works_it() {
         return Ok(Err(Refusal::NotWorkingReferral));
@@ -138,14 +138,17 @@ pub(super) async fn contact_rules_for_row(
 ) -> Result<(SafeContact, Vec<Channel>)> {
     let state: String = row.try_get("state")?;
     let state = parse(&state, "onward state", State::from_slug)?;
-    let person_id: String = row.try_get("person_id")?;
+    let person_id: PersonId = row.try_get("person_id")?;
     contact_rules(tx, party, state, &person_id)
         .await?
         .map_err(|refusal| StorageError::invalid("channel", &refusal.message()))
 }
 
 /// The channels suspended for a person by an unsafe or wrong-number attempt not yet reviewed.
-pub(crate) async fn suspended_channels(tx: &mut WriteTx, person_id: &str) -> Result<Vec<Channel>> {
+pub(crate) async fn suspended_channels(
+    tx: &mut WriteTx,
+    person_id: &PersonId,
+) -> Result<Vec<Channel>> {
     Ok(sqlx::query(
         "SELECT DISTINCT channel FROM contact_suspensions WHERE person_id = $1 AND reviewed_at IS NULL",
     )

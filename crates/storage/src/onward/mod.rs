@@ -19,7 +19,7 @@ pub use harbour_domain::onward::checks::{self, AttemptInput, ReferOnInput, StepI
 pub use messages::{MessageQueued, MessageRecord};
 pub use send::Referable;
 
-use crate::db::{WriteTx, format_time, new_id, now, parse_time, to_json};
+use crate::db::{Stamp, WriteTx, format_time, new_id, now, to_json};
 use crate::error::{Result, StorageError};
 use crate::referrals::{ReferralView, from_json, parse, read_referral};
 use crate::scoped::ScopedStore;
@@ -31,7 +31,7 @@ use harbour_domain::consent::{Consent, LegalBasis, Share};
 use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
 use harbour_domain::crime::CrimeCategory;
 use harbour_domain::deadline::{self, Case, Milestone};
-use harbour_domain::ids::OnwardId;
+use harbour_domain::ids::{OnwardId, PersonId, ReferralId, ServiceId};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
 use harbour_domain::notification::Event;
@@ -59,16 +59,16 @@ pub enum ReferredOn {
 /// One line of a list of onward referrals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnwardSummary {
-    pub id: String,
-    pub referral_id: String,
-    pub service_id: String,
+    pub id: OnwardId,
+    pub referral_id: ReferralId,
+    pub service_id: ServiceId,
     pub service_name: String,
     pub recipient_agency_name: String,
     pub sender_agency_name: String,
     pub state: State,
-    pub sent_at: String,
-    pub state_at: String,
-    pub next_due_at: Option<String>,
+    pub sent_at: DateTime<Utc>,
+    pub state_at: DateTime<Utc>,
+    pub next_due_at: Option<DateTime<Utc>>,
     pub next_due_milestone: Option<Milestone>,
     pub overdue: bool,
     pub risk_level: Option<RiskLevel>,
@@ -87,7 +87,7 @@ pub struct EventRecord {
     pub to_state: State,
     pub by: String,
     pub agency: String,
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub reason: Option<String>,
     pub note: Option<String>,
 }
@@ -95,9 +95,9 @@ pub struct EventRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlineRecord {
     pub milestone: Milestone,
-    pub due_at: String,
+    pub due_at: DateTime<Utc>,
     pub rule_name: String,
-    pub met_at: Option<String>,
+    pub met_at: Option<DateTime<Utc>>,
     pub overdue: bool,
 }
 
@@ -108,7 +108,7 @@ pub struct ConsentRecord {
     pub valid_until: Option<String>,
     pub legal_basis: Option<LegalBasis>,
     pub justification: Option<String>,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// What the recipient may see once it has taken the person on, as consent allows.
@@ -161,7 +161,7 @@ pub struct AttemptRecord {
     pub reason: Option<String>,
     pub by: String,
     pub agency: String,
-    pub at: String,
+    pub at: DateTime<Utc>,
 }
 
 /// A referral on that passed its checks, ready to write.
@@ -206,16 +206,16 @@ const SUMMARY_SELECT: &str = "SELECT o.*, s.name AS service_name, ra.name AS rec
 /// One line of a [`SUMMARY_SELECT`] as stored.
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
-    id: String,
-    referral_id: String,
-    service_id: String,
+    id: OnwardId,
+    referral_id: ReferralId,
+    service_id: ServiceId,
     service_name: String,
     recipient_agency_name: String,
     sender_agency_name: String,
     state: String,
-    sent_at: String,
-    state_at: String,
-    next_due_at: Option<String>,
+    sent_at: Stamp,
+    state_at: Stamp,
+    next_due_at: Option<Stamp>,
     next_milestone: Option<String>,
     risk_level: Option<String>,
     tier: Option<String>,
@@ -227,12 +227,13 @@ struct SummaryRow {
     consent_decision: String,
 }
 
-fn summary_from(row: &AnyRow, now: &str) -> Result<OnwardSummary> {
+fn summary_from(row: &AnyRow, now: DateTime<Utc>) -> Result<OnwardSummary> {
     use sqlx::FromRow;
     let r = SummaryRow::from_row(row)?;
     let state = parse(&r.state, "onward state", State::from_slug)?;
+    let next_due_at = r.next_due_at.map(|s| s.0);
     Ok(OnwardSummary {
-        overdue: !state.is_final() && r.next_due_at.as_deref().is_some_and(|d| d < now),
+        overdue: !state.is_final() && next_due_at.is_some_and(|d| d < now),
         id: r.id,
         referral_id: r.referral_id,
         service_id: r.service_id,
@@ -240,9 +241,9 @@ fn summary_from(row: &AnyRow, now: &str) -> Result<OnwardSummary> {
         recipient_agency_name: r.recipient_agency_name,
         sender_agency_name: r.sender_agency_name,
         state,
-        sent_at: r.sent_at,
-        state_at: r.state_at,
-        next_due_at: r.next_due_at,
+        sent_at: r.sent_at.0,
+        state_at: r.state_at.0,
+        next_due_at,
         next_due_milestone: r.next_milestone.as_deref().and_then(Milestone::from_slug),
         risk_level: r.risk_level.as_deref().and_then(RiskLevel::from_slug),
         tier: r.tier.as_deref().and_then(ServiceTier::from_slug),
@@ -260,13 +261,13 @@ fn summary_from(row: &AnyRow, now: &str) -> Result<OnwardSummary> {
 
 /// The summaries `sql` (a [`SUMMARY_SELECT`] with one parameter, `param`) finds.
 async fn summaries(tx: &mut WriteTx, sql: &str, param: &str) -> Result<Vec<OnwardSummary>> {
-    let now = now();
+    let now = Utc::now();
     sqlx::query(sql)
         .bind(param)
         .fetch_all(tx.conn())
         .await?
         .iter()
-        .map(|r| summary_from(r, &now))
+        .map(|r| summary_from(r, now))
         .collect()
 }
 

@@ -173,12 +173,13 @@ pub async fn gate(
     at: DateTime<Utc>,
 ) -> Result<std::result::Result<Permit, Refusal>> {
     let mut tx = db.begin_write().await?;
-    let person: String = sqlx::query("SELECT person_id FROM onward_referrals WHERE id = $1")
-        .bind(onward_referral_id)
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or(StorageError::NotFound("onward referral"))?
-        .try_get("person_id")?;
+    let person: harbour_domain::ids::PersonId =
+        sqlx::query("SELECT person_id FROM onward_referrals WHERE id = $1")
+            .bind(onward_referral_id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(StorageError::NotFound("onward referral"))?
+            .try_get("person_id")?;
     let (safe, suspended) = crate::person_details::person_contact(&mut tx, &person).await?;
     let decision = contact_gate::decide(&safe, &suspended, channel, at);
     crate::audit::append(

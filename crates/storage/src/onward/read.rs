@@ -1,6 +1,7 @@
 //! Reading onward referrals: the inbox, the hub's list, one referral as the actor may see it.
 
 use super::*;
+use sqlx::FromRow;
 
 impl ScopedStore {
     /// The partner inbox: onward referrals to the actor's agency, those awaiting an answer
@@ -59,19 +60,22 @@ impl ScopedStore {
 
     /// The onward referrals made from one referral, for the hub's triage page and the
     /// referrer's view of what happened.
-    pub async fn onward_for_referral(&self, referral_id: &str) -> Result<Vec<OnwardSummary>> {
+    pub async fn onward_for_referral(
+        &self,
+        referral_id: &ReferralId,
+    ) -> Result<Vec<OnwardSummary>> {
         if !self.may(Action::ReferOnward) {
             // The referrer sees what became of their own referral.
             self.own_referral(referral_id).await?;
         }
         let mut tx = self.db().begin_write().await?;
         let sql = format!("{SUMMARY_SELECT} WHERE o.referral_id = $1 ORDER BY o.sent_at");
-        let list = summaries(&mut tx, &sql, referral_id).await?;
+        let list = summaries(&mut tx, &sql, referral_id.as_str()).await?;
         self.audit(
             &mut tx,
             AuditAction::Read,
             "referral",
-            Some(referral_id),
+            Some(referral_id.as_str()),
             "view onward referrals",
         )
         .await?;
@@ -92,26 +96,17 @@ impl ScopedStore {
             .await?
             .ok_or(StorageError::NotFound("onward referral"))?;
         let party = self.party_for(&row)?;
-        let now_text = now();
-        let summary = summary_from(&row, &now_text)?;
+        let now = Utc::now();
+        let summary = summary_from(&row, now)?;
         let referral = read_referral(&mut tx, &summary.referral_id).await?;
         let decisions = history(&mut tx, &summary.referral_id).await?;
         let latest = decisions.first();
-        let consent_row = sqlx::query("SELECT * FROM consents WHERE id = $1")
+        let consent: ConsentRecord = sqlx::query("SELECT * FROM consents WHERE id = $1")
             .bind(row.try_get::<String, _>("consent_id")?)
             .fetch_one(tx.conn())
-            .await?;
-        let consent = ConsentRecord {
-            decision: consent_row.try_get("decision")?,
-            shares: from_json(&consent_row.try_get::<String, _>("shares")?)?,
-            valid_until: consent_row.try_get("valid_until")?,
-            legal_basis: consent_row
-                .try_get::<Option<String>, _>("legal_basis")?
-                .as_deref()
-                .and_then(LegalBasis::from_slug),
-            justification: consent_row.try_get("justification")?,
-            recorded_at: consent_row.try_get("recorded_at")?,
-        };
+            .await
+            .map(|r| ConsentRow::from_row(&r))??
+            .try_into()?;
         let today = uk_date(Utc::now());
         let shares: Vec<Share> = match party {
             Party::Sender => Share::ALL.to_vec(),
@@ -139,18 +134,7 @@ impl ScopedStore {
         .fetch_all(tx.conn())
         .await?
         .iter()
-        .map(|r| {
-            let to: String = r.try_get("to_state")?;
-            Ok(EventRecord {
-                step: r.try_get("step")?,
-                to_state: parse(&to, "onward state", State::from_slug)?,
-                by: r.try_get("by_name")?,
-                agency: r.try_get("agency_name")?,
-                at: r.try_get("at")?,
-                reason: r.try_get("reason")?,
-                note: r.try_get("note")?,
-            })
-        })
+        .map(|r| EventRow::from_row(r)?.try_into())
         .collect::<Result<Vec<_>>>()?;
         let deadlines = sqlx::query(
             "SELECT * FROM onward_deadlines WHERE onward_referral_id = $1 ORDER BY due_at",
@@ -160,15 +144,13 @@ impl ScopedStore {
         .await?
         .iter()
         .map(|r| {
-            let m: String = r.try_get("milestone")?;
-            let due_at: String = r.try_get("due_at")?;
-            let met_at: Option<String> = r.try_get("met_at")?;
+            let d = DeadlineRow::from_row(r)?;
             Ok(DeadlineRecord {
-                milestone: parse(&m, "milestone", Milestone::from_slug)?,
-                overdue: met_at.is_none() && due_at < now_text,
-                due_at,
-                rule_name: r.try_get("rule_name")?,
-                met_at,
+                milestone: parse(&d.milestone, "milestone", Milestone::from_slug)?,
+                overdue: d.met_at.is_none() && d.due_at.0 < now,
+                due_at: d.due_at.0,
+                rule_name: d.rule_name,
+                met_at: d.met_at.map(|m| m.0),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -186,19 +168,7 @@ impl ScopedStore {
         .fetch_all(tx.conn())
         .await?
         .iter()
-        .map(|r| {
-            let channel: String = r.try_get("channel")?;
-            let result: String = r.try_get("result")?;
-            Ok(AttemptRecord {
-                channel: parse(&channel, "channel", Channel::from_slug)?,
-                result: parse(&result, "attempt result", AttemptResult::from_slug)?,
-                note: r.try_get("note")?,
-                reason: r.try_get("override_reason")?,
-                by: r.try_get("by_name")?,
-                agency: r.try_get("agency_name")?,
-                at: r.try_get("made_at")?,
-            })
-        })
+        .map(|r| AttemptRow::from_row(r)?.try_into())
         .collect::<Result<Vec<_>>>()?;
         let purpose = match (party, shares.is_empty()) {
             (Party::Sender, _) => "read an onward referral (sender)".to_owned(),
@@ -276,4 +246,95 @@ fn shared_details(
         d.disability = Some(p.disability.clone());
     }
     d
+}
+
+/// A consent as stored.
+#[derive(FromRow)]
+struct ConsentRow {
+    decision: String,
+    shares: String,
+    valid_until: Option<String>,
+    legal_basis: Option<String>,
+    justification: Option<String>,
+    recorded_at: Stamp,
+}
+
+impl TryFrom<ConsentRow> for ConsentRecord {
+    type Error = StorageError;
+
+    fn try_from(r: ConsentRow) -> Result<ConsentRecord> {
+        Ok(ConsentRecord {
+            decision: r.decision,
+            shares: from_json(&r.shares)?,
+            valid_until: r.valid_until,
+            legal_basis: r.legal_basis.as_deref().and_then(LegalBasis::from_slug),
+            justification: r.justification,
+            recorded_at: r.recorded_at.0,
+        })
+    }
+}
+
+/// A step in an onward referral's history as stored, with who took it.
+#[derive(FromRow)]
+struct EventRow {
+    step: String,
+    to_state: String,
+    by_name: String,
+    agency_name: String,
+    at: Stamp,
+    reason: Option<String>,
+    note: Option<String>,
+}
+
+impl TryFrom<EventRow> for EventRecord {
+    type Error = StorageError;
+
+    fn try_from(r: EventRow) -> Result<EventRecord> {
+        Ok(EventRecord {
+            step: r.step,
+            to_state: parse(&r.to_state, "onward state", State::from_slug)?,
+            by: r.by_name,
+            agency: r.agency_name,
+            at: r.at.0,
+            reason: r.reason,
+            note: r.note,
+        })
+    }
+}
+
+/// A deadline as stored.
+#[derive(FromRow)]
+struct DeadlineRow {
+    milestone: String,
+    due_at: Stamp,
+    rule_name: String,
+    met_at: Option<Stamp>,
+}
+
+/// A contact attempt as stored, with who made it.
+#[derive(FromRow)]
+struct AttemptRow {
+    channel: String,
+    result: String,
+    note: String,
+    override_reason: Option<String>,
+    by_name: String,
+    agency_name: String,
+    made_at: Stamp,
+}
+
+impl TryFrom<AttemptRow> for AttemptRecord {
+    type Error = StorageError;
+
+    fn try_from(r: AttemptRow) -> Result<AttemptRecord> {
+        Ok(AttemptRecord {
+            channel: parse(&r.channel, "channel", Channel::from_slug)?,
+            result: parse(&r.result, "attempt result", AttemptResult::from_slug)?,
+            note: r.note,
+            reason: r.override_reason,
+            by: r.by_name,
+            agency: r.agency_name,
+            at: r.made_at.0,
+        })
+    }
 }

@@ -14,7 +14,7 @@ impl ScopedStore {
     /// organisation first. A refusal is recorded and nothing is sent.
     pub async fn refer_onward(
         &self,
-        referral_id: &str,
+        referral_id: &ReferralId,
         input: &ReferOnInput,
     ) -> Result<ReferredOn> {
         let mut sent = self
@@ -27,7 +27,7 @@ impl ScopedStore {
     /// first (errors named with each input's `field_prefix`), and only then is anything written.
     pub async fn refer_onward_many(
         &self,
-        referral_id: &str,
+        referral_id: &ReferralId,
         inputs: &[ReferOnInput],
     ) -> Result<Vec<ReferredOn>> {
         self.grant(Action::ReferOnward)?;
@@ -74,7 +74,7 @@ impl ScopedStore {
     pub(super) async fn refer_onward_in(
         &self,
         tx: &mut WriteTx,
-        referral_id: &str,
+        referral_id: &ReferralId,
         input: &ReferOnInput,
         rerouted_from: Option<&str>,
     ) -> Result<ReferredOn> {
@@ -229,7 +229,7 @@ impl ScopedStore {
         self.record_event(tx, &id, "send", None, State::Sent, None, None, &at)
             .await?;
 
-        let received = parse_time(&referral.received_at)?;
+        let received = referral.received_at;
         let case = Case {
             service_id: input.service_id.trim(),
             tier,

@@ -104,7 +104,7 @@ impl ScopedStore {
         )
         .await?;
         if let (Step::Reroute, Some(next)) = (step, &input.reroute) {
-            let referral_id: String = row.try_get("referral_id")?;
+            let referral_id: ReferralId = row.try_get("referral_id")?;
             match self
                 .refer_onward_in(&mut tx, &referral_id, next, Some(id))
                 .await?

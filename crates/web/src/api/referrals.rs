@@ -139,7 +139,7 @@ fn status_body(s: &ReferralStatus) -> serde_json::Value {
 
 pub async fn status(
     Api(store): Api,
-    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+    super::extract::ApiPath(id): super::extract::ApiPath<harbour_domain::ids::ReferralId>,
 ) -> Result<Response, ApiError> {
     let s = store.own_referral(&id).await?;
     Ok(json_response(StatusCode::OK, status_body(&s).to_string()))

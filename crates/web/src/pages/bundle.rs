@@ -12,6 +12,7 @@ use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::bundle::{ResourceKind, Section, to_vcard};
+use harbour_domain::ids::ReferralId;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
 use harbour_storage::bundle::{ContactBundle, ResourceInput};
@@ -38,7 +39,7 @@ impl BundlePage {
 
 async fn page(
     staff: &Staff,
-    id: &str,
+    id: &ReferralId,
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -63,12 +64,12 @@ async fn page(
 }
 
 /// GET /referrals/{id}/contacts
-pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn show(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, AppError> {
     page(&staff, &id, FormData::default(), FieldErrors::new()).await
 }
 
 /// GET /referrals/{id}/contacts.vcf: the bundle as vCard 4.0, to load onto a phone.
-pub async fn vcard(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn vcard(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, AppError> {
     let b = staff.store.contact_bundle(&id).await?;
     Ok((
         [
@@ -87,7 +88,7 @@ pub async fn vcard(staff: Staff, Path(id): Path<String>) -> Result<Response, App
 /// POST /referrals/{id}/resources: records a phone, safety device or home security issued.
 pub async fn record_resource(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let input = ResourceInput {

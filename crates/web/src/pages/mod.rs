@@ -26,11 +26,6 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-/// A stored instant (RFC 3339, UTC) as GOV.UK writes it, in UK time: "2 December 2026, 6:19am".
-pub fn uk_when(stored: &str) -> String {
-    words::when(stored)
-}
-
 pub fn render<T: Template>(template: &T) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),

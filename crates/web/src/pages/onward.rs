@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::forms::FormData;
 use crate::pages::chrome::Chrome;
 use crate::pages::triage::service_matches;
-use crate::pages::{render, render_invalid, uk_when};
+use crate::pages::{render, render_invalid};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use harbour_domain::consent::{ConsentInput, LegalBasis, Share};
 use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
-use harbour_domain::ids::OnwardId;
+use harbour_domain::ids::{OnwardId, ServiceId};
 use harbour_domain::onward::{DeclineReason, Outcome, Party, State as OnwardState, Step};
 use harbour_domain::permission::Action;
 use harbour_domain::safe_contact::Channel;
@@ -45,8 +45,8 @@ struct ListPage {
 }
 
 impl ListPage {
-    fn when(&self, s: &str) -> String {
-        uk_when(s)
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
     }
 }
 
@@ -124,8 +124,8 @@ struct OnwardPage {
 }
 
 impl OnwardPage {
-    fn when(&self, s: &str) -> String {
-        uk_when(s)
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
     }
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field)
@@ -303,7 +303,7 @@ async fn reroute_choices(
     let (suitable, _, _) = service_matches(state, staff, &ctx, &TriageInput::default()).await?;
     let referable = staff.store.referable_services().await?;
     // A service already working this referral cannot be sent it again.
-    let open: Vec<String> = staff
+    let open: Vec<ServiceId> = staff
         .store
         .onward_for_referral(&v.summary.referral_id)
         .await?
@@ -316,7 +316,7 @@ async fn reroute_choices(
     // to look instead.
     let others: Vec<&String> = suitable
         .iter()
-        .filter(|m| m.service_id.to_string() != v.summary.service_id)
+        .filter(|m| v.summary.service_id != m.service_id.to_string().as_str())
         .map(|m| &m.name)
         .collect();
     let why = if suitable.is_empty() {
@@ -337,10 +337,11 @@ async fn reroute_choices(
     let choices = suitable
         .into_iter()
         .filter_map(|m| {
-            let id = m.service_id.to_string();
-            let fits = id != v.summary.service_id && !open.contains(&id) && takes_referrals(&id);
+            let id = ServiceId::from(m.service_id.to_string());
+            let fits =
+                id != v.summary.service_id && !open.contains(&id) && takes_referrals(id.as_str());
             fits.then_some(RerouteChoice {
-                service_id: id,
+                service_id: id.into_string(),
                 name: m.name,
                 organization: m.organization,
             })

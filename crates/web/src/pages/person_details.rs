@@ -37,8 +37,8 @@ impl DetailsPage {
     fn pending(&self) -> bool {
         self.c.review == Review::Pending
     }
-    fn when(&self, s: &str) -> String {
-        crate::pages::uk_when(s)
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
     }
 }
 

@@ -12,6 +12,7 @@ use chrono::{NaiveDate, Utc};
 use harbour_domain::area::Area;
 use harbour_domain::calendar::uk_date;
 use harbour_domain::crime::CrimeCategory;
+use harbour_domain::ids::ReferralId;
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::referral::Source;
 use harbour_domain::validation::FieldErrors;
@@ -72,7 +73,9 @@ impl QueuePage {
         item.due_on == self.today
     }
     fn received(&self, item: &QueueItem) -> String {
-        format!("{} {}", &item.received_at[..10], &item.received_at[11..16])
+        harbour_domain::calendar::uk_local(item.received_at)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
     }
     fn selected(&self, field: &str, value: &str) -> bool {
         let current = match field {
@@ -111,10 +114,11 @@ pub async fn queue(
             None
         })
     });
-    let after = q
-        .after
-        .split_once('|')
-        .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    // The next page starts after the last one shown; a cursor that does not read starts afresh.
+    let after = q.after.split_once('|').and_then(|(at, id)| {
+        let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+        Some((at.with_timezone(&chrono::Utc), ReferralId::from(id)))
+    });
     let filter = QueueFilter {
         area: some(&q.area),
         source,
@@ -138,7 +142,15 @@ pub async fn queue(
                     ("crime", &q.crime),
                     ("risk", &q.risk),
                     ("overdue", &q.overdue),
-                    ("after", &format!("{}|{}", i.received_at, i.id)),
+                    (
+                        "after",
+                        &format!(
+                            "{}|{}",
+                            i.received_at
+                                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                            i.id
+                        ),
+                    ),
                 ])
                 .unwrap_or_default()
             })
@@ -192,8 +204,8 @@ impl ReferralPage {
     fn safe_times(&self) -> String {
         harbour_domain::person_details::describe_safe_times(&self.r.safe_contact.safe_times)
     }
-    fn when(&self, s: &str) -> String {
-        crate::pages::uk_when(s)
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
     }
     fn area(&self, code: &Option<String>) -> String {
         code.as_ref()
@@ -210,7 +222,7 @@ impl ReferralPage {
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
     let can_refer_on = staff

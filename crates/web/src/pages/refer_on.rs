@@ -16,6 +16,7 @@ use chrono::NaiveTime;
 use harbour_domain::consent::{ConsentInput, LegalBasis, Share};
 use harbour_domain::contact_gate::uk_time;
 use harbour_domain::deadline::Circumstance;
+use harbour_domain::ids::ReferralId;
 use harbour_domain::permission::Action;
 use harbour_domain::triage::TriageInput;
 use harbour_domain::validation::FieldErrors;
@@ -58,7 +59,7 @@ impl ChoosePage {
     fn open_with(&self, id: &str) -> Option<&OnwardSummary> {
         self.onward
             .iter()
-            .find(|o| o.service_id == id && !o.state.is_final())
+            .find(|o| o.service_id == *id && !o.state.is_final())
     }
 }
 
@@ -98,7 +99,7 @@ impl ConsentPage {
 async fn choose_page(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    id: &ReferralId,
     chosen: Vec<String>,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -149,7 +150,7 @@ async fn choose_page(
 pub async fn choose(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
 ) -> Result<Response, AppError> {
     choose_page(&state, &staff, &id, Vec::new(), FieldErrors::new()).await
 }
@@ -196,7 +197,7 @@ fn groups_for(chosen: &[String], referable: &[Referable], form: &FormData) -> Ve
 
 async fn consent_page(
     staff: &Staff,
-    id: &str,
+    id: &ReferralId,
     form: &FormData,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -228,7 +229,7 @@ async fn consent_page(
 pub async fn consent(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let form = FormData::parse(query.unwrap_or_default().as_bytes())
@@ -246,7 +247,7 @@ pub async fn consent(
 /// referrals it permits, all or nothing.
 pub async fn send(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let referable = staff.store.referable_services().await?;

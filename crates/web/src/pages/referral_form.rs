@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::agency::AgencyKind;
 use harbour_domain::area::Area;
 use harbour_domain::crime::CrimeCategory;
-use harbour_domain::ids::DraftId;
+use harbour_domain::ids::{DraftId, ReferralId};
 use harbour_domain::referral::{ChildInput, PerpetratorInput, PersonInput, ReferralInput};
 use harbour_domain::safe_contact::{Channel, ChannelInput, SafeContactInput, SafeTimeInput};
 use harbour_domain::validation::FieldErrors;
@@ -479,7 +479,7 @@ struct Sent {
     onward: Vec<harbour_storage::onward::OnwardSummary>,
 }
 
-pub async fn sent(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn sent(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, AppError> {
     Ok(render(&Sent {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/mine"),
         r: staff.store.own_referral(&id).await?,

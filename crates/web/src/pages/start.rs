@@ -67,8 +67,8 @@ struct HomePage {
 }
 
 impl HomePage {
-    fn when(&self, s: &str) -> String {
-        crate::pages::uk_when(s)
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
     }
 }
 

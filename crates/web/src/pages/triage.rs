@@ -10,6 +10,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::ids::ReferralId;
 use harbour_domain::matching::{Seeker, ServiceMatch, match_services};
 use harbour_domain::needs::{NeedCategory, ServiceTier};
 use harbour_domain::triage::TriageInput;
@@ -182,7 +183,7 @@ pub(crate) async fn service_matches(
 async fn page(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    id: &ReferralId,
     input: TriageInput,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -211,7 +212,7 @@ async fn page(
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
 ) -> Result<Response, AppError> {
     page(
         &state,
@@ -226,7 +227,7 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<ReferralId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let input = input_from(&form);

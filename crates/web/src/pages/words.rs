@@ -34,13 +34,43 @@ pub const WHAT_HAPPENED: [(&str, &str); 10] = [
     ("other", "Something else"),
 ];
 
-/// A stored instant (RFC 3339, UTC) in UK time as GOV.UK writes it: "2 December 2026, 6:19am",
-/// with "midday" and "midnight".
-pub fn when(stored: &str) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(stored) else {
-        return stored.to_owned();
-    };
-    when_at(&t.with_timezone(&chrono::Utc))
+/// An instant a page shows: a time read from storage, or one still in its stored text
+/// (RFC 3339, UTC), which shows as it is if it does not read as one.
+pub trait Moment {
+    fn in_words(&self) -> String;
+}
+
+impl Moment for chrono::DateTime<chrono::Utc> {
+    fn in_words(&self) -> String {
+        when_at(self)
+    }
+}
+
+impl Moment for str {
+    fn in_words(&self) -> String {
+        chrono::DateTime::parse_from_rfc3339(self).map_or_else(
+            |_| self.to_owned(),
+            |t| when_at(&t.with_timezone(&chrono::Utc)),
+        )
+    }
+}
+
+impl Moment for String {
+    fn in_words(&self) -> String {
+        self.as_str().in_words()
+    }
+}
+
+impl<T: Moment + ?Sized> Moment for &T {
+    fn in_words(&self) -> String {
+        (**self).in_words()
+    }
+}
+
+/// An instant in UK time as GOV.UK writes it: "2 December 2026, 6:19am", with "midday" and
+/// "midnight".
+pub fn when<T: Moment + ?Sized>(t: &T) -> String {
+    t.in_words()
 }
 
 /// [`when`] for a time already read as one.
