@@ -1,5 +1,6 @@
 //! Agencies: the organisations in the partnership.
 
+use crate::ids::AgencyId;
 use crate::validation::{FieldErrors, required_text};
 use serde::Serialize;
 
@@ -62,7 +63,7 @@ impl AgencyKind {
 /// An agency as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Agency {
-    pub id: String,
+    pub id: AgencyId,
     pub name: String,
     pub kind: AgencyKind,
     pub active: bool,

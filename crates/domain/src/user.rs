@@ -1,5 +1,6 @@
 //! Staff accounts ("people" on the pages): who can sign in, for which agency, in which roles.
 
+use crate::ids::{AgencyId, UserId};
 use crate::role::Role;
 use crate::validation::{FieldErrors, required_text};
 use serde::Serialize;
@@ -11,8 +12,8 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
-    pub id: String,
-    pub agency_id: String,
+    pub id: UserId,
+    pub agency_id: AgencyId,
     pub agency_name: String,
     pub email: String,
     pub display_name: String,

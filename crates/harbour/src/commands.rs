@@ -470,7 +470,7 @@ async fn user_add(
     let input = UserInput {
         display_name: name,
         email,
-        agency_id: found.id.clone(),
+        agency_id: found.id.to_string(),
         roles,
         password: password.trim_end_matches(['\r', '\n']).to_owned(),
     };

@@ -1,12 +1,13 @@
 //! Who is acting: the signed-in person, or an agency's integration, and the request.
 
+use harbour_domain::ids::{AgencyId, UserId};
 use harbour_domain::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// None for an agency's API integration, which acts for the agency as a whole.
-    pub user_id: Option<String>,
-    pub agency_id: String,
+    pub user_id: Option<UserId>,
+    pub agency_id: AgencyId,
     pub roles: Vec<Role>,
     /// Ties the audit entry to the request and its log lines.
     pub request_id: String,

@@ -6,6 +6,7 @@ use crate::error::{Result, StorageError};
 use crate::scoped::ScopedStore;
 use harbour_domain::agency::{Agency, AgencyInput, AgencyKind, NewAgency};
 use harbour_domain::audit::AuditAction;
+use harbour_domain::ids::AgencyId;
 use harbour_domain::permission::Action;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -51,7 +52,7 @@ pub async fn list_all(db: &Db) -> Result<Vec<Agency>> {
             let kind: String = r.try_get("kind")?;
             Ok(Agency {
                 areas: areas.remove(&id).unwrap_or_default(),
-                id,
+                id: id.into(),
                 name: r.try_get("name")?,
                 kind: AgencyKind::from_slug(&kind)
                     .ok_or_else(|| StorageError::Corrupt(format!("agency kind {kind:?}")))?,
@@ -112,12 +113,12 @@ impl ScopedStore {
         list_all(self.db()).await
     }
 
-    pub async fn get_agency(&self, id: &str) -> Result<Agency> {
+    pub async fn get_agency(&self, id: &AgencyId) -> Result<Agency> {
         self.grant(Action::ViewAgencies)?;
         list_all(self.db())
             .await?
             .into_iter()
-            .find(|a| a.id == id)
+            .find(|a| a.id == *id)
             .ok_or(StorageError::NotFound("agency"))
     }
 
@@ -137,10 +138,10 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.get_agency(&id).await
+        self.get_agency(&AgencyId::from(id)).await
     }
 
-    pub async fn update_agency(&self, id: &str, input: &AgencyInput) -> Result<Agency> {
+    pub async fn update_agency(&self, id: &AgencyId, input: &AgencyInput) -> Result<Agency> {
         self.grant(Action::ManageAgencies)?;
         let agency = input
             .validate(&area_codes(self.db()).await?)
@@ -157,12 +158,12 @@ impl ScopedStore {
         if name_clash(updated)?.rows_affected() == 0 {
             return Err(StorageError::NotFound("agency"));
         }
-        set_areas(&mut tx, id, &agency.areas).await?;
+        set_areas(&mut tx, id.as_str(), &agency.areas).await?;
         self.audit(
             &mut tx,
             AuditAction::Change,
             "agency",
-            Some(id),
+            Some(id.as_str()),
             "change agency",
         )
         .await?;
@@ -173,7 +174,7 @@ impl ScopedStore {
 
 impl ScopedStore {
     /// Where the agency's system hears about referrals, if anywhere.
-    pub async fn agency_webhook(&self, agency_id: &str) -> Result<Option<String>> {
+    pub async fn agency_webhook(&self, agency_id: &AgencyId) -> Result<Option<String>> {
         self.grant(Action::ManageAgencies)?;
         let row = sqlx::query("SELECT webhook_url FROM agencies WHERE id = $1")
             .bind(agency_id)
@@ -187,7 +188,7 @@ impl ScopedStore {
     /// signing secret, returned to be shown once.
     pub async fn set_agency_webhook(
         &self,
-        agency_id: &str,
+        agency_id: &AgencyId,
         url: &str,
         allow_loopback: bool,
     ) -> Result<Option<String>> {
@@ -218,7 +219,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "agency",
-            Some(agency_id),
+            Some(agency_id.as_str()),
             if secret.is_some() {
                 "set the agency's webhook and a new signing secret"
             } else {

@@ -10,6 +10,7 @@ use crate::passwords;
 use crate::tokens::{TOKEN_PREFIX, digest, random_secret};
 use chrono::{DateTime, Duration, Utc};
 use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::ids::{AgencyId, UserId};
 use harbour_domain::role::Role;
 use harbour_domain::user::normalise_email;
 use sqlx::Row;
@@ -56,8 +57,8 @@ pub enum SignInOutcome {
 /// A live session, as a request sees it.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub user_id: String,
-    pub agency_id: String,
+    pub user_id: UserId,
+    pub agency_id: AgencyId,
     pub display_name: String,
     pub roles: Vec<Role>,
     pub csrf_token: String,
@@ -246,7 +247,7 @@ pub async fn load_session(db: &Db, policy: &SignInPolicy, secret: &str) -> Resul
             .execute(db.pool())
             .await?;
     }
-    let user_id: String = row.try_get("user_id")?;
+    let user_id: UserId = row.try_get("user_id")?;
     let roles = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1")
         .bind(&user_id)
         .fetch_all(db.pool())
@@ -272,8 +273,8 @@ pub async fn sign_out(db: &Db, secret: &str, session: &Session, request_id: &str
         .await?;
     let event = system_event(
         AuditAction::SignOut,
-        Some(session.user_id.clone()),
-        Some(session.agency_id.clone()),
+        Some(session.user_id.to_string()),
+        Some(session.agency_id.to_string()),
         "sign out",
         request_id,
     );
@@ -308,7 +309,7 @@ pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Resu
     if let Some((_, id, agency_id)) = cached {
         return Ok(Some(Actor {
             user_id: None,
-            agency_id,
+            agency_id: agency_id.into(),
             roles: vec![Role::Integration],
             request_id: request_id.to_owned(),
             token_id: Some(id),
@@ -348,7 +349,7 @@ pub async fn authenticate_token(db: &Db, secret: &str, request_id: &str) -> Resu
     }
     Ok(Some(Actor {
         user_id: None,
-        agency_id,
+        agency_id: agency_id.into(),
         roles: vec![Role::Integration],
         request_id: request_id.to_owned(),
         token_id: Some(id),

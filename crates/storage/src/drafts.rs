@@ -6,7 +6,7 @@ use crate::referrals::from_json;
 use crate::scoped::ScopedStore;
 use chrono::{DateTime, Utc};
 use harbour_domain::audit::AuditAction;
-use harbour_domain::ids::DraftId;
+use harbour_domain::ids::{DraftId, UserId};
 use harbour_domain::permission::Action;
 use harbour_domain::referral::ReferralInput;
 
@@ -99,7 +99,12 @@ impl ScopedStore {
 
     pub async fn drafts(&self) -> Result<Vec<Draft>> {
         self.grant(Action::SubmitReferral)?;
-        let owner = self.actor().user_id.clone().unwrap_or_default();
+        let owner = self
+            .actor()
+            .user_id
+            .clone()
+            .map(UserId::into_string)
+            .unwrap_or_default();
         let rows: Vec<DraftRow> = sqlx::query_as("SELECT id, input, updated_at FROM referral_drafts WHERE owner = $1 ORDER BY updated_at DESC")
             .bind(&owner)
             .fetch_all(self.db().pool())
@@ -109,7 +114,12 @@ impl ScopedStore {
 
     pub async fn draft(&self, id: &DraftId) -> Result<Draft> {
         self.grant(Action::SubmitReferral)?;
-        let owner = self.actor().user_id.clone().unwrap_or_default();
+        let owner = self
+            .actor()
+            .user_id
+            .clone()
+            .map(UserId::into_string)
+            .unwrap_or_default();
         let mut tx = self.db().begin_write().await?;
         let row: DraftRow = sqlx::query_as(
             "SELECT id, input, updated_at FROM referral_drafts WHERE id = $1 AND owner = $2",
@@ -136,7 +146,12 @@ impl ScopedStore {
     /// else's, or one already removed, is not found.
     pub async fn delete_draft(&self, id: &DraftId) -> Result<()> {
         self.grant(Action::SubmitReferral)?;
-        let owner = self.actor().user_id.clone().unwrap_or_default();
+        let owner = self
+            .actor()
+            .user_id
+            .clone()
+            .map(UserId::into_string)
+            .unwrap_or_default();
         let mut tx = self.db().begin_write().await?;
         let removed = sqlx::query("DELETE FROM referral_drafts WHERE id = $1 AND owner = $2")
             .bind(id.as_str())

@@ -3,13 +3,13 @@
 //!
 //! The rules are `harbour_domain::person_details`; this gathers the data and records the choice.
 
-use crate::db::{WriteTx, now};
+use crate::db::{Stamp, WriteTx, now};
 use crate::error::{Result, StorageError};
 use crate::intake::DETAILS_PENDING;
 use crate::referrals::from_json;
 use crate::scoped::ScopedStore;
 use harbour_domain::audit::AuditAction;
-use harbour_domain::ids::{PersonId, ReferralId};
+use harbour_domain::ids::{PersonId, ReferralId, UserId};
 use harbour_domain::permission::Action;
 use harbour_domain::person_details::{self, Details, Difference, Field};
 use harbour_domain::safe_contact::{Channel, SafeContact};
@@ -46,7 +46,7 @@ pub struct DetailsComparison {
     pub person_id: PersonId,
     pub review: Review,
     pub reviewed_by: Option<String>,
-    pub reviewed_at: Option<String>,
+    pub reviewed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub held: Details,
     pub referred: Details,
     pub differences: Vec<Difference>,
@@ -57,13 +57,13 @@ pub struct DetailsComparison {
 
 #[derive(sqlx::FromRow)]
 struct ComparisonRow {
-    id: String,
+    id: ReferralId,
     reference: String,
-    person_id: String,
+    person_id: PersonId,
     person_details: String,
     person_safe_contact: String,
     details_review: Option<String>,
-    details_reviewed_at: Option<String>,
+    details_reviewed_at: Option<Stamp>,
     reviewed_by_name: Option<String>,
     held_details: String,
     held_safe_contact: String,
@@ -92,12 +92,12 @@ async fn comparison(tx: &mut WriteTx, referral_id: &ReferralId) -> Result<Detail
     };
     Ok(DetailsComparison {
         differences: person_details::differences(&held, &referred),
-        referral_id: ReferralId::from(row.id),
+        referral_id: row.id,
         reference: row.reference,
-        person_id: PersonId::from(row.person_id),
+        person_id: row.person_id,
         review: Review::from_column(row.details_review.as_deref())?,
         reviewed_by: row.reviewed_by_name,
-        reviewed_at: row.details_reviewed_at,
+        reviewed_at: row.details_reviewed_at.map(|s| s.0),
         held,
         referred,
         held_version: row.held_version,
@@ -169,7 +169,7 @@ impl ScopedStore {
             .execute(tx.conn())
             .await?;
         }
-        let reviewer = self.actor().user_id.as_deref();
+        let reviewer = self.actor().user_id.as_ref().map(UserId::as_str);
         resolve(&mut tx, found.referral_id.as_str(), reviewer, &stamp).await?;
         // Others waiting about the same person that now agree need no choice of their own.
         for (other, details, safe) in pending_records(&mut tx, &found.person_id).await? {

@@ -146,8 +146,8 @@ impl ScopedStore {
     fn origin(&self) -> Origin {
         let actor = self.actor();
         Origin {
-            submitted_by: actor.user_id.clone(),
-            submitting_agency: Some(actor.agency_id.clone()),
+            submitted_by: actor.user_id.as_ref().map(|u| u.to_string()),
+            submitting_agency: Some(actor.agency_id.to_string()),
             api_token_id: actor.token_id.clone(),
         }
     }
@@ -270,9 +270,9 @@ impl ScopedStore {
     fn own_clause(&self, grant: &Grant) -> Result<(&'static str, String)> {
         let actor = self.actor();
         match (grant.scope(), &actor.user_id) {
-            (Scope::Own, Some(user)) => Ok(("r.submitted_by = $1", user.clone())),
+            (Scope::Own, Some(user)) => Ok(("r.submitted_by = $1", user.to_string())),
             (Scope::Agency | Scope::SharedWithAgency | Scope::Partnership, _) => {
-                Ok(("r.submitting_agency = $1", actor.agency_id.clone()))
+                Ok(("r.submitting_agency = $1", actor.agency_id.to_string()))
             }
             (Scope::Own, None) => Err(StorageError::NotFound("referral")),
         }

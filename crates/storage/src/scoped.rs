@@ -46,13 +46,18 @@ impl ScopedStore {
     ) -> AuditEvent {
         AuditEvent {
             // An integration has no person: the entry names its token instead.
-            actor_user_id: self.actor.user_id.clone().or_else(|| {
-                self.actor
-                    .token_id
-                    .as_ref()
-                    .map(|t| format!("api_token:{t}"))
-            }),
-            actor_agency_id: Some(self.actor.agency_id.clone()),
+            actor_user_id: self
+                .actor
+                .user_id
+                .as_ref()
+                .map(|u| u.to_string())
+                .or_else(|| {
+                    self.actor
+                        .token_id
+                        .as_ref()
+                        .map(|t| format!("api_token:{t}"))
+                }),
+            actor_agency_id: Some(self.actor.agency_id.to_string()),
             action,
             entity_kind: entity_kind.to_owned(),
             entity_id: entity_id.map(str::to_owned),

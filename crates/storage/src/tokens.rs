@@ -1,15 +1,17 @@
 //! API tokens issued to an agency's integration. Only a SHA-256 of each token is stored:
 //! tokens are 256 random bits, so a slow hash adds nothing, and a leaked table reveals none.
 
-use crate::db::{new_id, now};
+use crate::db::{Stamp, new_id, now};
 use crate::error::{Result, StorageError};
 use crate::scoped::ScopedStore;
+use chrono::{DateTime, Utc};
 use harbour_domain::audit::AuditAction;
+use harbour_domain::ids::AgencyId;
 use harbour_domain::permission::Action;
 use harbour_domain::validation::{FieldErrors, required_text};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 /// Every token starts with this, so a leaked one is easy to recognise in a scan.
 pub const TOKEN_PREFIX: &str = "hbr_";
@@ -17,11 +19,35 @@ pub const TOKEN_PREFIX: &str = "hbr_";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
     pub id: String,
-    pub agency_id: String,
+    pub agency_id: AgencyId,
     pub name: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-    pub last_used_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// An API token as stored (its digest stays behind).
+#[derive(FromRow)]
+struct TokenRow {
+    id: String,
+    agency_id: AgencyId,
+    name: String,
+    created_at: Stamp,
+    revoked_at: Option<Stamp>,
+    last_used_at: Option<Stamp>,
+}
+
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> ApiToken {
+        ApiToken {
+            id: r.id,
+            agency_id: r.agency_id,
+            name: r.name,
+            created_at: r.created_at.0,
+            revoked_at: r.revoked_at.map(|s| s.0),
+            last_used_at: r.last_used_at.map(|s| s.0),
+        }
+    }
 }
 
 /// A new random secret: 32 bytes from the operating system, as hex.
@@ -36,31 +62,24 @@ pub(crate) fn digest(secret: &str) -> String {
 }
 
 impl ScopedStore {
-    pub async fn list_api_tokens(&self, agency_id: &str) -> Result<Vec<ApiToken>> {
+    pub async fn list_api_tokens(&self, agency_id: &AgencyId) -> Result<Vec<ApiToken>> {
         self.grant(Action::ManageApiTokens)?;
-        let rows = sqlx::query(
+        let rows: Vec<TokenRow> = sqlx::query_as(
             "SELECT id, agency_id, name, created_at, revoked_at, last_used_at FROM api_tokens \
              WHERE agency_id = $1 ORDER BY created_at DESC",
         )
         .bind(agency_id)
         .fetch_all(self.db().pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiToken {
-                    id: r.try_get("id")?,
-                    agency_id: r.try_get("agency_id")?,
-                    name: r.try_get("name")?,
-                    created_at: r.try_get("created_at")?,
-                    revoked_at: r.try_get("revoked_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(ApiToken::from).collect())
     }
 
     /// Issues a token and returns it with its secret, which is shown once and never stored.
-    pub async fn create_api_token(&self, agency_id: &str, name: &str) -> Result<(String, String)> {
+    pub async fn create_api_token(
+        &self,
+        agency_id: &AgencyId,
+        name: &str,
+    ) -> Result<(String, String)> {
         self.grant(Action::ManageApiTokens)?;
         let mut errors = FieldErrors::new();
         let name = required_text(

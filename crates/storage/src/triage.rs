@@ -1,8 +1,8 @@
 //! Triage decisions and the instruments they use.
 
-use crate::db::{Db, WriteTx, get_bool, new_id, now, to_json};
+use crate::db::{Db, Stamp, WriteTx, get_bool, new_id, now, to_json};
 use crate::error::{Result, StorageError};
-use crate::referrals::{ReferralView, read_referral};
+use crate::referrals::{ReferralView, from_json, read_referral};
 use crate::scoped::ScopedStore;
 use chrono::{Months, NaiveDate};
 use harbour_domain::audit::AuditAction;
@@ -14,7 +14,7 @@ use harbour_domain::marac::{MaracCriteria, MaracFacts, assess};
 use harbour_domain::permission::Action;
 use harbour_domain::triage::{TriageDecision, TriageFacts, TriageInput};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 /// The instrument triage uses: the newest active one, or the shipped demonstration checklist.
 pub async fn active_instrument(db: &Db) -> Result<Instrument> {
@@ -73,7 +73,7 @@ pub async fn import_instrument(db: &Db, text: &str) -> Result<Instrument> {
 pub struct TriageRecord {
     pub id: String,
     pub decided_by: String,
-    pub decided_at: String,
+    pub decided_at: chrono::DateTime<chrono::Utc>,
     pub entitlement: String,
     pub entitlement_override_reason: Option<String>,
     pub needs: Vec<String>,
@@ -144,6 +144,23 @@ async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFa
     })
 }
 
+/// A triage decision as stored, with who made it.
+#[derive(FromRow)]
+struct TriageRow {
+    id: String,
+    display_name: String,
+    decided_at: Stamp,
+    entitlement: String,
+    entitlement_override_reason: Option<String>,
+    needs: String,
+    risk_score: Option<i64>,
+    risk_level: String,
+    judgement_reason: Option<String>,
+    marac: String,
+    tier: String,
+    tier_reason: String,
+}
+
 pub(crate) async fn history(
     tx: &mut WriteTx,
     referral_id: &ReferralId,
@@ -157,21 +174,20 @@ pub(crate) async fn history(
     .await?;
     rows.iter()
         .map(|r| {
+            let r = TriageRow::from_row(r)?;
             Ok(TriageRecord {
-                id: r.try_get("id")?,
-                decided_by: r.try_get("display_name")?,
-                decided_at: r.try_get("decided_at")?,
-                entitlement: r.try_get("entitlement")?,
-                entitlement_override_reason: r.try_get("entitlement_override_reason")?,
-                needs: serde_json::from_str(&r.try_get::<String, _>("needs")?)
-                    .map_err(|e| StorageError::Corrupt(e.to_string()))?,
-                risk_score: r.try_get("risk_score")?,
-                risk_level: r.try_get("risk_level")?,
-                judgement_reason: r.try_get("judgement_reason")?,
-                marac: serde_json::from_str(&r.try_get::<String, _>("marac")?)
-                    .map_err(|e| StorageError::Corrupt(e.to_string()))?,
-                tier: r.try_get("tier")?,
-                tier_reason: r.try_get("tier_reason")?,
+                id: r.id,
+                decided_by: r.display_name,
+                decided_at: r.decided_at.0,
+                entitlement: r.entitlement,
+                entitlement_override_reason: r.entitlement_override_reason,
+                needs: from_json(&r.needs)?,
+                risk_score: r.risk_score,
+                risk_level: r.risk_level,
+                judgement_reason: r.judgement_reason,
+                marac: from_json(&r.marac)?,
+                tier: r.tier,
+                tier_reason: r.tier_reason,
             })
         })
         .collect()

@@ -7,6 +7,7 @@ use crate::error::{Result, StorageError};
 use crate::passwords;
 use crate::scoped::ScopedStore;
 use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::ids::UserId;
 use harbour_domain::permission::{Action, Grant, Scope};
 use harbour_domain::role::Role;
 use harbour_domain::user::{NewUser, User, UserInput, parse_roles};
@@ -46,7 +47,7 @@ async fn select_users(tx: &mut WriteTx, where_sql: &str, param: Option<&str>) ->
             let mut user_roles = roles.remove(&id).unwrap_or_default();
             user_roles.sort();
             Ok(User {
-                id,
+                id: id.into(),
                 agency_id: r.try_get("agency_id")?,
                 agency_name: r.try_get("agency_name")?,
                 email: r.try_get("email")?,
@@ -97,7 +98,7 @@ async fn agency_ids(db: &Db) -> Result<Vec<String>> {
     Ok(agencies::list_all(db)
         .await?
         .into_iter()
-        .map(|a| a.id)
+        .map(|a| a.id.into_string())
         .collect())
 }
 
@@ -131,10 +132,15 @@ impl ScopedStore {
         let users = match grant.scope() {
             Scope::Partnership => select_users(&mut tx, "1 = 1", None).await?,
             Scope::Agency | Scope::SharedWithAgency => {
-                select_users(&mut tx, "u.agency_id = $1", Some(&self.actor().agency_id)).await?
+                select_users(
+                    &mut tx,
+                    "u.agency_id = $1",
+                    Some(self.actor().agency_id.as_str()),
+                )
+                .await?
             }
             Scope::Own => match &self.actor().user_id {
-                Some(own) => select_users(&mut tx, "u.id = $1", Some(own)).await?,
+                Some(own) => select_users(&mut tx, "u.id = $1", Some(own.as_str())).await?,
                 None => Vec::new(),
             },
         };
@@ -144,7 +150,7 @@ impl ScopedStore {
         Ok(users)
     }
 
-    pub async fn get_user(&self, id: &str) -> Result<User> {
+    pub async fn get_user(&self, id: &UserId) -> Result<User> {
         let grant = self.grant(Action::ViewPeople)?;
         self.read_user(id, &grant, "view person").await
     }
@@ -160,11 +166,17 @@ impl ScopedStore {
         self.read_user(&own, &grant, "view own account").await
     }
 
-    async fn read_user(&self, id: &str, grant: &Grant, purpose: &str) -> Result<User> {
+    async fn read_user(&self, id: &UserId, grant: &Grant, purpose: &str) -> Result<User> {
         let mut tx = self.db().begin_write().await?;
         let user = self.user_in_scope(&mut tx, id, grant).await?;
-        self.audit(&mut tx, AuditAction::Read, "user", Some(id), purpose)
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "user",
+            Some(id.as_str()),
+            purpose,
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -172,8 +184,8 @@ impl ScopedStore {
     /// The person with `id` if the grant reaches them; otherwise "not found", so that a record
     /// out of reach cannot be told from one that does not exist. Only a grant the permission
     /// check returned can be passed, so no query is scoped by a scope made up on the spot.
-    async fn user_in_scope(&self, tx: &mut WriteTx, id: &str, grant: &Grant) -> Result<User> {
-        select_users(tx, "u.id = $1", Some(id))
+    async fn user_in_scope(&self, tx: &mut WriteTx, id: &UserId, grant: &Grant) -> Result<User> {
+        select_users(tx, "u.id = $1", Some(id.as_str()))
             .await?
             .into_iter()
             .find(|u| self.in_scope(u, grant))
@@ -184,7 +196,7 @@ impl ScopedStore {
         match grant.scope() {
             Scope::Partnership => true,
             Scope::Agency | Scope::SharedWithAgency => user.agency_id == self.actor().agency_id,
-            Scope::Own => self.actor().user_id.as_deref() == Some(user.id.as_str()),
+            Scope::Own => self.actor().user_id.as_ref() == Some(&user.id),
         }
     }
 
@@ -210,14 +222,14 @@ impl ScopedStore {
         )
         .await?;
         tx.commit().await?;
-        self.read_user(&id, &grant, "view person just created")
+        self.read_user(&UserId::from(id), &grant, "view person just created")
             .await
     }
 
     /// Deactivating ends the person's sessions in the same transaction: they are out at once.
-    pub async fn set_user_active(&self, id: &str, active: bool) -> Result<User> {
+    pub async fn set_user_active(&self, id: &UserId, active: bool) -> Result<User> {
         let grant = self.grant(Action::ManagePeople)?;
-        if !active && self.actor().user_id.as_deref() == Some(id) {
+        if !active && self.actor().user_id.as_ref() == Some(id) {
             return Err(StorageError::invalid(
                 "active",
                 "You cannot deactivate your own account",
@@ -242,8 +254,14 @@ impl ScopedStore {
         } else {
             "deactivate person"
         };
-        self.audit(&mut tx, AuditAction::Change, "user", Some(id), purpose)
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "user",
+            Some(id.as_str()),
+            purpose,
+        )
+        .await?;
         tx.commit().await?;
         self.read_user(id, &grant, "view person just changed").await
     }
@@ -304,7 +322,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "user",
-            Some(&own),
+            Some(own.as_str()),
             "change own password",
         )
         .await?;
@@ -313,11 +331,11 @@ impl ScopedStore {
     }
 
     /// Replaces a person's roles. Takes effect at their next request: roles are read per request.
-    pub async fn set_user_roles(&self, id: &str, roles: &[String]) -> Result<User> {
+    pub async fn set_user_roles(&self, id: &UserId, roles: &[String]) -> Result<User> {
         let grant = self.grant(Action::ManagePeople)?;
         let mut errors = harbour_domain::validation::FieldErrors::new();
         let parsed = parse_roles(roles, &mut errors);
-        if self.actor().user_id.as_deref() == Some(id) && !parsed.contains(&Role::Administrator) {
+        if self.actor().user_id.as_ref() == Some(id) && !parsed.contains(&Role::Administrator) {
             errors.add("roles", "You cannot remove your own administrator role");
         }
         errors.into_result(()).map_err(StorageError::Invalid)?;
@@ -338,7 +356,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "user",
-            Some(id),
+            Some(id.as_str()),
             "change person's roles",
         )
         .await?;
@@ -347,7 +365,7 @@ impl ScopedStore {
     }
 
     /// Sets a new password for someone who has forgotten theirs, and ends their sessions.
-    pub async fn set_user_password(&self, id: &str, password: &str) -> Result<()> {
+    pub async fn set_user_password(&self, id: &UserId, password: &str) -> Result<()> {
         let grant = self.grant(Action::ManagePeople)?;
         let mut tx = self.db().begin_write().await?;
         let user = self.user_in_scope(&mut tx, id, &grant).await?;
@@ -368,7 +386,7 @@ impl ScopedStore {
             &mut tx,
             AuditAction::Change,
             "user",
-            Some(id),
+            Some(id.as_str()),
             "set person's password",
         )
         .await?;

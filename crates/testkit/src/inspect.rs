@@ -3,11 +3,12 @@
 //! beside it.) Uses `Db::pool`, which storage opens to the test kit alone.
 
 use anyhow::Result;
+use harbour_domain::ids::{AgencyId, UserId};
 use harbour_storage::Db;
 use sqlx::Row;
 
 /// The id of the staff account with `email`.
-pub async fn user_id(db: &Db, email: &str) -> Result<String> {
+pub async fn user_id(db: &Db, email: &str) -> Result<UserId> {
     Ok(sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(db.pool())
@@ -16,7 +17,7 @@ pub async fn user_id(db: &Db, email: &str) -> Result<String> {
 }
 
 /// The id of the agency called `name`.
-pub async fn agency_id(db: &Db, name: &str) -> Result<String> {
+pub async fn agency_id(db: &Db, name: &str) -> Result<AgencyId> {
     Ok(sqlx::query("SELECT id FROM agencies WHERE name = $1")
         .bind(name)
         .fetch_one(db.pool())

@@ -462,8 +462,7 @@ async fn deactivating_a_person_signs_them_out_at_once() -> R {
     let app = TestApp::spawn().await?;
     let caseworker = app.signed_in(Role::Caseworker).await?;
     assert_eq!(caseworker.get("/home").await?.status(), StatusCode::OK);
-    let id: String =
-        harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Caseworker)).await?;
+    let id = harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Caseworker)).await?;
     let admin = app.signed_in(Role::Administrator).await?;
     let page = format!("/admin/people/{id}");
     let r = admin
@@ -481,8 +480,7 @@ async fn deactivating_a_person_signs_them_out_at_once() -> R {
             .is_err()
     );
     // An administrator cannot deactivate themself.
-    let own: String =
-        harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Administrator)).await?;
+    let own = harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Administrator)).await?;
     let r = admin
         .submit("/account", &format!("/admin/people/{own}/deactivate"), &[])
         .await?;
@@ -528,8 +526,7 @@ async fn agency_scope_limits_what_a_caseworker_sees() -> R {
         !page.contains("Staffordshire Police"),
         "only their own agency's people"
     );
-    let other: String =
-        harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Referrer)).await?;
+    let other = harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Referrer)).await?;
     let (status, _) = caseworker
         .get_text(&format!("/admin/people/{other}"))
         .await?;
@@ -545,8 +542,7 @@ async fn agency_scope_limits_what_a_caseworker_sees() -> R {
 async fn api_tokens_are_issued_used_and_revoked() -> R {
     let app = TestApp::spawn().await?;
     let admin = app.signed_in(Role::Administrator).await?;
-    let agency_id: String =
-        harbour_testkit::inspect::agency_id(&app.db, "Staffordshire Police").await?;
+    let agency_id = harbour_testkit::inspect::agency_id(&app.db, "Staffordshire Police").await?;
     let page = format!("/admin/agencies/{agency_id}");
     let r = admin
         .submit(&page, &format!("{page}/tokens"), &[("name", " ")])

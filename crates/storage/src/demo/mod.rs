@@ -231,11 +231,11 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
     let police = agencies
         .iter()
         .find(|a| a.kind == AgencyKind::Police)
-        .map(|a| a.id.clone());
+        .map(|a| a.id.to_string());
     let partner = agencies
         .iter()
         .find(|a| a.kind == AgencyKind::DomesticAbuseService)
-        .map(|a| a.id.clone());
+        .map(|a| a.id.to_string());
     let calendar = WorkingDays::england_and_wales();
     let now = Utc::now();
     let today = uk_date(now);

@@ -69,10 +69,10 @@ impl ScopedStore {
 pub struct MessageRecord {
     pub channel: Channel,
     pub text: String,
-    pub queued_at: String,
+    pub queued_at: DateTime<Utc>,
     /// When it is (or was last) due.
-    pub due_at: String,
-    pub done_at: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
     /// "delivered", or why it was held back.
     pub outcome: Option<String>,
 }
@@ -98,9 +98,9 @@ impl ScopedStore {
                 list.push(MessageRecord {
                     channel,
                     text,
-                    queued_at: r.try_get("created_at")?,
-                    due_at: r.try_get("run_at")?,
-                    done_at: r.try_get("done_at")?,
+                    queued_at: r.try_get::<Stamp, _>("created_at")?.0,
+                    due_at: r.try_get::<Stamp, _>("run_at")?.0,
+                    done_at: r.try_get::<Option<Stamp>, _>("done_at")?.map(|s| s.0),
                     outcome: r.try_get("outcome")?,
                 });
             }

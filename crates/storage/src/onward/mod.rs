@@ -31,7 +31,7 @@ use harbour_domain::consent::{Consent, LegalBasis, Share};
 use harbour_domain::contact_gate::{self, AttemptResult, Permit, Refusal};
 use harbour_domain::crime::CrimeCategory;
 use harbour_domain::deadline::{self, Case, Milestone};
-use harbour_domain::ids::{OnwardId, PersonId, ReferralId, ServiceId};
+use harbour_domain::ids::{OnwardId, PersonId, ReferralId, ServiceId, UserId};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
 use harbour_domain::notification::Event;

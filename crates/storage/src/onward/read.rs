@@ -45,7 +45,7 @@ impl ScopedStore {
                 "AND o.state NOT IN ('rerouted', 'closed', 'withdrawn')"
             }
         );
-        let list = summaries(&mut tx, &sql, &self.actor().agency_id).await?;
+        let list = summaries(&mut tx, &sql, self.actor().agency_id.as_str()).await?;
         self.audit(
             &mut tx,
             AuditAction::Read,

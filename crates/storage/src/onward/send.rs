@@ -3,7 +3,7 @@
 use super::*;
 
 impl ScopedStore {
-    fn user_id(&self) -> Result<String> {
+    fn user_id(&self) -> Result<UserId> {
         self.actor()
             .user_id
             .clone()

@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::agency::{Agency, AgencyInput, AgencyKind};
 use harbour_domain::area::Area;
+use harbour_domain::ids::AgencyId;
 use harbour_domain::permission::Action;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
@@ -83,7 +84,7 @@ struct AgencyPage {
 async fn agency_page(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    id: &AgencyId,
     token_name: String,
     errors: FieldErrors,
 ) -> Result<AgencyPage, AppError> {
@@ -113,7 +114,7 @@ async fn agency_page(
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<AgencyId>,
 ) -> Result<Response, AppError> {
     Ok(render(
         &agency_page(&state, &staff, &id, String::new(), FieldErrors::new()).await?,
@@ -125,7 +126,7 @@ pub async fn show(
 struct AgencyForm {
     chrome: Chrome,
     /// None when adding.
-    agency_id: Option<String>,
+    agency_id: Option<AgencyId>,
     name: String,
     kind: String,
     selected_areas: Vec<String>,
@@ -149,7 +150,7 @@ impl AgencyForm {
 async fn form_page(
     state: &AppState,
     staff: &Staff,
-    agency_id: Option<String>,
+    agency_id: Option<AgencyId>,
     input: AgencyInput,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
@@ -193,7 +194,7 @@ pub async fn new(State(state): State<AppState>, staff: Staff) -> Result<Response
 pub async fn edit(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<AgencyId>,
 ) -> Result<Response, AppError> {
     let agency = staff.store.get_agency(&id).await?;
     let input = AgencyInput {
@@ -220,7 +221,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<AgencyId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let input = input_from(&form);
@@ -245,7 +246,7 @@ struct TokenCreated {
 pub async fn create_token(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<AgencyId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let name = form.get("name").to_owned();
@@ -286,7 +287,7 @@ struct WebhookSet {
 pub async fn set_webhook(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<AgencyId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let url = form.get("webhook_url").trim().to_owned();

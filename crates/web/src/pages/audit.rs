@@ -88,7 +88,7 @@ impl AuditPage {
     fn who(&self, entry: &AuditEntry) -> String {
         match &entry.actor_user_id {
             None => "Harbour (system)".to_owned(),
-            Some(id) => self.people.iter().find(|p| &p.id == id).map_or_else(
+            Some(id) => self.people.iter().find(|p| p.id == *id).map_or_else(
                 || id.clone(),
                 |p| format!("{} ({})", p.display_name, p.agency_name),
             ),

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::agency::Agency;
+use harbour_domain::ids::UserId;
 use harbour_domain::permission::Action;
 use harbour_domain::role::Role;
 use harbour_domain::user::{User, UserInput};
@@ -52,7 +53,7 @@ impl PersonPage {
 
 async fn person_page(
     staff: &Staff,
-    id: &str,
+    id: &UserId,
     errors: FieldErrors,
     done: Option<&'static str>,
 ) -> Result<Response, AppError> {
@@ -73,13 +74,13 @@ async fn person_page(
     })
 }
 
-pub async fn show(staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn show(staff: Staff, Path(id): Path<UserId>) -> Result<Response, AppError> {
     person_page(&staff, &id, FieldErrors::new(), None).await
 }
 
 pub async fn set_roles(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     match staff
@@ -103,7 +104,7 @@ pub async fn set_roles(
 
 pub async fn set_password(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     match staff
@@ -188,7 +189,7 @@ pub async fn create(staff: Staff, CsrfForm(form): CsrfForm) -> Result<Response, 
 
 pub async fn deactivate(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     _form: CsrfForm,
 ) -> Result<Response, AppError> {
     set_active(staff, id, false).await
@@ -196,13 +197,13 @@ pub async fn deactivate(
 
 pub async fn reactivate(
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     _form: CsrfForm,
 ) -> Result<Response, AppError> {
     set_active(staff, id, true).await
 }
 
-async fn set_active(staff: Staff, id: String, active: bool) -> Result<Response, AppError> {
+async fn set_active(staff: Staff, id: UserId, active: bool) -> Result<Response, AppError> {
     match staff.store.set_user_active(&id, active).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/people/{id}")).into_response()),
         Err(StorageError::Invalid(errors)) => Err(AppError::BadRequest(
