@@ -267,10 +267,7 @@ async fn someone_starts_asking_for_help_and_leaves_in_a_hurry() -> R {
         "going back does not return to the form"
     );
     assert_eq!(back.path(), "/help");
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referrals")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("n");
+    let n = harbour_testkit::inspect::rows(&app.db, "referrals").await?;
     assert_eq!(n, 0, "nothing was sent");
 
     // Another time, they finish it, first forgetting how to be contacted.
@@ -447,10 +444,7 @@ async fn a_refuge_updates_its_spaces_and_its_entry() -> R {
         .goto(&format!("{}/directory?mine=yes", app.url))
         .await?;
     audit_page(&b, &mut violations).await?;
-    let refuge: String = sqlx::query("SELECT id FROM dir_services WHERE name = 'New Era refuge'")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let refuge = harbour_testkit::cases::service_id(&app.db, "New Era refuge").await?;
     follow(
         &b,
         &format!("main table a[href='/directory/services/{refuge}']"),

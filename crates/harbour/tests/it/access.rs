@@ -30,10 +30,9 @@ struct Ids {
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
-    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = 'New Era'")
-        .fetch_one(app.db.pool())
+    let agency = harbour_testkit::inspect::agency_id(&app.db, "New Era")
         .await?
-        .get("id");
+        .into_string();
     // A person no caller is: deactivating them disturbs nobody's session.
     let callers: Vec<String> = demo_sign_ins().into_iter().map(|s| s.email).collect();
     let person: String = sqlx::query("SELECT id, email FROM users ORDER BY email")
@@ -63,10 +62,7 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .fetch_one(app.db.pool())
         .await?
         .get("id");
-    let service: String = sqlx::query("SELECT id FROM dir_services WHERE name = 'New Era refuge'")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let service = harbour_testkit::cases::service_id(&app.db, "New Era refuge").await?;
     Ok((
         Ids {
             agency,

@@ -133,10 +133,7 @@ async fn the_command_imports_reports_every_line_and_a_rerun_creates_nothing() ->
     );
 
     let opened = db.open().await?;
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referrals")
-        .fetch_one(opened.pool())
-        .await?
-        .get("n");
+    let n = harbour_testkit::inspect::rows(&opened, "referrals").await?;
     assert_eq!(n, 2);
     let safe: String =
         sqlx::query("SELECT p.safe_contact FROM persons p WHERE p.given_name = 'Nia'")

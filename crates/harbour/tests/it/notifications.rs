@@ -516,10 +516,7 @@ async fn an_administrator_sets_a_webhook_and_its_secret_signs_what_is_sent() -> 
     // The receiver listens on this machine.
     let app = TestApp::spawn_with(|c| c.webhook_allow_loopback = true).await?;
     let admin = app.signed_in(Role::Administrator).await?;
-    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = 'New Era'")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let agency = harbour_testkit::inspect::agency_id(&app.db, "New Era").await?;
     let page = format!("/admin/agencies/{agency}");
     let action = format!("{page}/webhook");
     let r = admin

@@ -53,10 +53,7 @@ async fn post(
 }
 
 async fn referrals(app: &TestApp) -> anyhow::Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM referrals")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("n"))
+    harbour_testkit::inspect::rows(&app.db, "referrals").await
 }
 
 #[tokio::test]

@@ -37,10 +37,7 @@ async fn tamper(db: &Db, sql: &str) -> R {
 #[tokio::test]
 async fn the_demo_is_audited_and_the_chain_verifies() -> R {
     let (_t, db) = demo_db().await?;
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
-        .fetch_one(db.pool())
-        .await?
-        .get("n");
+    let n = harbour_testkit::inspect::rows(&db, "audit_log").await?;
     assert!(
         n >= 7 + 21,
         "every agency and person created is audited, got {n}"
@@ -147,10 +144,7 @@ async fn concurrent_audited_writes_keep_the_chain_whole() -> R {
     let Verification::Intact { entries } = verify_log(&db).await? else {
         panic!("chain broken under concurrency");
     };
-    let expected: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
-        .fetch_one(db.pool())
-        .await?
-        .get("n");
+    let expected = harbour_testkit::inspect::rows(&db, "audit_log").await?;
     assert_eq!(entries, expected);
     Ok(())
 }
@@ -387,11 +381,7 @@ async fn ended_sessions_and_spent_failures_are_purged() -> R {
             && matches!(stale, SignInOutcome::SignedIn { .. })
     );
     sign_in(&db, &policy, "nobody@demo.harbour.example", "wrong", "r3").await?;
-    let referrer: String =
-        sqlx::query("SELECT id FROM users WHERE email = 'referrer@demo.harbour.example'")
-            .fetch_one(db.pool())
-            .await?
-            .get("id");
+    let referrer = harbour_testkit::inspect::user_id(&db, "referrer@demo.harbour.example").await?;
     sqlx::query(
         "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000000Z' WHERE user_id = $1",
     )

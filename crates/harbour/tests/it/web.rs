@@ -769,16 +769,8 @@ async fn administrators_change_roles_and_set_a_forgotten_password() -> R {
         StatusCode::FORBIDDEN
     );
     let id_of = |email: String| {
-        let pool = app.db.pool().clone();
-        async move {
-            anyhow::Ok(
-                sqlx::query("SELECT id FROM users WHERE email = $1")
-                    .bind(email)
-                    .fetch_one(&pool)
-                    .await?
-                    .get::<String, _>("id"),
-            )
-        }
+        let db = app.db.clone();
+        async move { harbour_testkit::inspect::user_id(&db, &email).await }
     };
     let referrer_id = id_of(demo_email(Role::Referrer)).await?;
     let page = format!("/admin/people/{referrer_id}");

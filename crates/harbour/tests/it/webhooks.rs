@@ -81,10 +81,7 @@ async fn point_new_era_at(db: &Db, url: &str) -> R {
 async fn addresses_that_reach_private_networks_are_refused_when_saved() -> R {
     let app = TestApp::spawn().await?;
     let admin = app.signed_in(Role::Administrator).await?;
-    let agency: String = sqlx::query("SELECT id FROM agencies WHERE name = 'New Era'")
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id");
+    let agency = harbour_testkit::inspect::agency_id(&app.db, "New Era").await?;
     let page = format!("/admin/agencies/{agency}");
     let action = format!("{page}/webhook");
     for (url, message) in [

@@ -6,11 +6,7 @@ use harbour_domain::role::Role;
 use sqlx::Row;
 
 async fn service_id(app: &TestApp, name: &str) -> anyhow::Result<String> {
-    Ok(sqlx::query("SELECT id FROM dir_services WHERE name = $1")
-        .bind(name)
-        .fetch_one(app.db.pool())
-        .await?
-        .get("id"))
+    harbour_testkit::cases::service_id(&app.db, name).await
 }
 
 #[tokio::test]
