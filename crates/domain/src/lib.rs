@@ -37,6 +37,7 @@ pub mod directory;
 pub mod entitlement;
 pub mod ids;
 pub mod instrument;
+pub mod linkage;
 pub mod marac;
 pub mod matching;
 pub mod needs;

@@ -69,6 +69,43 @@ pub enum Command {
         #[command(subcommand)]
         command: PostcodesCommand,
     },
+    /// Recognising the same person across records.
+    People {
+        #[command(subcommand)]
+        command: PeopleCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Find the records in CSV files that are the same person: trains a model on them (no labels
+    /// needed), scores the pairs blocking finds, and writes the pairs and the clusters. One file
+    /// is deduplicated; with two or more, only records from different files are compared.
+    Link {
+        /// The CSV files, each with a header row.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The column that identifies a record.
+        #[arg(long)]
+        id: String,
+        /// Which columns hold which field: given_name=COL,family_name=COL,previous_names=COL,
+        /// date_of_birth=COL,postcode=COL,address=COL+COL+…,phone=COL,email=COL,gender=COL,
+        /// identifier=COL.
+        #[arg(long)]
+        map: String,
+        /// Where to write every pair scored above the floor (id_l,id_r,score).
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Where to write each record's cluster (id,cluster).
+        #[arg(long)]
+        clusters: PathBuf,
+        /// The probability at or above which two records are the same person.
+        #[arg(long, default_value_t = 0.9)]
+        threshold: f64,
+        /// The lowest probability a pair is written with.
+        #[arg(long, default_value_t = 0.01)]
+        floor: f64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@
 
 use crate::cli::{
     AreasCommand, AuditCommand, Cli, Command, DirectoryCommand, ImportCommand, InstrumentCommand,
-    PostcodesCommand, UserCommand,
+    PeopleCommand, PostcodesCommand, UserCommand,
 };
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
@@ -128,6 +128,26 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::People {
+            command:
+                PeopleCommand::Link {
+                    files,
+                    id,
+                    map,
+                    pairs,
+                    clusters,
+                    threshold,
+                    floor,
+                },
+        } => crate::people::link_files(&crate::people::LinkFiles {
+            files,
+            id,
+            map,
+            pairs,
+            clusters,
+            threshold,
+            floor,
+        }),
     }
 }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod people;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -1,0 +1,326 @@
+//! Blocking: which pairs of records are compared at all. Comparing every pair of a million
+//! records is half a million million comparisons, so only pairs that agree on at least one
+//! blocking rule's key are compared. The rules are chosen so their union misses few true
+//! matches: a pair never compared is a pair never found, so recall is measured
+//! (`harbour people link` prints an estimate, the benchmark the true figure).
+
+use super::compare::Field;
+use super::record::Prepared;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// A blocking rule: records with the same key are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The same date of birth.
+    DateOfBirth,
+    /// Family names that sound the same, born the same year.
+    FamilySoundBirthYear,
+    /// Given and family names that sound the same (for a mistyped or missing date of birth).
+    NamesSound,
+    /// The same postcode and the same given-name initial.
+    PostcodeInitial,
+    /// The same house number and postcode.
+    HouseAndPostcode,
+    /// The same identifier from another system.
+    Identifier,
+    /// The same telephone number.
+    Phone,
+    /// The same e-mail address.
+    Email,
+}
+
+impl Rule {
+    /// The rules Harbour blocks by, most selective of time first.
+    pub const DEFAULT: [Rule; 8] = [
+        Rule::DateOfBirth,
+        Rule::FamilySoundBirthYear,
+        Rule::NamesSound,
+        Rule::PostcodeInitial,
+        Rule::HouseAndPostcode,
+        Rule::Identifier,
+        Rule::Phone,
+        Rule::Email,
+    ];
+
+    /// The rules the model is trained on, one session each (see `train`).
+    pub const TRAINING: [Rule; 3] = [
+        Rule::DateOfBirth,
+        Rule::FamilySoundBirthYear,
+        Rule::PostcodeInitial,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Rule::DateOfBirth => "same date of birth",
+            Rule::FamilySoundBirthYear => "family names sound alike, same birth year",
+            Rule::NamesSound => "given and family names sound alike, either way round",
+            Rule::PostcodeInitial => "same postcode and initial",
+            Rule::HouseAndPostcode => "same house number and postcode",
+            Rule::Identifier => "same identifier",
+            Rule::Phone => "same phone number",
+            Rule::Email => "same email address",
+        }
+    }
+
+    /// The fields a rule's key is made of: pairs it finds agree on them by construction, so a
+    /// training session on the rule learns nothing about them.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Rule::DateOfBirth => &[Field::DateOfBirth],
+            Rule::FamilySoundBirthYear => &[Field::FamilyName, Field::DateOfBirth],
+            Rule::NamesSound => &[Field::GivenName, Field::FamilyName],
+            Rule::PostcodeInitial => &[Field::Postcode, Field::GivenName],
+            Rule::HouseAndPostcode => &[Field::Postcode, Field::Address],
+            Rule::Identifier => &[Field::Identifier],
+            Rule::Phone => &[Field::Phone],
+            Rule::Email => &[Field::Email],
+        }
+    }
+
+    /// The record's key under this rule, or none if a part is missing.
+    pub fn key(self, r: &Prepared) -> Option<u64> {
+        let mut h = DefaultHasher::new();
+        (self as u8).hash(&mut h);
+        match self {
+            Rule::DateOfBirth => r.born?.days.hash(&mut h),
+            Rule::FamilySoundBirthYear => {
+                nonempty(&r.family.sounds[0])?.hash(&mut h);
+                r.born?.year.hash(&mut h);
+            }
+            Rule::NamesSound => {
+                // Either way round, so names entered swapped still meet.
+                let (g, f) = (
+                    nonempty(&r.given.sounds[0])?,
+                    nonempty(&r.family.sounds[0])?,
+                );
+                g.min(f).hash(&mut h);
+                g.max(f).hash(&mut h);
+            }
+            Rule::PostcodeInitial => {
+                nonempty(&r.postcode.whole)?.hash(&mut h);
+                r.given.text().chars().next()?.hash(&mut h);
+            }
+            Rule::HouseAndPostcode => {
+                nonempty(&r.postcode.whole)?.hash(&mut h);
+                r.address_words
+                    .iter()
+                    .find(|w| w.bytes().next().is_some_and(|b| b.is_ascii_digit()))?
+                    .hash(&mut h);
+            }
+            Rule::Identifier => nonempty(&r.identifier)?.hash(&mut h),
+            Rule::Phone => nonempty(&r.phone)?.hash(&mut h),
+            Rule::Email => nonempty(&r.email)?.hash(&mut h),
+        }
+        Some(h.finish())
+    }
+}
+
+fn nonempty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// Records keyed by a set of rules, ready to hand out the pairs to compare.
+pub struct Blocker {
+    rules: Vec<Rule>,
+    /// Each record's key under each rule, record-major.
+    keys: Vec<Option<u64>>,
+    /// Where a record came from, when linking files rather than deduplicating one: only pairs
+    /// from different sources are compared.
+    sources: Option<Vec<u8>>,
+    /// A block larger than this is left out (and counted), so one unusual key cannot make the
+    /// work quadratic.
+    pub max_block: usize,
+}
+
+/// What blocking produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockingCounts {
+    /// Pairs each rule found first (a pair two rules find counts for the earlier).
+    pub pairs_by_rule: Vec<u64>,
+    /// Blocks left out for being larger than `max_block`, and the records in them.
+    pub blocks_left_out: u64,
+    pub records_in_blocks_left_out: u64,
+}
+
+impl Blocker {
+    pub fn new(rules: &[Rule], records: &[Prepared], sources: Option<Vec<u8>>) -> Blocker {
+        let keys = records
+            .par_iter()
+            .flat_map_iter(|r| rules.iter().map(|rule| rule.key(r)).collect::<Vec<_>>())
+            .collect();
+        Blocker {
+            rules: rules.to_vec(),
+            keys,
+            sources,
+            max_block: 20_000,
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    fn key(&self, record: u32, rule: usize) -> Option<u64> {
+        self.keys[record as usize * self.rules.len() + rule]
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len() / self.rules.len().max(1)
+    }
+
+    /// Which of the rules put records `a` and `b` together, as a bit set.
+    pub fn rules_agreeing(&self, a: u32, b: u32) -> u32 {
+        (0..self.rules.len())
+            .filter(|&r| self.key(a, r).is_some() && self.key(a, r) == self.key(b, r))
+            .fold(0, |set, r| set | (1 << r))
+    }
+
+    /// The blocks of rule `r`: records sharing its key, two or more of them.
+    fn blocks(&self, r: usize, counts: &mut BlockingCounts) -> Vec<Vec<u32>> {
+        let mut keyed: Vec<(u64, u32)> = (0..self.len() as u32)
+            .filter_map(|i| self.key(i, r).map(|k| (k, i)))
+            .collect();
+        keyed.par_sort_unstable();
+        let mut blocks = Vec::new();
+        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() < 2 {
+                continue;
+            }
+            if run.len() > self.max_block {
+                counts.blocks_left_out += 1;
+                counts.records_in_blocks_left_out += run.len() as u64;
+                continue;
+            }
+            blocks.push(run.iter().map(|(_, i)| *i).collect());
+        }
+        blocks
+    }
+
+    /// Whether a pair is to be compared under rule `r`: from different sources when linking,
+    /// and not already found by an earlier rule.
+    fn first_found_by(&self, r: usize, a: u32, b: u32) -> bool {
+        if let Some(s) = &self.sources
+            && s[a as usize] == s[b as usize]
+        {
+            return false;
+        }
+        (0..r).all(|earlier| {
+            let k = self.key(a, earlier);
+            k.is_none() || k != self.key(b, earlier)
+        })
+    }
+
+    /// Calls `visit` on every pair to compare (each once), in parallel, and gathers what it
+    /// returns.
+    pub fn pairs<T: Send>(
+        &self,
+        visit: impl Fn(u32, u32) -> Option<T> + Sync,
+    ) -> (Vec<T>, BlockingCounts) {
+        let mut counts = BlockingCounts {
+            pairs_by_rule: vec![0; self.rules.len()],
+            ..BlockingCounts::default()
+        };
+        let mut out = Vec::new();
+        for r in 0..self.rules.len() {
+            let blocks = self.blocks(r, &mut counts);
+            let found: Vec<(u64, Vec<T>)> = blocks
+                .par_iter()
+                .map(|block| {
+                    let mut n = 0u64;
+                    let mut kept = Vec::new();
+                    for (x, &a) in block.iter().enumerate() {
+                        for &b in &block[x + 1..] {
+                            if self.first_found_by(r, a, b) {
+                                n += 1;
+                                if let Some(t) = visit(a, b) {
+                                    kept.push(t);
+                                }
+                            }
+                        }
+                    }
+                    (n, kept)
+                })
+                .collect();
+            for (n, kept) in found {
+                counts.pairs_by_rule[r] += n;
+                out.extend(kept);
+            }
+        }
+        (out, counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::record::Record;
+    use chrono::NaiveDate;
+    use std::collections::BTreeSet;
+
+    fn rec(given: &str, family: &str, born: Option<(i32, u32, u32)>, postcode: &str) -> Prepared {
+        Prepared::new(&Record {
+            given_name: given.into(),
+            family_name: family.into(),
+            date_of_birth: born.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+            postcode: postcode.into(),
+            ..Record::default()
+        })
+    }
+
+    fn all_pairs(b: &Blocker) -> BTreeSet<(u32, u32)> {
+        b.pairs(|a, b| Some((a, b))).0.into_iter().collect()
+    }
+
+    #[test]
+    fn each_pair_is_compared_once_whichever_rules_find_it() {
+        let records = vec![
+            rec("Jodie", "Harroby", Some((1990, 3, 4)), "ST16 2DH"),
+            rec("Jody", "Harroby", Some((1990, 3, 4)), "ST16 2DH"),
+            rec("Jodie", "Harroby", Some((1990, 4, 3)), "ST16 2DH"),
+            rec("Priya", "Shah", Some((1971, 1, 1)), "WS11 1AA"),
+        ];
+        let blocker = Blocker::new(&Rule::DEFAULT, &records, None);
+        let (pairs, counts) = blocker.pairs(|a, b| Some((a, b)));
+        let unique: BTreeSet<_> = pairs.iter().copied().collect();
+        assert_eq!(pairs.len(), unique.len(), "no pair twice");
+        assert_eq!(unique, BTreeSet::from([(0, 1), (0, 2), (1, 2)]));
+        assert_eq!(counts.pairs_by_rule.iter().sum::<u64>(), 3);
+        assert_eq!(blocker.rules_agreeing(0, 3), 0);
+    }
+
+    #[test]
+    fn linking_compares_only_across_sources() {
+        let records = vec![
+            rec("Ann", "Cole", Some((1990, 3, 4)), ""),
+            rec("Ann", "Cole", Some((1990, 3, 4)), ""),
+            rec("Anne", "Cole", Some((1990, 3, 4)), ""),
+        ];
+        let blocker = Blocker::new(&Rule::DEFAULT, &records, Some(vec![0, 0, 1]));
+        assert_eq!(all_pairs(&blocker), BTreeSet::from([(0, 2), (1, 2)]));
+    }
+
+    #[test]
+    fn a_record_missing_a_key_part_is_in_no_block_of_that_rule() {
+        let records = vec![rec("Ann", "Cole", None, ""), rec("Bob", "Cole", None, "")];
+        let blocker = Blocker::new(&Rule::DEFAULT, &records, None);
+        assert!(all_pairs(&blocker).is_empty());
+    }
+
+    #[test]
+    fn an_oversized_block_is_left_out_and_counted() {
+        let records: Vec<Prepared> = (0..5)
+            .map(|_| rec("Ann", "Cole", Some((1990, 3, 4)), ""))
+            .collect();
+        let mut blocker = Blocker::new(&[Rule::DateOfBirth], &records, None);
+        blocker.max_block = 4;
+        let (pairs, counts) = blocker.pairs(|a, b| Some((a, b)));
+        assert!(pairs.is_empty());
+        assert_eq!(
+            (counts.blocks_left_out, counts.records_in_blocks_left_out),
+            (1, 5)
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! The Fellegi–Sunter model: for each field and level, m (how often two records of the same
+//! person agree at that level) and u (how often two records of different people do). A level's
+//! match weight is log2(m/u); a pair's score is the prior's log-odds plus its levels' weights,
+//! and its probability follows from the score. Exact agreement on a name or postcode is weighed
+//! by how common the value is, so "Smith" counts for less than "Wójcik".
+
+use super::compare::{FIELDS, Field, Levels, compare};
+use super::record::Prepared;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The m and u probabilities of one field's levels (level 1 first; level 0 has none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldModel {
+    pub field: Field,
+    pub m: Vec<f64>,
+    pub u: Vec<f64>,
+}
+
+impl FieldModel {
+    /// A starting point before training: agreement likely among matches, disagreement among
+    /// non-matches.
+    pub fn starting(field: Field) -> FieldModel {
+        let n = field.level_count();
+        let mut m: Vec<f64> = (0..n)
+            .map(|k| 0.5_f64.powi(i32::try_from(k).unwrap_or(0) + 1))
+            .collect();
+        let mut u: Vec<f64> = (0..n)
+            .map(|k| {
+                if k + 1 == n {
+                    0.9
+                } else {
+                    0.1 / (n as f64 - 1.0)
+                }
+            })
+            .collect();
+        m[n - 1] = m[n - 1].min(0.05);
+        normalise(&mut m);
+        normalise(&mut u);
+        FieldModel { field, m, u }
+    }
+
+    /// The weight of `level` (1 and up): log2(m/u).
+    pub fn weight(&self, level: u8) -> f64 {
+        let k = usize::from(level) - 1;
+        (self.m[k] / self.u[k]).log2()
+    }
+}
+
+pub(crate) fn normalise(p: &mut [f64]) {
+    // No level is ever impossible: a probability of 0 would make one field decide alone.
+    for x in p.iter_mut() {
+        *x = x.max(1e-6);
+    }
+    let total: f64 = p.iter().sum();
+    for x in p.iter_mut() {
+        *x /= total;
+    }
+}
+
+/// How common each value is among the records trained on, for the fields weighed that way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TermFrequencies {
+    /// For each field with term frequencies: value → share of records with that value.
+    pub shares: HashMap<Field, HashMap<String, f64>>,
+    /// The share assumed for a value never seen (the rarest seen).
+    pub floor: f64,
+}
+
+impl TermFrequencies {
+    /// Counts the values in `records`.
+    pub fn count(records: &[Prepared]) -> TermFrequencies {
+        let mut shares: HashMap<Field, HashMap<String, f64>> = HashMap::new();
+        let mut floor: f64 = 1.0;
+        for field in Field::ALL.into_iter().filter(|f| f.has_term_frequency()) {
+            let mut counts: HashMap<&str, u64> = HashMap::new();
+            let mut known = 0u64;
+            for r in records {
+                let v = term(field, r);
+                if !v.is_empty() {
+                    *counts.entry(v).or_default() += 1;
+                    known += 1;
+                }
+            }
+            if known == 0 {
+                continue;
+            }
+            let table: HashMap<String, f64> = counts
+                .into_iter()
+                .map(|(v, n)| (v.to_owned(), n as f64 / known as f64))
+                .collect();
+            floor = floor.min(1.0 / known as f64);
+            shares.insert(field, table);
+        }
+        TermFrequencies { shares, floor }
+    }
+
+    /// The share of records with this record's value of `field`, if weighed by it.
+    pub fn share(&self, field: Field, record: &Prepared) -> Option<f64> {
+        let table = self.shares.get(&field)?;
+        let v = term(field, record);
+        if v.is_empty() {
+            return None;
+        }
+        Some(table.get(v).copied().unwrap_or(self.floor).max(self.floor))
+    }
+}
+
+/// The value of a field weighed by its frequency.
+fn term(field: Field, r: &Prepared) -> &str {
+    match field {
+        Field::GivenName => r.given.text(),
+        Field::FamilyName => r.family.text(),
+        Field::Postcode => &r.postcode.whole,
+        _ => "",
+    }
+}
+
+/// A trained model: versioned data, kept in the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The share of all pairs of records that are the same person.
+    pub prior: f64,
+    pub fields: Vec<FieldModel>,
+    pub term_frequencies: TermFrequencies,
+}
+
+/// One field's part in a score, for the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub field: Field,
+    pub level: u8,
+    /// The weight the level adds (0 when not known), with any term-frequency adjustment.
+    pub weight: f64,
+    /// The part of `weight` that came from how common the value is.
+    pub frequency_adjustment: f64,
+}
+
+impl Contribution {
+    /// What the level means, in words.
+    pub fn meaning(&self) -> &'static str {
+        if self.level == 0 {
+            "not known on one side"
+        } else {
+            self.field.levels()[usize::from(self.level) - 1]
+        }
+    }
+}
+
+/// Why a pair scored what it did: the prior, then each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub prior_weight: f64,
+    pub contributions: Vec<Contribution>,
+    pub score: f64,
+    pub probability: f64,
+}
+
+/// The probability that corresponds to a score (log2 odds).
+pub fn probability(score: f64) -> f64 {
+    let odds = score.exp2();
+    if odds.is_infinite() {
+        1.0
+    } else {
+        odds / (1.0 + odds)
+    }
+}
+
+impl Model {
+    /// An untrained model with starting values.
+    pub fn starting() -> Model {
+        Model {
+            prior: 1e-4,
+            fields: Field::ALL
+                .iter()
+                .map(|f| FieldModel::starting(*f))
+                .collect(),
+            term_frequencies: TermFrequencies::default(),
+        }
+    }
+
+    pub fn field(&self, f: Field) -> &FieldModel {
+        &self.fields[f.index()]
+    }
+
+    pub fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+
+    /// The weight exact agreement on a common or rare value adds or takes away: log2(u / share).
+    fn frequency_adjustment(&self, field: Field, a: &Prepared, b: &Prepared) -> f64 {
+        if !field.has_term_frequency() {
+            return 0.0;
+        }
+        let share = match (
+            self.term_frequencies.share(field, a),
+            self.term_frequencies.share(field, b),
+        ) {
+            (Some(x), Some(y)) => x.max(y),
+            (Some(x), None) | (None, Some(x)) => x,
+            (None, None) => return 0.0,
+        };
+        (self.field(field).u[0] / share).log2()
+    }
+
+    /// The score of a pair whose levels are known, with frequencies looked up.
+    pub fn score_levels(&self, levels: &Levels, a: &Prepared, b: &Prepared) -> f64 {
+        let mut score = self.prior_weight();
+        for f in Field::ALL {
+            let level = levels[f.index()];
+            if level == 0 {
+                continue;
+            }
+            score += self.field(f).weight(level);
+            if level == 1 {
+                score += self.frequency_adjustment(f, a, b);
+            }
+        }
+        score
+    }
+
+    /// Compares and scores a pair.
+    pub fn score(&self, a: &Prepared, b: &Prepared) -> f64 {
+        self.score_levels(&compare(a, b), a, b)
+    }
+
+    /// Compares and scores a pair, saying why.
+    pub fn explain(&self, a: &Prepared, b: &Prepared) -> Explanation {
+        let levels = compare(a, b);
+        let contributions: Vec<Contribution> = Field::ALL
+            .iter()
+            .map(|&field| {
+                let level = levels[field.index()];
+                let (weight, adj) = match level {
+                    0 => (0.0, 0.0),
+                    1 => {
+                        let adj = self.frequency_adjustment(field, a, b);
+                        (self.field(field).weight(1) + adj, adj)
+                    }
+                    l => (self.field(field).weight(l), 0.0),
+                };
+                Contribution {
+                    field,
+                    level,
+                    weight,
+                    frequency_adjustment: adj,
+                }
+            })
+            .collect();
+        let prior_weight = self.prior_weight();
+        let score = prior_weight + contributions.iter().map(|c| c.weight).sum::<f64>();
+        Explanation {
+            prior_weight,
+            contributions,
+            score,
+            probability: probability(score),
+        }
+    }
+}
+
+/// Levels with every field as `FIELDS` long: for tests and callers building vectors.
+pub fn levels_of(values: &[(Field, u8)]) -> Levels {
+    let mut l = [0; FIELDS];
+    for (f, v) in values {
+        l[f.index()] = *v;
+    }
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::record::Record;
+    use chrono::NaiveDate;
+
+    fn rec(given: &str, family: &str) -> Record {
+        Record {
+            given_name: given.into(),
+            family_name: family.into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1990, 3, 4),
+            postcode: "ST16 2DH".into(),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn an_explanation_adds_up_to_the_score() {
+        let model = Model::starting();
+        let a = Prepared::new(&rec("Jodie", "Harroby"));
+        let b = Prepared::new(&rec("Jody", "Harroby"));
+        let e = model.explain(&a, &b);
+        let sum = e.prior_weight + e.contributions.iter().map(|c| c.weight).sum::<f64>();
+        assert!((e.score - sum).abs() < 1e-9);
+        assert!((model.score(&a, &b) - e.score).abs() < 1e-9);
+        assert_eq!(
+            e.contributions[Field::GivenName.index()].meaning(),
+            "sound the same"
+        );
+        assert_eq!(
+            e.contributions[Field::Phone.index()].meaning(),
+            "not known on one side"
+        );
+        assert_eq!(e.contributions[Field::Phone.index()].weight, 0.0);
+    }
+
+    #[test]
+    fn a_common_name_counts_for_less_than_a_rare_one() {
+        // Half the people are Smiths; the rest each have a name of their own.
+        let people: Vec<Prepared> = (0u8..100)
+            .map(|i| {
+                let family = if i < 50 {
+                    "Smith".to_owned()
+                } else {
+                    format!(
+                        "Wojcik{}{}",
+                        char::from(b'a' + i / 26),
+                        char::from(b'a' + i % 26)
+                    )
+                };
+                Prepared::new(&rec("Ann", &family))
+            })
+            .collect();
+        let mut model = Model::starting();
+        model.term_frequencies = TermFrequencies::count(&people);
+        let smiths = model.explain(&people[0], &people[1]);
+        let rare = model.explain(&people[60], &people[60]);
+        let w = |e: &Explanation| e.contributions[Field::FamilyName.index()].weight;
+        assert!(w(&smiths) < w(&rare), "{} < {}", w(&smiths), w(&rare));
+    }
+
+    #[test]
+    fn probability_follows_the_score() {
+        assert!((probability(0.0) - 0.5).abs() < 1e-12);
+        assert!(probability(10.0) > 0.999);
+        assert!(probability(-10.0) < 0.001);
+        assert_eq!(probability(5000.0), 1.0);
+    }
+}
