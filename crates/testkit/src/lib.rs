@@ -10,6 +10,8 @@ pub mod client;
 pub mod db;
 pub mod inspect;
 pub mod oruk;
+pub mod population;
+pub mod recognition;
 pub mod smtp;
 
 pub use app::TestApp;

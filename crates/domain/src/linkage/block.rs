@@ -118,6 +118,20 @@ impl Rule {
     }
 }
 
+/// Whether a pair is among the one in `step` kept when sampling: a fixed choice, the same
+/// every run, spread evenly over the pairs.
+pub fn sampled(a: u32, b: u32, step: u64) -> bool {
+    if step <= 1 {
+        return true;
+    }
+    // SplitMix64's finaliser: every bit of the pair moves every bit of the result.
+    let mut x = (u64::from(a) << 32) | u64::from(b);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    x % step == 0
+}
+
 fn nonempty(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
@@ -197,6 +211,16 @@ impl Blocker {
             blocks.push(run.iter().map(|(_, i)| *i).collect());
         }
         blocks
+    }
+
+    /// How many pairs the rules' blocks hold, counting a pair once per rule that finds it: an
+    /// upper bound on the pairs [`Blocker::pairs`] visits, to decide how thinly to sample.
+    pub fn pairs_upper_bound(&self) -> u64 {
+        let mut counts = BlockingCounts::default();
+        (0..self.rules.len())
+            .flat_map(|r| self.blocks(r, &mut counts))
+            .map(|b| (b.len() as u64) * (b.len() as u64 - 1) / 2)
+            .sum()
     }
 
     /// Whether a pair is to be compared under rule `r`: from different sources when linking,

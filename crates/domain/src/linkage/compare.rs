@@ -115,8 +115,8 @@ impl Field {
     /// The level a pair of records is at on this field.
     pub fn compare(self, a: &Prepared, b: &Prepared) -> u8 {
         match self {
-            Field::GivenName => given_name(a, b),
-            Field::FamilyName => family_name(a, b),
+            Field::GivenName => given_name(a, b, swapped(a, b)),
+            Field::FamilyName => family_name(a, b, swapped(a, b)),
             Field::DateOfBirth => date_of_birth(a, b),
             Field::Postcode => postcode(a, b),
             Field::Address => address(a, b),
@@ -140,8 +140,15 @@ impl Field {
 /// Every field's level for a pair.
 pub fn compare(a: &Prepared, b: &Prepared) -> Levels {
     let mut levels = [0; FIELDS];
+    // Whether the names are swapped is worked out once for both name fields.
+    let names_differ = a.given.text() != b.given.text() || a.family.text() != b.family.text();
+    let swap = names_differ && swapped(a, b);
     for f in Field::ALL {
-        levels[f.index()] = f.compare(a, b);
+        levels[f.index()] = match f {
+            Field::GivenName => given_name(a, b, swap),
+            Field::FamilyName => family_name(a, b, swap),
+            _ => f.compare(a, b),
+        };
     }
     levels
 }
@@ -153,15 +160,18 @@ fn jaro_winkler(a: &str, b: &str) -> f64 {
 /// Given and family names the other way round ("Harroby Jodie"), allowing a slip in each
 /// ("Harroby Jody").
 fn swapped(a: &Prepared, b: &Prepared) -> bool {
+    // Names that do not start alike are not compared further (Jaro–Winkler's 0.88 is all but
+    // out of reach without the shared prefix it rewards).
     let close = |x: &Name, y: &Name| {
         !x.is_empty()
             && !y.is_empty()
+            && x.text().as_bytes()[0] == y.text().as_bytes()[0]
             && (x.text() == y.text() || jaro_winkler(x.text(), y.text()) >= 0.88)
     };
     close(&a.given, &b.family) && close(&a.family, &b.given) && !close(&a.given, &a.family)
 }
 
-fn given_name(a: &Prepared, b: &Prepared) -> u8 {
+fn given_name(a: &Prepared, b: &Prepared, swap: bool) -> u8 {
     let (x, y) = (&a.given, &b.given);
     if x.is_empty() || y.is_empty() {
         return 0;
@@ -169,7 +179,7 @@ fn given_name(a: &Prepared, b: &Prepared) -> u8 {
     if x.text() == y.text() {
         return 1;
     }
-    if swapped(a, b) {
+    if swap {
         return 2;
     }
     if x.nickname_of(y) {
@@ -196,7 +206,7 @@ fn initial_of(short: &Name, long: &Name) -> bool {
     short.text().len() == 1 && long.text().starts_with(short.text())
 }
 
-fn family_name(a: &Prepared, b: &Prepared) -> u8 {
+fn family_name(a: &Prepared, b: &Prepared, swap: bool) -> u8 {
     let (x, y) = (&a.family, &b.family);
     if x.is_empty() || y.is_empty() {
         return 0;
@@ -204,7 +214,7 @@ fn family_name(a: &Prepared, b: &Prepared) -> u8 {
     if x.text() == y.text() {
         return 1;
     }
-    if swapped(a, b) {
+    if swap {
         return 2;
     }
     if shares_a_name(a, b) {

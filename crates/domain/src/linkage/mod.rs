@@ -39,9 +39,17 @@ pub fn score_pairs(
     blocker: &Blocker,
     floor: f64,
 ) -> (Vec<Scored>, BlockingCounts) {
+    use rayon::prelude::*;
     let floor_score = (floor / (1.0 - floor)).log2();
+    let scorer = model::Scorer::new(model);
+    let shares: Vec<model::Shares> = records
+        .par_iter()
+        .map(|r| model::Scorer::shares(model, r))
+        .collect();
     blocker.pairs(|a, b| {
-        let score = model.score(&records[a as usize], &records[b as usize]);
+        let (x, y) = (a as usize, b as usize);
+        let levels = compare::compare(&records[x], &records[y]);
+        let score = scorer.score(&levels, &shares[x], &shares[y]);
         (score >= floor_score).then_some(Scored { a, b, score })
     })
 }

@@ -118,14 +118,30 @@ pub fn postcode_parts(text: &str) -> PostcodeParts {
 /// Whether two texts differ by at most one slip: one character added, dropped, changed, or two
 /// neighbours swapped.
 pub fn one_slip(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     if a == b {
         return true;
     }
-    let (la, lb) = (a.len(), b.len());
-    if la.abs_diff(lb) > 1 {
-        return false;
+    // Skip what they share at each end; what is left must be one slip.
+    let start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[start..], &b[start..]);
+    let end = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (
+        &a[..a.len() - end.min(a.len())],
+        &b[..b.len() - end.min(b.len())],
+    );
+    match (a.len(), b.len()) {
+        // One added or dropped, or one changed.
+        (0, 1) | (1, 0) | (1, 1) => true,
+        // Two neighbours swapped.
+        (2, 2) => a[0] == b[1] && a[1] == b[0],
+        _ => false,
     }
-    strsim::damerau_levenshtein(a, b) <= 1
 }
 
 #[cfg(test)]
@@ -168,5 +184,16 @@ mod tests {
         assert!(one_slip("1234", "1235"));
         assert!(!one_slip("1234", "2143"));
         assert!(!one_slip("1234", "12"));
+        assert!(one_slip("aab", "ab"));
+        assert!(one_slip("", "a"));
+        assert!(!one_slip("abcd", "badc"));
+    }
+
+    proptest::proptest! {
+        /// One slip exactly when the Damerau–Levenshtein distance is at most one.
+        #[test]
+        fn a_slip_agrees_with_the_edit_distance(a in "[abc]{0,6}", b in "[abc]{0,6}") {
+            proptest::prop_assert_eq!(one_slip(&a, &b), strsim::osa_distance(&a, &b) <= 1);
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! is made of (its pairs agree on them by construction), so those are left as they are, and
 //! each field's m is the mean over the sessions that learned it.
 
-use super::block::{Blocker, Rule};
+use super::block::{Blocker, Rule, sampled};
 use super::compare::{FIELDS, Field, Levels, compare};
 use super::model::{Model, TermFrequencies, normalise};
 use super::record::Prepared;
@@ -23,6 +23,9 @@ pub struct Settings {
     pub max_iterations: usize,
     pub training_rules: Vec<Rule>,
     pub blocking_rules: Vec<Rule>,
+    /// At most about this many pairs are compared for each training session, and for the
+    /// prior: more changes the estimates little and costs time in proportion.
+    pub em_pairs: u64,
 }
 
 impl Default for Settings {
@@ -33,6 +36,7 @@ impl Default for Settings {
             max_iterations: 100,
             training_rules: Rule::TRAINING.to_vec(),
             blocking_rules: Rule::DEFAULT.to_vec(),
+            em_pairs: 2_000_000,
         }
     }
 }
@@ -121,11 +125,15 @@ pub fn estimate_u(
 }
 
 /// Expectation–maximisation of m (for the fields not `fixed`) and of the share of matching
-/// pairs, over `patterns`, with u held. Returns the iterations taken and that share.
+/// pairs, over `patterns`, with u held. Fields in `ignored` are left out of the likelihood
+/// altogether: a training session's own blocking fields, on which its pairs agree by
+/// construction, would otherwise make every pair look like a match. Returns the iterations
+/// taken and the share.
 pub fn em(
     patterns: &[(Levels, f64)],
     model: &mut Model,
     fixed: &[Field],
+    ignored: &[Field],
     max_iterations: usize,
     mut matching: f64,
 ) -> (usize, f64) {
@@ -143,7 +151,7 @@ pub fn em(
             let (mut lm, mut lu) = (matching.ln(), (1.0 - matching).ln());
             for f in Field::ALL {
                 let l = levels[f.index()];
-                if l > 0 {
+                if l > 0 && !ignored.contains(&f) {
                     let fm = model.field(f);
                     lm += fm.m[usize::from(l) - 1].ln();
                     lu += fm.u[usize::from(l) - 1].ln();
@@ -196,13 +204,18 @@ pub fn train(records: &[Prepared], sources: Option<Vec<u8>>, settings: &Settings
     let mut sessions = Vec::new();
     for rule in &settings.training_rules {
         let blocker = Blocker::new(&[*rule], records, sources.clone());
-        let (levels, counts) =
-            blocker.pairs(|a, b| Some(compare(&records[a as usize], &records[b as usize])));
+        let step = blocker
+            .pairs_upper_bound()
+            .div_ceil(settings.em_pairs.max(1));
+        let (levels, counts) = blocker.pairs(|a, b| {
+            sampled(a, b, step).then(|| compare(&records[a as usize], &records[b as usize]))
+        });
         let found = patterns(levels);
         let mut session = start.clone();
         let (iterations, matching) = em(
             &found,
             &mut session,
+            rule.fields(),
             rule.fields(),
             settings.max_iterations,
             0.5,
@@ -230,14 +243,19 @@ pub fn train(records: &[Prepared], sources: Option<Vec<u8>>, settings: &Settings
     }
     // The prior: the share of the blocked pairs that match, over all the pairs there are.
     let blocker = Blocker::new(&settings.blocking_rules, records, sources.clone());
-    let (levels, _) =
-        blocker.pairs(|a, b| Some(compare(&records[a as usize], &records[b as usize])));
-    let blocked_pairs = levels.len() as u64;
+    let step = blocker
+        .pairs_upper_bound()
+        .div_ceil(settings.em_pairs.max(1));
+    let (levels, counts) = blocker.pairs(|a, b| {
+        sampled(a, b, step).then(|| compare(&records[a as usize], &records[b as usize]))
+    });
+    let blocked_pairs: u64 = counts.pairs_by_rule.iter().sum();
     let union = patterns(levels);
     let (_, matching) = em(
         &union,
         &mut model,
         &Field::ALL,
+        &[],
         settings.max_iterations,
         0.5,
     );
@@ -330,7 +348,7 @@ mod tests {
         for f in Field::ALL {
             model.fields[f.index()].m = FieldModel::starting(f).m;
         }
-        let (_, matching) = em(&data, &mut model, &[], 200, 0.5);
+        let (_, matching) = em(&data, &mut model, &[], &[], 200, 0.5);
         assert!((matching - 0.3).abs() < 0.02, "share {matching}");
         for f in Field::ALL {
             for (got, want) in model.field(f).m.iter().zip(&known.field(f).m) {
@@ -346,7 +364,7 @@ mod tests {
         let mut model = known.clone();
         let before = model.field(Field::DateOfBirth).m.clone();
         model.fields[Field::GivenName.index()].m = FieldModel::starting(Field::GivenName).m;
-        em(&data, &mut model, &[Field::DateOfBirth], 50, 0.5);
+        em(&data, &mut model, &[Field::DateOfBirth], &[], 50, 0.5);
         assert_eq!(model.field(Field::DateOfBirth).m, before);
     }
 
@@ -366,7 +384,7 @@ mod tests {
             for f in Field::ALL {
                 model.fields[f.index()].m = FieldModel::starting(f).m;
             }
-            let (_, found) = em(&data, &mut model, &[], 300, 0.5);
+            let (_, found) = em(&data, &mut model, &[], &[], 300, 0.5);
             prop_assert!((found - matching).abs() < 0.03, "share {} against {}", found, matching);
             let got = model.field(Field::FamilyName).m[0];
             prop_assert!((got - agree).abs() < 0.04, "m {} against {}", got, agree);
