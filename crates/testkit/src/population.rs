@@ -479,10 +479,10 @@ pub fn population(records: usize, seed: u64) -> Vec<Entry> {
 /// left off 50%.
 fn vary(rng: &mut StdRng, truth: &Record) -> Record {
     let mut r = truth.clone();
-    if rng.gen_bool(0.08) {
-        if let Some((_, short)) = NICKNAMES.iter().find(|(full, _)| *full == r.given_name) {
-            r.given_name = (*short).to_owned();
-        }
+    if rng.gen_bool(0.08)
+        && let Some((_, short)) = NICKNAMES.iter().find(|(full, _)| *full == r.given_name)
+    {
+        r.given_name = (*short).to_owned();
     }
     if rng.gen_bool(0.1) {
         r.given_name = slip(rng, &r.given_name);
