@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+// Shared with the other benchmarks, which use the parts this one does not.
+#[allow(dead_code)]
 mod common;
 use common::{env_number, say};
 
