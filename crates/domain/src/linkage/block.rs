@@ -16,6 +16,12 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 pub enum Rule {
     /// The same date of birth.
     DateOfBirth,
+    /// The same date of birth and given-name initial.
+    DateOfBirthGivenInitial,
+    /// The same date of birth and family-name initial.
+    DateOfBirthFamilyInitial,
+    /// The same date of birth and the same two initials, either way round (for names swapped).
+    DateOfBirthInitials,
     /// Family names that sound the same, born the same year.
     FamilySoundBirthYear,
     /// Given and family names that sound the same (for a mistyped or missing date of birth).
@@ -34,8 +40,10 @@ pub enum Rule {
 
 impl Rule {
     /// The rules Harbour blocks by, most selective of time first.
-    pub const DEFAULT: [Rule; 8] = [
-        Rule::DateOfBirth,
+    pub const DEFAULT: [Rule; 10] = [
+        Rule::DateOfBirthGivenInitial,
+        Rule::DateOfBirthFamilyInitial,
+        Rule::DateOfBirthInitials,
         Rule::FamilySoundBirthYear,
         Rule::NamesSound,
         Rule::PostcodeInitial,
@@ -55,6 +63,9 @@ impl Rule {
     pub fn label(self) -> &'static str {
         match self {
             Rule::DateOfBirth => "same date of birth",
+            Rule::DateOfBirthGivenInitial => "same date of birth and given-name initial",
+            Rule::DateOfBirthFamilyInitial => "same date of birth and family-name initial",
+            Rule::DateOfBirthInitials => "same date of birth and initials, either way round",
             Rule::FamilySoundBirthYear => "family names sound alike, same birth year",
             Rule::NamesSound => "given and family names sound alike, either way round",
             Rule::PostcodeInitial => "same postcode and initial",
@@ -70,6 +81,9 @@ impl Rule {
     pub fn fields(self) -> &'static [Field] {
         match self {
             Rule::DateOfBirth => &[Field::DateOfBirth],
+            Rule::DateOfBirthGivenInitial => &[Field::DateOfBirth, Field::GivenName],
+            Rule::DateOfBirthFamilyInitial => &[Field::DateOfBirth, Field::FamilyName],
+            Rule::DateOfBirthInitials => &[Field::DateOfBirth, Field::GivenName, Field::FamilyName],
             Rule::FamilySoundBirthYear => &[Field::FamilyName, Field::DateOfBirth],
             Rule::NamesSound => &[Field::GivenName, Field::FamilyName],
             Rule::PostcodeInitial => &[Field::Postcode, Field::GivenName],
@@ -86,6 +100,23 @@ impl Rule {
         (self as u8).hash(&mut h);
         match self {
             Rule::DateOfBirth => r.born?.days.hash(&mut h),
+            Rule::DateOfBirthGivenInitial => {
+                r.born?.days.hash(&mut h);
+                r.given.text().bytes().next()?.hash(&mut h);
+            }
+            Rule::DateOfBirthFamilyInitial => {
+                r.born?.days.hash(&mut h);
+                r.family.text().bytes().next()?.hash(&mut h);
+            }
+            Rule::DateOfBirthInitials => {
+                r.born?.days.hash(&mut h);
+                let (g, f) = (
+                    r.given.text().bytes().next()?,
+                    r.family.text().bytes().next()?,
+                );
+                g.min(f).hash(&mut h);
+                g.max(f).hash(&mut h);
+            }
             Rule::FamilySoundBirthYear => {
                 nonempty(&r.family.sounds[0])?.hash(&mut h);
                 r.born?.year.hash(&mut h);
@@ -149,6 +180,13 @@ pub struct Blocker {
     pub max_block: usize,
 }
 
+/// A rule's blocks: the records of all of them in one list, and each block's range of it.
+#[derive(Default)]
+struct Blocks {
+    records: Vec<u32>,
+    ranges: Vec<(usize, usize)>,
+}
+
 /// What blocking produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockingCounts {
@@ -192,13 +230,14 @@ impl Blocker {
             .fold(0, |set, r| set | (1 << r))
     }
 
-    /// The blocks of rule `r`: records sharing its key, two or more of them.
-    fn blocks(&self, r: usize, counts: &mut BlockingCounts) -> Vec<Vec<u32>> {
+    /// The blocks of rule `r`: records sharing its key, two or more of them, as one list of
+    /// records and the ranges of it each block takes.
+    fn blocks(&self, r: usize, counts: &mut BlockingCounts) -> Blocks {
         let mut keyed: Vec<(u64, u32)> = (0..self.len() as u32)
             .filter_map(|i| self.key(i, r).map(|k| (k, i)))
             .collect();
         keyed.par_sort_unstable();
-        let mut blocks = Vec::new();
+        let mut blocks = Blocks::default();
         for run in keyed.chunk_by(|a, b| a.0 == b.0) {
             if run.len() < 2 {
                 continue;
@@ -208,7 +247,9 @@ impl Blocker {
                 counts.records_in_blocks_left_out += run.len() as u64;
                 continue;
             }
-            blocks.push(run.iter().map(|(_, i)| *i).collect());
+            let start = blocks.records.len();
+            blocks.records.extend(run.iter().map(|(_, i)| *i));
+            blocks.ranges.push((start, blocks.records.len()));
         }
         blocks
     }
@@ -218,8 +259,11 @@ impl Blocker {
     pub fn pairs_upper_bound(&self) -> u64 {
         let mut counts = BlockingCounts::default();
         (0..self.rules.len())
-            .flat_map(|r| self.blocks(r, &mut counts))
-            .map(|b| (b.len() as u64) * (b.len() as u64 - 1) / 2)
+            .flat_map(|r| self.blocks(r, &mut counts).ranges)
+            .map(|(start, end)| {
+                let n = (end - start) as u64;
+                n * (n - 1) / 2
+            })
             .sum()
     }
 
@@ -250,28 +294,36 @@ impl Blocker {
         let mut out = Vec::new();
         for r in 0..self.rules.len() {
             let blocks = self.blocks(r, &mut counts);
-            let found: Vec<(u64, Vec<T>)> = blocks
+            // Each worker gathers into its own list, joined at the end.
+            let (n, kept) = blocks
+                .ranges
                 .par_iter()
-                .map(|block| {
-                    let mut n = 0u64;
-                    let mut kept = Vec::new();
-                    for (x, &a) in block.iter().enumerate() {
-                        for &b in &block[x + 1..] {
-                            if self.first_found_by(r, a, b) {
-                                n += 1;
-                                if let Some(t) = visit(a, b) {
-                                    kept.push(t);
+                .fold(
+                    || (0u64, Vec::new()),
+                    |(mut n, mut kept), &(start, end)| {
+                        let block = &blocks.records[start..end];
+                        for (x, &a) in block.iter().enumerate() {
+                            for &b in &block[x + 1..] {
+                                if self.first_found_by(r, a, b) {
+                                    n += 1;
+                                    if let Some(t) = visit(a, b) {
+                                        kept.push(t);
+                                    }
                                 }
                             }
                         }
-                    }
-                    (n, kept)
-                })
-                .collect();
-            for (n, kept) in found {
-                counts.pairs_by_rule[r] += n;
-                out.extend(kept);
-            }
+                        (n, kept)
+                    },
+                )
+                .reduce(
+                    || (0, Vec::new()),
+                    |(n1, mut k1), (n2, k2)| {
+                        k1.extend(k2);
+                        (n1 + n2, k1)
+                    },
+                );
+            counts.pairs_by_rule[r] += n;
+            out.extend(kept);
         }
         (out, counts)
     }

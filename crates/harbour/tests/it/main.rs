@@ -13,6 +13,7 @@ mod directory;
 mod input;
 mod notifications;
 mod onward;
+mod people;
 mod person_details;
 mod referrals;
 mod safe_contact;
