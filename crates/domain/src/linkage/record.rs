@@ -163,8 +163,29 @@ pub struct Prepared {
     pub identifier: String,
 }
 
+/// Names already prepared, by what was typed: most people share a given name with many others,
+/// and working out a name's sounds is the dearest part of preparing a record. One cache a worker.
+pub type NameCache = HashMap<String, Name>;
+
+fn cached_name(text: &str, cache: &mut NameCache) -> Name {
+    if let Some(name) = cache.get(text) {
+        return name.clone();
+    }
+    let name = Name::new(text);
+    // A bound, so a file of unique names cannot grow it without end.
+    if cache.len() < 100_000 {
+        cache.insert(text.to_owned(), name.clone());
+    }
+    name
+}
+
 impl Prepared {
     pub fn new(r: &Record) -> Prepared {
+        Prepared::with_cache(r, &mut NameCache::new())
+    }
+
+    /// [`Prepared::new`], reusing names prepared before.
+    pub fn with_cache(r: &Record, names: &mut NameCache) -> Prepared {
         let address = fold_text(&r.address);
         let mut address_words: Vec<String> = address
             .split(' ')
@@ -197,8 +218,8 @@ impl Prepared {
                 fingerprint(postcode.district.as_deref().unwrap_or_default()),
             ],
             address_id: fingerprint(&address),
-            given: Name::new(&r.given_name),
-            family: Name::new(&r.family_name),
+            given: cached_name(&r.given_name, names),
+            family: cached_name(&r.family_name, names),
             previous: r
                 .previous_names
                 .iter()
@@ -242,6 +263,20 @@ mod tests {
         assert!(Name::new("Jody").sounds_like(&Name::new("Jodie")));
         assert!(!Name::new("Smith").sounds_like(&Name::new("Jones")));
         assert!(!Name::new("").sounds_like(&Name::new("")));
+    }
+
+    #[test]
+    fn a_cache_of_names_changes_nothing() {
+        let mut cache = NameCache::new();
+        for (given, family) in [("Jodie", "Harroby"), ("Jodie", "Smith"), ("Zoë", "Harroby")] {
+            let r = Record {
+                given_name: given.into(),
+                family_name: family.into(),
+                ..Record::default()
+            };
+            assert_eq!(Prepared::with_cache(&r, &mut cache), Prepared::new(&r));
+        }
+        assert_eq!(cache.len(), 4);
     }
 
     #[test]
