@@ -6,7 +6,6 @@ use harbour_domain::linkage::mapping::Mapping;
 use harbour_domain::linkage::train::Settings;
 use harbour_domain::linkage::{Prepared, Record, probability};
 use rayon::prelude::*;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -115,9 +114,8 @@ pub fn link_files(args: &LinkFiles) -> Result<ExitCode> {
 }
 
 fn write_pairs(path: &PathBuf, ids: &[String], linked: &Linked) -> Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let mut out =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     out.write_record(["id_l", "id_r", "score"])?;
     for p in &linked.pairs {
         out.write_record([
@@ -131,16 +129,12 @@ fn write_pairs(path: &PathBuf, ids: &[String], linked: &Linked) -> Result<()> {
 }
 
 fn write_clusters(path: &PathBuf, ids: &[String], clusters: &[u32]) -> Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let mut csv = csv::Writer::from_writer(&mut out);
-    csv.write_record(["id", "cluster"])?;
+    let mut out =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    out.write_record(["id", "cluster"])?;
     for (i, c) in clusters.iter().enumerate() {
-        csv.write_record([ids[i].as_str(), ids[*c as usize].as_str()])?;
+        out.write_record([ids[i].as_str(), ids[*c as usize].as_str()])?;
     }
-    csv.flush()?;
-    drop(csv);
     out.flush()?;
     Ok(())
 }

@@ -102,8 +102,8 @@ fn pairs_within(sizes: impl Iterator<Item = u64>) -> u64 {
     sizes.map(|n| n * n.saturating_sub(1) / 2).sum()
 }
 
-/// True pairs: records of the same person, across `sides` when linking (records whose id is
-/// in the map only once per side count as there).
+/// True pairs: every two records of the same person. (When linking FEBRL4's two files, each
+/// person has one record in each, so these are exactly the pairs across the files.)
 fn truth_pairs(people: &HashMap<String, String>) -> u64 {
     let mut sizes: HashMap<&str, u64> = HashMap::new();
     for p in people.values() {

@@ -151,7 +151,7 @@ impl Rule {
 
 /// Whether a pair is among the one in `step` kept when sampling: a fixed choice, the same
 /// every run, spread evenly over the pairs.
-pub fn sampled(a: u32, b: u32, step: u64) -> bool {
+fn sampled(a: u32, b: u32, step: u64) -> bool {
     if step <= 1 {
         return true;
     }
@@ -254,19 +254,6 @@ impl Blocker {
         blocks
     }
 
-    /// How many pairs the rules' blocks hold, counting a pair once per rule that finds it: an
-    /// upper bound on the pairs [`Blocker::pairs`] visits, to decide how thinly to sample.
-    pub fn pairs_upper_bound(&self) -> u64 {
-        let mut counts = BlockingCounts::default();
-        (0..self.rules.len())
-            .flat_map(|r| self.blocks(r, &mut counts).ranges)
-            .map(|(start, end)| {
-                let n = (end - start) as u64;
-                n * (n - 1) / 2
-            })
-            .sum()
-    }
-
     /// Whether a pair is to be compared under rule `r`: from different sources when linking,
     /// and not already found by an earlier rule.
     fn first_found_by(&self, r: usize, a: u32, b: u32) -> bool {
@@ -287,13 +274,35 @@ impl Blocker {
         &self,
         visit: impl Fn(u32, u32) -> Option<T> + Sync,
     ) -> (Vec<T>, BlockingCounts) {
+        self.pairs_sampled(u64::MAX, visit)
+    }
+
+    /// [`Blocker::pairs`], visiting only about `at_most` of them: an even, fixed sample when
+    /// the blocks hold more (counting a pair once per rule that finds it). The counts are of
+    /// all the pairs, visited or not.
+    pub fn pairs_sampled<T: Send>(
+        &self,
+        at_most: u64,
+        visit: impl Fn(u32, u32) -> Option<T> + Sync,
+    ) -> (Vec<T>, BlockingCounts) {
         let mut counts = BlockingCounts {
             pairs_by_rule: vec![0; self.rules.len()],
             ..BlockingCounts::default()
         };
+        let all: Vec<Blocks> = (0..self.rules.len())
+            .map(|r| self.blocks(r, &mut counts))
+            .collect();
+        let held: u64 = all
+            .iter()
+            .flat_map(|b| &b.ranges)
+            .map(|(start, end)| {
+                let n = (end - start) as u64;
+                n * (n - 1) / 2
+            })
+            .sum();
+        let step = held.div_ceil(at_most.max(1));
         let mut out = Vec::new();
-        for r in 0..self.rules.len() {
-            let blocks = self.blocks(r, &mut counts);
+        for (r, blocks) in all.iter().enumerate() {
             // Each worker gathers into its own list, joined at the end.
             let (n, kept) = blocks
                 .ranges
@@ -306,7 +315,9 @@ impl Blocker {
                             for &b in &block[x + 1..] {
                                 if self.first_found_by(r, a, b) {
                                     n += 1;
-                                    if let Some(t) = visit(a, b) {
+                                    if sampled(a, b, step)
+                                        && let Some(t) = visit(a, b)
+                                    {
                                         kept.push(t);
                                     }
                                 }
@@ -383,6 +394,19 @@ mod tests {
         let records = vec![rec("Ann", "Cole", None, ""), rec("Bob", "Cole", None, "")];
         let blocker = Blocker::new(&Rule::DEFAULT, &records, None);
         assert!(all_pairs(&blocker).is_empty());
+    }
+
+    #[test]
+    fn a_sample_visits_fewer_pairs_but_counts_them_all() {
+        let records: Vec<Prepared> = (0..40)
+            .map(|_| rec("Ann", "Cole", Some((1990, 3, 4)), ""))
+            .collect();
+        let blocker = Blocker::new(&[Rule::DateOfBirth], &records, None);
+        let (visited, counts) = blocker.pairs_sampled(100, |a, b| Some((a, b)));
+        assert_eq!(counts.pairs_by_rule, vec![780]);
+        assert!((50..=200).contains(&visited.len()), "{}", visited.len());
+        let (again, _) = blocker.pairs_sampled(100, |a, b| Some((a, b)));
+        assert_eq!(visited, again, "the same sample every time");
     }
 
     #[test]

@@ -192,20 +192,28 @@ fn given_name(a: &Prepared, b: &Prepared, swap: bool) -> u8 {
     if x.nickname_of(y) {
         return 3;
     }
-    let jw = jaro_winkler(x.text(), y.text());
-    if jw >= 0.92 {
-        return 4;
-    }
-    if x.sounds_like(y) {
-        return 5;
-    }
-    if jw >= 0.8 {
-        return 6;
+    if let Some(level) = spelling(x, y) {
+        return 4 + level;
     }
     if initial_of(x, y) || initial_of(y, x) {
         return 7;
     }
     8
+}
+
+/// The levels both names share after their own: spelt almost the same (0), sound the same (1),
+/// spelt similarly (2).
+fn spelling(x: &Name, y: &Name) -> Option<u8> {
+    let jw = jaro_winkler(x.text(), y.text());
+    if jw >= 0.92 {
+        Some(0)
+    } else if x.sounds_like(y) {
+        Some(1)
+    } else if jw >= 0.8 {
+        Some(2)
+    } else {
+        None
+    }
 }
 
 /// Whether `short` is just the initial of `long`.
@@ -227,17 +235,7 @@ fn family_name(a: &Prepared, b: &Prepared, swap: bool) -> u8 {
     if shares_a_name(a, b) {
         return 3;
     }
-    let jw = jaro_winkler(x.text(), y.text());
-    if jw >= 0.92 {
-        return 4;
-    }
-    if x.sounds_like(y) {
-        return 5;
-    }
-    if jw >= 0.8 {
-        return 6;
-    }
-    7
+    spelling(x, y).map_or(7, |level| 4 + level)
 }
 
 /// A double-barrelled name sharing a part with the other ("Smith-Jones" and "Jones"), or one

@@ -5,7 +5,7 @@ use super::block::{Blocker, BlockingCounts, Rule};
 use super::cluster::clusters;
 use super::model::{Model, probability};
 use super::record::Prepared;
-use super::train::{Settings, Trained, train};
+use super::train::{Settings, Trained, train_blocked};
 use super::{Scored, score_pairs};
 
 /// The outcome of linking.
@@ -53,9 +53,9 @@ pub fn link(
     threshold: f64,
     floor: f64,
 ) -> Linked {
-    let training = train(records, sources.clone(), settings);
+    let blocker = Blocker::new(&settings.blocking_rules, records, sources.clone());
+    let training = train_blocked(records, sources, settings, &blocker);
     let model = training.model.clone();
-    let blocker = Blocker::new(&settings.blocking_rules, records, sources);
     let (mut pairs, counts) = score_pairs(&model, records, &blocker, floor);
     pairs.sort_by(|x, y| {
         y.score

@@ -5,7 +5,7 @@
 //! is made of (its pairs agree on them by construction), so those are left as they are, and
 //! each field's m is the mean over the sessions that learned it.
 
-use super::block::{Blocker, Rule, sampled};
+use super::block::{Blocker, Rule};
 use super::compare::{FIELDS, Field, Levels, compare};
 use super::model::{Model, TermFrequencies, normalise};
 use super::record::Prepared;
@@ -193,6 +193,18 @@ pub fn em(
 
 /// Trains a model on `records` (from `sources`, when linking files).
 pub fn train(records: &[Prepared], sources: Option<Vec<u8>>, settings: &Settings) -> Trained {
+    let blocker = Blocker::new(&settings.blocking_rules, records, sources.clone());
+    train_blocked(records, sources, settings, &blocker)
+}
+
+/// [`train`] with the records already keyed by the blocking rules (`blocker`), for a caller
+/// that goes on to link them with it.
+pub fn train_blocked(
+    records: &[Prepared],
+    sources: Option<Vec<u8>>,
+    settings: &Settings,
+    blocker: &Blocker,
+) -> Trained {
     let mut model = Model::starting();
     model.term_frequencies = TermFrequencies::count(records);
     let u = estimate_u(records, sources.as_deref(), settings.u_pairs, settings.seed);
@@ -203,12 +215,9 @@ pub fn train(records: &[Prepared], sources: Option<Vec<u8>>, settings: &Settings
     let mut learned: Vec<Vec<Vec<f64>>> = vec![Vec::new(); FIELDS];
     let mut sessions = Vec::new();
     for rule in &settings.training_rules {
-        let blocker = Blocker::new(&[*rule], records, sources.clone());
-        let step = blocker
-            .pairs_upper_bound()
-            .div_ceil(settings.em_pairs.max(1));
-        let (levels, counts) = blocker.pairs(|a, b| {
-            sampled(a, b, step).then(|| compare(&records[a as usize], &records[b as usize]))
+        let session_blocker = Blocker::new(&[*rule], records, sources.clone());
+        let (levels, counts) = session_blocker.pairs_sampled(settings.em_pairs, |a, b| {
+            Some(compare(&records[a as usize], &records[b as usize]))
         });
         let found = patterns(levels);
         let mut session = start.clone();
@@ -242,12 +251,8 @@ pub fn train(records: &[Prepared], sources: Option<Vec<u8>>, settings: &Settings
         model.fields[f.index()].m = m;
     }
     // The prior: the share of the blocked pairs that match, over all the pairs there are.
-    let blocker = Blocker::new(&settings.blocking_rules, records, sources.clone());
-    let step = blocker
-        .pairs_upper_bound()
-        .div_ceil(settings.em_pairs.max(1));
-    let (levels, counts) = blocker.pairs(|a, b| {
-        sampled(a, b, step).then(|| compare(&records[a as usize], &records[b as usize]))
+    let (levels, counts) = blocker.pairs_sampled(settings.em_pairs, |a, b| {
+        Some(compare(&records[a as usize], &records[b as usize]))
     });
     let blocked_pairs: u64 = counts.pairs_by_rule.iter().sum();
     let union = patterns(levels);
