@@ -186,7 +186,7 @@ pub struct ChildInput {
 }
 
 /// The person as checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub given_name: String,
     pub family_name: String,

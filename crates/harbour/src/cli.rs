@@ -106,6 +106,18 @@ pub enum PeopleCommand {
         #[arg(long, default_value_t = 0.01)]
         floor: f64,
     },
+    /// Train a new person-recognition model on every referral's record of the person (no
+    /// labels needed) and keep it as the next version; intake uses it at once.
+    Train,
+    /// Show the recognition thresholds and models, or set the thresholds: a match probability
+    /// at or above --link links a referral to the known person; at or above --possible it is a
+    /// possible match for the hub.
+    Settings {
+        #[arg(long, requires = "possible")]
+        link: Option<f64>,
+        #[arg(long, requires = "link")]
+        possible: Option<f64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

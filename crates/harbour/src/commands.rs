@@ -148,6 +148,53 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             threshold,
             floor,
         }),
+        Command::People {
+            command: PeopleCommand::Train,
+        } => {
+            let db = open(&config).await?;
+            let trained = harbour_storage::recognition::train(&db, None)
+                .await
+                .map_err(explain)?;
+            let s = &trained.summary;
+            say(&format!(
+                "Trained model version {} on {} referrals in {:.1} s ({} pairs blocked, {} random pairs for u; one pair in {:.0} is the same person).",
+                trained.version,
+                s.records,
+                s.seconds,
+                s.blocked_pairs,
+                s.u_pairs,
+                1.0 / s.prior
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::People {
+            command: PeopleCommand::Settings { link, possible },
+        } => {
+            let db = open(&config).await?;
+            if let (Some(link), Some(possible)) = (link, possible) {
+                harbour_storage::recognition::model::set_thresholds(
+                    &db,
+                    harbour_domain::linkage::known::Thresholds { link, possible },
+                    None,
+                )
+                .await
+                .map_err(explain)?;
+            }
+            let t = harbour_storage::recognition::model::thresholds(&db).await?;
+            say(&format!(
+                "Link at a match probability of {} or more; a possible match for the hub from {}.",
+                t.link, t.possible
+            ));
+            for m in harbour_storage::recognition::model::models(&db).await? {
+                say(&format!(
+                    "Model version {}: trained {} on {} referrals.",
+                    m.version,
+                    m.trained_at.format("%-d %B %Y %H:%M UTC"),
+                    m.summary.records
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -270,6 +317,12 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
             say(&format!(
                 "Loaded the demo partnership and {made} synthetic referrals, {onward} of them referred on to New Era."
             ));
+            if let Some(trained) = harbour_storage::recognition::ready(&db).await? {
+                say(&format!(
+                    "Trained person recognition on them (model version {}).",
+                    trained.version
+                ));
+            }
         }
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr())

@@ -28,6 +28,7 @@ mod passwords;
 pub mod person_details;
 mod person_keys;
 pub mod postcodes;
+pub mod recognition;
 pub mod referrals;
 pub mod schema;
 pub mod scoped;

@@ -21,5 +21,12 @@ pub async fn prepare(db: &Db) -> Result<()> {
             "worked out match keys for people stored before there were any"
         );
     }
+    let blocked = crate::recognition::keys::fill_missing(db).await?;
+    if blocked > 0 {
+        tracing::info!(
+            referrals = blocked,
+            "made person-recognition blocking keys for referrals stored without them"
+        );
+    }
     Ok(())
 }

@@ -8,7 +8,11 @@ use super::compare::Field;
 use super::record::Prepared;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use siphasher::sip::SipHasher13;
+use std::hash::{Hash, Hasher};
+
+/// The version of the blocking keys [`Rule::key`] makes; stored keys made by another are remade.
+pub const KEYS_VERSION: i64 = 1;
 
 /// A blocking rule: records with the same key are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,8 +99,13 @@ impl Rule {
     }
 
     /// The record's key under this rule, or none if a part is missing.
+    ///
+    /// Keys are kept in the database (intake finds candidates by them), so they are made with
+    /// a hash whose output is fixed (SipHash-1-3 with zero keys, from `siphasher`), not the
+    /// standard library's, which may change between Rust releases. Changing a rule's parts or
+    /// their order changes its keys: [`KEYS_VERSION`] then goes up and Harbour remakes them.
     pub fn key(self, r: &Prepared) -> Option<u64> {
-        let mut h = DefaultHasher::new();
+        let mut h = SipHasher13::new();
         (self as u8).hash(&mut h);
         match self {
             Rule::DateOfBirth => r.born?.days.hash(&mut h),

@@ -11,6 +11,7 @@
 pub mod block;
 pub mod cluster;
 pub mod compare;
+pub mod known;
 pub mod link;
 pub mod mapping;
 pub mod model;

@@ -15,6 +15,7 @@ mod notifications;
 mod onward;
 mod people;
 mod person_details;
+mod recognition;
 mod referrals;
 mod safe_contact;
 mod schemathesis;

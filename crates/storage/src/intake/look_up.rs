@@ -16,7 +16,7 @@ pub(super) type KeyIndex = HashMap<(Option<String>, String), (Receipt, Option<St
 /// in the column's index; a set-returning function in a join it takes to be a hundred rows, and
 /// it then reads the whole table instead once the table holds a few thousand. The condition also
 /// says the column is not null, so an index of only the rows with a value serves it.
-pub(super) fn in_json_array(backend: Backend, column: &str, param: usize) -> String {
+pub(crate) fn in_json_array(backend: Backend, column: &str, param: usize) -> String {
     let one_of = match backend {
         Backend::Postgres => {
             format!("= ANY (ARRAY(SELECT json_array_elements_text(${param}::json)))")

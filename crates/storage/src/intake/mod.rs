@@ -16,12 +16,14 @@ mod look_up;
 mod plan;
 mod write;
 
+pub(crate) use look_up::in_json_array;
 pub use look_up::look_up_statement;
 use look_up::{Found, Known, look_up};
-use plan::{Plan, plan};
+use plan::{Plan, Recognising, plan};
 pub(crate) use write::DETAILS_PENDING;
 pub use write::write_statements;
-use write::{PersonRow, ReferralRow, new_reference, write_together};
+pub(crate) use write::{MATCH_LINKED, MATCH_POSSIBLE};
+use write::{MatchRow, PersonRow, ReferralRow, new_reference, write_together};
 
 use crate::audit;
 use crate::db::{
@@ -29,9 +31,16 @@ use crate::db::{
     now, to_json,
 };
 use crate::error::{Result, StorageError};
+use crate::recognition::Recogniser;
+use crate::recognition::candidates::{Entry, Pool};
+use crate::recognition::keys::{BLOCK_COLUMNS, BlockRow, write_blocks_statement};
 use crate::referrals::from_json;
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
+use harbour_domain::linkage::Prepared;
+use harbour_domain::linkage::block::KEYS_VERSION;
+use harbour_domain::linkage::known::{Candidate, Recognised, keys, recognise, record_of};
+use harbour_domain::linkage::record::NameCache;
 use harbour_domain::person_details::{self, Details};
 use harbour_domain::referral::{NewReferral, Status};
 use serde::Serialize;

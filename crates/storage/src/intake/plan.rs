@@ -10,18 +10,36 @@ pub(super) struct Plan<'a> {
     pub(super) results: Vec<Result<Submitted>>,
     pub(super) new_people: Vec<PersonRow<'a>>,
     pub(super) referrals: Vec<ReferralRow<'a>>,
+    /// Each new referral's blocking keys.
+    pub(super) blocks: Vec<BlockRow>,
+    /// What recognition found: links made and possible matches for the hub.
+    pub(super) matches: Vec<MatchRow>,
     pub(super) events: Vec<AuditEvent>,
 }
 
-/// Decides what becomes of each submission in `batch`, given what is already stored.
-pub(super) fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
+/// How a batch recognises people: the model and thresholds, and the earlier referrals that share
+/// a blocking key with any in the batch. Without a trained model, only an exact match of names
+/// and date of birth links a referral to a known person.
+pub(super) struct Recognising {
+    pub(super) recogniser: Recogniser,
+    pub(super) pool: Pool,
+}
+
+/// Decides what becomes of each submission in `batch`, given what is already stored; `records`
+/// are the submissions' records of the person, prepared, with their blocking keys.
+pub(super) fn plan<'a>(
+    batch: &'a [Submission],
+    found: Found,
+    records: Vec<(Prepared, Vec<i64>)>,
+    mut recognising: Option<Recognising>,
+) -> Result<Plan<'a>> {
     let Found {
         mut by_idem,
         mut by_import,
         mut known,
     } = found;
     let mut plan = Plan::default();
-    for s in batch {
+    for (s, (prepared, keys)) in batch.iter().zip(records) {
         let agency = s.origin.submitting_agency.clone();
         if let Some((key, hash)) = &s.idempotency
             && let Some((receipt, stored_hash)) = by_idem.get(&(agency.clone(), key.clone()))
@@ -49,47 +67,108 @@ pub(super) fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
         // A person already known keeps the details held: the referral keeps its own record, and
         // where it differs it waits for someone to choose between them, the contact gate
         // meanwhile allowing only what both allow.
-        let (person_id, details_review) = match person_key.as_ref().and_then(|k| known.get(k)) {
-            Some(k) => {
-                let referred = Details {
-                    person: r.person.clone(),
-                    safe_contact: r.safe_contact.clone(),
-                };
-                let differs = !person_details::differences(&k.held, &referred).is_empty();
-                (k.id.clone(), differs.then_some(DETAILS_PENDING))
-            }
-            None => {
-                let id = new_id();
-                plan.new_people.push(PersonRow {
-                    id: id.clone(),
-                    given_name: &r.person.given_name,
-                    family_name: &r.person.family_name,
-                    date_of_birth: r.person.date_of_birth.map(|d| d.to_string()),
-                    match_key: person_key.clone(),
-                    postcode: &r.person.postcode,
-                    area: r.person.area.as_deref(),
-                    details: details.clone(),
-                    safe_contact: safe_contact.clone(),
-                    created_at: at.clone(),
-                    updated_at: at.clone(),
-                });
-                if let Some(k) = person_key {
-                    let held = Details {
+        let referred = || Details {
+            person: r.person.clone(),
+            safe_contact: r.safe_contact.clone(),
+        };
+        let id = new_id();
+        let recognised = recognising.as_ref().map(|g| {
+            recognise(
+                &g.recogniser.model,
+                g.recogniser.thresholds,
+                &prepared,
+                g.pool
+                    .sharing(&keys)
+                    .into_iter()
+                    .map(|e| (e.person_id.clone(), e.referral_id.clone(), &e.prepared)),
+            )
+        });
+        let linked = match (&recognised, &recognising) {
+            (Some(Recognised::Known(c)), Some(g)) => g.pool.held(&c.person).map(|held| {
+                let differs = !person_details::differences(&held, &referred()).is_empty();
+                (c.person.clone(), differs.then_some(DETAILS_PENDING), held)
+            }),
+            _ => None,
+        };
+        let (person_id, details_review) = match linked {
+            Some((person, review, _)) => (person, review),
+            None if recognised.is_some() => (
+                new_person(&mut plan, r, &person_key, &details, &safe_contact, &at),
+                None,
+            ),
+            None => match person_key.as_ref().and_then(|k| known.get(k)) {
+                Some(k) => {
+                    let referred = Details {
                         person: r.person.clone(),
                         safe_contact: r.safe_contact.clone(),
                     };
-                    known.insert(
-                        k,
-                        Known {
-                            id: id.clone(),
-                            held,
-                        },
-                    );
+                    let differs = !person_details::differences(&k.held, &referred).is_empty();
+                    (k.id.clone(), differs.then_some(DETAILS_PENDING))
                 }
-                (id, None)
-            }
+                None => {
+                    let id = new_person(&mut plan, r, &person_key, &details, &safe_contact, &at);
+                    if let Some(k) = person_key {
+                        let held = Details {
+                            person: r.person.clone(),
+                            safe_contact: r.safe_contact.clone(),
+                        };
+                        known.insert(
+                            k,
+                            Known {
+                                id: id.clone(),
+                                held,
+                            },
+                        );
+                    }
+                    (id, None)
+                }
+            },
         };
-        let id = new_id();
+        if let (Some(found), Some(g)) = (recognised, &recognising) {
+            let model_version = g.recogniser.version;
+            let row = |c: Candidate<String, String>, state: &'static str| -> Result<MatchRow> {
+                Ok(MatchRow {
+                    id: new_id(),
+                    referral_id: id.clone(),
+                    person_id: person_id.clone(),
+                    candidate_id: c.person,
+                    candidate_referral_id: c.record,
+                    probability: c.explanation.probability,
+                    explanation: to_json(&c.explanation)?,
+                    model_version,
+                    state,
+                    created_at: at.clone(),
+                })
+            };
+            match found {
+                Recognised::Known(c) => plan.matches.push(row(c, MATCH_LINKED)?),
+                Recognised::Possible(cs) => {
+                    for c in cs {
+                        plan.matches.push(row(c, MATCH_POSSIBLE)?);
+                    }
+                }
+                Recognised::New => {}
+            }
+        }
+        plan.blocks.extend(keys.iter().map(|&block_key| BlockRow {
+            block_key,
+            referral_id: id.clone(),
+        }));
+        if let Some(g) = &mut recognising {
+            let held = g
+                .pool
+                .held(&person_id)
+                .unwrap_or_else(|| std::sync::Arc::new(referred()));
+            g.pool.add(
+                Entry {
+                    person_id: person_id.clone(),
+                    referral_id: id.clone(),
+                    prepared,
+                    held,
+                },
+                &keys,
+            );
+        }
         let receipt = Receipt {
             id: id.clone().into(),
             reference: new_reference(),
@@ -122,6 +201,7 @@ pub(super) fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
             referrer_risk_level: r.referrer_risk_level.map(|l| l.slug()),
             risk_level: r.referrer_risk_level.map(|l| l.slug()),
             notes: &r.notes,
+            block_keys: KEYS_VERSION,
             person_details: details,
             person_safe_contact: safe_contact,
             details_review,
@@ -146,4 +226,30 @@ pub(super) fn plan(batch: &[Submission], found: Found) -> Result<Plan<'_>> {
         plan.results.push(Ok(Submitted::Created(receipt)));
     }
     Ok(plan)
+}
+
+/// Adds a new person, made known by `r`, to the plan; returns their id.
+fn new_person<'a>(
+    plan: &mut Plan<'a>,
+    r: &'a NewReferral,
+    person_key: &Option<String>,
+    details: &str,
+    safe_contact: &str,
+    at: &str,
+) -> String {
+    let id = new_id();
+    plan.new_people.push(PersonRow {
+        id: id.clone(),
+        given_name: &r.person.given_name,
+        family_name: &r.person.family_name,
+        date_of_birth: r.person.date_of_birth.map(|d| d.to_string()),
+        match_key: person_key.clone(),
+        postcode: &r.person.postcode,
+        area: r.person.area.as_deref(),
+        details: details.to_owned(),
+        safe_contact: safe_contact.to_owned(),
+        created_at: at.to_owned(),
+        updated_at: at.to_owned(),
+    });
+    id
 }

@@ -18,7 +18,8 @@ pub(super) async fn write_together(
         Backend::Postgres => {
             let mut conn = db.intake_pool().acquire().await?;
             let found = look_up(&mut conn, Backend::Postgres, batch).await?;
-            let plan = plan(batch, found)?;
+            let (records, recognising) = recognising(db, &mut conn, batch).await?;
+            let plan = plan(batch, found, records, recognising)?;
             if !plan.referrals.is_empty() {
                 write_in_one_statement(&mut conn, &plan).await?;
             }
@@ -27,7 +28,8 @@ pub(super) async fn write_together(
         Backend::Sqlite => {
             let mut tx = db.begin_write().await?;
             let found = look_up(tx.conn(), Backend::Sqlite, batch).await?;
-            let plan = plan(batch, found)?;
+            let (records, recognising) = recognising(db, tx.conn(), batch).await?;
+            let plan = plan(batch, found, records, recognising)?;
             if !plan.referrals.is_empty() {
                 write_statement_by_statement(&mut tx, &plan).await?;
             }
@@ -37,18 +39,52 @@ pub(super) async fn write_together(
     }
 }
 
-/// PostgreSQL: the whole batch in one statement, from three JSON parameters (new people,
-/// referrals, audit entries). The referrals' foreign keys are checked at its end,
+/// Each submission's record of the person, prepared, with its blocking keys; and, once a model
+/// has been trained, the model and the stored referrals sharing a key with any of them.
+async fn recognising(
+    db: &Db,
+    conn: &mut AnyConnection,
+    batch: &[Submission],
+) -> Result<(Vec<(Prepared, Vec<i64>)>, Option<Recognising>)> {
+    let mut names = NameCache::new();
+    let records: Vec<(Prepared, Vec<i64>)> = batch
+        .iter()
+        .map(|s| {
+            let record = record_of(&s.referral.person, &s.referral.safe_contact);
+            let prepared = Prepared::with_cache(&record, &mut names);
+            let keys = keys(&prepared);
+            (prepared, keys)
+        })
+        .collect();
+    let Some(recogniser) = crate::recognition::recogniser(db).await? else {
+        return Ok((records, None));
+    };
+    let mut all: Vec<i64> = records
+        .iter()
+        .flat_map(|(_, k)| k.iter().copied())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let pool = Pool::look_up(conn, db.backend(), &all).await?;
+    Ok((records, Some(Recognising { recogniser, pool })))
+}
+
+/// PostgreSQL: the whole batch in one statement, from five JSON parameters (new people,
+/// referrals, audit entries, blocking keys, matches). The referrals' foreign keys are checked at its end,
 /// when the people are there. The audit head is locked last, inside `audit_append`, after the
 /// rows are in (its FROM reads every WITH first), so concurrent batches wait for each other only
 /// from there to the commit.
 static WRITE_ALL: Statement = Statement::new(|backend| {
     let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
     let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
+    let blocks = insert_json_rows_from(backend, "referral_blocks", &BLOCK_COLUMNS, 4);
+    let matches = insert_json_rows_from(backend, "person_matches", &MATCH_COLUMNS, 5);
     format!(
-        "WITH people AS ({people} RETURNING 1), referrals AS ({referrals} RETURNING 1) \
+        "WITH people AS ({people} RETURNING 1), referrals AS ({referrals} RETURNING 1), \
+         blocks AS ({blocks} RETURNING 1), matches AS ({matches} RETURNING 1) \
          SELECT audit_append($3::json) FROM (SELECT count(*) FROM people) AS p, \
-         (SELECT count(*) FROM referrals) AS r"
+         (SELECT count(*) FROM referrals) AS r, (SELECT count(*) FROM blocks) AS b, \
+         (SELECT count(*) FROM matches) AS m"
     )
 });
 
@@ -58,15 +94,18 @@ static WRITE_PEOPLE: Statement =
     Statement::new(|backend| insert_json_rows(backend, "persons", &PERSON_COLUMNS));
 static WRITE_REFERRALS: Statement =
     Statement::new(|backend| insert_json_rows(backend, "referrals", &REFERRAL_COLUMNS));
+static WRITE_MATCHES: Statement =
+    Statement::new(|backend| insert_json_rows(backend, "person_matches", &MATCH_COLUMNS));
 
 /// The texts of the statements that write a batch on `backend`, each with the number of JSON
 /// array parameters it takes, so a test can ask the database how it plans them.
 pub fn write_statements(backend: Backend) -> Vec<(&'static str, usize)> {
     match backend {
-        Backend::Postgres => vec![(WRITE_ALL.text(backend), 3)],
-        Backend::Sqlite => [&WRITE_PEOPLE, &WRITE_REFERRALS]
+        Backend::Postgres => vec![(WRITE_ALL.text(backend), 5)],
+        Backend::Sqlite => [&WRITE_PEOPLE, &WRITE_REFERRALS, &WRITE_MATCHES]
             .into_iter()
             .map(|s| (s.text(backend), 1))
+            .chain([(write_blocks_statement(backend), 1)])
             .collect(),
     }
 }
@@ -79,6 +118,8 @@ pub(super) async fn write_in_one_statement(
         .bind(to_json(&plan.new_people)?)
         .bind(to_json(&plan.referrals)?)
         .bind(audit::to_append(&plan.events, &now())?)
+        .bind(to_json(&plan.blocks)?)
+        .bind(to_json(&plan.matches)?)
         .execute(conn)
         .await?;
     Ok(())
@@ -96,6 +137,18 @@ pub(super) async fn write_statement_by_statement(tx: &mut WriteTx, plan: &Plan<'
         .bind(to_json(&plan.referrals)?)
         .execute(tx.conn())
         .await?;
+    if !plan.blocks.is_empty() {
+        sqlx::query(write_blocks_statement(backend))
+            .bind(to_json(&plan.blocks)?)
+            .execute(tx.conn())
+            .await?;
+    }
+    if !plan.matches.is_empty() {
+        sqlx::query(WRITE_MATCHES.text(backend))
+            .bind(to_json(&plan.matches)?)
+            .execute(tx.conn())
+            .await?;
+    }
     audit::append_all(tx, &plan.events).await
 }
 
@@ -156,6 +209,7 @@ pub(super) struct ReferralRow<'a> {
     pub(super) referrer_risk_level: Option<&'static str>,
     pub(super) risk_level: Option<&'static str>,
     pub(super) notes: &'a str,
+    pub(super) block_keys: i64,
     pub(super) person_details: String,
     pub(super) person_safe_contact: String,
     pub(super) details_review: Option<&'static str>,
@@ -166,7 +220,7 @@ pub(super) struct ReferralRow<'a> {
     pub(super) updated_at: String,
 }
 
-pub(super) const REFERRAL_COLUMNS: [(&str, &str); 32] = [
+pub(super) const REFERRAL_COLUMNS: [(&str, &str); 33] = [
     ("id", "text"),
     ("reference", "text"),
     ("person_id", "text"),
@@ -191,6 +245,7 @@ pub(super) const REFERRAL_COLUMNS: [(&str, &str); 32] = [
     ("referrer_risk_level", "text"),
     ("risk_level", "text"),
     ("notes", "text"),
+    ("block_keys", "bigint"),
     ("person_details", "text"),
     ("person_safe_contact", "text"),
     ("details_review", "text"),
@@ -200,6 +255,39 @@ pub(super) const REFERRAL_COLUMNS: [(&str, &str); 32] = [
     ("created_at", "text"),
     ("updated_at", "text"),
 ];
+
+/// What recognition found for a new referral, as the INSERT reads it.
+#[derive(Serialize)]
+pub(super) struct MatchRow {
+    pub(super) id: String,
+    pub(super) referral_id: String,
+    pub(super) person_id: String,
+    pub(super) candidate_id: String,
+    pub(super) candidate_referral_id: String,
+    pub(super) probability: f64,
+    pub(super) explanation: String,
+    pub(super) model_version: i64,
+    pub(super) state: &'static str,
+    pub(super) created_at: String,
+}
+
+pub(super) const MATCH_COLUMNS: [(&str, &str); 10] = [
+    ("id", "text"),
+    ("referral_id", "text"),
+    ("person_id", "text"),
+    ("candidate_id", "text"),
+    ("candidate_referral_id", "text"),
+    ("probability", "double precision"),
+    ("explanation", "text"),
+    ("model_version", "bigint"),
+    ("state", "text"),
+    ("created_at", "text"),
+];
+
+/// A referral linked to a known person at once, above the link threshold.
+pub(crate) const MATCH_LINKED: &str = "linked";
+/// A possible match, waiting for the hub.
+pub(crate) const MATCH_POSSIBLE: &str = "possible";
 
 /// A referral whose details differ from those held, until someone chooses between them.
 pub(crate) const DETAILS_PENDING: &str = "pending";

@@ -1,0 +1,1 @@
+//! The possible matches the hub decides.

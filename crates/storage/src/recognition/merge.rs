@@ -1,0 +1,1 @@
+//! Merging two people into one, and undoing it.
