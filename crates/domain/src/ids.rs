@@ -121,6 +121,10 @@ id_type! {
     ServiceId;
     /// A referral saved unfinished.
     DraftId;
+    /// What person recognition found for a referral: a link or a possible match.
+    MatchId;
+    /// Two people merged into one (undoable).
+    MergeId;
 }
 
 #[cfg(test)]

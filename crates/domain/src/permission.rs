@@ -51,10 +51,17 @@ pub enum Action {
     /// Open one onward referral and take the steps one's side may take: the sender's (the hub)
     /// or the receiving service's. Which side, if any, is decided per referral.
     WorkOnwardReferral,
+    /// Decide whether a possible match is the same person, and merge or unmerge people.
+    RecognisePeople,
+    /// See a person's history: their referrals across agencies, as far as the scope reaches.
+    ViewPersonHistory,
+    /// Set where person recognition links and proposes, and train its model again (figures
+    /// only, never a record).
+    ManageRecognition,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -76,6 +83,9 @@ impl Action {
         Action::ReceiveReferrals,
         Action::RecordContact,
         Action::WorkOnwardReferral,
+        Action::RecognisePeople,
+        Action::ViewPersonHistory,
+        Action::ManageRecognition,
     ];
 }
 
@@ -167,6 +177,13 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     // would see.
     (Role::Integration, Action::ReceiveReferrals, Scope::SharedWithAgency),
     (Role::Integration, Action::WorkOnwardReferral, Scope::SharedWithAgency),
+    // Person recognition. The hub sees every referral, so it decides who is the same person;
+    // a service's caseworkers see a person's history only as far as it was shared with their
+    // agency. Administrators tune it and retrain it without reading any record.
+    (Role::TriageOfficer, Action::RecognisePeople, Scope::Partnership),
+    (Role::TriageOfficer, Action::ViewPersonHistory, Scope::Partnership),
+    (Role::Caseworker, Action::ViewPersonHistory, Scope::SharedWithAgency),
+    (Role::Administrator, Action::ManageRecognition, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

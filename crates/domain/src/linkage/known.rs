@@ -97,8 +97,10 @@ pub struct Candidate<P, R> {
 /// What becomes of a new record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recognised<P, R> {
-    /// The same person as one known, at or above the link threshold.
-    Known(Candidate<P, R>),
+    /// The same person as one known, at or above the link threshold; with any other people
+    /// it is possibly also like (best first, at most [`MAX_PROPOSALS`]), who may be the same
+    /// person as the one it was linked to.
+    Known(Candidate<P, R>, Vec<Candidate<P, R>>),
     /// Perhaps one of these (best first, at most [`MAX_PROPOSALS`]): a person decides.
     Possible(Vec<Candidate<P, R>>),
     /// No one known is near enough: a new person.
@@ -135,19 +137,17 @@ where
         }
     }
     best.sort_by(|a, b| b.explanation.score.total_cmp(&a.explanation.score));
-    match best.first() {
-        Some(top) if top.explanation.probability >= thresholds.link => {
-            Recognised::Known(best.swap_remove(0))
-        }
-        _ => {
-            best.retain(|c| c.explanation.probability >= thresholds.possible);
-            best.truncate(MAX_PROPOSALS);
-            if best.is_empty() {
-                Recognised::New
-            } else {
-                Recognised::Possible(best)
-            }
-        }
+    best.retain(|c| c.explanation.probability >= thresholds.possible);
+    if best.is_empty() {
+        return Recognised::New;
+    }
+    if best[0].explanation.probability >= thresholds.link {
+        let top = best.remove(0);
+        best.truncate(MAX_PROPOSALS);
+        Recognised::Known(top, best)
+    } else {
+        best.truncate(MAX_PROPOSALS);
+        Recognised::Possible(best)
     }
 }
 
@@ -208,7 +208,8 @@ mod tests {
         let candidates = || vec![("jodie", 1, &known), ("amir", 2, &other)];
         let repeat = prepared(&person("Jody", "Harroby", Some((1990, 3, 4)), "ST16 2DH"));
         match recognise(&m, Thresholds::default(), &repeat, candidates()) {
-            Recognised::Known(c) => {
+            Recognised::Known(c, also) => {
+                assert!(also.is_empty(), "Amir is nothing like her");
                 assert_eq!((c.person, c.record), ("jodie", 1));
                 assert!(c.explanation.probability >= 0.99);
                 let given = &c.explanation.contributions[Field::GivenName.index()];
@@ -252,7 +253,7 @@ mod tests {
             &referral,
             [("jodie", 1, &old), ("jodie", 2, &new)],
         ) {
-            Recognised::Known(c) => assert_eq!(c.record, 2, "the record that agreed best"),
+            Recognised::Known(c, _) => assert_eq!(c.record, 2, "the record that agreed best"),
             other => panic!("{other:?}"),
         }
     }

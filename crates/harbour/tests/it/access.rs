@@ -27,6 +27,11 @@ struct Ids {
     service: String,
     person: String,
     token: String,
+    /// A possible match (decided, so the walk's answers change nothing), the merge it made, and
+    /// the person it is about.
+    found: String,
+    merge: String,
+    victim: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -63,12 +68,34 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .await?
         .get("id");
     let service = harbour_testkit::cases::service_id(&app.db, "New Era refuge").await?;
+    harbour_storage::demo::load_demo_referrals(&app.db, 300).await?;
+    harbour_storage::recognition::ready(&app.db).await?;
+    let (victim, found, _) =
+        crate::recognition::jodie_and_perhaps(app, &app.api_token("New Era").await?).await?;
+    let hub = harbour_testkit::cases::store_as(
+        &app.db,
+        "Staffordshire Victim Gateway",
+        Role::TriageOfficer,
+    )
+    .await?;
+    let merge = hub
+        .decide_match(
+            &found.as_str().into(),
+            harbour_storage::recognition::matches::Decision::Same,
+            "route walk",
+        )
+        .await?
+        .expect("merged")
+        .into_string();
     Ok((
         Ids {
             agency,
             service,
             person,
             token,
+            found,
+            merge,
+            victim,
         },
         secret,
     ))
@@ -84,6 +111,12 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.token)
     } else if path.starts_with("/directory/services/{id}") {
         path.replace("{id}", &ids.service)
+    } else if path.starts_with("/recognition/matches/{id}") {
+        path.replace("{id}", &ids.found)
+    } else if path.starts_with("/recognition/merges/{id}") {
+        path.replace("{id}", &ids.merge)
+    } else if path.starts_with("/persons/{id}") {
+        path.replace("{id}", &ids.victim)
     } else if path.starts_with("/coverage/areas/{code}") {
         path.replace("{code}", "E07000197")
     } else {

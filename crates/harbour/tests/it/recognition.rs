@@ -140,3 +140,249 @@ async fn a_misspelt_repeat_is_recognised_and_a_borderline_one_is_proposed() -> R
     assert_eq!(people, 3);
     Ok(())
 }
+
+/// Every row of `table`, each column as text, in id order: to compare a table before and after.
+async fn snapshot(app: &TestApp, table: &str) -> anyhow::Result<Vec<Vec<String>>> {
+    use sqlx::{Column, ValueRef};
+    let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+        .fetch_all(app.db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (0..r.columns().len())
+                .map(|i| {
+                    let name = r.columns()[i].name().to_owned();
+                    let value = if r.try_get_raw(i).map(|v| v.is_null()).unwrap_or(true) {
+                        "NULL".to_owned()
+                    } else if let Ok(s) = r.try_get::<String, _>(i) {
+                        s
+                    } else if let Ok(n) = r.try_get::<i64, _>(i) {
+                        n.to_string()
+                    } else if let Ok(f) = r.try_get::<f64, _>(i) {
+                        f.to_string()
+                    } else if let Ok(b) = r.try_get::<bool, _>(i) {
+                        b.to_string()
+                    } else {
+                        "?".to_owned()
+                    };
+                    format!("{name}={value}")
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// Everything a merge may touch, table by table.
+async fn people_tables(app: &TestApp) -> anyhow::Result<Vec<Vec<Vec<String>>>> {
+    let mut all = Vec::new();
+    for table in harbour_storage::recognition::merge::PERSON_TABLES
+        .iter()
+        .chain(&["persons", "person_matches", "referral_blocks"])
+    {
+        all.push(snapshot(app, table).await?);
+    }
+    Ok(all)
+}
+
+/// Jodie Harroby known, then a referral that is perhaps her: (her person, the match).
+pub async fn jodie_and_perhaps(
+    app: &TestApp,
+    token: &str,
+) -> anyhow::Result<(String, String, String)> {
+    let first = submit(app, token, &referral(jodie(), "07700 900123")).await?;
+    let known = person_of(app, &first).await?;
+    let maybe = json!({ "given_name": "Jodie", "family_name": "Harroby", "postcode": "WS11 1AA",
+                        "area": "E07000193" });
+    let mut maybe = referral(maybe, "");
+    maybe["safe_contact"] =
+        json!({ "channels": [ { "channel": "email", "value": "jh@example.org" } ] });
+    let second = submit(app, token, &maybe).await?;
+    let id: String = sqlx::query_scalar("SELECT id FROM person_matches WHERE referral_id = $1")
+        .bind(&second)
+        .fetch_one(app.db.pool())
+        .await?;
+    Ok((known, id, second))
+}
+
+fn hub(
+    app: &TestApp,
+) -> impl std::future::Future<Output = anyhow::Result<harbour_storage::ScopedStore>> + '_ {
+    harbour_testkit::cases::store_as(
+        &app.db,
+        "Staffordshire Victim Gateway",
+        harbour_domain::role::Role::TriageOfficer,
+    )
+}
+
+#[tokio::test]
+async fn the_hub_decides_same_and_unmerging_restores_exactly() -> R {
+    use harbour_domain::ids::{MatchId, PersonId};
+    use harbour_storage::recognition::matches::Decision;
+    let app = trained_app().await?;
+    let token = app.api_token("New Era").await?;
+    let (known, id, second) = jodie_and_perhaps(&app, &token).await?;
+    let hub = hub(&app).await?;
+    let queue = hub.possible_matches().await?;
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].id, id);
+    assert_eq!(hub.count_possible_matches().await?, 1);
+    let before = people_tables(&app).await?;
+
+    let merge = hub
+        .decide_match(
+            &MatchId::from(id.as_str()),
+            Decision::Same,
+            "same e-mail in the police report",
+        )
+        .await?
+        .expect("merged");
+    assert_eq!(
+        person_of(&app, &second).await?,
+        known,
+        "her records are together"
+    );
+    assert!(hub.possible_matches().await?.is_empty());
+    let history = hub.person_history(&PersonId::from(known.as_str())).await?;
+    assert_eq!(history.referrals.len(), 2);
+    assert_eq!(history.merges.len(), 1);
+    assert_eq!(
+        hub.decide_match(&MatchId::from(id.as_str()), Decision::Different, "")
+            .await
+            .map(|_| ())
+            .map_err(|e| matches!(e, harbour_storage::StorageError::Invalid(_))),
+        Err(true),
+        "decided once"
+    );
+
+    let separated = hub.unmerge(&merge, "her sister, not her").await?;
+    assert_eq!(separated.as_str(), person_of(&app, &second).await?);
+    assert_eq!(
+        people_tables(&app).await?,
+        before,
+        "every row a merge touched is as it was"
+    );
+    assert_eq!(
+        hub.possible_matches().await?.len(),
+        1,
+        "the question is open again"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_pair_judged_different_is_not_proposed_again() -> R {
+    use harbour_domain::ids::MatchId;
+    use harbour_storage::recognition::matches::Decision;
+    let app = trained_app().await?;
+    let token = app.api_token("New Era").await?;
+    let (_known, id, second) = jodie_and_perhaps(&app, &token).await?;
+    let stranger = person_of(&app, &second).await?;
+    let hub = hub(&app).await?;
+    assert_eq!(
+        hub.decide_match(&MatchId::from(id.as_str()), Decision::Different, "")
+            .await?,
+        None
+    );
+    assert!(hub.possible_matches().await?.is_empty());
+
+    // The second Jodie referred again: linked to her, and again like the first Jodie.
+    let mut again = referral(
+        json!({ "given_name": "Jodie", "family_name": "Harroby", "postcode": "WS11 1AA",
+                "area": "E07000193" }),
+        "",
+    );
+    again["safe_contact"] =
+        json!({ "channels": [ { "channel": "email", "value": "jh@example.org" } ] });
+    let third = submit(&app, &token, &again).await?;
+    assert_eq!(person_of(&app, &third).await?, stranger);
+    let found = matches_of(&app, &third).await?;
+    assert!(
+        found.iter().any(|(_, state, _)| state == "possible"),
+        "recognition found the pair again: {found:?}"
+    );
+    assert!(
+        hub.possible_matches().await?.is_empty(),
+        "but the hub said they are different people, so it is not proposed"
+    );
+    assert_eq!(hub.count_possible_matches().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn marac_escalation_counts_a_person_s_linked_referrals() -> R {
+    let app = trained_app().await?;
+    let token = app.api_token("New Era").await?;
+    let mut ids = Vec::new();
+    for (given, date) in [
+        ("Jodie", "2026-09-01"),
+        ("Jody", "2026-10-01"),
+        ("Jodi", "2026-11-20"),
+    ] {
+        let mut person = jodie();
+        person["given_name"] = json!(given);
+        let mut body = referral(person, "07700 900123");
+        body["reported_to_police"] = json!(true);
+        body["incident_date"] = json!(date);
+        ids.push(submit(&app, &token, &body).await?);
+    }
+    let people: std::collections::HashSet<String> = {
+        let mut s = std::collections::HashSet::new();
+        for id in &ids {
+            s.insert(person_of(&app, id).await?);
+        }
+        s
+    };
+    assert_eq!(people.len(), 1, "three spellings, one person");
+    let hub = hub(&app).await?;
+    let context = hub
+        .triage_context(&harbour_domain::ids::ReferralId::from(ids[2].as_str()))
+        .await?;
+    assert_eq!(context.marac_from_records.police_incidents_in_year, 3);
+    assert!(context.marac_from_records.potential_escalation);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_person_s_history_reaches_no_further_than_the_viewer_may_see() -> R {
+    use harbour_domain::ids::PersonId;
+    use harbour_domain::role::Role;
+    use harbour_testkit::cases::{Case, IDVA, refer_on, service_id, store_as, triaged_referral};
+    let app = trained_app().await?;
+    // Alys, referred by the police and on to New Era's IDVAs; then again, misspelt, by New Era.
+    let first = triaged_referral(&app.db, Case::default()).await?;
+    refer_on(&app.db, &first, &service_id(&app.db, IDVA).await?).await?;
+    let alys = person_of(&app, first.as_str()).await?;
+    let token = app.api_token("The Alice Charity").await?;
+    let again = json!({ "given_name": "Alis", "family_name": "Brereton", "date_of_birth": "1990-04-02",
+                        "postcode": "ST16 2DH", "area": "E07000197", "address": "4 Quiet Lane, Stafford" });
+    let second = submit(&app, &token, &referral(again, "07700 900123")).await?;
+    assert_eq!(person_of(&app, &second).await?, alys, "recognised");
+
+    let person = PersonId::from(alys.as_str());
+    let hub = hub(&app).await?;
+    let whole = hub.person_history(&person).await?;
+    assert!(whole.whole);
+    assert_eq!(whole.referrals.len(), 2);
+
+    // New Era's caseworker sees the referral sent to New Era, not the Alice Charity's.
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let shared = new_era.person_history(&person).await?;
+    assert!(!shared.whole);
+    assert_eq!(shared.referrals.len(), 1);
+    assert_eq!(shared.referrals[0].referral_id, first);
+    assert!(shared.merges.is_empty());
+    // A caseworker elsewhere sees nothing, and no one but the hub sees possible matches.
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(matches!(
+        alice.person_history(&person).await,
+        Err(harbour_storage::StorageError::NotFound(_))
+    ));
+    for store in [&new_era, &alice] {
+        assert!(matches!(
+            store.possible_matches().await,
+            Err(harbour_storage::StorageError::Denied(_))
+        ));
+    }
+    Ok(())
+}

@@ -43,7 +43,7 @@ static LOOK_UP: Statement = Statement::new(|backend| {
     };
     format!(
         "{} UNION ALL {} UNION ALL SELECT 'person', NULL, match_key, id, NULL, NULL, NULL, \
-         NULL, NULL, details, safe_contact FROM persons WHERE {}",
+         NULL, NULL, details, safe_contact FROM persons WHERE merged_into IS NULL AND {}",
         referrals("idempotency", "idempotency_key", 1),
         referrals("import", "import_key", 2),
         in_json_array(backend, "match_key", 3)

@@ -84,7 +84,7 @@ pub(super) fn plan<'a>(
             )
         });
         let linked = match (&recognised, &recognising) {
-            (Some(Recognised::Known(c)), Some(g)) => g.pool.held(&c.person).map(|held| {
+            (Some(Recognised::Known(c, _)), Some(g)) => g.pool.held(&c.person).map(|held| {
                 let differs = !person_details::differences(&held, &referred()).is_empty();
                 (c.person.clone(), differs.then_some(DETAILS_PENDING), held)
             }),
@@ -141,7 +141,13 @@ pub(super) fn plan<'a>(
                 })
             };
             match found {
-                Recognised::Known(c) => plan.matches.push(row(c, MATCH_LINKED)?),
+                Recognised::Known(c, also) => {
+                    plan.matches.push(row(c, MATCH_LINKED)?);
+                    // The person it was linked to may be these people too: the hub decides.
+                    for c in also {
+                        plan.matches.push(row(c, MATCH_POSSIBLE)?);
+                    }
+                }
                 Recognised::Possible(cs) => {
                     for c in cs {
                         plan.matches.push(row(c, MATCH_POSSIBLE)?);

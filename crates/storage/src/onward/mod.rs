@@ -61,6 +61,8 @@ pub enum ReferredOn {
 pub struct OnwardSummary {
     pub id: OnwardId,
     pub referral_id: ReferralId,
+    /// Whom it is about (their history is `/persons/{id}`).
+    pub person_id: PersonId,
     pub service_id: ServiceId,
     pub service_name: String,
     pub recipient_agency_name: String,
@@ -208,6 +210,7 @@ const SUMMARY_SELECT: &str = "SELECT o.*, s.name AS service_name, ra.name AS rec
 struct SummaryRow {
     id: OnwardId,
     referral_id: ReferralId,
+    person_id: PersonId,
     service_id: ServiceId,
     service_name: String,
     recipient_agency_name: String,
@@ -236,6 +239,7 @@ fn summary_from(row: &AnyRow, now: DateTime<Utc>) -> Result<OnwardSummary> {
         overdue: !state.is_final() && next_due_at.is_some_and(|d| d < now),
         id: r.id,
         referral_id: r.referral_id,
+        person_id: r.person_id,
         service_id: r.service_id,
         service_name: r.service_name,
         recipient_agency_name: r.recipient_agency_name,

@@ -267,3 +267,26 @@ pub async fn models(db: &Db) -> Result<Vec<TrainReport>> {
         })
         .collect()
 }
+
+impl crate::scoped::ScopedStore {
+    /// The thresholds now set and every model trained, for the administrator's page: figures
+    /// only, no record about anyone.
+    pub async fn recognition_settings(&self) -> Result<(Thresholds, Vec<TrainReport>)> {
+        self.grant(harbour_domain::permission::Action::ManageRecognition)?;
+        Ok((thresholds(self.db()).await?, models(self.db()).await?))
+    }
+
+    /// Sets where recognition links and proposes (audited).
+    pub async fn set_recognition_thresholds(&self, t: Thresholds) -> Result<()> {
+        self.grant(harbour_domain::permission::Action::ManageRecognition)?;
+        let by = self.actor().user_id.as_ref().map(|u| u.as_str().to_owned());
+        set_thresholds(self.db(), t, by.as_deref()).await
+    }
+
+    /// Trains a new model on every referral (audited); intake uses it at once.
+    pub async fn train_recognition(&self) -> Result<TrainReport> {
+        self.grant(harbour_domain::permission::Action::ManageRecognition)?;
+        let by = self.actor().user_id.as_ref().map(|u| u.as_str().to_owned());
+        train(self.db(), by.as_deref()).await
+    }
+}

@@ -14,6 +14,7 @@ pub mod onward;
 pub mod people;
 pub mod person_details;
 pub mod queue;
+pub mod recognition;
 pub mod refer_on;
 pub mod referral_form;
 pub mod self_referral;

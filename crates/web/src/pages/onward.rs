@@ -105,6 +105,9 @@ struct OnwardPage {
     /// Why there is no service to re-route to, when there is none.
     no_reroute_why: String,
     may_override: bool,
+    /// May open the person's history, and whether it is the whole of it.
+    may_see_history: bool,
+    whole_history: bool,
     decline_reasons: [DeclineReason; 8],
     outcomes: [Outcome; 6],
     results: [AttemptResult; 6],
@@ -276,6 +279,8 @@ async fn page(
         reroute_to,
         no_reroute_why,
         may_override: staff.store.may(Action::ShareWithoutConsent),
+        may_see_history: staff.store.may(Action::ViewPersonHistory),
+        whole_history: staff.store.may(Action::RecognisePeople),
         decline_reasons: DeclineReason::ALL,
         outcomes: Outcome::ALL,
         results: AttemptResult::ALL,

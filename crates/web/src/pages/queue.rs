@@ -185,6 +185,10 @@ struct ReferralPage {
     can_triage: bool,
     can_refer_on: bool,
     can_confirm: bool,
+    /// May open the person's history.
+    can_see_history: bool,
+    /// What person recognition found for this referral.
+    recognised: Vec<harbour_storage::recognition::matches::FoundFor>,
     /// Just confirmed the person's details.
     confirmed: bool,
     onward: Vec<OnwardSummary>,
@@ -201,6 +205,9 @@ pub struct ShowQuery {
 }
 
 impl ReferralPage {
+    fn likely(&self, p: &f64) -> String {
+        crate::pages::recognition::likely(p)
+    }
     fn safe_times(&self) -> String {
         harbour_domain::person_details::describe_safe_times(&self.r.safe_contact.safe_times)
     }
@@ -253,6 +260,17 @@ pub async fn show(
         can_confirm: staff
             .store
             .may(harbour_domain::permission::Action::ConfirmPersonDetails),
+        can_see_history: staff
+            .store
+            .may(harbour_domain::permission::Action::ViewPersonHistory),
+        recognised: if staff
+            .store
+            .may(harbour_domain::permission::Action::RecognisePeople)
+        {
+            staff.store.matches_for_referral(&id).await?
+        } else {
+            Vec::new()
+        },
         confirmed: q.confirmed.is_some(),
         referred: q.referred.map(|n| (n, q.refused.unwrap_or(0))),
         today: uk_date(Utc::now()),

@@ -114,10 +114,28 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
                 "Check and confirm the person's details before anyone contacts them",
             ));
         }
+        let mut tasks = Vec::new();
+        if may(Action::RecognisePeople) {
+            let matches = store.count_possible_matches().await?;
+            let task = Task::new(
+                "/recognition/matches",
+                count(
+                    matches,
+                    "possible match to decide",
+                    "possible matches to decide",
+                ),
+                "New referrals that may be about someone already known",
+            );
+            if matches > 0 {
+                waiting.push(task);
+            } else {
+                tasks.push(task);
+            }
+        }
         sections.push(Section {
             title: "Referral queue",
             waiting,
-            tasks: Vec::new(),
+            tasks,
         });
     }
     if may(Action::ReferOnward) {
@@ -224,6 +242,13 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             "/admin/agencies",
             "Agencies in the partnership",
             "Who is in the partnership and where they work",
+        ));
+    }
+    if may(Action::ManageRecognition) {
+        admin.push(Task::new(
+            "/admin/recognition",
+            "Person recognition",
+            "How sure Harbour must be to join a referral to someone known; train it again",
         ));
     }
     if may(Action::ManagePeople) {
