@@ -10,6 +10,7 @@ use sqlx::Row;
 
 mod homes;
 mod person_details;
+mod recognition;
 
 type R = anyhow::Result<()>;
 

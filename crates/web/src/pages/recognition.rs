@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::pages::chrome::Chrome;
 use crate::pages::{render, render_invalid};
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::ids::{MatchId, MergeId, PersonId};
 use harbour_domain::linkage::Contribution;
@@ -44,6 +44,8 @@ fn date(d: &Option<chrono::NaiveDate>) -> String {
 struct MatchesPage {
     chrome: Chrome,
     matches: Vec<MatchSummary>,
+    /// Just decided two people are different.
+    decided: bool,
 }
 
 impl MatchesPage {
@@ -58,11 +60,17 @@ impl MatchesPage {
     }
 }
 
-pub async fn list(staff: Staff) -> Result<Response, AppError> {
+#[derive(serde::Deserialize)]
+pub struct Decided {
+    decided: Option<String>,
+}
+
+pub async fn list(staff: Staff, Query(q): Query<Decided>) -> Result<Response, AppError> {
     let matches = staff.store.possible_matches().await?;
     Ok(render(&MatchesPage {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
         matches,
+        decided: q.decided.is_some(),
     }))
 }
 
@@ -277,6 +285,8 @@ pub async fn decide(
 struct HistoryPage {
     chrome: Chrome,
     h: PersonHistory,
+    /// What was just done: "merged" or "unmerged".
+    done: &'static str,
     can_unmerge: bool,
     reason: String,
     errors: FieldErrors,
@@ -294,8 +304,15 @@ impl HistoryPage {
     }
 }
 
-fn history_page(staff: &Staff, h: PersonHistory, reason: String, errors: FieldErrors) -> Response {
+fn history_page(
+    staff: &Staff,
+    h: PersonHistory,
+    done: &'static str,
+    reason: String,
+    errors: FieldErrors,
+) -> Response {
     let p = HistoryPage {
+        done,
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
         can_unmerge: staff
             .store
@@ -311,9 +328,33 @@ fn history_page(staff: &Staff, h: PersonHistory, reason: String, errors: FieldEr
     }
 }
 
-pub async fn person(staff: Staff, Path(id): Path<PersonId>) -> Result<Response, AppError> {
+/// What the person's page was sent back to say.
+#[derive(serde::Deserialize)]
+pub struct Done {
+    merged: Option<String>,
+    unmerged: Option<String>,
+}
+
+pub async fn person(
+    staff: Staff,
+    Path(id): Path<PersonId>,
+    Query(q): Query<Done>,
+) -> Result<Response, AppError> {
     let h = staff.store.person_history(&id).await?;
-    Ok(history_page(&staff, h, String::new(), FieldErrors::new()))
+    let done = if q.merged.is_some() {
+        "Their records are joined. Every referral about them is below."
+    } else if q.unmerged.is_some() {
+        "The records are separated again, as they were before they were joined."
+    } else {
+        ""
+    };
+    Ok(history_page(
+        &staff,
+        h,
+        done,
+        String::new(),
+        FieldErrors::new(),
+    ))
 }
 
 pub async fn unmerge(
@@ -329,7 +370,7 @@ pub async fn unmerge(
                 .store
                 .person_history(&PersonId::from(form.get("person")))
                 .await?;
-            Ok(history_page(&staff, h, reason, errors))
+            Ok(history_page(&staff, h, "", reason, errors))
         }
         Err(e) => Err(e.into()),
     }
