@@ -318,8 +318,10 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
                 "Loaded the demo partnership and {made} synthetic referrals, {onward} of them referred on to New Era."
             ));
             if let Some(trained) = harbour_storage::recognition::ready(&db).await? {
+                let repeats =
+                    harbour_storage::demo::recognition::load_demo_recognition(&db).await?;
                 say(&format!(
-                    "Trained person recognition on them (model version {}).",
+                    "Trained person recognition on them (model version {}); {repeats} more referrals of people already known, some for the hub to check.",
                     trained.version
                 ));
             }

@@ -40,10 +40,20 @@ impl FieldModel {
         FieldModel { field, m, u }
     }
 
-    /// The weight of `level` (1 and up): log2(m/u).
+    /// The weight of `level` (1 and up): log2(m/u), except that agreeing exactly never counts
+    /// against a match and disagreeing (the last level) never counts for one. Records where a
+    /// field hardly varies (every address on one street, say) can leave u of "different" near
+    /// 0 and make disagreement look like evidence of a match; no reading of the data makes it so.
     pub fn weight(&self, level: u8) -> f64 {
         let k = usize::from(level) - 1;
-        (self.m[k] / self.u[k]).log2()
+        let w = (self.m[k] / self.u[k]).log2();
+        if k == 0 {
+            w.max(0.0)
+        } else if k + 1 == self.m.len() {
+            w.min(0.0)
+        } else {
+            w
+        }
     }
 }
 
@@ -299,6 +309,25 @@ impl Scorer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreement_never_counts_against_and_disagreement_never_for() {
+        for field in Field::ALL {
+            let levels = field.levels();
+            assert_eq!(levels.first(), Some(&"the same"), "{field:?}");
+            assert_eq!(levels.last(), Some(&"different"), "{field:?}");
+            let n = levels.len();
+            // Data where strangers almost never disagree and matches often do.
+            let mut m = vec![0.1; n];
+            m[n - 1] = 0.5;
+            let mut u = vec![0.5; n];
+            u[n - 1] = 1e-6;
+            u[0] = 0.9;
+            let fm = FieldModel { field, m, u };
+            assert_eq!(fm.weight(u8::try_from(n).unwrap()), 0.0);
+            assert_eq!(fm.weight(1), 0.0);
+        }
+    }
     use crate::linkage::record::Record;
     use chrono::NaiveDate;
 

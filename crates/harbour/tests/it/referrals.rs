@@ -738,7 +738,12 @@ async fn the_intakes_statements_find_rows_by_key() -> R {
     for (tables, referrals) in [("small, never analysed", 0), ("analysed", 3000)] {
         if referrals > 0 {
             harbour_storage::demo::load_demo_referrals(&db, referrals).await?;
-            for analyse in ["ANALYZE referrals", "ANALYZE persons"] {
+            harbour_storage::recognition::ready(&db).await?;
+            for analyse in [
+                "ANALYZE referrals",
+                "ANALYZE persons",
+                "ANALYZE referral_blocks",
+            ] {
                 sqlx::query(analyse).execute(&mut *conn).await?;
             }
         }
@@ -757,6 +762,38 @@ async fn the_intakes_statements_find_rows_by_key() -> R {
         let mut writes = Vec::new();
         for (sql, params) in write_statements(backend) {
             writes.extend(explain(&mut conn, backend, sql, params).await?);
+        }
+        // Recognition's candidates: the referrals sharing a blocking key, each by key.
+        let candidates = explain(
+            &mut conn,
+            backend,
+            harbour_storage::recognition::candidates::candidates_statement(backend),
+            1,
+        )
+        .await?;
+        assert!(
+            candidates.iter().any(|step| step.contains("referral_blocks")),
+            "{tables}: the blocking keys' index unused:\n{}",
+            candidates.join("\n")
+        );
+        for step in &candidates {
+            let whole = match backend {
+                Backend::Postgres => {
+                    step.starts_with("Seq Scan")
+                        || step.starts_with("Merge Join")
+                        || step.ends_with("whole")
+                }
+                Backend::Sqlite => {
+                    step.starts_with("SCAN persons")
+                        || step.starts_with("SCAN referrals")
+                        || step.starts_with("SCAN referral_blocks")
+                }
+            };
+            assert!(
+                !whole,
+                "{tables}: {step:?} reads a whole table or index:\n{}",
+                candidates.join("\n")
+            );
         }
         for step in look_up.iter().chain(&writes) {
             let whole = match backend {

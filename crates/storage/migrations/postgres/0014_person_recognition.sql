@@ -65,6 +65,7 @@ CREATE INDEX person_matches_candidate ON person_matches (candidate_id, person_id
 -- Two people found to be one: everything of the merged person's moved to the kept one, with a
 -- list of what moved so unmerging puts it back exactly.
 ALTER TABLE persons ADD COLUMN merged_into TEXT REFERENCES persons (id);
+CREATE INDEX persons_merged_into ON persons (merged_into) WHERE merged_into IS NOT NULL;
 CREATE TABLE person_merges (
     id TEXT PRIMARY KEY,
     kept_id TEXT NOT NULL REFERENCES persons (id),

@@ -6,6 +6,7 @@
 
 pub mod directory;
 pub mod onward;
+pub mod recognition;
 
 pub use onward::load_demo_onward;
 
@@ -73,6 +74,26 @@ const SIGN_INS: &[(Role, &str)] = &[
 const FIRST: &[&str] = &[
     "Amara", "Ben", "Chloe", "Dev", "Ellis", "Farah", "Gareth", "Hana", "Isaac", "Jo", "Kiran",
     "Leah", "Marek", "Nia", "Owen", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
+];
+const STREETS: &[&str] = &[
+    "Church Lane",
+    "Station Road",
+    "Mill Street",
+    "Queensway",
+    "Park Avenue",
+    "Victoria Road",
+    "Meadow Close",
+    "Oak Drive",
+    "Canal Side",
+    "Market Street",
+    "Hill Crescent",
+    "Brook Way",
+    "School Lane",
+    "Elm Grove",
+    "Riverside Walk",
+    "Castle Street",
+    "Moorland Road",
+    "Priory Close",
 ];
 const LAST: &[&str] = &[
     "Ashdown", "Brereton", "Caldwell", "Dunmore", "Eastley", "Fenwick", "Garside", "Holloway",
@@ -260,8 +281,40 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
             let (crime, _) = crimes[crime_pick.sample(&mut rng)];
             let area = districts[area_pick.sample(&mut rng)].gss_code.clone();
             let repeat = crime == C::DomesticAbuse && !known.is_empty() && rng.gen_bool(0.38);
-            let (person_id, person_details, person_safe_contact) = if repeat {
-                known[rng.gen_range(0..known.len())].clone()
+            let (person_id, person_details, person_safe_contact, review) = if repeat {
+                let (id, details, safe) = known[rng.gen_range(0..known.len())].clone();
+                // Records of one person differ as records do: a slip in the given name, a new
+                // address, no date of birth. Such a referral waits for the hub to confirm.
+                if rng.gen_bool(0.3) {
+                    let mut p: Person = serde_json::from_str(&details)
+                        .map_err(|e| crate::error::StorageError::Corrupt(e.to_string()))?;
+                    match rng.gen_range(0..3) {
+                        0 => {
+                            let mut given: Vec<char> = p.given_name.chars().collect();
+                            let at = rng.gen_range(0..given.len().saturating_sub(1).max(1));
+                            if given.len() > 2 {
+                                given.swap(at, at + 1);
+                            }
+                            p.given_name = given.into_iter().collect();
+                        }
+                        1 => {
+                            p.address = format!(
+                                "{} {}",
+                                rng.gen_range(1..200),
+                                STREETS[rng.gen_range(0..STREETS.len())]
+                            );
+                        }
+                        _ => p.date_of_birth = None,
+                    }
+                    (
+                        id,
+                        crate::db::to_json(&p)?,
+                        safe,
+                        Some("pending".to_owned()),
+                    )
+                } else {
+                    (id, details, safe, None)
+                }
             } else {
                 let given = FIRST[rng.gen_range(0..FIRST.len())].to_owned();
                 let family = LAST[rng.gen_range(0..LAST.len())].to_owned();
@@ -273,7 +326,11 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                     date_of_birth: Some(dob),
                     age: None,
                     gender: if rng.gen_bool(0.78) { "Female" } else { "Male" }.into(),
-                    address: format!("{} Demo Street", rng.gen_range(1..200)),
+                    address: format!(
+                        "{} {}",
+                        rng.gen_range(1..200),
+                        STREETS[rng.gen_range(0..STREETS.len())]
+                    ),
                     postcode: String::new(),
                     area: Some(area.clone()),
                     language: "English".into(),
@@ -308,7 +365,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                 if known.len() < 50_000 {
                     known.push(entry.clone());
                 }
-                entry
+                (entry.0, entry.1, entry.2, None)
             };
             let age_days = (rng.gen_range(0.0f64..1.0).powf(1.6) * 365.0) as i64;
             let received =
@@ -354,6 +411,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                 Some(risk.into()),
                 Some(person_details),
                 Some(person_safe_contact),
+                review,
             ]);
         }
         let mut tx = db.begin_write().await?;
@@ -395,10 +453,10 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
         let mut sql = String::from(
             "INSERT INTO referrals (id, reference, person_id, status, source, submitting_agency, received_at, due_on, \
              crime_category, police_reference, incident_date, incident_area, area, consent_basis, referrer_risk_level, \
-             person_details, person_safe_contact, risk_level, reported_to_police, perpetrators, children, \
+             person_details, person_safe_contact, details_review, risk_level, reported_to_police, perpetrators, children, \
              consent_to_referral, consent_to_aggregate, notes, created_at, updated_at) VALUES ",
         );
-        let per = 17;
+        let per = 18;
         for (i, referral) in referrals.iter().enumerate() {
             if i > 0 {
                 sql.push(',');

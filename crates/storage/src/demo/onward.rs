@@ -17,7 +17,7 @@ use harbour_domain::role::Role;
 use harbour_domain::triage::TriageInput;
 use sqlx::Row;
 
-async fn store_for(db: &Db, role: Role) -> Result<ScopedStore> {
+pub(super) async fn store_for(db: &Db, role: Role) -> Result<ScopedStore> {
     let email = demo_sign_ins()
         .into_iter()
         .find(|s| s.role == role)
