@@ -772,7 +772,9 @@ async fn the_intakes_statements_find_rows_by_key() -> R {
         )
         .await?;
         assert!(
-            candidates.iter().any(|step| step.contains("referral_blocks")),
+            candidates
+                .iter()
+                .any(|step| step.contains("referral_blocks")),
             "{tables}: the blocking keys' index unused:\n{}",
             candidates.join("\n")
         );
