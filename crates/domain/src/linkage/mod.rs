@@ -16,6 +16,7 @@ pub mod link;
 pub mod mapping;
 pub mod model;
 pub mod normal;
+pub mod perpetrator;
 pub mod record;
 pub mod train;
 

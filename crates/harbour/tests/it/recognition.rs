@@ -386,3 +386,74 @@ async fn a_person_s_history_reaches_no_further_than_the_viewer_may_see() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_perpetrator_named_in_other_referrals_is_recognised_for_the_hub_only() -> R {
+    use harbour_domain::ids::ReferralId;
+    use harbour_domain::role::Role;
+    let app = TestApp::spawn().await?;
+    let token = app.api_token("Staffordshire Police").await?;
+    let naming = |given: &str, family: &str, born: &str, perpetrator: serde_json::Value| {
+        let mut body = referral(
+            json!({ "given_name": given, "family_name": family, "date_of_birth": born,
+                    "postcode": "ST16 2DH", "area": "E07000197" }),
+            "07700 900123",
+        );
+        body["source"] = json!("police");
+        body["reported_to_police"] = json!(true);
+        body["police_reference"] = json!("SP/26/1");
+        body["perpetrators"] = json!([perpetrator]);
+        body
+    };
+    let rhys = |name: &str, age: u32| json!({ "name": name, "relationship": "ex-partner", "gender": "male", "age": age });
+    let first = submit(
+        &app,
+        &token,
+        &naming("Alys", "Brereton", "1990-04-02", rhys("Rhys Calder", 34)),
+    )
+    .await?;
+    let second = submit(
+        &app,
+        &token,
+        &naming("Megan", "Oakes", "1994-07-19", rhys("Rees Calder", 35)),
+    )
+    .await?;
+    submit(
+        &app,
+        &token,
+        &naming("Nia", "Platt", "1988-01-05", rhys("Tom Calder", 61)),
+    )
+    .await?;
+    let third = submit(
+        &app,
+        &token,
+        &naming("Sophie", "Dale", "1999-12-30", rhys("R. Calder", 34)),
+    )
+    .await?;
+
+    let hub = hub(&app).await?;
+    let found = hub
+        .perpetrators_named_elsewhere(&ReferralId::from(third.as_str()))
+        .await?;
+    assert_eq!(found.len(), 1);
+    let ids: Vec<&str> = found[0].referrals.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 2, "Rhys and Rees, not Tom: {ids:?}");
+    assert!(ids.contains(&first.as_str()) && ids.contains(&second.as_str()));
+    assert_eq!(found[0].other_people, 2);
+
+    // The hub's page for the referral says so; a caseworker may not ask.
+    let page = app.signed_in(Role::TriageOfficer).await?;
+    let (_, html) = page.get_text(&format!("/referrals/{third}")).await?;
+    assert!(
+        html.contains("Named in 2 other referrals in the 12 months before this one"),
+        "{html}"
+    );
+    let caseworker = harbour_testkit::cases::store_as(&app.db, "New Era", Role::Caseworker).await?;
+    assert!(matches!(
+        caseworker
+            .perpetrators_named_elsewhere(&ReferralId::from(third.as_str()))
+            .await,
+        Err(harbour_storage::StorageError::Denied(_))
+    ));
+    Ok(())
+}

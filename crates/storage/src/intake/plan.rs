@@ -2,6 +2,8 @@
 //! referral, and whether its person is new, already stored or met earlier in the same batch.
 
 use super::*;
+use chrono::Datelike;
+use harbour_domain::linkage::perpetrator;
 
 /// A batch once its look-ups are done: each submission's answer, and the rows and audit
 /// entries that write it.
@@ -156,10 +158,19 @@ pub(super) fn plan<'a>(
                 Recognised::New => {}
             }
         }
-        plan.blocks.extend(keys.iter().map(|&block_key| BlockRow {
-            block_key,
-            referral_id: id.clone(),
-        }));
+        // The victim's keys, and each perpetrator's (a key space of their own), in one table.
+        let year = r
+            .incident_date
+            .map_or_else(|| s.received_at.year(), |d| d.year());
+        plan.blocks.extend(
+            keys.iter()
+                .copied()
+                .chain(perpetrator::keys_of(&r.perpetrators, year))
+                .map(|block_key| BlockRow {
+                    block_key,
+                    referral_id: id.clone(),
+                }),
+        );
         if let Some(g) = &mut recognising {
             let held = g
                 .pool

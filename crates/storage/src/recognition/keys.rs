@@ -8,9 +8,12 @@ use crate::audit;
 use crate::db::{Backend, Db, Statement, insert_json_rows, new_id, now, to_json};
 use crate::error::Result;
 use crate::intake::in_json_array;
+use crate::referrals::from_json;
 use harbour_domain::audit::{AuditAction, AuditEvent};
 use harbour_domain::linkage::block::KEYS_VERSION;
 use harbour_domain::linkage::known::{Thresholds, keys};
+use harbour_domain::linkage::perpetrator;
+use harbour_domain::referral::Perpetrator;
 use serde::Serialize;
 
 /// Referrals keyed in one transaction.
@@ -41,6 +44,18 @@ struct Unkeyed {
     id: String,
     person_details: String,
     person_safe_contact: String,
+    perpetrators: String,
+    incident_date: Option<String>,
+    received_at: String,
+}
+
+/// The year a referral's perpetrators' ages are counted from: the incident's, else received.
+pub(crate) fn year_of(incident_date: Option<&str>, received_at: &str) -> i32 {
+    incident_date
+        .or(Some(received_at))
+        .and_then(|d| d.get(..4))
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2000)
 }
 
 /// Makes the keys of every referral that has none (all of them, when the keys' version has
@@ -78,8 +93,8 @@ pub(crate) async fn fill_missing(db: &Db) -> Result<u64> {
     loop {
         let mut tx = db.begin_write().await?;
         let rows: Vec<Unkeyed> = sqlx::query_as(
-            "SELECT id, person_details, person_safe_contact FROM referrals \
-             WHERE block_keys IS NULL ORDER BY id LIMIT $1",
+            "SELECT id, person_details, person_safe_contact, perpetrators, incident_date, \
+             received_at FROM referrals WHERE block_keys IS NULL ORDER BY id LIMIT $1",
         )
         .bind(BATCH)
         .fetch_all(tx.conn())
@@ -90,10 +105,17 @@ pub(crate) async fn fill_missing(db: &Db) -> Result<u64> {
         let mut blocks = Vec::new();
         for r in &rows {
             let record = prepare(&r.person_details, &r.person_safe_contact)?;
-            blocks.extend(keys(&record).into_iter().map(|block_key| BlockRow {
-                block_key,
-                referral_id: r.id.clone(),
-            }));
+            let named: Vec<Perpetrator> = from_json(&r.perpetrators)?;
+            let year = year_of(r.incident_date.as_deref(), &r.received_at);
+            blocks.extend(
+                keys(&record)
+                    .into_iter()
+                    .chain(perpetrator::keys_of(&named, year))
+                    .map(|block_key| BlockRow {
+                        block_key,
+                        referral_id: r.id.clone(),
+                    }),
+            );
         }
         let backend = tx.backend();
         if !blocks.is_empty() {

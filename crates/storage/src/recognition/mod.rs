@@ -10,6 +10,7 @@ pub(crate) mod keys;
 pub mod matches;
 pub mod merge;
 pub mod model;
+pub mod perpetrators;
 
 pub use model::{ModelSummary, Recogniser, TrainReport, recogniser, train};
 

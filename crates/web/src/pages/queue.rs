@@ -189,6 +189,8 @@ struct ReferralPage {
     can_see_history: bool,
     /// What person recognition found for this referral.
     recognised: Vec<harbour_storage::recognition::matches::FoundFor>,
+    /// The perpetrators it names, and where else they are named.
+    named_elsewhere: Vec<harbour_storage::recognition::perpetrators::NamedElsewhere>,
     /// Just confirmed the person's details.
     confirmed: bool,
     onward: Vec<OnwardSummary>,
@@ -271,6 +273,7 @@ pub async fn show(
         } else {
             Vec::new()
         },
+        named_elsewhere: staff.store.perpetrators_named_elsewhere(&id).await?,
         confirmed: q.confirmed.is_some(),
         referred: q.referred.map(|n| (n, q.refused.unwrap_or(0))),
         today: uk_date(Utc::now()),
