@@ -106,6 +106,14 @@ pub enum PeopleCommand {
         #[arg(long, default_value_t = 0.01)]
         floor: f64,
     },
+    /// Find people stored twice: compare every referral's record of the person with the newest
+    /// model and propose each pair of different people at or above the possible-match
+    /// threshold to the hub as a possible match (nothing is merged without a person deciding).
+    Dedupe {
+        /// Report what would be proposed, and propose nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Train a new person-recognition model on every referral's record of the person (no
     /// labels needed) and keep it as the next version; intake uses it at once.
     Train,

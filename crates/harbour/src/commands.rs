@@ -168,6 +168,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::People {
+            command: PeopleCommand::Dedupe { dry_run },
+        } => {
+            let db = open(&config).await?;
+            let r = harbour_storage::recognition::dedupe::dedupe(&db, dry_run)
+                .await
+                .map_err(explain)?;
+            say(&format!(
+                "Compared {} pairs of the {} referrals' records ({} people) in {:.1} s.",
+                r.compared, r.referrals, r.people, r.seconds
+            ));
+            say(&format!(
+                "Pairs of people likely the same: {}; possibly the same: {}; already proposed or judged different: {}.",
+                r.likely_same, r.possible, r.already_known
+            ));
+            say(&if dry_run {
+                format!(
+                    "Dry run: nothing proposed ({} would go to the hub's possible matches).",
+                    r.likely_same + r.possible - r.already_known
+                )
+            } else {
+                format!("Proposed {} possible matches to the hub.", r.proposed)
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::People {
             command: PeopleCommand::Settings { link, possible },
         } => {
             let db = open(&config).await?;

@@ -457,3 +457,57 @@ async fn a_perpetrator_named_in_other_referrals_is_recognised_for_the_hub_only()
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn dedupe_proposes_people_stored_twice_once_and_respects_the_hub() -> R {
+    use harbour_domain::ids::MatchId;
+    use harbour_storage::recognition::dedupe::dedupe;
+    use harbour_storage::recognition::matches::Decision;
+    // Stored twice before recognition was trained, as after a migration: then only the exact
+    // names and date of birth joined referrals, and Jody is not Jodie.
+    let app = TestApp::spawn().await?;
+    harbour_storage::demo::load_demo_referrals(&app.db, 300).await?;
+    let token = app.api_token("New Era").await?;
+    let first = submit(&app, &token, &referral(jodie(), "07700 900123")).await?;
+    let mut jody = jodie();
+    jody["given_name"] = json!("Jody");
+    let second = submit(&app, &token, &referral(jody, "07700 900123")).await?;
+    assert_ne!(
+        person_of(&app, &first).await?,
+        person_of(&app, &second).await?
+    );
+    let no_model = dedupe(&app.db, true).await;
+    assert!(matches!(
+        no_model,
+        Err(harbour_storage::StorageError::Invalid(_))
+    ));
+    harbour_storage::recognition::ready(&app.db).await?;
+
+    let dry = dedupe(&app.db, true).await?;
+    assert_eq!((dry.likely_same, dry.proposed), (1, 0), "{dry:?}");
+    let hub = hub(&app).await?;
+    assert!(
+        hub.possible_matches().await?.is_empty(),
+        "a dry run proposes nothing"
+    );
+    let run = dedupe(&app.db, false).await?;
+    assert_eq!(run.proposed, 1, "{run:?}");
+    let queue = hub.possible_matches().await?;
+    assert_eq!(queue.len(), 1);
+    let again = dedupe(&app.db, false).await?;
+    assert_eq!((again.already_known, again.proposed), (1, 0), "{again:?}");
+    hub.decide_match(
+        &MatchId::from(queue[0].id.as_str()),
+        Decision::Different,
+        "twins",
+    )
+    .await?;
+    let after = dedupe(&app.db, false).await?;
+    assert_eq!(
+        (after.already_known, after.proposed),
+        (1, 0),
+        "judged different: {after:?}"
+    );
+    assert!(hub.possible_matches().await?.is_empty());
+    Ok(())
+}

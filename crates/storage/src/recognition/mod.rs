@@ -5,6 +5,7 @@
 //! person's history across agencies ([`history`]).
 
 pub mod candidates;
+pub mod dedupe;
 pub mod history;
 pub(crate) mod keys;
 pub mod matches;
