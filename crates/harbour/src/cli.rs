@@ -105,6 +105,10 @@ pub enum PeopleCommand {
         /// The lowest probability a pair is written with.
         #[arg(long, default_value_t = 0.01)]
         floor: f64,
+        /// Link the files' records to the people already in the database too (each stored
+        /// referral's record, by its reference); records within one file are then not compared.
+        #[arg(long)]
+        against_database: bool,
     },
     /// Find people stored twice: compare every referral's record of the person with the newest
     /// model and propose each pair of different people at or above the possible-match

@@ -138,16 +138,26 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     clusters,
                     threshold,
                     floor,
+                    against_database,
                 },
-        } => crate::people::link_files(&crate::people::LinkFiles {
-            files,
-            id,
-            map,
-            pairs,
-            clusters,
-            threshold,
-            floor,
-        }),
+        } => {
+            let stored = if against_database {
+                let db = open(&config).await?;
+                Some(harbour_storage::recognition::model::stored_records(&db).await?)
+            } else {
+                None
+            };
+            crate::people::link_files(&crate::people::LinkFiles {
+                files,
+                id,
+                map,
+                pairs,
+                clusters,
+                threshold,
+                floor,
+                stored,
+            })
+        }
         Command::People {
             command: PeopleCommand::Train,
         } => {

@@ -18,6 +18,9 @@ pub struct LinkFiles {
     pub clusters: PathBuf,
     pub threshold: f64,
     pub floor: f64,
+    /// The people already stored, by referral reference (`--against-database`): the files'
+    /// records are linked to them, and to each other across files.
+    pub stored: Option<Vec<(String, Record)>>,
 }
 
 /// Records read from files, with their ids and which file each came from.
@@ -83,7 +86,17 @@ pub fn link_files(args: &LinkFiles) -> Result<ExitCode> {
         }
     }
     let started = Instant::now();
-    let loaded = load(&args.files, &args.id, &args.map)?;
+    let mut loaded = load(&args.files, &args.id, &args.map)?;
+    let mut sources = (args.files.len() > 1).then(|| loaded.sources.clone());
+    if let Some(stored) = &args.stored {
+        let database = u8::try_from(args.files.len()).unwrap_or(u8::MAX);
+        for (reference, record) in stored {
+            loaded.ids.push(reference.clone());
+            loaded.records.push(record.clone());
+            loaded.sources.push(database);
+        }
+        sources = Some(loaded.sources.clone());
+    }
     let read_s = started.elapsed().as_secs_f64();
     let preparing = Instant::now();
     let prepared: Vec<Prepared> = loaded
@@ -92,7 +105,6 @@ pub fn link_files(args: &LinkFiles) -> Result<ExitCode> {
         .map_init(Default::default, |names, r| Prepared::with_cache(r, names))
         .collect();
     let prepare_s = preparing.elapsed().as_secs_f64();
-    let sources = (args.files.len() > 1).then(|| loaded.sources.clone());
     let linking = Instant::now();
     let linked = link(
         &prepared,

@@ -511,3 +511,91 @@ async fn dedupe_proposes_people_stored_twice_once_and_respects_the_hub() -> R {
     assert!(hub.possible_matches().await?.is_empty());
     Ok(())
 }
+
+/// `harbour people link --against-database`: a file from an older system linked to the people
+/// already stored, by their referral references; and `harbour people dedupe --dry-run` says what
+/// it would propose.
+#[tokio::test]
+async fn the_command_line_links_a_file_against_the_database() -> R {
+    use std::process::Command;
+    let app = trained_app().await?;
+    let token = app.api_token("New Era").await?;
+    let first = submit(&app, &token, &referral(jodie(), "07700 900123")).await?;
+    let reference: String = sqlx::query_scalar("SELECT reference FROM referrals WHERE id = $1")
+        .bind(&first)
+        .fetch_one(app.db.pool())
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("old.csv");
+    std::fs::write(
+        &file,
+        "ref,first,last,dob,postcode,phone\n\
+         OLD-1,Jody,Harroby,04/03/1990,ST16 2DH,07700 900123\n\
+         OLD-2,Bartholomew,Quince,1951-11-30,DE13 0AA,07700 900777\n",
+    )?;
+    let (pairs, clusters) = (
+        dir.path().join("pairs.csv"),
+        dir.path().join("clusters.csv"),
+    );
+    let harbour = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_harbour"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("HARBOUR_DATABASE_URL", &app.test_db.url)
+            .env("HARBOUR_LOG", "warn")
+            .output()
+    };
+    let out = harbour(&[
+        "people",
+        "link",
+        file.to_str().unwrap_or_default(),
+        "--id",
+        "ref",
+        "--map",
+        "given_name=first,family_name=last,date_of_birth=dob,postcode=postcode,phone=phone",
+        "--pairs",
+        pairs.to_str().unwrap_or_default(),
+        "--clusters",
+        clusters.to_str().unwrap_or_default(),
+        "--against-database",
+    ])?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{:?} {said}", out.status);
+    let written = std::fs::read_to_string(&pairs)?;
+    let linked: Vec<(String, String, f64)> = written
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let parts: Vec<&str> = l.split(',').collect();
+            Some((
+                parts[0].to_owned(),
+                parts[1].to_owned(),
+                parts.get(2)?.parse().ok()?,
+            ))
+        })
+        .collect();
+    assert!(
+        linked
+            .iter()
+            .any(|(a, b, p)| a == "OLD-1" && *b == reference && *p >= 0.9),
+        "Jody in the old file is the Jodie referred: {written}"
+    );
+    assert!(
+        !linked.iter().any(|(a, _, p)| a == "OLD-2" && *p >= 0.9),
+        "{written}"
+    );
+
+    let out = harbour(&["people", "dedupe", "--dry-run"])?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Dry run: nothing proposed"), "{said}");
+    Ok(())
+}

@@ -290,3 +290,46 @@ impl crate::scoped::ScopedStore {
         train(self.db(), by.as_deref()).await
     }
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    reference: String,
+    person_details: String,
+    person_safe_contact: String,
+}
+
+/// Every referral's record of the person, by the referral's reference, for linking a file from
+/// an older system against the people already stored (`harbour people link --against-database`).
+/// Run from the command line, so no one is named; the read is audited.
+pub async fn stored_records(db: &Db) -> Result<Vec<(String, harbour_domain::linkage::Record)>> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT reference, person_details, person_safe_contact FROM referrals ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut tx = db.begin_write().await?;
+    audit::append(
+        &mut tx,
+        &AuditEvent {
+            actor_user_id: None,
+            actor_agency_id: None,
+            action: AuditAction::Export,
+            entity_kind: "person".into(),
+            entity_id: None,
+            purpose: format!(
+                "{} referrals' records of the person read to link a file against them",
+                rows.len()
+            ),
+            request_id: new_id(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    rows.into_iter()
+        .map(|r| {
+            let person: Person = from_json(&r.person_details)?;
+            let safe: SafeContact = from_json(&r.person_safe_contact)?;
+            Ok((r.reference, record_of(&person, &safe)))
+        })
+        .collect()
+}
