@@ -599,3 +599,83 @@ async fn the_command_line_links_a_file_against_the_database() -> R {
     assert!(said.contains("Dry run: nothing proposed"), "{said}");
     Ok(())
 }
+
+/// The administrator's page: the thresholds as percentages, refused with a reason beside the
+/// field when they make no sense (what was typed kept), and training again.
+#[tokio::test]
+async fn the_administrator_sets_the_thresholds_and_trains_again() -> R {
+    use harbour_domain::role::Role;
+    let app = trained_app().await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    let (status, html) = admin.get_text("/home").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("/admin/recognition"),
+        "reachable from the home page"
+    );
+    let (_, html) = admin.get_text("/admin/recognition").await?;
+    assert!(html.contains("Join to the known person when at least this likely (%)"));
+    assert!(
+        html.contains("value=\"99\""),
+        "the default, as a percentage"
+    );
+
+    let page = "/admin/recognition";
+    let r = admin
+        .submit(
+            page,
+            "/admin/recognition/thresholds",
+            &[("link", "90"), ("possible", "95")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await?;
+    assert!(html.contains("The level for a possible match must be below the level for linking"));
+    assert!(html.contains("id=\"possible-error\""), "next to the field");
+    assert!(html.contains("value=\"95\""), "what was typed is kept");
+    let r = admin
+        .submit(
+            page,
+            "/admin/recognition/thresholds",
+            &[("link", "hundred"), ("possible", "60")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await?
+            .contains("Enter a percentage between 0 and 100, such as 99")
+    );
+
+    let r = admin
+        .submit(
+            page,
+            "/admin/recognition/thresholds",
+            &[("link", "98.5"), ("possible", "60%")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let t = harbour_storage::recognition::model::thresholds(&app.db).await?;
+    assert!(
+        (t.link - 0.985).abs() < 1e-9 && (t.possible - 0.6).abs() < 1e-9,
+        "{t:?}"
+    );
+
+    let before = harbour_storage::recognition::model::models(&app.db)
+        .await?
+        .len();
+    let r = admin.submit(page, "/admin/recognition/train", &[]).await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        harbour_storage::recognition::model::models(&app.db)
+            .await?
+            .len(),
+        before + 1
+    );
+    let (_, html) = admin.get_text(page).await?;
+    assert!(
+        !html.contains("Jodie") && !html.contains("HBR-"),
+        "figures only, no record"
+    );
+    Ok(())
+}
