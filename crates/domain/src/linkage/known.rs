@@ -4,7 +4,8 @@
 //! record is theirs, possibly theirs (for a person to decide), or someone new.
 
 use super::block::Rule;
-use super::model::{Explanation, Model};
+use super::compare::compare;
+use super::model::{Explanation, Model, Scorer, probability};
 use super::record::{Prepared, Record};
 use crate::referral::Person;
 use crate::safe_contact::{Channel, SafeContact};
@@ -120,34 +121,42 @@ where
     P: PartialEq + Clone,
     R: Clone,
 {
-    let mut best: Vec<Candidate<P, R>> = Vec::new();
+    // Every candidate is scored with the weights worked out once; only those decided on are
+    // explained, field by field.
+    let scorer = Scorer::new(model);
+    let new_shares = Scorer::shares(model, new);
+    let mut best: Vec<(P, R, &'a Prepared, f64)> = Vec::new();
     for (person, record, prepared) in candidates {
-        let explanation = model.explain(new, prepared);
-        match best.iter_mut().find(|c| c.person == person) {
-            Some(c) if c.explanation.score >= explanation.score => {}
+        let score = scorer.score(
+            &compare(new, prepared),
+            &new_shares,
+            &Scorer::shares(model, prepared),
+        );
+        match best.iter_mut().find(|c| c.0 == person) {
+            Some(c) if c.3 >= score => {}
             Some(c) => {
-                c.record = record;
-                c.explanation = explanation;
+                c.1 = record;
+                c.2 = prepared;
+                c.3 = score;
             }
-            None => best.push(Candidate {
-                person,
-                record,
-                explanation,
-            }),
+            None => best.push((person, record, prepared, score)),
         }
     }
-    best.sort_by(|a, b| b.explanation.score.total_cmp(&a.explanation.score));
-    best.retain(|c| c.explanation.probability >= thresholds.possible);
-    if best.is_empty() {
-        return Recognised::New;
-    }
-    if best[0].explanation.probability >= thresholds.link {
-        let top = best.remove(0);
-        best.truncate(MAX_PROPOSALS);
-        Recognised::Known(top, best)
-    } else {
-        best.truncate(MAX_PROPOSALS);
-        Recognised::Possible(best)
+    best.sort_by(|a, b| b.3.total_cmp(&a.3));
+    best.retain(|c| probability(c.3) >= thresholds.possible);
+    let link = best
+        .first()
+        .is_some_and(|c| probability(c.3) >= thresholds.link);
+    best.truncate(MAX_PROPOSALS + usize::from(link));
+    let mut explained = best.into_iter().map(|(person, record, prepared, _)| Candidate {
+        person,
+        record,
+        explanation: model.explain(new, prepared),
+    });
+    match explained.next() {
+        None => Recognised::New,
+        Some(top) if link => Recognised::Known(top, explained.collect()),
+        Some(top) => Recognised::Possible(std::iter::once(top).chain(explained).collect()),
     }
 }
 

@@ -85,8 +85,8 @@ pub(super) fn plan<'a>(
                     .map(|e| (e.person_id.clone(), e.referral_id.clone(), &e.prepared)),
             )
         });
-        let linked = match (&recognised, &recognising) {
-            (Some(Recognised::Known(c, _)), Some(g)) => g.pool.held(&c.person).map(|held| {
+        let linked = match (&recognised, &mut recognising) {
+            (Some(Recognised::Known(c, _)), Some(g)) => g.pool.held(&c.person)?.map(|held| {
                 let differs = !person_details::differences(&held, &referred()).is_empty();
                 (c.person.clone(), differs.then_some(DETAILS_PENDING), held)
             }),
@@ -172,18 +172,20 @@ pub(super) fn plan<'a>(
                 }),
         );
         if let Some(g) = &mut recognising {
+            // A person this referral made known is held as it gave them.
             let held = g
                 .pool
-                .held(&person_id)
-                .unwrap_or_else(|| std::sync::Arc::new(referred()));
+                .held(&person_id)?
+                .is_none()
+                .then(|| std::sync::Arc::new(referred()));
             g.pool.add(
                 Entry {
                     person_id: person_id.clone(),
                     referral_id: id.clone(),
                     prepared,
-                    held,
                 },
                 &keys,
+                held,
             );
         }
         let receipt = Receipt {

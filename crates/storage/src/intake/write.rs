@@ -26,9 +26,17 @@ pub(super) async fn write_together(
             Ok(plan.results)
         }
         Backend::Sqlite => {
+            // The candidates are read before the database's one write lock is taken, so the
+            // comparing does not hold up other writers. A referral committed in between is not
+            // among them: two referrals of one new person a few milliseconds apart in different
+            // batches may make two people, as two concurrent batches on PostgreSQL may; dedupe
+            // finds them.
+            let (records, recognising) = {
+                let mut conn = db.pool().acquire().await?;
+                recognising(db, &mut conn, batch).await?
+            };
             let mut tx = db.begin_write().await?;
             let found = look_up(tx.conn(), Backend::Sqlite, batch).await?;
-            let (records, recognising) = recognising(db, tx.conn(), batch).await?;
             let plan = plan(batch, found, records, recognising)?;
             if !plan.referrals.is_empty() {
                 write_statement_by_statement(&mut tx, &plan).await?;
@@ -65,7 +73,7 @@ async fn recognising(
         .collect();
     all.sort_unstable();
     all.dedup();
-    let pool = Pool::look_up(conn, db.backend(), &all).await?;
+    let pool = Pool::look_up(conn, db.backend(), &all, &mut names).await?;
     Ok((records, Some(Recognising { recogniser, pool })))
 }
 

@@ -2,11 +2,14 @@
 //! any of them, found in one statement, with the person each is about and the details held
 //! about that person. Referrals met earlier in the same batch join them as they are planned.
 
-use super::model::prepare;
 use crate::db::{Backend, Statement, to_json};
 use crate::error::Result;
 use crate::referrals::from_json;
 use harbour_domain::linkage::Prepared;
+use harbour_domain::linkage::known::record_of;
+use harbour_domain::linkage::record::NameCache;
+use harbour_domain::referral::Person;
+use harbour_domain::safe_contact::SafeContact;
 use harbour_domain::person_details::Details;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
@@ -14,7 +17,7 @@ use std::sync::Arc;
 
 /// The most referrals one key brings, the newest first: a key shared by thousands (a common
 /// name's sound) would otherwise make one referral compare with all of them.
-pub const MAX_PER_KEY: i64 = 200;
+pub const MAX_PER_KEY: i64 = 50;
 
 static CANDIDATES: Statement = Statement::new(|backend| {
     let one_of = match backend {
@@ -56,23 +59,26 @@ pub(crate) struct Entry {
     pub(crate) person_id: String,
     pub(crate) referral_id: String,
     pub(crate) prepared: Prepared,
-    /// What is held about the person now.
-    pub(crate) held: Arc<Details>,
 }
 
-/// The candidates for a batch, by key.
+/// The candidates for a batch, by key, and what is held about each person they are about
+/// (read as text, and parsed only for a person a referral is linked to).
 #[derive(Default)]
 pub(crate) struct Pool {
     entries: Vec<Entry>,
     by_key: HashMap<i64, Vec<usize>>,
+    held_text: HashMap<String, (String, String)>,
+    held: HashMap<String, Arc<Details>>,
 }
 
 impl Pool {
-    /// The stored referrals that share any of `keys`.
+    /// The stored referrals that share any of `keys`. Names are prepared once a batch
+    /// (`names`): the candidates of one batch share many.
     pub(crate) async fn look_up(
         conn: &mut AnyConnection,
         backend: Backend,
         keys: &[i64],
+        names: &mut NameCache,
     ) -> Result<Pool> {
         let mut pool = Pool::default();
         if keys.is_empty() {
@@ -83,29 +89,21 @@ impl Pool {
             .fetch_all(conn)
             .await?;
         let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut held: HashMap<String, Arc<Details>> = HashMap::new();
         for r in rows {
             let at = match seen.get(&r.referral_id) {
                 Some(&at) => at,
                 None => {
-                    let person = match held.get(&r.person_id) {
-                        Some(d) => d.clone(),
-                        None => {
-                            let d = Arc::new(Details {
-                                person: from_json(&r.details)?,
-                                safe_contact: from_json(&r.safe_contact)?,
-                            });
-                            held.insert(r.person_id.clone(), d.clone());
-                            d
-                        }
-                    };
+                    let person: Person = from_json(&r.person_details)?;
+                    let safe: SafeContact = from_json(&r.person_safe_contact)?;
                     let at = pool.entries.len();
                     pool.entries.push(Entry {
-                        prepared: prepare(&r.person_details, &r.person_safe_contact)?,
-                        person_id: r.person_id,
+                        prepared: Prepared::with_cache(&record_of(&person, &safe), names),
+                        person_id: r.person_id.clone(),
                         referral_id: r.referral_id.clone(),
-                        held: person,
                     });
+                    pool.held_text
+                        .entry(r.person_id)
+                        .or_insert((r.details, r.safe_contact));
                     seen.insert(r.referral_id, at);
                     at
                 }
@@ -115,8 +113,12 @@ impl Pool {
         Ok(pool)
     }
 
-    /// Adds a referral planned earlier in the batch, found by its keys.
-    pub(crate) fn add(&mut self, entry: Entry, keys: &[i64]) {
+    /// Adds a referral planned earlier in the batch, found by its keys, with what is held about
+    /// its person (for a person it made known).
+    pub(crate) fn add(&mut self, entry: Entry, keys: &[i64], held: Option<Arc<Details>>) {
+        if let Some(held) = held {
+            self.held.insert(entry.person_id.clone(), held);
+        }
         let at = self.entries.len();
         self.entries.push(entry);
         for k in keys {
@@ -136,10 +138,18 @@ impl Pool {
     }
 
     /// What is held about a person among the candidates.
-    pub(crate) fn held(&self, person_id: &str) -> Option<Arc<Details>> {
-        self.entries
-            .iter()
-            .find(|e| e.person_id == person_id)
-            .map(|e| e.held.clone())
+    pub(crate) fn held(&mut self, person_id: &str) -> Result<Option<Arc<Details>>> {
+        if let Some(d) = self.held.get(person_id) {
+            return Ok(Some(d.clone()));
+        }
+        let Some((details, safe_contact)) = self.held_text.get(person_id) else {
+            return Ok(None);
+        };
+        let d = Arc::new(Details {
+            person: from_json(details)?,
+            safe_contact: from_json(safe_contact)?,
+        });
+        self.held.insert(person_id.to_owned(), d.clone());
+        Ok(Some(d))
     }
 }
