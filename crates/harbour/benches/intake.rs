@@ -96,16 +96,22 @@ fn referral(n: u64) -> serde_json::Value {
         "Yates",
         "Alcock",
     ];
-    const POSTCODES: [&str; 6] = [
-        "ST16 2DH", "ST17 4AB", "WS11 1AA", "DE13 0AA", "ST5 1AA", "B79 7AA",
-    ];
+    const AREAS: [&str; 6] = ["ST16", "ST17", "WS11", "DE13", "ST5", "B79"];
     let person = if n % 5 == 4 && n > 1_000 { n - 997 } else { n };
     let h = person.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap_or_default()
         + chrono::Days::new(person.wrapping_mul(7_919) % 16_000);
     let given = GIVEN[((h >> 8) % 24) as usize];
     let family = FAMILY[((h >> 24) % 24) as usize];
-    let postcode = POSTCODES[((h >> 40) % 6) as usize];
+    // About fifteen people to a postcode, as in life: a few thousand postcodes, not a few.
+    let unit = (h >> 40) % 4_000;
+    let postcode = format!(
+        "{} {}{}{}",
+        AREAS[(unit % 6) as usize],
+        unit % 9 + 1,
+        char::from(b'A' + (unit / 9 % 26) as u8),
+        char::from(b'A' + (unit / 234 % 26) as u8)
+    );
     let phone = format!("07{:09}", person % 1_000_000_000);
     json!({
         "source": "police",

@@ -148,11 +148,13 @@ where
         .first()
         .is_some_and(|c| probability(c.3) >= thresholds.link);
     best.truncate(MAX_PROPOSALS + usize::from(link));
-    let mut explained = best.into_iter().map(|(person, record, prepared, _)| Candidate {
-        person,
-        record,
-        explanation: model.explain(new, prepared),
-    });
+    let mut explained = best
+        .into_iter()
+        .map(|(person, record, prepared, _)| Candidate {
+            person,
+            record,
+            explanation: model.explain(new, prepared),
+        });
     match explained.next() {
         None => Recognised::New,
         Some(top) if link => Recognised::Known(top, explained.collect()),
