@@ -35,6 +35,27 @@ pub(crate) async fn append_all(tx: &mut WriteTx, events: &[AuditEvent]) -> Resul
     Ok(())
 }
 
+/// An entry for work with no signed-in actor behind a store: run from the command line, at
+/// start-up or by the demo (`by` names the person when one asked, as an administrator's page
+/// does), in a request of its own.
+pub(crate) fn event(
+    by: Option<&str>,
+    action: harbour_domain::audit::AuditAction,
+    entity_kind: &str,
+    entity_id: Option<String>,
+    purpose: impl Into<String>,
+) -> AuditEvent {
+    AuditEvent {
+        actor_user_id: by.map(str::to_owned),
+        actor_agency_id: None,
+        action,
+        entity_kind: entity_kind.to_owned(),
+        entity_id,
+        purpose: purpose.into(),
+        request_id: crate::db::new_id(),
+    }
+}
+
 /// Appends one entry inside `tx`, the transaction of the action it records.
 pub async fn append(tx: &mut WriteTx, event: &AuditEvent) -> Result<()> {
     append_all(tx, std::slice::from_ref(event)).await

@@ -369,6 +369,12 @@ async fn a_person_s_history_reaches_no_further_than_the_viewer_may_see() -> R {
     let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
     let shared = new_era.person_history(&person).await?;
     assert!(!shared.whole);
+    assert_eq!(
+        (shared.name.as_str(), shared.born),
+        ("Alys", None),
+        "no more than the onward referral itself shows"
+    );
+    assert_eq!(shared.referrals[0].name, "Alys");
     assert_eq!(shared.referrals.len(), 1);
     assert_eq!(shared.referrals[0].referral_id, first);
     assert!(shared.merges.is_empty());

@@ -9,7 +9,7 @@ use crate::audit;
 use crate::db::{Db, new_id, now, to_json};
 use crate::error::{Result, StorageError};
 use crate::intake::MATCH_POSSIBLE;
-use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::audit::AuditAction;
 use harbour_domain::linkage::block::{Blocker, Rule};
 use harbour_domain::linkage::{Prepared, score_pairs};
 use std::collections::{HashMap, HashSet};
@@ -130,9 +130,9 @@ pub async fn dedupe(db: &Db, dry_run: bool) -> Result<DedupeReport> {
         }
         proposals.push((a, b, *p, explanation));
     }
-    if !dry_run && !proposals.is_empty() {
-        let at = now();
-        let mut tx = db.begin_write().await?;
+    let at = now();
+    let mut tx = db.begin_write().await?;
+    if !dry_run {
         for (a, b, p, explanation) in &proposals {
             sqlx::query(
                 "INSERT INTO person_matches (id, referral_id, person_id, candidate_id, \
@@ -152,25 +152,30 @@ pub async fn dedupe(db: &Db, dry_run: bool) -> Result<DedupeReport> {
             .execute(tx.conn())
             .await?;
         }
-        audit::append(
-            &mut tx,
-            &AuditEvent {
-                actor_user_id: None,
-                actor_agency_id: None,
-                action: AuditAction::Create,
-                entity_kind: "person match".into(),
-                entity_id: None,
-                purpose: format!(
-                    "people stored twice, proposed to the hub: {} possible matches",
-                    proposals.len()
-                ),
-                request_id: new_id(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
         report.proposed = proposals.len();
     }
+    // Every referral's record of the person was read, proposing or not.
+    audit::append(
+        &mut tx,
+        &audit::event(
+            None,
+            if dry_run {
+                AuditAction::Read
+            } else {
+                AuditAction::Create
+            },
+            "person match",
+            None,
+            format!(
+                "people stored twice: {} referrals' records compared, {} possible matches proposed",
+                rows.len(),
+                report.proposed
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

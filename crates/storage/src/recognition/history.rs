@@ -70,7 +70,7 @@ impl ScopedStore {
         let grant = self.grant(Action::ViewPersonHistory)?;
         let mut tx = self.db().begin_write().await?;
         let mut id = person.clone();
-        let mut row: PersonRow = loop {
+        let row: PersonRow = loop {
             let row: PersonRow =
                 sqlx::query_as("SELECT details, merged_into FROM persons WHERE id = $1")
                     .bind(&id)
@@ -104,7 +104,7 @@ impl ScopedStore {
         if rows.is_empty() && !whole {
             return Err(StorageError::NotFound("person"));
         }
-        let held: Person = from_json(&std::mem::take(&mut row.details))?;
+        let held: Person = from_json(&row.details)?;
         let merges = if whole {
             merges_of(&mut tx, &id).await?
         } else {
@@ -136,7 +136,11 @@ impl ScopedStore {
                         .ok_or_else(|| parse("status", &r.status))?,
                     reported_to_police: r.reported_to_police.0,
                     submitting_agency: r.agency_name,
-                    name: as_given.full_name(),
+                    name: if whole {
+                        as_given.full_name()
+                    } else {
+                        as_given.given_name
+                    },
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -146,8 +150,14 @@ impl ScopedStore {
         let recent = referrals.iter().filter(|r| r.received_at > year_ago);
         Ok(PersonHistory {
             person_id: id,
-            name: held.full_name(),
-            born: held.date_of_birth,
+            // Outside the hub, no more than any onward referral shows before the person's
+            // consent shares more: the given name, no date of birth.
+            name: if whole {
+                held.full_name()
+            } else {
+                held.given_name
+            },
+            born: if whole { held.date_of_birth } else { None },
             whole,
             referrals_12_months: recent.clone().count(),
             police_reported_12_months: recent.filter(|r| r.reported_to_police).count(),
