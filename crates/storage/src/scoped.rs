@@ -29,6 +29,11 @@ impl ScopedStore {
         authorize(&self.actor.roles, action).is_ok()
     }
 
+    /// How far `action` reaches for this actor, if it is allowed at all.
+    pub fn scope_of(&self, action: Action) -> Option<harbour_domain::permission::Scope> {
+        authorize(&self.actor.roles, action).ok().map(|g| g.scope())
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }

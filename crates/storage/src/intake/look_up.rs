@@ -26,6 +26,17 @@ pub(crate) fn in_json_array(backend: Backend, column: &str, param: usize) -> Str
     format!("{column} IS NOT NULL AND {column} {one_of}")
 }
 
+/// The condition that the BIGINT `column` holds one of the numbers in the JSON array bound as
+/// `$param`, by the same means as [`in_json_array`]: how blocking keys are looked up.
+pub(crate) fn key_in_json_array(backend: Backend, column: &str, param: usize) -> String {
+    match backend {
+        Backend::Postgres => format!(
+            "{column} = ANY (ARRAY(SELECT json_array_elements_text(${param}::json)::bigint))"
+        ),
+        Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each(${param}))"),
+    }
+}
+
 /// A batch's look-ups in one statement, so they cost one round trip: earlier referrals by
 /// idempotency key (`$1`) and by bulk-file row (`$2`), and people by match key (`$3`), each a
 /// JSON array, empty when the batch has none; a person comes with the details held about them,

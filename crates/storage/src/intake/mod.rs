@@ -16,9 +16,9 @@ mod look_up;
 mod plan;
 mod write;
 
-pub(crate) use look_up::in_json_array;
 pub use look_up::look_up_statement;
 use look_up::{Found, Known, look_up};
+pub(crate) use look_up::{in_json_array, key_in_json_array};
 use plan::{Plan, Recognising, plan};
 pub(crate) use write::DETAILS_PENDING;
 pub use write::write_statements;

@@ -4,6 +4,7 @@
 
 use crate::db::{Backend, Statement, to_json};
 use crate::error::Result;
+use crate::intake::key_in_json_array;
 use crate::referrals::from_json;
 use harbour_domain::linkage::Prepared;
 use harbour_domain::linkage::known::record_of;
@@ -20,20 +21,15 @@ use std::sync::Arc;
 pub const MAX_PER_KEY: i64 = 50;
 
 static CANDIDATES: Statement = Statement::new(|backend| {
-    let one_of = match backend {
-        Backend::Postgres => {
-            "= ANY (ARRAY(SELECT json_array_elements_text($1::json)::bigint))".to_owned()
-        }
-        Backend::Sqlite => "IN (SELECT value FROM json_each($1))".to_owned(),
-    };
     format!(
         "SELECT b.block_key, r.id AS referral_id, r.person_id, r.person_details, \
          r.person_safe_contact, p.details, p.safe_contact \
          FROM (SELECT block_key, referral_id, ROW_NUMBER() OVER \
          (PARTITION BY block_key ORDER BY referral_id DESC) AS n \
-         FROM referral_blocks WHERE block_key {one_of}) AS b \
+         FROM referral_blocks WHERE {}) AS b \
          JOIN referrals r ON r.id = b.referral_id JOIN persons p ON p.id = r.person_id \
-         WHERE b.n <= {MAX_PER_KEY}"
+         WHERE b.n <= {MAX_PER_KEY}",
+        key_in_json_array(backend, "block_key", 1)
     )
 });
 

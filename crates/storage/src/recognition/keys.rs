@@ -5,11 +5,11 @@
 
 use super::model::prepare;
 use crate::audit;
-use crate::db::{Backend, Db, Statement, insert_json_rows, new_id, now, to_json};
+use crate::db::{Backend, Db, Statement, insert_json_rows, now, to_json};
 use crate::error::Result;
 use crate::intake::in_json_array;
 use crate::referrals::from_json;
-use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::audit::AuditAction;
 use harbour_domain::linkage::block::KEYS_VERSION;
 use harbour_domain::linkage::known::{Thresholds, keys};
 use harbour_domain::linkage::perpetrator;
@@ -132,18 +132,16 @@ pub(crate) async fn fill_missing(db: &Db) -> Result<u64> {
             .await?;
         audit::append(
             &mut tx,
-            &AuditEvent {
-                actor_user_id: None,
-                actor_agency_id: None,
-                action: AuditAction::Change,
-                entity_kind: "referral blocking keys".into(),
-                entity_id: None,
-                purpose: format!(
+            &audit::event(
+                None,
+                AuditAction::Change,
+                "referral blocking keys",
+                None,
+                format!(
                     "blocking keys for person recognition, {} referrals stored without them",
                     rows.len()
                 ),
-                request_id: new_id(),
-            },
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -1,10 +1,10 @@
 //! The trained models, versioned, and the thresholds: what intake recognises people with.
 
 use crate::audit;
-use crate::db::{Db, Stamp, new_id, now, to_json};
+use crate::db::{Db, Stamp, now, to_json};
 use crate::error::{Result, StorageError};
 use crate::referrals::from_json;
-use harbour_domain::audit::{AuditAction, AuditEvent};
+use harbour_domain::audit::AuditAction;
 use harbour_domain::linkage::known::{Thresholds, record_of};
 use harbour_domain::linkage::train::{Settings, train as train_model};
 use harbour_domain::linkage::{Model, Prepared};
@@ -118,15 +118,13 @@ pub async fn set_thresholds(db: &Db, t: Thresholds, by: Option<&str>) -> Result<
     .await?;
     audit::append(
         &mut tx,
-        &AuditEvent {
-            actor_user_id: by.map(str::to_owned),
-            actor_agency_id: None,
-            action: AuditAction::Change,
-            entity_kind: "recognition settings".into(),
-            entity_id: None,
-            purpose: "set the person-recognition thresholds".into(),
-            request_id: new_id(),
-        },
+        &audit::event(
+            by,
+            AuditAction::Change,
+            "recognition settings",
+            None,
+            "set the person-recognition thresholds",
+        ),
     )
     .await?;
     tx.commit().await
@@ -224,15 +222,13 @@ pub async fn train(db: &Db, by: Option<&str>) -> Result<TrainReport> {
     .await?;
     audit::append(
         &mut tx,
-        &AuditEvent {
-            actor_user_id: by.map(str::to_owned),
-            actor_agency_id: None,
-            action: AuditAction::Create,
-            entity_kind: "recognition model".into(),
-            entity_id: Some(version.to_string()),
-            purpose: "train person recognition on every referral's record of the person".into(),
-            request_id: new_id(),
-        },
+        &audit::event(
+            by,
+            AuditAction::Create,
+            "recognition model",
+            Some(version.to_string()),
+            "train person recognition on every referral's record of the person",
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -310,18 +306,16 @@ pub async fn stored_records(db: &Db) -> Result<Vec<(String, harbour_domain::link
     let mut tx = db.begin_write().await?;
     audit::append(
         &mut tx,
-        &AuditEvent {
-            actor_user_id: None,
-            actor_agency_id: None,
-            action: AuditAction::Export,
-            entity_kind: "person".into(),
-            entity_id: None,
-            purpose: format!(
+        &audit::event(
+            None,
+            AuditAction::Export,
+            "person",
+            None,
+            format!(
                 "{} referrals' records of the person read to link a file against them",
                 rows.len()
             ),
-            request_id: new_id(),
-        },
+        ),
     )
     .await?;
     tx.commit().await?;

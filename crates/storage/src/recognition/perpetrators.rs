@@ -5,8 +5,9 @@
 //! Harbour holds.
 
 use super::keys::year_of;
-use crate::db::{Backend, Stamp, Statement, format_time, to_json};
+use crate::db::{Stamp, Statement, format_time, to_json};
 use crate::error::{Result, StorageError};
+use crate::intake::key_in_json_array;
 use crate::referrals::from_json;
 use crate::scoped::ScopedStore;
 use chrono::Months;
@@ -40,15 +41,12 @@ pub struct OtherReferral {
 }
 
 static NAMING: Statement = Statement::new(|backend| {
-    let one_of = match backend {
-        Backend::Postgres => "= ANY (ARRAY(SELECT json_array_elements_text($1::json)::bigint))",
-        Backend::Sqlite => "IN (SELECT value FROM json_each($1))",
-    };
     format!(
         "SELECT DISTINCT r.id, r.reference, r.received_at, r.person_id, r.perpetrators, \
          r.incident_date FROM referral_blocks b JOIN referrals r ON r.id = b.referral_id \
-         WHERE b.block_key {one_of} AND r.id <> $2 AND r.received_at > $3 AND r.received_at <= $4 \
-         ORDER BY r.received_at DESC LIMIT {MAX_CANDIDATES}"
+         WHERE {} AND r.id <> $2 AND r.received_at > $3 AND r.received_at <= $4 \
+         ORDER BY r.received_at DESC LIMIT {MAX_CANDIDATES}",
+        key_in_json_array(backend, "b.block_key", 1)
     )
 });
 

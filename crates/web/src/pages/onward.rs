@@ -280,7 +280,8 @@ async fn page(
         no_reroute_why,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         may_see_history: staff.store.may(Action::ViewPersonHistory),
-        whole_history: staff.store.may(Action::RecognisePeople),
+        whole_history: staff.store.scope_of(Action::ViewPersonHistory)
+            == Some(harbour_domain::permission::Scope::Partnership),
         decline_reasons: DeclineReason::ALL,
         outcomes: Outcome::ALL,
         results: AttemptResult::ALL,
