@@ -125,6 +125,10 @@ id_type! {
     MatchId;
     /// Two people merged into one (undoable).
     MergeId;
+    /// A service's case: its work with a person after accepting a referral.
+    CaseId;
+    /// A note on a case.
+    CaseNoteId;
 }
 
 #[cfg(test)]

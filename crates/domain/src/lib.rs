@@ -28,6 +28,7 @@ pub mod audit;
 pub mod audit_checkpoint;
 pub mod bundle;
 pub mod calendar;
+pub mod case;
 pub mod consent;
 pub mod contact_gate;
 pub mod coverage;

@@ -58,10 +58,15 @@ pub enum Action {
     /// Set where person recognition links and proposes, and train its model again (figures
     /// only, never a record).
     ManageRecognition,
+    /// Work the cases of one's agency: read them, write notes, record contact and reviews.
+    WorkCases,
+    /// Oversee one's agency's caseload: allocate and reassign cases, see every review due, and
+    /// read the restricted notes written in the agency.
+    ManageCases,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -86,6 +91,8 @@ impl Action {
         Action::RecognisePeople,
         Action::ViewPersonHistory,
         Action::ManageRecognition,
+        Action::WorkCases,
+        Action::ManageCases,
     ];
 }
 
@@ -184,6 +191,21 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::TriageOfficer, Action::ViewPersonHistory, Scope::Partnership),
     (Role::Caseworker, Action::ViewPersonHistory, Scope::SharedWithAgency),
     (Role::Administrator, Action::ManageRecognition, Scope::Partnership),
+    // Casework. A case belongs to the service's agency: its caseworkers work it, and its
+    // managers (a role of their own, since allocating work and reading colleagues' restricted
+    // notes is a line manager's duty, not every caseworker's) oversee the caseload. A manager
+    // usually also holds the caseworker role; without it they still see and answer the inbox.
+    (Role::Caseworker, Action::WorkCases, Scope::Agency),
+    (Role::ServiceManager, Action::WorkCases, Scope::Agency),
+    (Role::ServiceManager, Action::ManageCases, Scope::Agency),
+    (Role::ServiceManager, Action::ViewOwnAccount, Scope::Own),
+    (Role::ServiceManager, Action::ViewAgencies, Scope::Partnership),
+    (Role::ServiceManager, Action::ViewPeople, Scope::Agency),
+    (Role::ServiceManager, Action::ViewDirectory, Scope::Partnership),
+    (Role::ServiceManager, Action::ReceiveReferrals, Scope::SharedWithAgency),
+    (Role::ServiceManager, Action::WorkOnwardReferral, Scope::SharedWithAgency),
+    (Role::ServiceManager, Action::RecordContact, Scope::SharedWithAgency),
+    (Role::ServiceManager, Action::ViewPersonHistory, Scope::SharedWithAgency),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

@@ -8,6 +8,8 @@ pub enum Role {
     Administrator,
     TriageOfficer,
     Caseworker,
+    /// Leads a service's team: allocates its cases and oversees its caseload.
+    ServiceManager,
     Referrer,
     MaracCoordinator,
     /// Sees aggregate figures only, never a record about a person.
@@ -19,20 +21,22 @@ pub enum Role {
 
 impl Role {
     /// Roles a person can hold, in the order pages list them.
-    pub const STAFF: [Role; 7] = [
+    pub const STAFF: [Role; 8] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
+        Role::ServiceManager,
         Role::Referrer,
         Role::MaracCoordinator,
         Role::Commissioner,
         Role::Auditor,
     ];
 
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
+        Role::ServiceManager,
         Role::Referrer,
         Role::MaracCoordinator,
         Role::Commissioner,
@@ -46,6 +50,7 @@ impl Role {
             Role::Administrator => "administrator",
             Role::TriageOfficer => "triage_officer",
             Role::Caseworker => "caseworker",
+            Role::ServiceManager => "service_manager",
             Role::Referrer => "referrer",
             Role::MaracCoordinator => "marac_coordinator",
             Role::Commissioner => "commissioner",
@@ -59,6 +64,7 @@ impl Role {
             Role::Administrator => "Administrator",
             Role::TriageOfficer => "Hub triage officer",
             Role::Caseworker => "Caseworker",
+            Role::ServiceManager => "Service manager",
             Role::Referrer => "Referrer",
             Role::MaracCoordinator => "MARAC coordinator",
             Role::Commissioner => "Commissioner",
@@ -72,6 +78,7 @@ impl Role {
             Role::Administrator => "Manages agencies, people and integrations",
             Role::TriageOfficer => "Works the hub's referral queue",
             Role::Caseworker => "Works the referrals sent to their agency's services",
+            Role::ServiceManager => "Allocates their service's cases and oversees its caseload",
             Role::Referrer => "Submits referrals and sees what happened to them",
             Role::MaracCoordinator => "Runs the high-risk case conference",
             Role::Commissioner => "Sees aggregate figures only",

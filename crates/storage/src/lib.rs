@@ -15,6 +15,7 @@ pub mod auth;
 pub mod bulk;
 pub mod bundle;
 mod cache;
+pub mod cases;
 pub mod db;
 pub mod demo;
 

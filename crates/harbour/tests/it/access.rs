@@ -32,6 +32,9 @@ struct Ids {
     found: String,
     merge: String,
     victim: String,
+    /// A case New Era opened by accepting a referral, and a note its caseworker wrote on it.
+    case: String,
+    note: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -87,6 +90,7 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .await?
         .expect("merged")
         .into_string();
+    let (case, note) = new_era_case(app).await?;
     Ok((
         Ids {
             agency,
@@ -96,9 +100,45 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
             found,
             merge,
             victim,
+            case,
+            note,
         },
         secret,
     ))
+}
+
+/// A case New Era's caseworker opened by accepting a referral, with a note they wrote.
+async fn new_era_case(app: &TestApp) -> anyhow::Result<(String, String)> {
+    use harbour_testkit::cases::{Case, IDVA, refer_on, service_id, store_as, triaged_referral};
+    let referral = triaged_referral(&app.db, Case::default()).await?;
+    let onward = refer_on(&app.db, &referral, &service_id(&app.db, IDVA).await?).await?;
+    let caseworker = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    caseworker
+        .take_step(
+            &onward,
+            &harbour_storage::onward::StepInput {
+                step: "accept".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let case: String = sqlx::query("SELECT id FROM cases WHERE onward_referral_id = $1")
+        .bind(&onward)
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
+    let note = caseworker
+        .add_case_note(
+            &case.as_str().into(),
+            &harbour_storage::cases::NoteInput {
+                kind: "contact".into(),
+                body: "Spoke on the safe number.".into(),
+                restricted: false,
+                happened_on: "1/12/2026".into(),
+            },
+        )
+        .await?;
+    Ok((case, note.into_string()))
 }
 
 fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
@@ -115,6 +155,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.found)
     } else if path.starts_with("/recognition/merges/{id}") {
         path.replace("{id}", &ids.merge)
+    } else if path.starts_with("/cases/{id}") {
+        path.replace("{id}", &ids.case).replace("{note}", &ids.note)
     } else if path.starts_with("/persons/{id}") {
         path.replace("{id}", &ids.victim)
     } else if path.starts_with("/coverage/areas/{code}") {

@@ -65,6 +65,7 @@ const SIGN_INS: &[(Role, &str)] = &[
     (Role::Administrator, "Staffordshire Victim Gateway"),
     (Role::TriageOfficer, "Staffordshire Victim Gateway"),
     (Role::Caseworker, "New Era"),
+    (Role::ServiceManager, "New Era"),
     (Role::Referrer, "Staffordshire Police"),
     (Role::MaracCoordinator, "Staffordshire Police"),
     (Role::Commissioner, "Staffordshire Commissioner's Office"),

@@ -149,5 +149,38 @@ pub async fn load_demo_onward(db: &Db) -> Result<usize> {
                 .await?;
         }
     }
+    // A few notes on the cases New Era opened, so a caseload has something to show.
+    let load = new_era
+        .caseload(&crate::cases::CaseloadFilter::default())
+        .await?;
+    let notes = [
+        (
+            "contact",
+            "Spoke on the safe number at the agreed time. She is staying with her sister for now and wants help with housing.",
+        ),
+        (
+            "action",
+            "Made a homelessness application with the council's housing options team.",
+        ),
+        (
+            "multi_agency",
+            "The school's safeguarding lead confirmed the children are attending and knows who may collect them.",
+        ),
+    ];
+    for (i, case) in load.cases.iter().take(3).enumerate() {
+        for (kind, body) in notes.iter().take(i + 1) {
+            new_era
+                .add_case_note(
+                    &case.id,
+                    &crate::cases::NoteInput {
+                        kind: (*kind).to_owned(),
+                        body: (*body).to_owned(),
+                        restricted: false,
+                        happened_on: crate::db::format_time(now)[..10].to_owned(),
+                    },
+                )
+                .await?;
+        }
+    }
     Ok(made)
 }

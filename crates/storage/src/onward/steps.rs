@@ -72,6 +72,10 @@ impl ScopedStore {
             .await?;
         }
         refresh_next_due(&mut tx, id).await?;
+        // A service that takes the person on has a case to work from then on.
+        if step == Step::Accept && party == Party::Recipient {
+            crate::cases::open_for_onward(&mut tx, self, &row, &at).await?;
+        }
         self.record_event(&mut tx, id, step.slug(), Some(from), to, reason, note, &at)
             .await?;
         // The other side hears of it: by e-mail when it must act (a decline for the sender to

@@ -20,8 +20,9 @@ use harbour_domain::person_details::{self, Details};
 use serde::{Deserialize, Serialize};
 
 /// Every table whose rows belong to a person, by `person_id`.
-pub const PERSON_TABLES: [&str; 6] = [
+pub const PERSON_TABLES: [&str; 7] = [
     "referrals",
+    "cases",
     "onward_referrals",
     "consents",
     "contact_attempts",

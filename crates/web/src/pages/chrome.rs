@@ -45,6 +45,12 @@ impl Chrome {
                 label: "Inbox",
             });
         }
+        if may(Action::WorkCases) {
+            nav.push(NavItem {
+                href: "/cases",
+                label: "Cases",
+            });
+        }
         if may(Action::ReferOnward) {
             nav.push(NavItem {
                 href: "/onward",

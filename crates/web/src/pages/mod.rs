@@ -5,6 +5,7 @@ pub mod account;
 pub mod agencies;
 pub mod audit;
 pub mod bundle;
+pub mod cases;
 pub mod chrome;
 pub mod coverage;
 pub mod directory;

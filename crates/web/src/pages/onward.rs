@@ -108,6 +108,8 @@ struct OnwardPage {
     /// May open the person's history, and whether it is the whole of it.
     may_see_history: bool,
     whole_history: bool,
+    /// The case the viewer's service opened when it accepted, to work it.
+    case: Option<harbour_domain::ids::CaseId>,
     decline_reasons: [DeclineReason; 8],
     outcomes: [Outcome; 6],
     results: [AttemptResult; 6],
@@ -280,6 +282,7 @@ async fn page(
         no_reroute_why,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         may_see_history: staff.store.may(Action::ViewPersonHistory),
+        case: staff.store.case_for_onward(id).await?,
         whole_history: staff.store.scope_of(Action::ViewPersonHistory)
             == Some(harbour_domain::permission::Scope::Partnership),
         decline_reasons: DeclineReason::ALL,

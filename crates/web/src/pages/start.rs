@@ -197,6 +197,60 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             )],
         });
     }
+    if may(Action::WorkCases) {
+        let c = store.case_counts().await?;
+        let mut waiting = Vec::new();
+        if c.mine_review_overdue > 0 {
+            waiting.push(Task::new(
+                "/cases?review=overdue",
+                count(
+                    c.mine_review_overdue,
+                    "case of yours overdue for review",
+                    "cases of yours overdue for review",
+                ),
+                "Review the plan and the risk with the person",
+            ));
+        }
+        if c.agency_unallocated > 0 {
+            waiting.push(Task::new(
+                "/cases?whose=unallocated",
+                count(
+                    c.agency_unallocated,
+                    "case waiting for a caseworker",
+                    "cases waiting for a caseworker",
+                ),
+                "Allocate each to someone in your service",
+            ));
+        }
+        if c.agency_review_overdue > 0 {
+            waiting.push(Task::new(
+                "/cases?whose=everyone&review=overdue",
+                count(
+                    c.agency_review_overdue,
+                    "case in your service overdue for review",
+                    "cases in your service overdue for review",
+                ),
+                "Across the whole team",
+            ));
+        }
+        let mut tasks = vec![Task::new(
+            "/cases",
+            count(c.mine_open, "open case of yours", "open cases of yours"),
+            "Your caseload: notes, reviews and last contact",
+        )];
+        if may(Action::ManageCases) {
+            tasks.push(Task::new(
+                "/cases?whose=everyone",
+                "Your service's caseload",
+                "Everyone's cases: allocate and reassign them",
+            ));
+        }
+        sections.push(Section {
+            title: "Cases",
+            waiting,
+            tasks,
+        });
+    }
     let can_submit = may(Action::SubmitReferral);
     let mut recent = Vec::new();
     if can_submit {

@@ -1,0 +1,361 @@
+//! Casework on both databases: a case opens when a service accepts a referral, allocated to
+//! whoever accepted it, with its first review by its tier's rule; notes (restricted ones seen only
+//! by their author and the agency's managers; corrections keep what they replaced); a manager
+//! reassigns; no other agency, and not the hub, sees any of it.
+
+use chrono::Utc;
+use harbour_domain::calendar::{WorkingDays, uk_date};
+use harbour_domain::case::{CaseStatus, NoteKind, REVIEW_RULES, next_review};
+use harbour_domain::ids::{CaseId, UserId};
+use harbour_domain::needs::ServiceTier;
+use harbour_domain::role::Role;
+use harbour_storage::actor::Actor;
+use harbour_storage::cases::{CaseloadFilter, NoteInput, Whose};
+use harbour_storage::error::StorageError;
+use harbour_storage::onward::StepInput;
+use harbour_storage::scoped::ScopedStore;
+use harbour_testkit::TestApp;
+use harbour_testkit::cases::{
+    Case, IDVA, add_caseworker, refer_on, service_id, store_as, triaged_referral,
+};
+use sqlx::Row;
+
+type R = anyhow::Result<()>;
+
+/// A store acting as the member of staff who signs in with `email`, holding `roles`.
+async fn store_for(app: &TestApp, email: &str, roles: Vec<Role>) -> anyhow::Result<ScopedStore> {
+    let row = sqlx::query("SELECT id, agency_id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.db.pool())
+        .await?;
+    Ok(ScopedStore::new(
+        app.db.clone(),
+        Actor {
+            user_id: Some(row.get("id")),
+            agency_id: row.get("agency_id"),
+            roles,
+            request_id: "test".into(),
+            token_id: None,
+        },
+    ))
+}
+
+fn note(kind: NoteKind, body: &str, restricted: bool) -> NoteInput {
+    NoteInput {
+        kind: kind.slug().into(),
+        body: body.into(),
+        restricted,
+        happened_on: uk_date(Utc::now()).format("%-d/%-m/%Y").to_string(),
+    }
+}
+
+/// A triaged referral sent on to New Era's IDVA service and accepted by the demo caseworker;
+/// the case it opened.
+async fn accepted_case(app: &TestApp, high_risk: bool) -> anyhow::Result<CaseId> {
+    let referral = triaged_referral(
+        &app.db,
+        Case {
+            high_risk,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let idva = service_id(&app.db, IDVA).await?;
+    let onward = refer_on(&app.db, &referral, &idva).await?;
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    assert!(
+        new_era
+            .caseload(&CaseloadFilter::default())
+            .await?
+            .cases
+            .is_empty(),
+        "no case before the service says yes"
+    );
+    new_era
+        .take_step(
+            &onward,
+            &StepInput {
+                step: "accept".into(),
+                ..StepInput::default()
+            },
+        )
+        .await?;
+    let load = new_era.caseload(&CaseloadFilter::default()).await?;
+    assert_eq!(load.total, 1);
+    Ok(load.cases[0].id.clone())
+}
+
+#[tokio::test]
+async fn accepting_a_referral_opens_a_case_allocated_with_its_first_review_due() -> R {
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, true).await?;
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let view = new_era.case(&id).await?;
+    let c = &view.summary;
+    assert_eq!(c.given_name, "Alys");
+    assert_eq!(c.status, CaseStatus::Open);
+    assert_eq!(c.tier, Some(ServiceTier::Acute));
+    assert!(c.caseworker_name.is_some(), "allocated to whoever accepted");
+    assert_eq!(
+        c.next_review_on,
+        Some(next_review(
+            &REVIEW_RULES,
+            Some(ServiceTier::Acute),
+            uk_date(c.opened_at),
+            &WorkingDays::england_and_wales()
+        )),
+        "acute: a fortnight on, on a working day"
+    );
+    assert_eq!(
+        view.events
+            .iter()
+            .map(|e| e.what.as_str())
+            .collect::<Vec<_>>(),
+        ["Case opened", "Allocated"]
+    );
+    // The case opens once: accepting is a step taken once, and the table holds one case for
+    // the onward referral.
+    let cases: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cases")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+    assert_eq!(cases, 1);
+
+    // Nobody outside the service sees it: another agency's caseworker, nor the hub.
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(matches!(
+        alice.case(&id).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(
+        alice
+            .caseload(&CaseloadFilter::default())
+            .await?
+            .cases
+            .is_empty()
+    );
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    assert!(matches!(hub.case(&id).await, Err(StorageError::Denied(_))));
+    // Only a manager may list anyone else's cases.
+    assert!(matches!(
+        new_era
+            .caseload(&CaseloadFilter {
+                whose: Whose::Everyone,
+                ..CaseloadFilter::default()
+            })
+            .await,
+        Err(StorageError::Denied(_))
+    ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn restricted_notes_are_for_their_author_and_the_managers_and_corrections_keep_history() -> R
+{
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, false).await?;
+    let author = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    add_caseworker(&app.db, "New Era", "colleague@new-era.example").await?;
+    let colleague = store_for(&app, "colleague@new-era.example", vec![Role::Caseworker]).await?;
+    let manager = store_as(&app.db, "New Era", Role::ServiceManager).await?;
+
+    author
+        .add_case_note(
+            &id,
+            &note(NoteKind::Contact, "Spoke on the safe number.", false),
+        )
+        .await?;
+    author
+        .add_case_note(
+            &id,
+            &note(
+                NoteKind::SafeguardingConcern,
+                "She disclosed something about her brother.",
+                true,
+            ),
+        )
+        .await?;
+    let seen = |v: &harbour_storage::cases::CaseView| {
+        v.notes.iter().map(|n| n.body.clone()).collect::<Vec<_>>()
+    };
+    let by_author = author.case(&id).await?;
+    assert_eq!(seen(&by_author).len(), 2);
+    assert!(
+        by_author.summary.last_contact_at.is_some(),
+        "a contact note is a contact"
+    );
+    let by_colleague = colleague.case(&id).await?;
+    assert_eq!(seen(&by_colleague), ["Spoke on the safe number."]);
+    assert_eq!(
+        by_colleague.notes_withheld, 1,
+        "they know there is one to ask about"
+    );
+    assert_eq!(seen(&manager.case(&id).await?).len(), 2);
+    // Nor can the colleague reach it by its address.
+    let restricted = by_author.notes.iter().find(|n| n.restricted).unwrap();
+    assert!(matches!(
+        colleague.case_note_history(&id, &restricted.id).await,
+        Err(StorageError::NotFound(_))
+    ));
+
+    // Only the author corrects a note; the text it replaced is kept.
+    let first = by_author.notes.iter().find(|n| !n.restricted).unwrap();
+    assert!(matches!(
+        colleague
+            .edit_case_note(
+                &id,
+                &first.id,
+                first.version,
+                &note(NoteKind::Contact, "Changed.", false)
+            )
+            .await,
+        Err(StorageError::NotFound(_))
+    ));
+    author
+        .edit_case_note(
+            &id,
+            &first.id,
+            first.version,
+            &note(
+                NoteKind::Contact,
+                "Spoke on the safe number at 10am.",
+                false,
+            ),
+        )
+        .await?;
+    let (now, versions) = colleague.case_note_history(&id, &first.id).await?;
+    assert_eq!(now.body, "Spoke on the safe number at 10am.");
+    assert_eq!(now.version, 2);
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].body, "Spoke on the safe number.");
+    // A correction made from an old copy overwrites nothing, and says why.
+    let e = author
+        .edit_case_note(&id, &first.id, 1, &note(NoteKind::Contact, "Stale.", false))
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("expected a field error")
+    };
+    assert!(
+        errors
+            .get("body")
+            .unwrap()
+            .contains("corrected somewhere else")
+    );
+    assert_eq!(
+        author.case_note_history(&id, &first.id).await?.0.body,
+        "Spoke on the safe number at 10am."
+    );
+    // Notes are never deleted: both rows and the version are all there.
+    let rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM case_notes")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+    assert_eq!(rows, 2);
+
+    // Bad input is refused field by field, and nothing is stored.
+    let e = author
+        .add_case_note(
+            &id,
+            &NoteInput {
+                kind: "gossip".into(),
+                body: "  ".into(),
+                restricted: false,
+                happened_on: "31/2/2026".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("expected field errors")
+    };
+    assert_eq!(errors.get("kind"), Some("Choose what the note records"));
+    assert_eq!(errors.get("body"), Some("Enter the note"));
+    assert!(errors.get("happened_on").unwrap().contains("real date"));
+    let e = author
+        .add_case_note(
+            &id,
+            &NoteInput {
+                happened_on: "1/1/2999".into(),
+                ..note(NoteKind::Action, "From the future.", false)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StorageError::Invalid(_)));
+    let rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM case_notes")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("n");
+    assert_eq!(rows, 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_manager_sees_the_services_caseload_and_reassigns_a_case() -> R {
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, false).await?;
+    add_caseworker(&app.db, "New Era", "colleague@new-era.example").await?;
+    let colleague = store_for(&app, "colleague@new-era.example", vec![Role::Caseworker]).await?;
+    let manager = store_as(&app.db, "New Era", Role::ServiceManager).await?;
+    let caseworker = store_as(&app.db, "New Era", Role::Caseworker).await?;
+
+    let everyone = manager
+        .caseload(&CaseloadFilter {
+            whose: Whose::Everyone,
+            ..CaseloadFilter::default()
+        })
+        .await?;
+    assert_eq!(everyone.total, 1);
+    let staff = manager.allocatable().await?;
+    let colleague_id: UserId = colleague.actor().user_id.clone().unwrap();
+    assert!(staff.iter().any(|s| s.id == colleague_id));
+
+    // Someone outside the service cannot be given the case.
+    let outsider = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    let e = manager
+        .allocate_case(&id, outsider.actor().user_id.as_ref().unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StorageError::Invalid(_)));
+    // A caseworker cannot reassign.
+    assert!(matches!(
+        caseworker.allocate_case(&id, &colleague_id).await,
+        Err(StorageError::Denied(_))
+    ));
+
+    manager.allocate_case(&id, &colleague_id).await?;
+    assert_eq!(
+        colleague
+            .caseload(&CaseloadFilter::default())
+            .await?
+            .cases
+            .len(),
+        1
+    );
+    assert!(
+        caseworker
+            .caseload(&CaseloadFilter::default())
+            .await?
+            .cases
+            .is_empty()
+    );
+    let events = manager.case(&id).await?.events;
+    let last = events.last().unwrap();
+    assert_eq!(last.what, "Allocated");
+    assert!(
+        last.detail
+            .as_deref()
+            .unwrap()
+            .ends_with("to Casey Worthing")
+    );
+    // And again to the same person says so rather than recording nothing as something.
+    assert!(matches!(
+        manager.allocate_case(&id, &colleague_id).await,
+        Err(StorageError::Invalid(_))
+    ));
+
+    let counts = manager.case_counts().await?;
+    assert_eq!(counts.agency_unallocated, 0);
+    Ok(())
+}

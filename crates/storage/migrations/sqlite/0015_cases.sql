@@ -1,0 +1,73 @@
+-- Casework: a case opens when a service accepts an onward referral (SQLite dialect;
+-- migrations/postgres holds the same).
+
+CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons (id),
+    referral_id TEXT NOT NULL REFERENCES referrals (id),
+    -- The onward referral the service accepted (one case each).
+    onward_referral_id TEXT UNIQUE REFERENCES onward_referrals (id),
+    agency_id TEXT NOT NULL REFERENCES agencies (id),
+    service_id TEXT REFERENCES dir_services (id),
+    -- The allocated caseworker; none until a manager allocates one.
+    caseworker_id TEXT REFERENCES users (id),
+    tier TEXT,
+    risk_level TEXT,
+    -- open | paused | closed
+    status TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    -- The date the next review is due (a working day), while open.
+    next_review_on TEXT,
+    last_contact_at TEXT,
+    closed_at TEXT,
+    closure_reason TEXT,
+    closure_note TEXT,
+    updated_at TEXT NOT NULL
+);
+-- A caseworker's caseload and an agency's, ordered by the review due.
+CREATE INDEX cases_caseload ON cases (agency_id, status, caseworker_id, next_review_on);
+CREATE INDEX cases_person ON cases (person_id);
+
+-- Notes on a case. A note is never deleted inside the retention period; an edit keeps the text
+-- it replaced in case_note_versions.
+CREATE TABLE case_notes (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    -- Only the author and their agency's managers may read a restricted note.
+    restricted INTEGER NOT NULL CHECK (restricted IN (0, 1)),
+    -- The day it happened, which may be before the day it was written.
+    happened_on TEXT NOT NULL,
+    author_id TEXT REFERENCES users (id),
+    agency_id TEXT NOT NULL REFERENCES agencies (id),
+    written_at TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    edited_at TEXT,
+    edited_by TEXT REFERENCES users (id)
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, happened_on);
+
+CREATE TABLE case_note_versions (
+    note_id TEXT NOT NULL REFERENCES case_notes (id),
+    version BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    restricted INTEGER NOT NULL CHECK (restricted IN (0, 1)),
+    happened_on TEXT NOT NULL,
+    -- Who wrote this version, and when.
+    written_by TEXT REFERENCES users (id),
+    written_at TEXT NOT NULL,
+    PRIMARY KEY (note_id, version)
+);
+
+-- What happened to a case: opened, allocated, paused, resumed, reviewed, closed, reopened.
+CREATE TABLE case_events (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    what TEXT NOT NULL,
+    detail TEXT,
+    by_user TEXT REFERENCES users (id),
+    at TEXT NOT NULL
+);
+CREATE INDEX case_events_case ON case_events (case_id, at);

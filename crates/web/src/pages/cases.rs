@@ -1,0 +1,465 @@
+//! Casework for people: a caseworker's caseload (a manager's whole team's), one case with its
+//! notes and what happened to it, writing and correcting notes, and allocating a case.
+
+use crate::access::Staff;
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::FormData;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use harbour_domain::calendar::uk_date;
+use harbour_domain::case::{CaseStatus, NoteKind, ReviewDue};
+use harbour_domain::ids::{CaseId, CaseNoteId, UserId};
+use harbour_domain::instrument::RiskLevel;
+use harbour_domain::permission::Action;
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::StorageError;
+use harbour_storage::cases::{
+    Allocatable, CaseNote, CaseSummary, CaseView, CaseloadFilter, NoteInput, NoteVersion, Whose,
+};
+use serde::Deserialize;
+
+fn day(d: &NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// A review date in words, with how it stands: "3 March 2026 (overdue)".
+fn review_words(c: &CaseSummary) -> String {
+    match (c.next_review_on, c.review, c.status) {
+        (_, _, CaseStatus::Paused) => "Not while paused".into(),
+        (_, _, CaseStatus::Closed) | (None, _, _) => "None due".into(),
+        (Some(d), Some(ReviewDue::Overdue), _) => format!("{} (overdue)", day(&d)),
+        (Some(d), Some(ReviewDue::DueSoon), _) => format!("{} (this week)", day(&d)),
+        (Some(d), _, _) => day(&d),
+    }
+}
+
+/// What every case page shows of a case, in words.
+pub struct CaseLine {
+    pub case: CaseSummary,
+    pub review: String,
+    pub risk: String,
+    pub tier: String,
+    pub last_contact: String,
+    pub caseworker: String,
+    pub overdue: bool,
+}
+
+impl CaseLine {
+    fn new(case: CaseSummary) -> CaseLine {
+        CaseLine {
+            review: review_words(&case),
+            risk: case
+                .risk_level
+                .map_or_else(|| "Not assessed".into(), |r| r.label().to_owned()),
+            tier: case
+                .tier
+                .map_or_else(|| "Not set".into(), |t| t.label().to_owned()),
+            last_contact: case
+                .last_contact_at
+                .map_or_else(|| "None recorded".into(), |t| day(&uk_date(t))),
+            caseworker: case
+                .caseworker_name
+                .clone()
+                .unwrap_or_else(|| "Not allocated".into()),
+            overdue: case.review == Some(ReviewDue::Overdue),
+            case,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseloadQuery {
+    #[serde(default)]
+    whose: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    risk: String,
+    #[serde(default)]
+    review: String,
+}
+
+#[derive(Template)]
+#[template(path = "caseload.html")]
+struct CaseloadPage {
+    chrome: Chrome,
+    manager: bool,
+    heading: String,
+    cases: Vec<CaseLine>,
+    total: i64,
+    page: i64,
+    whose: String,
+    status: String,
+    risk: String,
+    review: String,
+    whose_options: Vec<(String, String)>,
+    status_options: Vec<(String, String)>,
+    risk_options: Vec<(String, String)>,
+    review_options: Vec<(String, String)>,
+}
+
+/// GET /cases: the caseworker's own cases, or for a manager whoever's they choose, with the
+/// next review first.
+pub async fn caseload(staff: Staff, Query(q): Query<CaseloadQuery>) -> Result<Response, AppError> {
+    let store = &staff.store;
+    let manager = store.may(Action::ManageCases);
+    let staff_list = if manager {
+        store.allocatable().await?
+    } else {
+        Vec::new()
+    };
+    let whose = match q.whose.as_str() {
+        "everyone" if manager => Whose::Everyone,
+        "unallocated" if manager => Whose::Unallocated,
+        id if manager && staff_list.iter().any(|s| s.id == id) => Whose::Of(UserId::from(id)),
+        _ => Whose::Mine,
+    };
+    let filter = CaseloadFilter {
+        whose: whose.clone(),
+        status: CaseStatus::from_slug(&q.status),
+        risk: RiskLevel::from_slug(&q.risk),
+        review_overdue: q.review == "overdue",
+        review_due_soon: q.review == "soon",
+    };
+    let load = store.caseload(&filter).await?;
+    let heading = match &whose {
+        Whose::Mine => "Your cases".to_owned(),
+        Whose::Everyone => "Your service's cases".to_owned(),
+        Whose::Unallocated => "Cases waiting for a caseworker".to_owned(),
+        Whose::Of(id) => staff_list
+            .iter()
+            .find(|s| s.id == *id)
+            .map_or_else(|| "Cases".into(), |s| format!("{}'s cases", s.name)),
+    };
+    let mut whose_options = vec![("mine".to_owned(), "Mine".to_owned())];
+    if manager {
+        whose_options.push(("everyone".into(), "Everyone in the service".into()));
+        whose_options.push(("unallocated".into(), "Not yet allocated".into()));
+        whose_options.extend(staff_list.iter().map(|s: &Allocatable| {
+            (
+                s.id.to_string(),
+                format!("{} ({} open)", s.name, s.open_cases),
+            )
+        }));
+    }
+    let whose_value = match &whose {
+        Whose::Mine => "mine".to_owned(),
+        Whose::Everyone => "everyone".to_owned(),
+        Whose::Unallocated => "unallocated".to_owned(),
+        Whose::Of(id) => id.to_string(),
+    };
+    let mut status_options = vec![(String::new(), "Open or paused".to_owned())];
+    status_options.extend(
+        CaseStatus::ALL
+            .iter()
+            .map(|s| (s.slug().to_owned(), s.label().to_owned())),
+    );
+    let mut risk_options = vec![(String::new(), "Any".to_owned())];
+    risk_options.extend(
+        RiskLevel::ALL
+            .iter()
+            .map(|r| (r.slug().to_owned(), r.label().to_owned())),
+    );
+    let review_options = vec![
+        (String::new(), "Any".to_owned()),
+        ("overdue".to_owned(), "Overdue".to_owned()),
+        (
+            "soon".to_owned(),
+            "Due within a week, or overdue".to_owned(),
+        ),
+    ];
+    Ok(render(&CaseloadPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/cases"),
+        manager,
+        heading,
+        total: load.total,
+        page: harbour_storage::cases::PAGE,
+        cases: load.cases.into_iter().map(CaseLine::new).collect(),
+        whose: whose_value,
+        status: CaseStatus::from_slug(&q.status)
+            .map(|s| s.slug().to_owned())
+            .unwrap_or_default(),
+        risk: RiskLevel::from_slug(&q.risk)
+            .map(|r| r.slug().to_owned())
+            .unwrap_or_default(),
+        review: if matches!(q.review.as_str(), "overdue" | "soon") {
+            q.review.clone()
+        } else {
+            String::new()
+        },
+        whose_options,
+        status_options,
+        risk_options,
+        review_options,
+    }))
+}
+
+/// A note's form as typed, to show again with its errors.
+#[derive(Debug, Clone, Default)]
+pub struct NoteForm {
+    pub kind: String,
+    pub body: String,
+    pub restricted: bool,
+    pub happened_on: String,
+}
+
+impl NoteForm {
+    fn from(form: &FormData) -> NoteForm {
+        NoteForm {
+            kind: form.get("kind").to_owned(),
+            body: form.get("body").to_owned(),
+            restricted: form.get("restricted") == "yes",
+            happened_on: form.get("happened_on").to_owned(),
+        }
+    }
+
+    fn today() -> NoteForm {
+        NoteForm {
+            kind: NoteKind::Contact.slug().to_owned(),
+            happened_on: uk_date(Utc::now()).format("%-d/%-m/%Y").to_string(),
+            ..NoteForm::default()
+        }
+    }
+
+    fn input(&self) -> NoteInput {
+        NoteInput {
+            kind: self.kind.clone(),
+            body: self.body.clone(),
+            restricted: self.restricted,
+            happened_on: self.happened_on.clone(),
+        }
+    }
+}
+
+fn kind_options() -> Vec<(String, String)> {
+    NoteKind::ALL
+        .iter()
+        .map(|k| (k.slug().to_owned(), k.label().to_owned()))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    line: CaseLine,
+    view: CaseView,
+    note: NoteForm,
+    kinds: Vec<(String, String)>,
+    staff: Vec<(String, String)>,
+    caseworker: String,
+    errors: FieldErrors,
+    saved: bool,
+}
+
+impl CasePage {
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
+    }
+    fn day(&self, d: &NaiveDate) -> String {
+        day(d)
+    }
+    fn kind(&self, n: &CaseNote) -> &'static str {
+        n.kind.label()
+    }
+    fn opened(&self) -> String {
+        day(&uk_date(self.line.case.opened_at))
+    }
+}
+
+async fn case_page(
+    staff: &Staff,
+    id: &CaseId,
+    note: NoteForm,
+    caseworker: String,
+    errors: FieldErrors,
+    saved: bool,
+) -> Result<Response, AppError> {
+    let view = staff.store.case(id).await?;
+    let staff_options = if view.may_allocate {
+        staff
+            .store
+            .allocatable()
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    s.id.to_string(),
+                    format!("{} ({} open)", s.name, s.open_cases),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let caseworker = if caseworker.is_empty() {
+        view.summary
+            .caseworker_id
+            .as_ref()
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    } else {
+        caseworker
+    };
+    let page = CasePage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/cases"),
+        line: CaseLine::new(view.summary.clone()),
+        view,
+        note,
+        kinds: kind_options(),
+        staff: staff_options,
+        caseworker,
+        errors,
+        saved,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    saved: String,
+}
+
+/// GET /cases/{id}
+pub async fn show(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
+    case_page(
+        &staff,
+        &id,
+        NoteForm::today(),
+        String::new(),
+        FieldErrors::new(),
+        !q.saved.is_empty(),
+    )
+    .await
+}
+
+/// POST /cases/{id}/notes: writes a note; on an error the page comes back with what was typed.
+pub async fn add_note(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let note = NoteForm::from(&form);
+    match staff.store.add_case_note(&id, &note.input()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved=note#notes")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            case_page(&staff, &id, note, String::new(), errors, false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /cases/{id}/allocate: a manager allocates or reassigns the case.
+pub async fn allocate(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let to = form.get("caseworker").to_owned();
+    match staff
+        .store
+        .allocate_case(&id, &UserId::from(to.as_str()))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=allocated")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            case_page(&staff, &id, NoteForm::today(), to, errors, false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_note.html")]
+struct NotePage {
+    chrome: Chrome,
+    case_id: CaseId,
+    note: CaseNote,
+    versions: Vec<NoteVersion>,
+    form: NoteForm,
+    kinds: Vec<(String, String)>,
+    errors: FieldErrors,
+}
+
+impl NotePage {
+    fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
+        crate::pages::words::when(t)
+    }
+    fn day(&self, d: &NaiveDate) -> String {
+        day(d)
+    }
+}
+
+async fn note_page(
+    staff: &Staff,
+    case: &CaseId,
+    note: &CaseNoteId,
+    form: Option<NoteForm>,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let (current, versions) = staff.store.case_note_history(case, note).await?;
+    let form = form.unwrap_or_else(|| NoteForm {
+        kind: current.kind.slug().to_owned(),
+        body: current.body.clone(),
+        restricted: current.restricted,
+        happened_on: current.happened_on.format("%-d/%-m/%Y").to_string(),
+    });
+    let page = NotePage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/cases"),
+        case_id: case.clone(),
+        note: current,
+        versions,
+        form,
+        kinds: kind_options(),
+        errors,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+/// GET /cases/{id}/notes/{note}: a note with its earlier versions, and (for its author) the form
+/// to correct it.
+pub async fn note(
+    staff: Staff,
+    Path((case, note)): Path<(CaseId, CaseNoteId)>,
+) -> Result<Response, AppError> {
+    note_page(&staff, &case, &note, None, FieldErrors::new()).await
+}
+
+/// POST /cases/{id}/notes/{note}: the author corrects a note; the earlier text is kept.
+pub async fn edit_note(
+    staff: Staff,
+    Path((case, note)): Path<(CaseId, CaseNoteId)>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let typed = NoteForm::from(&form);
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    match staff
+        .store
+        .edit_case_note(&case, &note, version, &typed.input())
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{case}?saved=corrected#notes")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            note_page(&staff, &case, &note, Some(typed), errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
