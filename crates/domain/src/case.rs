@@ -215,6 +215,74 @@ impl ClosureReason {
     }
 }
 
+/// An answer to one of the Ministry of Justice's outcome questions at closure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeAnswer {
+    Yes,
+    No,
+    /// The person was not asked, or chose not to answer (support ended without contact).
+    NotAsked,
+}
+
+impl OutcomeAnswer {
+    pub const ALL: [OutcomeAnswer; 3] = [
+        OutcomeAnswer::Yes,
+        OutcomeAnswer::No,
+        OutcomeAnswer::NotAsked,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            OutcomeAnswer::Yes => "yes",
+            OutcomeAnswer::No => "no",
+            OutcomeAnswer::NotAsked => "not_asked",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeAnswer::Yes => "Yes",
+            OutcomeAnswer::No => "No",
+            OutcomeAnswer::NotAsked => "Not asked, or chose not to say",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<OutcomeAnswer> {
+        OutcomeAnswer::ALL.into_iter().find(|x| x.slug() == s)
+    }
+}
+
+/// The two questions commissioned services answer for each person whose support ends: the
+/// words Harbour asks them in.
+pub const COPE_QUESTION: &str =
+    "Does the person feel better able to cope with the immediate impact of the crime?";
+pub const RECOVER_QUESTION: &str =
+    "Does the person feel they are on the way to recovering from the harm?";
+
+/// A change of a case's status, and whether it can be made from where the case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Pause,
+    Resume,
+    Close,
+    Reopen,
+}
+
+/// The status a change leads to, or why it cannot be made now.
+pub fn change(from: CaseStatus, change: Change) -> Result<CaseStatus, &'static str> {
+    match (from, change) {
+        (CaseStatus::Open, Change::Pause) => Ok(CaseStatus::Paused),
+        (CaseStatus::Paused, Change::Resume) => Ok(CaseStatus::Open),
+        (CaseStatus::Open | CaseStatus::Paused, Change::Close) => Ok(CaseStatus::Closed),
+        (CaseStatus::Closed, Change::Reopen) => Ok(CaseStatus::Open),
+        (CaseStatus::Paused, Change::Pause) => Err("The case is already paused"),
+        (_, Change::Resume) => Err("Only a paused case can be resumed"),
+        (CaseStatus::Closed, _) => Err("The case is closed: reopen it first"),
+        (_, Change::Reopen) => Err("The case is not closed"),
+    }
+}
+
 /// Days after closing within which a case may be opened again, rather than a new referral made.
 pub const REOPEN_WITHIN_DAYS: i64 = 90;
 
@@ -322,6 +390,23 @@ mod tests {
         assert_eq!(review_due(d(2026, 6, 10), today), ReviewDue::DueSoon);
         assert_eq!(review_due(d(2026, 6, 17), today), ReviewDue::DueSoon);
         assert_eq!(review_due(d(2026, 6, 18), today), ReviewDue::Later);
+    }
+
+    #[test]
+    fn a_case_changes_only_as_its_status_allows() {
+        use CaseStatus::*;
+        assert_eq!(change(Open, Change::Pause), Ok(Paused));
+        assert_eq!(change(Paused, Change::Resume), Ok(Open));
+        assert_eq!(change(Paused, Change::Close), Ok(Closed));
+        assert_eq!(change(Closed, Change::Reopen), Ok(Open));
+        assert!(change(Open, Change::Resume).is_err());
+        assert!(change(Open, Change::Reopen).is_err());
+        assert!(change(Closed, Change::Pause).is_err());
+        assert!(change(Closed, Change::Close).is_err());
+        assert!(change(Paused, Change::Pause).is_err());
+        for a in OutcomeAnswer::ALL {
+            assert_eq!(OutcomeAnswer::from_slug(a.slug()), Some(a));
+        }
     }
 
     #[test]

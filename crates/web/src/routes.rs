@@ -116,6 +116,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/cases/{id}/notes/{note}", Staff(Action::WorkCases), get(pages::cases::note)),
         r("POST", "/cases/{id}/notes/{note}", Staff(Action::WorkCases), post(pages::cases::edit_note)),
         r("POST", "/cases/{id}/allocate", Staff(Action::ManageCases), post(pages::cases::allocate)),
+        r("POST", "/cases/{id}/status", Staff(Action::WorkCases), post(pages::cases::change_status)),
+        r("POST", "/cases/{id}/review", Staff(Action::WorkCases), post(pages::cases::review)),
         r("GET", "/onward", Staff(Action::ReferOnward), get(pages::onward::sent)),
         r("GET", "/onward/{id}", Staff(Action::WorkOnwardReferral), get(pages::onward::show)),
         r("POST", "/onward/{id}/step", Staff(Action::WorkOnwardReferral), post(pages::onward::step)),

@@ -5,12 +5,14 @@
 
 use chrono::Utc;
 use harbour_domain::calendar::{WorkingDays, uk_date};
-use harbour_domain::case::{CaseStatus, NoteKind, REVIEW_RULES, next_review};
+use harbour_domain::case::{
+    CaseStatus, ClosureReason, NoteKind, OutcomeAnswer, REVIEW_RULES, next_review,
+};
 use harbour_domain::ids::{CaseId, UserId};
 use harbour_domain::needs::ServiceTier;
 use harbour_domain::role::Role;
 use harbour_storage::actor::Actor;
-use harbour_storage::cases::{CaseloadFilter, NoteInput, Whose};
+use harbour_storage::cases::{CaseloadFilter, ChangeInput, NoteInput, Whose};
 use harbour_storage::error::StorageError;
 use harbour_storage::onward::StepInput;
 use harbour_storage::scoped::ScopedStore;
@@ -357,5 +359,159 @@ async fn a_manager_sees_the_services_caseload_and_reassigns_a_case() -> R {
 
     let counts = manager.case_counts().await?;
     assert_eq!(counts.agency_unallocated, 0);
+    Ok(())
+}
+
+fn change(what: &str) -> ChangeInput {
+    ChangeInput {
+        change: what.into(),
+        ..ChangeInput::default()
+    }
+}
+
+#[tokio::test]
+async fn a_case_is_reviewed_paused_resumed_closed_with_its_outcomes_and_reopened() -> R {
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, false).await?;
+    let cw = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let days = WorkingDays::england_and_wales();
+    let today = uk_date(Utc::now());
+
+    // A review needs words, and sets the next one a targeted interval from today.
+    let e = cw.review_case(&id, "  ").await.unwrap_err();
+    assert!(matches!(e, StorageError::Invalid(_)));
+    let next = cw
+        .review_case(&id, "Housing application in; safety plan checked.")
+        .await?;
+    assert_eq!(
+        next,
+        next_review(&REVIEW_RULES, Some(ServiceTier::Targeted), today, &days)
+    );
+    let c = cw.case(&id).await?.summary;
+    assert_eq!(c.last_reviewed_on, Some(today));
+    assert_eq!(c.next_review_on, Some(next));
+
+    // Pausing needs a reason; a paused case is not reviewed.
+    let e = cw.change_case(&id, &change("pause")).await.unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!()
+    };
+    assert_eq!(errors.get("reason"), Some("Say why support is paused"));
+    cw.change_case(
+        &id,
+        &ChangeInput {
+            reason: "In hospital for two weeks".into(),
+            ..change("pause")
+        },
+    )
+    .await?;
+    assert!(cw.review_case(&id, "Anything").await.is_err());
+    assert!(
+        cw.caseload(&CaseloadFilter {
+            review_due_soon: true,
+            ..CaseloadFilter::default()
+        })
+        .await?
+        .cases
+        .is_empty(),
+        "a paused case is never due"
+    );
+    assert_eq!(
+        cw.change_case(&id, &change("resume")).await?,
+        CaseStatus::Open
+    );
+
+    // Closing asks why and the two outcome questions, each beside its field.
+    let e = cw
+        .change_case(
+            &id,
+            &ChangeInput {
+                reason: "other".into(),
+                ..change("close")
+            },
+        )
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!()
+    };
+    assert_eq!(errors.get("note"), Some("Say how support ended"));
+    assert!(errors.get("cope").is_some() && errors.get("recover").is_some());
+    assert_eq!(cw.case(&id).await?.summary.status, CaseStatus::Open);
+    cw.change_case(
+        &id,
+        &ChangeInput {
+            reason: "support_completed".into(),
+            cope: "yes".into(),
+            recover: "not_asked".into(),
+            ..change("close")
+        },
+    )
+    .await?;
+    let c = cw.case(&id).await?.summary;
+    assert_eq!(c.status, CaseStatus::Closed);
+    assert_eq!(c.closure_reason, Some(ClosureReason::SupportCompleted));
+    assert_eq!(c.cope, Some(OutcomeAnswer::Yes));
+    assert_eq!(c.recover, Some(OutcomeAnswer::NotAsked));
+    assert_eq!(c.next_review_on, None);
+    assert!(cw.change_case(&id, &change("pause")).await.is_err());
+
+    // Reopened within the period, with a reason; long after, it is refused.
+    cw.change_case(
+        &id,
+        &ChangeInput {
+            reason: "She called again: he has been released.".into(),
+            ..change("reopen")
+        },
+    )
+    .await?;
+    assert_eq!(cw.case(&id).await?.summary.status, CaseStatus::Open);
+    cw.change_case(
+        &id,
+        &ChangeInput {
+            reason: "moved_away".into(),
+            cope: "no".into(),
+            recover: "no".into(),
+            ..change("close")
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE cases SET closed_at = '2026-01-01T10:00:00Z'")
+        .execute(app.db.pool())
+        .await?;
+    let e = cw
+        .change_case(
+            &id,
+            &ChangeInput {
+                reason: "Again".into(),
+                ..change("reopen")
+            },
+        )
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!()
+    };
+    assert!(errors.get("change").unwrap().contains("within 90 days"));
+    let events: Vec<String> = cw
+        .case(&id)
+        .await?
+        .events
+        .into_iter()
+        .map(|e| e.what)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "Case opened",
+            "Allocated",
+            "Reviewed",
+            "Paused",
+            "Support resumed",
+            "Closed",
+            "Reopened",
+            "Closed"
+        ]
+    );
     Ok(())
 }

@@ -19,9 +19,14 @@ CREATE TABLE cases (
     -- The date the next review is due (a working day), while open.
     next_review_on TEXT,
     last_contact_at TEXT,
+    last_reviewed_on TEXT,
     closed_at TEXT,
     closure_reason TEXT,
     closure_note TEXT,
+    -- At closure, the Ministry of Justice's two outcome questions: better able to cope with the
+    -- immediate impact of the crime, and on the way to recovering (yes | no | not_asked).
+    cope TEXT,
+    recover TEXT,
     updated_at TEXT NOT NULL
 );
 -- A caseworker's caseload and an agency's, ordered by the review due.

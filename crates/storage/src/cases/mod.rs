@@ -3,10 +3,12 @@
 //! write is audited in the same transaction as the work.
 
 mod caseload;
+mod lifecycle;
 mod notes;
 mod open;
 
 pub use caseload::{CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
+pub use lifecycle::ChangeInput;
 pub use notes::{NoteInput, NoteVersion};
 pub(crate) use open::open_for_onward;
 
@@ -16,7 +18,9 @@ use crate::scoped::ScopedStore;
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::calendar::uk_date;
-use harbour_domain::case::{CaseStatus, NoteKind, ReviewDue, review_due};
+use harbour_domain::case::{
+    CaseStatus, ClosureReason, NoteKind, OutcomeAnswer, ReviewDue, review_due,
+};
 use harbour_domain::ids::{CaseId, CaseNoteId, OnwardId, PersonId, UserId};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
@@ -40,6 +44,12 @@ pub struct CaseSummary {
     pub next_review_on: Option<NaiveDate>,
     pub review: Option<ReviewDue>,
     pub last_contact_at: Option<DateTime<Utc>>,
+    pub last_reviewed_on: Option<NaiveDate>,
+    /// How it ended, once closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closure_reason: Option<ClosureReason>,
+    pub cope: Option<OutcomeAnswer>,
+    pub recover: Option<OutcomeAnswer>,
 }
 
 /// A note as the reader may see it.
@@ -104,11 +114,17 @@ struct SummaryRow {
     opened_at: Stamp,
     next_review_on: Option<String>,
     last_contact_at: Option<Stamp>,
+    last_reviewed_on: Option<String>,
+    closed_at: Option<Stamp>,
+    closure_reason: Option<String>,
+    cope: Option<String>,
+    recover: Option<String>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT c.id, c.person_id, c.onward_referral_id, p.given_name, \
      s.name AS service_name, c.caseworker_id, u.display_name AS caseworker_name, c.status, c.tier, \
-     c.risk_level, c.opened_at, c.next_review_on, c.last_contact_at \
+     c.risk_level, c.opened_at, c.next_review_on, c.last_contact_at, c.last_reviewed_on, \
+     c.closed_at, c.closure_reason, c.cope, c.recover \
      FROM cases c JOIN persons p ON p.id = c.person_id \
      LEFT JOIN dir_services s ON s.id = c.service_id LEFT JOIN users u ON u.id = c.caseworker_id";
 
@@ -116,14 +132,14 @@ impl SummaryRow {
     fn into_summary(self, today: NaiveDate) -> Result<CaseSummary> {
         let status = CaseStatus::from_slug(&self.status)
             .ok_or_else(|| StorageError::Corrupt(format!("case status {:?}", self.status)))?;
-        let next_review_on = self
-            .next_review_on
-            .as_deref()
-            .map(|d| {
+        let day = |d: Option<&str>| {
+            d.map(|d| {
                 d.parse::<NaiveDate>()
                     .map_err(|e| StorageError::Corrupt(e.to_string()))
             })
-            .transpose()?;
+            .transpose()
+        };
+        let next_review_on = day(self.next_review_on.as_deref())?;
         Ok(CaseSummary {
             id: self.id,
             person_id: self.person_id,
@@ -141,6 +157,14 @@ impl SummaryRow {
             opened_at: self.opened_at.0,
             next_review_on,
             last_contact_at: self.last_contact_at.map(|s| s.0),
+            last_reviewed_on: day(self.last_reviewed_on.as_deref())?,
+            closed_at: self.closed_at.map(|s| s.0),
+            closure_reason: self
+                .closure_reason
+                .as_deref()
+                .and_then(ClosureReason::from_slug),
+            cope: self.cope.as_deref().and_then(OutcomeAnswer::from_slug),
+            recover: self.recover.as_deref().and_then(OutcomeAnswer::from_slug),
         })
     }
 }
@@ -174,6 +198,11 @@ fn event_label(what: &str) -> String {
         "opened" => "Case opened".into(),
         "allocated" => "Allocated".into(),
         "note_edited" => "Note corrected".into(),
+        "paused" => "Paused".into(),
+        "resumed" => "Support resumed".into(),
+        "reviewed" => "Reviewed".into(),
+        "closed" => "Closed".into(),
+        "reopened" => "Reopened".into(),
         other => other.replace('_', " "),
     }
 }

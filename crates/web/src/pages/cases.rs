@@ -12,14 +12,17 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use harbour_domain::calendar::uk_date;
-use harbour_domain::case::{CaseStatus, NoteKind, ReviewDue};
+use harbour_domain::case::{
+    COPE_QUESTION, CaseStatus, ClosureReason, NoteKind, OutcomeAnswer, RECOVER_QUESTION, ReviewDue,
+};
 use harbour_domain::ids::{CaseId, CaseNoteId, UserId};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::permission::Action;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
 use harbour_storage::cases::{
-    Allocatable, CaseNote, CaseSummary, CaseView, CaseloadFilter, NoteInput, NoteVersion, Whose,
+    Allocatable, CaseNote, CaseSummary, CaseView, CaseloadFilter, ChangeInput, NoteInput,
+    NoteVersion, Whose,
 };
 use serde::Deserialize;
 
@@ -253,11 +256,41 @@ struct CasePage {
     kinds: Vec<(String, String)>,
     staff: Vec<(String, String)>,
     caseworker: String,
+    /// What was typed in the status and review forms, by field name, to show again.
+    typed: FormData,
+    closure_reasons: Vec<(String, String)>,
+    answers: Vec<(String, String)>,
+    cope_question: &'static str,
+    recover_question: &'static str,
     errors: FieldErrors,
     saved: bool,
 }
 
 impl CasePage {
+    fn v(&self, name: &str) -> String {
+        self.typed.get(name).to_owned()
+    }
+    fn open(&self) -> bool {
+        self.line.case.status == CaseStatus::Open
+    }
+    fn paused(&self) -> bool {
+        self.line.case.status == CaseStatus::Paused
+    }
+    fn closed(&self) -> bool {
+        self.line.case.status == CaseStatus::Closed
+    }
+    fn closing_errors(&self) -> bool {
+        self.errors.iter().any(|e| e.field.starts_with("close/"))
+    }
+    fn closure(&self) -> String {
+        self.line
+            .case
+            .closure_reason
+            .map_or_else(String::new, |r| r.label().to_owned())
+    }
+    fn answer(&self, a: &Option<OutcomeAnswer>) -> &'static str {
+        a.map_or("Not recorded", |a| a.label())
+    }
     fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
         crate::pages::words::when(t)
     }
@@ -272,14 +305,28 @@ impl CasePage {
     }
 }
 
+/// What a case page shows again after an error: the note being written, the caseworker being
+/// chosen, and whatever else was typed.
+#[derive(Default)]
+struct Typed {
+    note: Option<NoteForm>,
+    caseworker: String,
+    form: FormData,
+}
+
 async fn case_page(
     staff: &Staff,
     id: &CaseId,
-    note: NoteForm,
-    caseworker: String,
+    typed: Typed,
     errors: FieldErrors,
     saved: bool,
 ) -> Result<Response, AppError> {
+    let Typed {
+        note,
+        caseworker,
+        form,
+    } = typed;
+    let note = note.unwrap_or_else(NoteForm::today);
     let view = staff.store.case(id).await?;
     let staff_options = if view.may_allocate {
         staff
@@ -314,6 +361,17 @@ async fn case_page(
         kinds: kind_options(),
         staff: staff_options,
         caseworker,
+        typed: form,
+        closure_reasons: ClosureReason::ALL
+            .iter()
+            .map(|r| (r.slug().to_owned(), r.label().to_owned()))
+            .collect(),
+        answers: OutcomeAnswer::ALL
+            .iter()
+            .map(|a| (a.slug().to_owned(), a.label().to_owned()))
+            .collect(),
+        cope_question: COPE_QUESTION,
+        recover_question: RECOVER_QUESTION,
         errors,
         saved,
     };
@@ -339,8 +397,7 @@ pub async fn show(
     case_page(
         &staff,
         &id,
-        NoteForm::today(),
-        String::new(),
+        Typed::default(),
         FieldErrors::new(),
         !q.saved.is_empty(),
     )
@@ -357,7 +414,11 @@ pub async fn add_note(
     match staff.store.add_case_note(&id, &note.input()).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved=note#notes")).into_response()),
         Err(StorageError::Invalid(errors)) => {
-            case_page(&staff, &id, note, String::new(), errors, false).await
+            let typed = Typed {
+                note: Some(note),
+                ..Typed::default()
+            };
+            case_page(&staff, &id, typed, errors, false).await
         }
         Err(e) => Err(e.into()),
     }
@@ -377,7 +438,11 @@ pub async fn allocate(
     {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=allocated")).into_response()),
         Err(StorageError::Invalid(errors)) => {
-            case_page(&staff, &id, NoteForm::today(), to, errors, false).await
+            let typed = Typed {
+                caseworker: to,
+                ..Typed::default()
+            };
+            case_page(&staff, &id, typed, errors, false).await
         }
         Err(e) => Err(e.into()),
     }
@@ -459,6 +524,64 @@ pub async fn edit_note(
         Ok(()) => Ok(Redirect::to(&format!("/cases/{case}?saved=corrected#notes")).into_response()),
         Err(StorageError::Invalid(errors)) => {
             note_page(&staff, &case, &note, Some(typed), errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Names each error after the form it came from (`close/reason`), as the fields are named, so
+/// it shows beside the right one when several forms on the page share field names.
+fn under(prefix: &str, errors: FieldErrors) -> FieldErrors {
+    let mut named = FieldErrors::new();
+    for e in errors.iter() {
+        named.add(&format!("{prefix}/{}", e.field), e.message.clone());
+    }
+    named
+}
+
+/// POST /cases/{id}/status: pauses, resumes, closes or reopens the case.
+pub async fn change_status(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let change = form.get("change").to_owned();
+    let field = |name: &str| form.get(&format!("{change}/{name}")).to_owned();
+    let input = ChangeInput {
+        change: change.clone(),
+        reason: field("reason"),
+        note: field("note"),
+        cope: field("cope"),
+        recover: field("recover"),
+    };
+    match staff.store.change_case(&id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved={change}")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            let prefix = if change.is_empty() { "status" } else { &change };
+            let typed = Typed {
+                form,
+                ..Typed::default()
+            };
+            case_page(&staff, &id, typed, under(prefix, errors), false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /cases/{id}/review: records a review and sets the next one.
+pub async fn review(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    match staff.store.review_case(&id, form.get("review")).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved=review")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            let typed = Typed {
+                form,
+                ..Typed::default()
+            };
+            case_page(&staff, &id, typed, errors, false).await
         }
         Err(e) => Err(e.into()),
     }
