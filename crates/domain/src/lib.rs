@@ -44,6 +44,7 @@ pub mod matching;
 pub mod needs;
 pub mod notification;
 pub mod onward;
+pub mod outcome;
 pub mod permission;
 pub mod person_details;
 pub mod person_match;

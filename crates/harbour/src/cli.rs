@@ -188,7 +188,8 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum InstrumentCommand {
-    /// Load a risk instrument (TOML; see docs/INSTRUMENTS.md) and make it the one triage uses.
+    /// Load a risk instrument or an outcome tool (TOML; see docs/INSTRUMENTS.md) and make it
+    /// the one triage, or new outcome readings, use.
     Import { file: PathBuf },
 }
 

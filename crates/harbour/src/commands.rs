@@ -61,6 +61,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&config).await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
+            // An outcome tool's file says so (kind = "outcome"); anything else is a risk
+            // instrument.
+            if harbour_domain::outcome::is_outcome_tool(&text) {
+                let tool = harbour_storage::cases::import_outcome_tool(&db, &text)
+                    .await
+                    .map_err(explain)?;
+                say(&format!(
+                    "Loaded {} version {} ({} areas); new outcome readings use it.",
+                    tool.title,
+                    tool.version,
+                    tool.areas.len()
+                ));
+                return Ok(ExitCode::SUCCESS);
+            }
             let instrument = harbour_storage::triage::import_instrument(&db, &text)
                 .await
                 .map_err(explain)?;

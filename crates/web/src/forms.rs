@@ -48,6 +48,17 @@ impl FormData {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// The fields whose names start with `prefix`, by the rest of the name (the first of each).
+    pub fn with_prefix(&self, prefix: &str) -> std::collections::BTreeMap<String, String> {
+        let mut found = std::collections::BTreeMap::new();
+        for (k, v) in &self.0 {
+            if let Some(rest) = k.strip_prefix(prefix) {
+                found.entry(rest.to_owned()).or_insert_with(|| v.clone());
+            }
+        }
+        found
+    }
+
     pub fn get_all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()

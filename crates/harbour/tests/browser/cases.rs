@@ -1,12 +1,13 @@
 //! A caseworker accepts a referral and works the case it opens: a note refused without its
-//! text, then written restricted and corrected; their manager finds the case in the service's
-//! caseload, reads the restricted note and reassigns it.
+//! text, then written restricted and corrected; two outcome readings and the distance travelled;
+//! a review. Their manager finds the case in the service's caseload, reads the restricted note
+//! and reassigns it; the new caseworker closes it with the cope and recover answers.
 
 use super::*;
 use harbour_testkit::cases::{Case, IDVA, add_caseworker, refer_on, service_id, triaged_referral};
 
 #[tokio::test]
-async fn a_caseworker_works_a_case_and_the_manager_reassigns_it() -> R {
+async fn a_case_is_worked_from_acceptance_to_closure_and_reassigned_on_the_way() -> R {
     let app = TestApp::spawn().await?;
     let referral = triaged_referral(&app.db, Case::default()).await?;
     refer_on(&app.db, &referral, &service_id(&app.db, IDVA).await?).await?;
@@ -75,6 +76,48 @@ async fn a_caseworker_works_a_case_and_the_manager_reassigns_it() -> R {
         notes.contains("herself") && notes.contains("corrected"),
         "{notes}"
     );
+
+    // Two outcome readings, the first with a score missing, then the distance travelled.
+    reading(&b, "start", "3", true).await?;
+    let errors = text_of(&b, ".govuk-error-summary").await?;
+    assert!(
+        errors.contains("Choose a score for Feeling safe"),
+        "{errors}"
+    );
+    audit_page(&b, &mut violations).await?;
+    reading(&b, "start", "3", false).await?;
+    assert!(text_of(&b, "main").await?.contains("One reading so far"));
+    reading(&b, "review", "6", false).await?;
+    let main = text_of(&b, "main").await?;
+    assert!(
+        main.contains("Distance travelled: up 3 on average"),
+        "{main}"
+    );
+    assert!(main.contains("up 3"), "{main}");
+    assert_eq!(
+        b.client
+            .find_all(Locator::Css(
+                "svg.harbour-chart circle.harbour-chart-latest"
+            ))
+            .await?
+            .len(),
+        9,
+        "a bar for each area"
+    );
+    audit_page(&b, &mut violations).await?;
+    // A review sets the next one.
+    fill(
+        &b,
+        "#review",
+        "Housing application made; the safety plan still fits.",
+    )
+    .await?;
+    follow(&b, "form[action$='/review'] button").await?;
+    assert!(
+        !text_of(&b, ".govuk-summary-list")
+            .await?
+            .contains("Not yet")
+    );
     follow(&b, "form[action='/sign-out'] button").await?;
 
     // The manager finds it in the service's caseload, reads the note and reassigns the case.
@@ -97,7 +140,7 @@ async fn a_caseworker_works_a_case_and_the_manager_reassigns_it() -> R {
     follow(&b, "form[action$='/allocate'] button").await?;
     let summary = text_of(&b, ".govuk-summary-list").await?;
     assert!(summary.contains("Casey Worthing"), "{summary}");
-    let events = text_of(&b, "main table").await?;
+    let events = text_of(&b, "#events + table").await?;
     assert!(events.contains("to Casey Worthing"), "{events}");
     audit_page(&b, &mut violations).await?;
     // Her filters: the cases no one has yet, then one caseworker's.
@@ -111,10 +154,67 @@ async fn a_caseworker_works_a_case_and_the_manager_reassigns_it() -> R {
     assert_eq!(text_of(&b, "h1").await?, "Casey Worthing's cases");
     assert!(text_of(&b, "main table").await?.contains("Alys"));
     audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // Casey closes the case, answering the two outcome questions.
+    sign_in(&b, &app, "casey@new-era.example", DEMO_PASSWORD).await?;
+    follow(&b, "main a[href='/cases']").await?;
+    follow_at(&b, Locator::LinkText("Alys")).await?;
+    open_all(&b).await?;
+    follow(&b, "input[value='close'] ~ button").await?;
+    let errors = text_of(&b, ".govuk-error-summary").await?;
+    assert!(
+        errors.contains("Choose why the case is closing"),
+        "{errors}"
+    );
+    audit_page(&b, &mut violations).await?;
+    click(&b, "[id='close/reason']").await?;
+    click(&b, "[id='close/cope']").await?;
+    click(&b, "[id='close/recover']").await?;
+    follow(&b, "input[value='close'] ~ button").await?;
+    let summary = text_of(&b, ".govuk-summary-list").await?;
+    assert!(
+        summary.contains("Closed") && summary.contains("Support completed"),
+        "{summary}"
+    );
+    let words = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("Better able to cope Yes"), "{summary}");
+    audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(
         violations.is_empty(),
         "accessibility violations: {violations:#?}"
     );
     Ok(())
+}
+
+/// Opens every disclosure on the page (the forms folded away under "Close the case" and the
+/// like), as a person clicking each would.
+async fn open_all(b: &Browser) -> R {
+    b.client
+        .execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true)",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Opens the outcome reading form, chooses when it is, scores every area `score` (all but the
+/// first when `leave_one`), and saves it.
+async fn reading(b: &Browser, kind: &str, score: &str, leave_one: bool) -> R {
+    open_all(b).await?;
+    click(b, &format!("input[name='reading_kind'][value='{kind}']")).await?;
+    let selects = b
+        .client
+        .find_all(Locator::Css("select[name^='score/']"))
+        .await?;
+    for (i, s) in selects.into_iter().enumerate() {
+        if leave_one && i == 0 {
+            s.select_by_value("").await?;
+        } else {
+            s.select_by_value(score).await?;
+        }
+    }
+    follow(b, "form[action$='/readings'] button").await
 }

@@ -515,3 +515,71 @@ async fn a_case_is_reviewed_paused_resumed_closed_with_its_outcomes_and_reopened
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn outcome_readings_score_every_area_and_show_the_distance_travelled() -> R {
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, false).await?;
+    let cw = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let tool = harbour_storage::cases::active_outcome_tool(&app.db).await?;
+    let all = |score: &str| -> std::collections::BTreeMap<String, String> {
+        tool.areas
+            .iter()
+            .map(|a| (a.id.clone(), score.to_owned()))
+            .collect()
+    };
+    // Every area, on the scale, and when in the support.
+    let mut partial = all("3");
+    partial.remove("money");
+    partial.insert("safety".into(), "0".into());
+    let e = cw
+        .record_reading(&id, "sometime", &partial)
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!()
+    };
+    assert!(errors.get("kind").is_some());
+    assert!(errors.get("score/money").is_some());
+    assert!(errors.get("score/safety").unwrap().contains("from 1 to 10"));
+    assert!(
+        cw.case(&id).await?.readings.readings.is_empty(),
+        "nothing kept"
+    );
+
+    cw.record_reading(&id, "start", &all("3")).await?;
+    assert!(cw.case(&id).await?.readings.first_and_latest().is_none());
+    let mut later = all("6");
+    later.insert("safety".into(), "8".into());
+    cw.record_reading(&id, "review", &later).await?;
+    let view = cw.case(&id).await?;
+    let (first, latest) = view.readings.first_and_latest().unwrap();
+    let (areas, mean) =
+        harbour_domain::outcome::distance(&view.readings.tool, &first.scores, &latest.scores);
+    assert_eq!(areas.len(), 9);
+    assert_eq!(areas[0].area_id, "safety");
+    assert_eq!(areas[0].change, 5);
+    assert!((mean.unwrap() - (5.0 + 8.0 * 3.0) / 9.0).abs() < 1e-9);
+
+    // Once closed, only a reading at the end of support.
+    cw.change_case(
+        &id,
+        &ChangeInput {
+            reason: "support_completed".into(),
+            cope: "yes".into(),
+            recover: "yes".into(),
+            ..change("close")
+        },
+    )
+    .await?;
+    assert!(cw.record_reading(&id, "review", &all("7")).await.is_err());
+    cw.record_reading(&id, "exit", &all("7")).await?;
+    assert_eq!(cw.case(&id).await?.readings.readings.len(), 3);
+    // Another agency reads none of it.
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(matches!(
+        alice.record_reading(&id, "exit", &all("1")).await,
+        Err(StorageError::NotFound(_))
+    ));
+    Ok(())
+}

@@ -76,3 +76,30 @@ CREATE TABLE case_events (
     at TEXT NOT NULL
 );
 CREATE INDEX case_events_case ON case_events (case_id, at);
+
+-- Outcome tools, as loaded (the shipped demonstration one is used until one is).
+CREATE TABLE outcome_tools (
+    id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    title TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    active INTEGER NOT NULL CHECK (active IN (0, 1)),
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+
+-- Readings with an outcome tool: at the start, at reviews, at exit. The scores are a JSON
+-- object of area id to score, under the tool and version named.
+CREATE TABLE case_readings (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    tool_id TEXT NOT NULL,
+    tool_version BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    scores TEXT NOT NULL,
+    taken_on TEXT NOT NULL,
+    by_user TEXT REFERENCES users (id),
+    agency_id TEXT NOT NULL REFERENCES agencies (id),
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX case_readings_case ON case_readings (case_id, taken_on);

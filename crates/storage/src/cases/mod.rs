@@ -6,11 +6,13 @@ mod caseload;
 mod lifecycle;
 mod notes;
 mod open;
+mod readings;
 
 pub use caseload::{CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
 pub use lifecycle::ChangeInput;
 pub use notes::{NoteInput, NoteVersion};
 pub(crate) use open::open_for_onward;
+pub use readings::{Reading, Readings, active_outcome_tool, import_outcome_tool};
 
 use crate::db::{Flag, Stamp, WriteTx, now};
 use crate::error::{Result, StorageError};
@@ -87,6 +89,10 @@ pub struct CaseView {
     /// Restricted notes on the case the reader may not see (a count, so they know to ask).
     pub notes_withheld: i64,
     pub events: Vec<CaseEvent>,
+    /// Outcome readings, oldest first, with the tool they are compared on.
+    pub readings: Readings,
+    /// The tool a new reading would use.
+    pub tool_now: harbour_domain::outcome::OutcomeTool,
     /// The reader may allocate the case.
     pub may_allocate: bool,
 }
@@ -203,6 +209,7 @@ fn event_label(what: &str) -> String {
         "reviewed" => "Reviewed".into(),
         "closed" => "Closed".into(),
         "reopened" => "Reopened".into(),
+        "reading" => "Outcome reading".into(),
         other => other.replace('_', " "),
     }
 }
@@ -215,6 +222,7 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         let summary = self.case_in(&mut tx, id).await?;
         let (notes, notes_withheld) = self.notes_in(&mut tx, id).await?;
+        let readings = self.readings_in(&mut tx, id).await?;
         let events: Vec<EventRow> = sqlx::query_as(
             "SELECT e.what, e.detail, u.display_name AS by_name, e.at FROM case_events e \
              LEFT JOIN users u ON u.id = e.by_user WHERE e.case_id = $1 ORDER BY e.at, e.id",
@@ -244,6 +252,8 @@ impl ScopedStore {
                     at: e.at.0,
                 })
                 .collect(),
+            readings,
+            tool_now: active_outcome_tool(self.db()).await?,
             may_allocate: self.may(Action::ManageCases),
         })
     }

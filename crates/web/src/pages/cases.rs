@@ -17,12 +17,13 @@ use harbour_domain::case::{
 };
 use harbour_domain::ids::{CaseId, CaseNoteId, UserId};
 use harbour_domain::instrument::RiskLevel;
+use harbour_domain::outcome::{ReadingKind, distance};
 use harbour_domain::permission::Action;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
 use harbour_storage::cases::{
     Allocatable, CaseNote, CaseSummary, CaseView, CaseloadFilter, ChangeInput, NoteInput,
-    NoteVersion, Whose,
+    NoteVersion, Reading, Whose,
 };
 use serde::Deserialize;
 
@@ -262,6 +263,11 @@ struct CasePage {
     answers: Vec<(String, String)>,
     cope_question: &'static str,
     recover_question: &'static str,
+    /// Distance travelled from the first reading to the latest, when there are two.
+    chart: Option<Chart>,
+    /// The scores to choose from for each area, with the stage each is in.
+    score_options: Vec<(String, String)>,
+    reading_kinds: Vec<(String, String)>,
     errors: FieldErrors,
     saved: bool,
 }
@@ -279,6 +285,11 @@ impl CasePage {
     fn closed(&self) -> bool {
         self.line.case.status == CaseStatus::Closed
     }
+    fn reading_errors(&self) -> bool {
+        self.errors
+            .iter()
+            .any(|e| e.field == "reading_kind" || e.field.starts_with("score/"))
+    }
     fn closing_errors(&self) -> bool {
         self.errors.iter().any(|e| e.field.starts_with("close/"))
     }
@@ -290,6 +301,15 @@ impl CasePage {
     }
     fn answer(&self, a: &Option<OutcomeAnswer>) -> &'static str {
         a.map_or("Not recorded", |a| a.label())
+    }
+    /// A reading's score for an area, or a dash where it has none.
+    fn score(&self, r: &Reading, area: &str) -> String {
+        r.scores
+            .get(area)
+            .map_or_else(|| "–".into(), |s| s.to_string())
+    }
+    fn score_field(&self, area: &str) -> String {
+        format!("score/{area}")
     }
     fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
         crate::pages::words::when(t)
@@ -353,9 +373,20 @@ async fn case_page(
     } else {
         caseworker
     };
+    let chart = chart(&view);
+    let tool = &view.tool_now;
+    let score_options = (tool.min..=tool.max)
+        .map(|n| (n.to_string(), format!("{n}: {}", tool.stage(n).label)))
+        .collect();
     let page = CasePage {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/cases"),
         line: CaseLine::new(view.summary.clone()),
+        chart,
+        score_options,
+        reading_kinds: ReadingKind::ALL
+            .iter()
+            .map(|k| (k.slug().to_owned(), k.label().to_owned()))
+            .collect(),
         view,
         note,
         kinds: kind_options(),
@@ -582,6 +613,116 @@ pub async fn review(
                 ..Typed::default()
             };
             case_page(&staff, &id, typed, errors, false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One area's bar on the distance-travelled chart, placed in the SVG's coordinates.
+pub struct ChartRow {
+    pub label: String,
+    pub first: u8,
+    pub latest: u8,
+    pub change: String,
+    /// The label's and the line's baseline.
+    pub y: u32,
+    pub x_first: u32,
+    pub x_latest: u32,
+}
+
+/// The distance-travelled chart: each area's first score and latest on the tool's scale, drawn
+/// on the server as SVG (no script), with the same figures in a table beside it.
+pub struct Chart {
+    pub rows: Vec<ChartRow>,
+    pub ticks: Vec<(u32, u8)>,
+    pub height: u32,
+    pub first_on: String,
+    pub latest_on: String,
+    pub overall: String,
+}
+
+const CHART_LEFT: u32 = 250;
+const CHART_RIGHT: u32 = 620;
+const CHART_TOP: u32 = 40;
+const CHART_ROW: u32 = 34;
+
+/// A change in words a reader can take in: "up 3", "down 1", "no change".
+fn change_words(change: i16) -> String {
+    match change {
+        0 => "no change".into(),
+        c if c > 0 => format!("up {c}"),
+        c => format!("down {}", -c),
+    }
+}
+
+fn chart(view: &CaseView) -> Option<Chart> {
+    let r = &view.readings;
+    let (first, latest) = r.first_and_latest()?;
+    let tool = &r.tool;
+    let (areas, mean) = distance(tool, &first.scores, &latest.scores);
+    let span = u32::from(tool.max - tool.min);
+    let x =
+        |score: u8| CHART_LEFT + (CHART_RIGHT - CHART_LEFT) * u32::from(score - tool.min) / span;
+    let rows: Vec<ChartRow> = areas
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| ChartRow {
+            y: CHART_TOP + CHART_ROW * u32::try_from(i).unwrap_or(0) + CHART_ROW / 2,
+            x_first: x(t.first),
+            x_latest: x(t.latest),
+            change: change_words(t.change),
+            label: t.label,
+            first: t.first,
+            latest: t.latest,
+        })
+        .collect();
+    Some(Chart {
+        height: CHART_TOP + CHART_ROW * u32::try_from(rows.len()).unwrap_or(0) + 10,
+        ticks: (tool.min..=tool.max).map(|n| (x(n), n)).collect(),
+        rows,
+        first_on: day(&first.taken_on),
+        latest_on: day(&latest.taken_on),
+        overall: mean.map_or_else(String::new, |m| {
+            let m = (m * 10.0).round() / 10.0;
+            if m > 0.0 {
+                format!("up {m} on average")
+            } else if m < 0.0 {
+                format!("down {} on average", -m)
+            } else {
+                "no change on average".into()
+            }
+        }),
+    })
+}
+
+/// POST /cases/{id}/readings: an outcome reading with the tool in use.
+pub async fn add_reading(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let scores = form.with_prefix("score/");
+    match staff
+        .store
+        .record_reading(&id, form.get("reading_kind"), &scores)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=reading#outcomes")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            let mut named = FieldErrors::new();
+            for e in errors.iter() {
+                let field = if e.field == "kind" {
+                    "reading_kind".to_owned()
+                } else {
+                    e.field.clone()
+                };
+                named.add(&field, e.message.clone());
+            }
+            let typed = Typed {
+                form,
+                ..Typed::default()
+            };
+            case_page(&staff, &id, typed, named, false).await
         }
         Err(e) => Err(e.into()),
     }
