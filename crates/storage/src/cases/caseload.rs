@@ -32,7 +32,11 @@ pub struct CaseloadFilter {
 /// The most cases one page of a caseload lists.
 pub const PAGE: i64 = 200;
 
-/// A caseload: the cases on this page, and how many match in all.
+/// The most cases a caseload counts exactly; past it, the page says "more than 10,000".
+pub const COUNT_UP_TO: i64 = 10_000;
+
+/// A caseload: the cases on this page, and how many match in all (up to one more than
+/// [`COUNT_UP_TO`]).
 #[derive(Debug, Clone)]
 pub struct Caseload {
     pub cases: Vec<CaseSummary>,
@@ -94,16 +98,18 @@ impl ScopedStore {
         }
         let wher = conditions.join(" AND ");
         let mut tx = self.db().begin_write().await?;
-        let count_sql = format!("SELECT COUNT(*) FROM cases c WHERE {wher}");
+        // Counted up to one more than COUNT_UP_TO: beyond that the page says "more than".
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE {wher} LIMIT {}) AS n",
+            COUNT_UP_TO + 1
+        );
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for b in &binds {
             count = count.bind(b);
         }
         let total = count.fetch_one(tx.conn()).await?;
-        let sql = format!(
-            "{SUMMARY_SELECT} WHERE {wher} ORDER BY CASE WHEN c.next_review_on IS NULL THEN 1 ELSE 0 END, \
-             c.next_review_on, c.opened_at, c.id LIMIT {PAGE}"
-        );
+        let sql =
+            format!("{SUMMARY_SELECT} WHERE {wher} ORDER BY c.next_review_on, c.id LIMIT {PAGE}");
         let mut q = sqlx::query_as::<_, SummaryRow>(&sql);
         for b in &binds {
             q = q.bind(b);

@@ -8,7 +8,7 @@ mod notes;
 mod open;
 mod readings;
 
-pub use caseload::{CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
+pub use caseload::{COUNT_UP_TO, CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
 pub use lifecycle::ChangeInput;
 pub use notes::{NoteInput, NoteVersion};
 pub(crate) use open::open_for_onward;
@@ -289,9 +289,11 @@ impl ScopedStore {
     pub async fn allocatable(&self) -> Result<Vec<Allocatable>> {
         self.grant(Action::ManageCases)?;
         let rows: Vec<(UserId, String, i64)> = sqlx::query_as(
-            "SELECT u.id, u.display_name, \
-             (SELECT COUNT(*) FROM cases c WHERE c.caseworker_id = u.id AND c.status <> 'closed') \
-             FROM users u WHERE u.agency_id = $1 AND u.active = $2 AND EXISTS \
+            "SELECT u.id, u.display_name, COALESCE(c.n, 0) \
+             FROM users u LEFT JOIN (SELECT caseworker_id, COUNT(*) AS n FROM cases \
+             WHERE agency_id = $1 AND status <> 'closed' GROUP BY caseworker_id) c \
+             ON c.caseworker_id = u.id \
+             WHERE u.agency_id = $1 AND u.active = $2 AND EXISTS \
              (SELECT 1 FROM user_roles r WHERE r.user_id = u.id \
               AND r.role IN ('caseworker', 'service_manager')) \
              ORDER BY u.display_name",

@@ -167,6 +167,22 @@ pub async fn load_demo_onward(db: &Db) -> Result<usize> {
             "The school's safeguarding lead confirmed the children are attending and knows who may collect them.",
         ),
     ];
+    // The first case has two outcome readings, so the distance travelled has something to show.
+    if let Some(case) = load.cases.first() {
+        let tool = crate::cases::active_outcome_tool(db).await?;
+        for (kind, base) in [("start", 2u8), ("review", 5)] {
+            let scores = tool
+                .areas
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let i = u8::try_from(i).unwrap_or(0);
+                    (a.id.clone(), (base + i % 3).min(tool.max).to_string())
+                })
+                .collect();
+            new_era.record_reading(&case.id, kind, &scores).await?;
+        }
+    }
     for (i, case) in load.cases.iter().take(3).enumerate() {
         for (kind, body) in notes.iter().take(i + 1) {
             new_era

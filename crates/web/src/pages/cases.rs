@@ -88,6 +88,21 @@ pub struct CaseloadQuery {
     review: String,
 }
 
+impl CaseloadPage {
+    /// A count as the page writes it: "10,000".
+    fn thousands(&self, n: &i64) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
 #[derive(Template)]
 #[template(path = "caseload.html")]
 struct CaseloadPage {
@@ -97,6 +112,7 @@ struct CaseloadPage {
     cases: Vec<CaseLine>,
     total: i64,
     page: i64,
+    count_up_to: i64,
     whose: String,
     status: String,
     risk: String,
@@ -183,6 +199,7 @@ pub async fn caseload(staff: Staff, Query(q): Query<CaseloadQuery>) -> Result<Re
         heading,
         total: load.total,
         page: harbour_storage::cases::PAGE,
+        count_up_to: harbour_storage::cases::COUNT_UP_TO,
         cases: load.cases.into_iter().map(CaseLine::new).collect(),
         whose: whose_value,
         status: CaseStatus::from_slug(&q.status)
