@@ -56,4 +56,5 @@ pub mod safe_contact;
 pub mod triage;
 pub mod user;
 pub mod validation;
+pub mod victims_code;
 pub mod webhook_address;

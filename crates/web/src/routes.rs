@@ -119,6 +119,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("POST", "/cases/{id}/status", Staff(Action::WorkCases), post(pages::cases::change_status)),
         r("POST", "/cases/{id}/review", Staff(Action::WorkCases), post(pages::cases::review)),
         r("POST", "/cases/{id}/readings", Staff(Action::WorkCases), post(pages::cases::add_reading)),
+        r("POST", "/cases/{id}/rights", Staff(Action::WorkCases), post(pages::cases::add_rights)),
         r("GET", "/onward", Staff(Action::ReferOnward), get(pages::onward::sent)),
         r("GET", "/onward/{id}", Staff(Action::WorkOnwardReferral), get(pages::onward::show)),
         r("POST", "/onward/{id}/step", Staff(Action::WorkOnwardReferral), post(pages::onward::step)),

@@ -105,6 +105,15 @@ async fn a_case_is_worked_from_acceptance_to_closure_and_reassigned_on_the_way()
         "a bar for each area"
     );
     audit_page(&b, &mut violations).await?;
+    // The Victims' Code rights explained today.
+    open_all(&b).await?;
+    click(&b, "[id='rights_action']").await?;
+    click(&b, "[id='rights']").await?;
+    click(&b, "[id='rights-4']").await?;
+    follow(&b, "form[action$='/rights'] button").await?;
+    let rights = text_of(&b, "#rights + table").await?;
+    assert!(rights.contains("Explained"), "{rights}");
+    audit_page(&b, &mut violations).await?;
     // A review sets the next one.
     fill(
         &b,

@@ -583,3 +583,55 @@ async fn outcome_readings_score_every_area_and_show_the_distance_travelled() -> 
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn victims_code_rights_are_recorded_as_explained_or_offered_with_when_and_who() -> R {
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, false).await?;
+    let cw = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let rights = cw.case(&id).await?.rights;
+    assert_eq!(rights.len(), 12);
+    assert!(rights.iter().all(|r| r.latest.is_none()));
+
+    // Nothing chosen, or a right that does not exist, is refused beside the field.
+    for (chosen, action) in [(vec![], "explained"), (vec!["13".to_owned()], "explained")] {
+        let e = cw.record_rights(&id, &chosen, action).await.unwrap_err();
+        let StorageError::Invalid(errors) = e else {
+            panic!()
+        };
+        assert_eq!(
+            errors.get("rights"),
+            Some("Choose the rights you explained or offered")
+        );
+    }
+    let e = cw
+        .record_rights(&id, &["1".to_owned()], "mentioned")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StorageError::Invalid(_)));
+
+    cw.record_rights(&id, &["1".to_owned(), "4".to_owned()], "explained")
+        .await?;
+    cw.record_rights(&id, &["7".to_owned()], "offered").await?;
+    let rights = cw.case(&id).await?.rights;
+    let recorded: Vec<(u8, &str)> = rights
+        .iter()
+        .filter_map(|r| r.latest.as_ref().map(|(a, _, _)| (r.number, a.label())))
+        .collect();
+    assert_eq!(
+        recorded,
+        [(1, "Explained"), (4, "Explained"), (7, "Offered")]
+    );
+    let (_, day, by) = rights[0].latest.clone().unwrap();
+    assert_eq!(day, uk_date(Utc::now()));
+    assert!(!by.is_empty());
+    // Not another agency's to record.
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(matches!(
+        alice
+            .record_rights(&id, &["2".to_owned()], "explained")
+            .await,
+        Err(StorageError::NotFound(_))
+    ));
+    Ok(())
+}

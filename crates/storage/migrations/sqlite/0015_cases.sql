@@ -105,3 +105,16 @@ CREATE TABLE case_readings (
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX case_readings_case ON case_readings (case_id, taken_on);
+
+-- The Victims' Code rights recorded on a case: which (1 to 12), explained or offered, the day,
+-- and by whom. Kept as history: a right may be explained again.
+CREATE TABLE case_rights (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    right_number BIGINT NOT NULL,
+    action TEXT NOT NULL,
+    on_day TEXT NOT NULL,
+    by_user TEXT REFERENCES users (id),
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX case_rights_case ON case_rights (case_id, right_number);

@@ -7,12 +7,14 @@ mod lifecycle;
 mod notes;
 mod open;
 mod readings;
+mod rights;
 
 pub use caseload::{COUNT_UP_TO, CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
 pub use lifecycle::ChangeInput;
 pub use notes::{NoteInput, NoteVersion};
 pub(crate) use open::open_for_onward;
 pub use readings::{Reading, Readings, active_outcome_tool, import_outcome_tool};
+pub use rights::RightRecord;
 
 use crate::db::{Flag, Stamp, WriteTx, now};
 use crate::error::{Result, StorageError};
@@ -91,6 +93,8 @@ pub struct CaseView {
     pub events: Vec<CaseEvent>,
     /// Outcome readings, oldest first, with the tool they are compared on.
     pub readings: Readings,
+    /// The twelve Victims' Code rights, each with its latest record on the case.
+    pub rights: Vec<RightRecord>,
     /// The tool a new reading would use.
     pub tool_now: harbour_domain::outcome::OutcomeTool,
     /// The reader may allocate the case.
@@ -210,6 +214,7 @@ fn event_label(what: &str) -> String {
         "closed" => "Closed".into(),
         "reopened" => "Reopened".into(),
         "reading" => "Outcome reading".into(),
+        "rights" => "Victims' Code".into(),
         other => other.replace('_', " "),
     }
 }
@@ -223,6 +228,7 @@ impl ScopedStore {
         let summary = self.case_in(&mut tx, id).await?;
         let (notes, notes_withheld) = self.notes_in(&mut tx, id).await?;
         let readings = self.readings_in(&mut tx, id).await?;
+        let rights = self.rights_in(&mut tx, id).await?;
         let events: Vec<EventRow> = sqlx::query_as(
             "SELECT e.what, e.detail, u.display_name AS by_name, e.at FROM case_events e \
              LEFT JOIN users u ON u.id = e.by_user WHERE e.case_id = $1 ORDER BY e.at, e.id",
@@ -253,6 +259,7 @@ impl ScopedStore {
                 })
                 .collect(),
             readings,
+            rights,
             tool_now: active_outcome_tool(self.db()).await?,
             may_allocate: self.may(Action::ManageCases),
         })

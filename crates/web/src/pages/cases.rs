@@ -285,6 +285,9 @@ struct CasePage {
     /// The scores to choose from for each area, with the stage each is in.
     score_options: Vec<(String, String)>,
     reading_kinds: Vec<(String, String)>,
+    /// The rights to choose from (number, words), and explained or offered.
+    right_options: Vec<(String, String)>,
+    right_actions: Vec<(String, String)>,
     errors: FieldErrors,
     saved: bool,
 }
@@ -324,6 +327,12 @@ impl CasePage {
         r.scores
             .get(area)
             .map_or_else(|| "–".into(), |s| s.to_string())
+    }
+    fn rights_chosen(&self) -> Vec<String> {
+        self.typed.get_all("rights")
+    }
+    fn rights_errors(&self) -> bool {
+        self.errors.get("rights").is_some() || self.errors.get("rights_action").is_some()
     }
     fn score_field(&self, area: &str) -> String {
         format!("score/{area}")
@@ -400,6 +409,15 @@ async fn case_page(
         line: CaseLine::new(view.summary.clone()),
         chart,
         score_options,
+        right_options: harbour_domain::victims_code::RIGHTS
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((i + 1).to_string(), format!("{}. {r}", i + 1)))
+            .collect(),
+        right_actions: harbour_domain::victims_code::RightAction::ALL
+            .iter()
+            .map(|a| (a.slug().to_owned(), a.label().to_owned()))
+            .collect(),
         reading_kinds: ReadingKind::ALL
             .iter()
             .map(|k| (k.slug().to_owned(), k.label().to_owned()))
@@ -740,6 +758,30 @@ pub async fn add_reading(
                 ..Typed::default()
             };
             case_page(&staff, &id, typed, named, false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /cases/{id}/rights: records Victims' Code rights explained or offered today.
+pub async fn add_rights(
+    staff: Staff,
+    Path(id): Path<CaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let chosen = form.get_all("rights");
+    match staff
+        .store
+        .record_rights(&id, &chosen, form.get("rights_action"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=rights#rights")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            let typed = Typed {
+                form,
+                ..Typed::default()
+            };
+            case_page(&staff, &id, typed, errors, false).await
         }
         Err(e) => Err(e.into()),
     }
