@@ -17,6 +17,7 @@ pub mod bundle;
 mod cache;
 pub mod cases;
 pub mod db;
+mod definitions;
 pub mod demo;
 
 pub mod directory;

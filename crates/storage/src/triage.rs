@@ -1,6 +1,7 @@
 //! Triage decisions and the instruments they use.
 
-use crate::db::{Db, Stamp, WriteTx, get_bool, new_id, now, to_json};
+use crate::db::{Db, Stamp, WriteTx, new_id, now, to_json};
+use crate::definitions::{self, Kind};
 use crate::error::{Result, StorageError};
 use crate::referrals::{ReferralView, from_json, read_referral};
 use crate::scoped::ScopedStore;
@@ -18,14 +19,10 @@ use sqlx::{FromRow, Row};
 
 /// The instrument triage uses: the newest active one, or the shipped demonstration checklist.
 pub async fn active_instrument(db: &Db) -> Result<Instrument> {
-    let row = sqlx::query("SELECT definition, active FROM instruments ORDER BY imported_at DESC")
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .find(|r| get_bool(r, "active").unwrap_or(false));
-    match row {
-        Some(r) => Instrument::from_toml(&r.try_get::<String, _>("definition")?)
-            .map_err(|e| StorageError::Corrupt(e.to_string())),
+    match definitions::active(db, Kind::Instrument).await? {
+        Some(text) => {
+            Instrument::from_toml(&text).map_err(|e| StorageError::Corrupt(e.to_string()))
+        }
         None => Ok(Instrument::demo()),
     }
 }
@@ -34,37 +31,15 @@ pub async fn active_instrument(db: &Db) -> Result<Instrument> {
 pub async fn import_instrument(db: &Db, text: &str) -> Result<Instrument> {
     let instrument =
         Instrument::from_toml(text).map_err(|e| StorageError::invalid("file", &e.0))?;
-    let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE instruments SET active = $1")
-        .bind(false)
-        .execute(tx.conn())
-        .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO instruments (id, version, title, definition, active, imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    definitions::load(
+        db,
+        Kind::Instrument,
+        &instrument.id,
+        instrument.version,
+        &instrument.title,
+        text,
     )
-    .bind(&instrument.id)
-    .bind(i64::from(instrument.version))
-    .bind(&instrument.title)
-    .bind(text)
-    .bind(true)
-    .bind(now())
-    .execute(tx.conn())
-    .await;
-    if let Err(e) = inserted {
-        let e = StorageError::from(e);
-        return Err(if e.is_unique_violation() {
-            StorageError::invalid(
-                "file",
-                &format!(
-                    "{} version {} is already loaded; give the new one a higher version",
-                    instrument.id, instrument.version
-                ),
-            )
-        } else {
-            e
-        });
-    }
-    tx.commit().await?;
+    .await?;
     Ok(instrument)
 }
 

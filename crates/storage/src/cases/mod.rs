@@ -227,7 +227,8 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         let summary = self.case_in(&mut tx, id).await?;
         let (notes, notes_withheld) = self.notes_in(&mut tx, id).await?;
-        let readings = self.readings_in(&mut tx, id).await?;
+        let tool_now = active_outcome_tool(self.db()).await?;
+        let readings = self.readings_in(&mut tx, id, &tool_now).await?;
         let rights = self.rights_in(&mut tx, id).await?;
         let events: Vec<EventRow> = sqlx::query_as(
             "SELECT e.what, e.detail, u.display_name AS by_name, e.at FROM case_events e \
@@ -260,7 +261,7 @@ impl ScopedStore {
                 .collect(),
             readings,
             rights,
-            tool_now: active_outcome_tool(self.db()).await?,
+            tool_now,
             may_allocate: self.may(Action::ManageCases),
         })
     }

@@ -183,28 +183,6 @@ impl ScopedStore {
         Ok(id)
     }
 
-    /// A note the actor wrote, to correct it.
-    pub async fn own_case_note(&self, case: &CaseId, note: &CaseNoteId) -> Result<CaseNote> {
-        self.grant(Action::WorkCases)?;
-        let mut tx = self.db().begin_write().await?;
-        self.case_in(&mut tx, case).await?;
-        let (notes, _) = self.notes_in(&mut tx, case).await?;
-        let found = notes
-            .into_iter()
-            .find(|n| n.id == *note && n.own)
-            .ok_or(StorageError::NotFound("note"))?;
-        self.audit(
-            &mut tx,
-            AuditAction::Read,
-            "case",
-            Some(case.as_str()),
-            "open a case note to correct it",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(found)
-    }
-
     /// Corrects a note the actor wrote: the text it replaces is kept as an earlier version.
     /// `version` is the one they corrected; if someone changed it since, nothing is overwritten.
     pub async fn edit_case_note(

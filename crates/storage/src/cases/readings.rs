@@ -2,20 +2,14 @@
 
 use super::*;
 use crate::db::{Db, new_id};
+use crate::definitions::{self, Kind};
 use harbour_domain::outcome::{OutcomeTool, ReadingKind};
 use std::collections::BTreeMap;
 
 /// The tool new readings use: the newest loaded and active, or the shipped demonstration one.
 pub async fn active_outcome_tool(db: &Db) -> Result<OutcomeTool> {
-    let rows: Vec<(String, Flag)> = sqlx::query_as(
-        "SELECT definition, active FROM outcome_tools ORDER BY imported_at DESC, version DESC",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    match rows.into_iter().find(|(_, active)| active.0) {
-        Some((definition, _)) => {
-            OutcomeTool::from_toml(&definition).map_err(|e| StorageError::Corrupt(e.0))
-        }
+    match definitions::active(db, Kind::OutcomeTool).await? {
+        Some(text) => OutcomeTool::from_toml(&text).map_err(|e| StorageError::Corrupt(e.0)),
         None => Ok(OutcomeTool::demo()),
     }
 }
@@ -26,54 +20,27 @@ async fn tool_version(db: &Db, id: &str, version: i64) -> Result<OutcomeTool> {
     if demo.id == id && i64::from(demo.version) == version {
         return Ok(demo);
     }
-    let definition: Option<String> =
-        sqlx::query_scalar("SELECT definition FROM outcome_tools WHERE id = $1 AND version = $2")
-            .bind(id)
-            .bind(version)
-            .fetch_optional(db.pool())
-            .await?;
-    let definition = definition.ok_or(StorageError::Corrupt(format!(
-        "outcome tool {id} version {version} is not loaded"
-    )))?;
-    OutcomeTool::from_toml(&definition).map_err(|e| StorageError::Corrupt(e.0))
+    let text = definitions::version(db, Kind::OutcomeTool, id, version)
+        .await?
+        .ok_or(StorageError::Corrupt(format!(
+            "outcome tool {id} version {version} is not loaded"
+        )))?;
+    OutcomeTool::from_toml(&text).map_err(|e| StorageError::Corrupt(e.0))
 }
 
 /// Loads an outcome tool and makes it the one new readings use. Readings already taken keep
 /// the tool and version they were taken with.
 pub async fn import_outcome_tool(db: &Db, text: &str) -> Result<OutcomeTool> {
     let tool = OutcomeTool::from_toml(text).map_err(|e| StorageError::invalid("file", &e.0))?;
-    let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE outcome_tools SET active = $1")
-        .bind(false)
-        .execute(tx.conn())
-        .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO outcome_tools (id, version, title, definition, active, imported_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    definitions::load(
+        db,
+        Kind::OutcomeTool,
+        &tool.id,
+        tool.version,
+        &tool.title,
+        text,
     )
-    .bind(&tool.id)
-    .bind(i64::from(tool.version))
-    .bind(&tool.title)
-    .bind(text)
-    .bind(true)
-    .bind(now())
-    .execute(tx.conn())
-    .await;
-    if let Err(e) = inserted {
-        let e = StorageError::from(e);
-        return Err(if e.is_unique_violation() {
-            StorageError::invalid(
-                "file",
-                &format!(
-                    "{} version {} is already loaded; give the new one a higher version",
-                    tool.id, tool.version
-                ),
-            )
-        } else {
-            e
-        });
-    }
-    tx.commit().await?;
+    .await?;
     Ok(tool)
 }
 
@@ -122,8 +89,14 @@ impl Readings {
 }
 
 impl ScopedStore {
-    /// The case's outcome readings (the case must be the actor's agency's).
-    pub(super) async fn readings_in(&self, tx: &mut WriteTx, case: &CaseId) -> Result<Readings> {
+    /// The case's outcome readings (the case must be the actor's agency's), compared on the tool
+    /// of the first, or `tool_now` when there is none yet.
+    pub(super) async fn readings_in(
+        &self,
+        tx: &mut WriteTx,
+        case: &CaseId,
+        tool_now: &OutcomeTool,
+    ) -> Result<Readings> {
         let rows: Vec<ReadingRow> = sqlx::query_as(
             "SELECT r.kind, r.tool_id, r.tool_version, r.scores, r.taken_on, \
              u.display_name AS by_name FROM case_readings r LEFT JOIN users u ON u.id = r.by_user \
@@ -151,7 +124,7 @@ impl ScopedStore {
             .collect::<Result<Vec<_>>>()?;
         let tool = match readings.first() {
             Some(r) => tool_version(self.db(), &r.tool_id, r.tool_version).await?,
-            None => active_outcome_tool(self.db()).await?,
+            None => tool_now.clone(),
         };
         Ok(Readings { tool, readings })
     }

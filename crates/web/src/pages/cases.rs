@@ -6,7 +6,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormData;
 use crate::pages::chrome::Chrome;
-use crate::pages::{render, render_invalid};
+use crate::pages::{render, render_invalid, under};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -470,6 +470,26 @@ pub async fn show(
     .await
 }
 
+/// How a form on the case page is answered: on success, back to the case saying it was saved
+/// (`saved` is the query and anchor, e.g. `note#notes`); on invalid input, the case page again
+/// with what was typed and each error (named by `rename` as the form names its fields).
+async fn answered<T>(
+    staff: &Staff,
+    id: &CaseId,
+    result: Result<T, StorageError>,
+    saved: &str,
+    typed: Typed,
+    rename: impl FnOnce(FieldErrors) -> FieldErrors,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved={saved}")).into_response()),
+        Err(StorageError::Invalid(errors)) => {
+            case_page(staff, id, typed, rename(errors), false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// POST /cases/{id}/notes: writes a note; on an error the page comes back with what was typed.
 pub async fn add_note(
     staff: Staff,
@@ -477,17 +497,12 @@ pub async fn add_note(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let note = NoteForm::from(&form);
-    match staff.store.add_case_note(&id, &note.input()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved=note#notes")).into_response()),
-        Err(StorageError::Invalid(errors)) => {
-            let typed = Typed {
-                note: Some(note),
-                ..Typed::default()
-            };
-            case_page(&staff, &id, typed, errors, false).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = staff.store.add_case_note(&id, &note.input()).await;
+    let typed = Typed {
+        note: Some(note),
+        ..Typed::default()
+    };
+    answered(&staff, &id, result, "note#notes", typed, |e| e).await
 }
 
 /// POST /cases/{id}/allocate: a manager allocates or reassigns the case.
@@ -497,21 +512,15 @@ pub async fn allocate(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let to = form.get("caseworker").to_owned();
-    match staff
+    let result = staff
         .store
         .allocate_case(&id, &UserId::from(to.as_str()))
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=allocated")).into_response()),
-        Err(StorageError::Invalid(errors)) => {
-            let typed = Typed {
-                caseworker: to,
-                ..Typed::default()
-            };
-            case_page(&staff, &id, typed, errors, false).await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .await;
+    let typed = Typed {
+        caseworker: to,
+        ..Typed::default()
+    };
+    answered(&staff, &id, result, "allocated", typed, |e| e).await
 }
 
 #[derive(Template)]
@@ -595,16 +604,6 @@ pub async fn edit_note(
     }
 }
 
-/// Names each error after the form it came from (`close/reason`), as the fields are named, so
-/// it shows beside the right one when several forms on the page share field names.
-fn under(prefix: &str, errors: FieldErrors) -> FieldErrors {
-    let mut named = FieldErrors::new();
-    for e in errors.iter() {
-        named.add(&format!("{prefix}/{}", e.field), e.message.clone());
-    }
-    named
-}
-
 /// POST /cases/{id}/status: pauses, resumes, closes or reopens the case.
 pub async fn change_status(
     staff: Staff,
@@ -620,18 +619,18 @@ pub async fn change_status(
         cope: field("cope"),
         recover: field("recover"),
     };
-    match staff.store.change_case(&id, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved={change}")).into_response()),
-        Err(StorageError::Invalid(errors)) => {
-            let prefix = if change.is_empty() { "status" } else { &change };
-            let typed = Typed {
-                form,
-                ..Typed::default()
-            };
-            case_page(&staff, &id, typed, under(prefix, errors), false).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = staff.store.change_case(&id, &input).await;
+    // Each error is named after the form it came from (`close/reason`), as its fields are.
+    let prefix = if change.is_empty() {
+        "status/".to_owned()
+    } else {
+        format!("{change}/")
+    };
+    let typed = Typed {
+        form,
+        ..Typed::default()
+    };
+    answered(&staff, &id, result, &change, typed, |e| under(&prefix, e)).await
 }
 
 /// POST /cases/{id}/review: records a review and sets the next one.
@@ -640,17 +639,12 @@ pub async fn review(
     Path(id): Path<CaseId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    match staff.store.review_case(&id, form.get("review")).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved=review")).into_response()),
-        Err(StorageError::Invalid(errors)) => {
-            let typed = Typed {
-                form,
-                ..Typed::default()
-            };
-            case_page(&staff, &id, typed, errors, false).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = staff.store.review_case(&id, form.get("review")).await;
+    let typed = Typed {
+        form,
+        ..Typed::default()
+    };
+    answered(&staff, &id, result, "review", typed, |e| e).await
 }
 
 /// One area's bar on the distance-travelled chart, placed in the SVG's coordinates.
@@ -737,30 +731,29 @@ pub async fn add_reading(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let scores = form.with_prefix("score/");
-    match staff
+    let result = staff
         .store
         .record_reading(&id, form.get("reading_kind"), &scores)
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=reading#outcomes")).into_response()),
-        Err(StorageError::Invalid(errors)) => {
-            let mut named = FieldErrors::new();
-            for e in errors.iter() {
-                let field = if e.field == "kind" {
-                    "reading_kind".to_owned()
-                } else {
-                    e.field.clone()
-                };
-                named.add(&field, e.message.clone());
-            }
-            let typed = Typed {
-                form,
-                ..Typed::default()
+        .await;
+    let typed = Typed {
+        form,
+        ..Typed::default()
+    };
+    // The store names the reading's "kind", which the page calls "reading_kind" (the note form
+    // has a "kind" of its own).
+    let rename = |errors: FieldErrors| {
+        let mut named = FieldErrors::new();
+        for e in errors.iter() {
+            let field = if e.field == "kind" {
+                "reading_kind"
+            } else {
+                e.field.as_str()
             };
-            case_page(&staff, &id, typed, named, false).await
+            named.add(field, e.message.clone());
         }
-        Err(e) => Err(e.into()),
-    }
+        named
+    };
+    answered(&staff, &id, result, "reading#outcomes", typed, rename).await
 }
 
 /// POST /cases/{id}/rights: records Victims' Code rights explained or offered today.
@@ -770,19 +763,13 @@ pub async fn add_rights(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let chosen = form.get_all("rights");
-    match staff
+    let result = staff
         .store
         .record_rights(&id, &chosen, form.get("rights_action"))
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?saved=rights#rights")).into_response()),
-        Err(StorageError::Invalid(errors)) => {
-            let typed = Typed {
-                form,
-                ..Typed::default()
-            };
-            case_page(&staff, &id, typed, errors, false).await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .await;
+    let typed = Typed {
+        form,
+        ..Typed::default()
+    };
+    answered(&staff, &id, result, "rights#rights", typed, |e| e).await
 }

@@ -27,6 +27,7 @@ pub mod words;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use harbour_domain::validation::FieldErrors;
 
 pub fn render<T: Template>(template: &T) -> Response {
     match template.render() {
@@ -40,6 +41,16 @@ pub fn render<T: Template>(template: &T) -> Response {
                 .into_response()
         }
     }
+}
+
+/// Names each error after the form it came from (`prefix` then the field, e.g. `close/reason`),
+/// so a page with several forms sharing field names shows it beside the right one.
+pub fn under(prefix: &str, errors: FieldErrors) -> FieldErrors {
+    let mut named = FieldErrors::new();
+    for e in errors.iter() {
+        named.add(&format!("{prefix}{}", e.field), e.message.clone());
+    }
+    named
 }
 
 /// A page re-shown with what the person entered and what is wrong with it.

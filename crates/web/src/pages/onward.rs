@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::forms::FormData;
 use crate::pages::chrome::Chrome;
 use crate::pages::triage::service_matches;
-use crate::pages::{render, render_invalid};
+use crate::pages::{render, render_invalid, under};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -366,16 +366,6 @@ pub async fn show(
     Path(id): Path<OnwardId>,
 ) -> Result<Response, AppError> {
     page(&state, &staff, &id, FormData::default(), FieldErrors::new()).await
-}
-
-/// Names each error after the form it came from, so the page can show it beside the right
-/// field when several forms share field names.
-fn under(prefix: &str, errors: FieldErrors) -> FieldErrors {
-    let mut named = FieldErrors::new();
-    for e in errors.iter() {
-        named.add(&format!("{prefix}{}", e.field), e.message.clone());
-    }
-    named
 }
 
 /// POST /onward/{id}/step: takes one step of the lifecycle.
