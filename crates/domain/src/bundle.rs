@@ -172,7 +172,7 @@ impl ResourceKind {
         match self {
             ResourceKind::Phone => "A phone with useful contacts",
             ResourceKind::SafetyDevice => "A personal safety device",
-            ResourceKind::HomeSecurity => "Home security fitted",
+            ResourceKind::HomeSecurity => "Home security fitted (sanctuary scheme)",
             ResourceKind::Other => "Something else",
         }
     }

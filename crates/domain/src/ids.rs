@@ -129,6 +129,12 @@ id_type! {
     CaseId;
     /// A note on a case.
     CaseNoteId;
+    /// A goal of a case's support plan.
+    GoalId;
+    /// An action towards a support plan's goal.
+    GoalActionId;
+    /// A resource issued to a person under their safety plan (an alarm, a phone).
+    ResourceId;
 }
 
 #[cfg(test)]

@@ -229,6 +229,7 @@ impl Instrument {
             }
         };
         errors.into_result(RiskOutcome {
+            answers: answers.clone(),
             score: yes,
             dont_know,
             not_asked,
@@ -240,9 +241,62 @@ impl Instrument {
     }
 }
 
+impl Instrument {
+    /// Scores answers as a form types them (item id to `yes`, `no`, `dont_know` or `not_asked`)
+    /// with an optional professional judgement (a level's slug, or empty, and the reasons). Errors
+    /// are named as the forms name their fields: `answers/{item}`, `judgement_level`,
+    /// `judgement_reason`.
+    pub fn score_typed(
+        &self,
+        typed: &BTreeMap<String, String>,
+        judgement_level: &str,
+        judgement_reason: &str,
+    ) -> Result<RiskOutcome, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let mut answers = BTreeMap::new();
+        for (item, slug) in typed {
+            match Answer::from_slug(slug) {
+                Some(a) => {
+                    answers.insert(item.clone(), a);
+                }
+                None => e.add(
+                    &format!("answers/{item}"),
+                    "Answer yes, no, don't know or not asked",
+                ),
+            }
+        }
+        let judgement = match judgement_level.trim() {
+            "" => None,
+            slug => match RiskLevel::from_slug(slug) {
+                Some(level) => Some((level, judgement_reason)),
+                None => {
+                    e.add("judgement_level", "Choose a risk level from the list");
+                    None
+                }
+            },
+        };
+        match self.score(&answers, judgement) {
+            Ok(risk) => e.into_result(risk),
+            Err(errors) => {
+                for err in errors.iter() {
+                    let field = if err.field.starts_with("judgement") {
+                        err.field.clone()
+                    } else {
+                        format!("answers/{}", err.field)
+                    };
+                    e.add(&field, err.message.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
 /// The result of scoring: the count, the level the bands gave, and the final level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RiskOutcome {
+    /// The answers scored (items not answered are absent: not asked).
+    pub answers: BTreeMap<String, Answer>,
     pub score: u32,
     pub dont_know: u32,
     pub not_asked: u32,

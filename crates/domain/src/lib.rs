@@ -53,6 +53,8 @@ pub mod postcode;
 pub mod referral;
 pub mod role;
 pub mod safe_contact;
+pub mod safety_plan;
+pub mod support_plan;
 pub mod triage;
 pub mod user;
 pub mod validation;

@@ -4,7 +4,7 @@
 
 use crate::crime::CrimeCategory;
 use crate::entitlement::{Entitlement, EntitlementDecision, EntitlementFacts, decide, propose};
-use crate::instrument::{Answer, Instrument, RiskLevel, RiskOutcome};
+use crate::instrument::{Answer, Instrument, RiskOutcome};
 use crate::marac::{MaracCriteria, MaracFacts, assess};
 use crate::needs::{NeedCategory, ServiceTier};
 use crate::validation::FieldErrors;
@@ -117,38 +117,15 @@ impl TriageInput {
             }
         }
         needs.sort();
-        let mut answers = BTreeMap::new();
-        for (item, slug) in &self.answers {
-            match Answer::from_slug(slug) {
-                Some(a) => {
-                    answers.insert(item.clone(), a);
-                }
-                None => e.add(
-                    &format!("answers/{item}"),
-                    "Answer yes, no, don't know or not asked",
-                ),
-            }
-        }
-        let judgement = match self.judgement_level.trim() {
-            "" => None,
-            slug => match RiskLevel::from_slug(slug) {
-                Some(level) => Some((level, self.judgement_reason.as_str())),
-                None => {
-                    e.add("judgement_level", "Choose a risk level from the list");
-                    None
-                }
-            },
-        };
-        let risk = match instrument.score(&answers, judgement) {
+        let risk = match instrument.score_typed(
+            &self.answers,
+            &self.judgement_level,
+            &self.judgement_reason,
+        ) {
             Ok(risk) => Some(risk),
             Err(errors) => {
                 for err in errors.iter() {
-                    let field = if err.field.starts_with("judgement") {
-                        err.field.clone()
-                    } else {
-                        format!("answers/{}", err.field)
-                    };
-                    e.add(&field, err.message.clone());
+                    e.add(&err.field, err.message.clone());
                 }
                 None
             }
@@ -176,7 +153,7 @@ impl TriageInput {
                 Ok(TriageDecision {
                     entitlement,
                     needs,
-                    answers,
+                    answers: risk.answers.clone(),
                     risk,
                     marac,
                     tier,
@@ -191,6 +168,7 @@ impl TriageInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::instrument::RiskLevel;
 
     fn facts() -> TriageFacts {
         TriageFacts {

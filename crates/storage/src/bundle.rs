@@ -226,72 +226,105 @@ impl ScopedStore {
         referral_id: &ReferralId,
         input: &ResourceInput,
     ) -> Result<()> {
-        let mut errors = FieldErrors::new();
-        let kind = ResourceKind::from_slug(&input.kind);
-        if kind.is_none() {
-            errors.add("kind", "Choose what was issued");
-        }
-        let description = input.description.trim();
-        if description.chars().count() > 200 {
-            errors.add("description", "Describe it in 200 characters or fewer");
-        }
-        let today = uk_date(Utc::now());
-        let issued_on = match input.issued_on.trim() {
-            "" => Some(today),
-            t => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-                Ok(d) if d <= today => Some(d),
-                Ok(_) => {
-                    errors.add(
-                        "issued_on",
-                        "The date it was issued cannot be in the future",
-                    );
-                    None
-                }
-                Err(_) => {
-                    errors.add("issued_on", "Enter the date it was issued, like 2026-11-23");
-                    None
-                }
-            },
-        };
-        let (Some(kind), Some(issued_on)) = (kind, issued_on) else {
-            return Err(StorageError::Invalid(errors));
-        };
-        if !errors.is_empty() {
-            return Err(StorageError::Invalid(errors));
-        }
+        let checked = check_resource(input)?;
         let mut tx = self.db().begin_write().await?;
         self.bundle_access(&mut tx, referral_id).await?;
         let referral = read_referral(&mut tx, referral_id).await?;
+        self.insert_resource(&mut tx, referral_id, &referral.person_id, &checked)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a checked resource for the person, audited, in the caller's transaction (whose
+    /// access the caller has already checked).
+    pub(crate) async fn insert_resource(
+        &self,
+        tx: &mut WriteTx,
+        referral_id: &ReferralId,
+        person_id: &PersonId,
+        checked: &CheckedResource,
+    ) -> Result<()> {
         let id = new_id();
         sqlx::query(
             "INSERT INTO resources_issued (id, person_id, referral_id, kind, description, issued_on, agency_id, \
              recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
-        .bind(&referral.person_id)
+        .bind(person_id)
         .bind(referral_id)
-        .bind(kind.slug())
-        .bind(description)
-        .bind(issued_on.to_string())
+        .bind(checked.kind.slug())
+        .bind(&checked.description)
+        .bind(checked.issued_on.to_string())
         .bind(&self.actor().agency_id)
         .bind(&self.actor().user_id)
         .bind(now())
         .execute(tx.conn())
         .await?;
         self.audit(
-            &mut tx,
+            tx,
             AuditAction::Create,
             "resource_issued",
             Some(&id),
-            &format!("record a resource issued ({})", kind.slug()),
+            &format!("record a resource issued ({})", checked.kind.slug()),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }
 
-async fn resources(tx: &mut WriteTx, person_id: &PersonId) -> Result<Vec<ResourceRecord>> {
+/// A resource as checked, ready to record.
+pub(crate) struct CheckedResource {
+    pub kind: ResourceKind,
+    pub description: String,
+    pub issued_on: NaiveDate,
+}
+
+/// Checks a resource as entered: what it is, a short description, and a day not in the future.
+pub(crate) fn check_resource(input: &ResourceInput) -> Result<CheckedResource> {
+    let mut errors = FieldErrors::new();
+    let kind = ResourceKind::from_slug(&input.kind);
+    if kind.is_none() {
+        errors.add("kind", "Choose what was issued");
+    }
+    let description = input.description.trim();
+    if description.chars().count() > 200 {
+        errors.add("description", "Describe it in 200 characters or fewer");
+    }
+    let today = uk_date(Utc::now());
+    let issued_on = match input.issued_on.trim() {
+        "" => Some(today),
+        t => match NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+        {
+            Ok(d) if d <= today => Some(d),
+            Ok(_) => {
+                errors.add(
+                    "issued_on",
+                    "The date it was issued cannot be in the future",
+                );
+                None
+            }
+            Err(_) => {
+                errors.add("issued_on", "Enter the date it was issued, like 23/11/2026");
+                None
+            }
+        },
+    };
+    match (kind, issued_on) {
+        (Some(kind), Some(issued_on)) if errors.is_empty() => Ok(CheckedResource {
+            kind,
+            description: description.to_owned(),
+            issued_on,
+        }),
+        _ => Err(StorageError::Invalid(errors)),
+    }
+}
+
+pub(crate) async fn resources(
+    tx: &mut WriteTx,
+    person_id: &PersonId,
+) -> Result<Vec<ResourceRecord>> {
     sqlx::query(
         "SELECT r.kind, r.description, r.issued_on, a.name AS agency_name, \
          COALESCE(u.display_name, 'Harbour') AS by_name FROM resources_issued r \

@@ -1,6 +1,7 @@
 //! A caseworker accepts a referral and works the case it opens: a note refused without its
 //! text, then written restricted and corrected; two outcome readings and the distance travelled;
-//! a review. Their manager finds the case in the service's caseload, reads the restricted note
+//! a review; a support plan, a safety plan with a resource issued and printed behind its warning,
+//! and the risk reassessed. Their manager finds the case in the service's caseload, reads the restricted note
 //! and reassigns it; the new caseworker closes it with the cope and recover answers.
 
 use super::*;
@@ -127,6 +128,7 @@ async fn a_case_is_worked_from_acceptance_to_closure_and_reassigned_on_the_way()
             .await?
             .contains("Not yet")
     );
+    plans(&b, &mut violations).await?;
     follow(&b, "form[action='/sign-out'] button").await?;
 
     // The manager finds it in the service's caseload, reads the note and reassigns the case.
@@ -226,4 +228,173 @@ async fn reading(b: &Browser, kind: &str, score: &str, leave_one: bool) -> R {
         }
     }
     follow(b, "form[action$='/readings'] button").await
+}
+
+/// From the case page: a support plan with a goal, an action done and progress; a safety plan
+/// with two sections, a resource issued, and printing behind its warning; the risk reassessed
+/// with professional judgement. Ends back on the case page.
+async fn plans(b: &Browser, violations: &mut Vec<String>) -> R {
+    let case_url = b.client.current_url().await?;
+    follow_at(
+        b,
+        Locator::LinkText("Support plan: goals, actions and progress"),
+    )
+    .await?;
+    assert_eq!(text_of(b, "h1").await?, "Support plan");
+    audit_page(b, violations).await?;
+    follow(b, "form[action$='/plan/goals'] button").await?;
+    let errors = text_of(b, ".govuk-error-summary").await?;
+    assert!(errors.contains("Enter the goal"), "{errors}");
+    assert!(
+        errors.contains("Choose at least one area of need"),
+        "{errors}"
+    );
+    audit_page(b, violations).await?;
+    fill(
+        b,
+        "#goal",
+        "I want to sleep without worrying he will come round",
+    )
+    .await?;
+    click(b, "[id='needs']").await?;
+    click(b, "[id='needs-2']").await?;
+    follow(b, "form[action$='/plan/goals'] button").await?;
+    let card = text_of(b, ".govuk-summary-card").await?;
+    assert!(card.contains("I want to sleep without worrying"), "{card}");
+    assert!(
+        card.contains("Mental and physical health, Shelter and accommodation"),
+        "{card}"
+    );
+    open_all(b).await?;
+    fill(
+        b,
+        "[id$='/action']",
+        "Ask the council about the sanctuary scheme",
+    )
+    .await?;
+    fill(b, "[id$='/who']", "Caseworker").await?;
+    fill(b, "[id$='/by']", "1/1/2020").await?;
+    follow(b, "form[action$='/actions'] button").await?;
+    let errors = text_of(b, ".govuk-error-summary").await?;
+    assert!(errors.contains("today or later"), "{errors}");
+    audit_page(b, violations).await?;
+    fill(b, "[id$='/by']", "31/12/2099").await?;
+    follow(b, "form[action$='/actions'] button").await?;
+    assert!(
+        text_of(b, ".govuk-summary-card table")
+            .await?
+            .contains("sanctuary scheme")
+    );
+    follow(b, "form[action$='/done'] button").await?;
+    assert!(
+        !text_of(b, ".govuk-summary-card table")
+            .await?
+            .contains("Mark done")
+    );
+    open_all(b).await?;
+    click(b, "[id$='/progress-2']").await?;
+    fill(
+        b,
+        "[id$='/progress_note']",
+        "The council has the application",
+    )
+    .await?;
+    follow_at(
+        b,
+        Locator::XPath("//button[normalize-space()='Save progress']"),
+    )
+    .await?;
+    let card = text_of(b, ".govuk-summary-card").await?;
+    assert!(
+        card.contains("Under way: The council has the application"),
+        "{card}"
+    );
+    audit_page(b, violations).await?;
+
+    b.client.goto(case_url.as_str()).await?;
+    follow_at(b, Locator::LinkText("Safety plan and resources issued")).await?;
+    assert_eq!(text_of(b, "h1").await?, "Safety plan");
+    assert!(text_of(b, "main").await?.contains("press 55"));
+    audit_page(b, violations).await?;
+    fill(
+        b,
+        "[id='section/code_words']",
+        "If she texts her sister 'pineapple', her sister calls 999",
+    )
+    .await?;
+    fill(
+        b,
+        "[id='section/calling_for_help']",
+        "The phone from the service, kept charged in her coat",
+    )
+    .await?;
+    follow(b, "form[action$='/safety'] button").await?;
+    assert!(text_of(b, ".govuk-summary-list").await?.contains("2 of 8"));
+    click(b, "[id='resource/kind-2']").await?;
+    fill(
+        b,
+        "[id='resource/description']",
+        "Alarm linked to the police",
+    )
+    .await?;
+    follow(b, "form[action$='/safety/resources'] button").await?;
+    let resources = text_of(b, "#resources + table").await?;
+    assert!(
+        resources.contains("A personal safety device"),
+        "{resources}"
+    );
+    audit_page(b, violations).await?;
+    follow_at(b, Locator::LinkText("Print the safety plan")).await?;
+    assert_eq!(text_of(b, "h1").await?, "Before you print");
+    assert!(
+        text_of(b, ".govuk-warning-text")
+            .await?
+            .contains("can be found by the person")
+    );
+    audit_page(b, violations).await?;
+    follow(b, "a[href$='ready=yes']").await?;
+    assert_eq!(text_of(b, "h1").await?, "Safety plan for Alys");
+    let printed = text_of(b, "main").await?;
+    assert!(
+        printed.contains("pineapple") && printed.contains("Alarm linked to the police"),
+        "{printed}"
+    );
+    audit_page(b, violations).await?;
+
+    b.client.goto(case_url.as_str()).await?;
+    follow_at(b, Locator::LinkText("Risk over time: reassess the risk")).await?;
+    assert!(
+        text_of(b, "#history + table")
+            .await?
+            .contains("at referral")
+    );
+    audit_page(b, violations).await?;
+    b.client
+        .find(Locator::Css("#judgement_level"))
+        .await?
+        .select_by_label("High")
+        .await?;
+    follow(b, "form[action$='/risk'] button").await?;
+    let errors = text_of(b, ".govuk-error-summary").await?;
+    assert!(errors.contains("Give the reasons"), "{errors}");
+    audit_page(b, violations).await?;
+    fill(
+        b,
+        "#judgement_reason",
+        "She says he has found her new address",
+    )
+    .await?;
+    follow(b, "form[action$='/risk'] button").await?;
+    assert!(
+        text_of(b, ".govuk-notification-banner")
+            .await?
+            .contains("now high")
+    );
+    let history = text_of(b, "#history + table").await?;
+    assert!(
+        history.contains("Up from standard") && history.contains("new address"),
+        "{history}"
+    );
+    b.client.goto(case_url.as_str()).await?;
+    Ok(())
 }

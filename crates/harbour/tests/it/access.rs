@@ -35,6 +35,9 @@ struct Ids {
     /// A case New Era opened by accepting a referral, and a note its caseworker wrote on it.
     case: String,
     note: String,
+    /// A goal of the case's support plan, and an action towards it.
+    goal: String,
+    action: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -90,7 +93,7 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .await?
         .expect("merged")
         .into_string();
-    let (case, note) = new_era_case(app).await?;
+    let (case, note, goal, action) = new_era_case(app).await?;
     Ok((
         Ids {
             agency,
@@ -102,13 +105,16 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
             victim,
             case,
             note,
+            goal,
+            action,
         },
         secret,
     ))
 }
 
-/// A case New Era's caseworker opened by accepting a referral, with a note they wrote.
-async fn new_era_case(app: &TestApp) -> anyhow::Result<(String, String)> {
+/// A case New Era's caseworker opened by accepting a referral, with a note they wrote and a
+/// goal with an action in its support plan.
+async fn new_era_case(app: &TestApp) -> anyhow::Result<(String, String, String, String)> {
     use harbour_testkit::cases::{Case, IDVA, refer_on, service_id, store_as, triaged_referral};
     let referral = triaged_referral(&app.db, Case::default()).await?;
     let onward = refer_on(&app.db, &referral, &service_id(&app.db, IDVA).await?).await?;
@@ -138,7 +144,28 @@ async fn new_era_case(app: &TestApp) -> anyhow::Result<(String, String)> {
             },
         )
         .await?;
-    Ok((case, note.into_string()))
+    let goal = caseworker
+        .add_goal(
+            &case.as_str().into(),
+            "Feel safe at home",
+            &["accommodation".to_owned()],
+        )
+        .await?;
+    let action = caseworker
+        .add_goal_action(
+            &case.as_str().into(),
+            &goal,
+            "Ask about the sanctuary scheme",
+            "Caseworker",
+            "31/12/2099",
+        )
+        .await?;
+    Ok((
+        case,
+        note.into_string(),
+        goal.into_string(),
+        action.into_string(),
+    ))
 }
 
 fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
@@ -156,7 +183,10 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
     } else if path.starts_with("/recognition/merges/{id}") {
         path.replace("{id}", &ids.merge)
     } else if path.starts_with("/cases/{id}") {
-        path.replace("{id}", &ids.case).replace("{note}", &ids.note)
+        path.replace("{id}", &ids.case)
+            .replace("{note}", &ids.note)
+            .replace("{goal}", &ids.goal)
+            .replace("{action}", &ids.action)
     } else if path.starts_with("/persons/{id}") {
         path.replace("{id}", &ids.victim)
     } else if path.starts_with("/coverage/areas/{code}") {

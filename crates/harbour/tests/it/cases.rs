@@ -53,7 +53,7 @@ fn note(kind: NoteKind, body: &str, restricted: bool) -> NoteInput {
 
 /// A triaged referral sent on to New Era's IDVA service and accepted by the demo caseworker;
 /// the case it opened.
-async fn accepted_case(app: &TestApp, high_risk: bool) -> anyhow::Result<CaseId> {
+pub(crate) async fn accepted_case(app: &TestApp, high_risk: bool) -> anyhow::Result<CaseId> {
     let referral = triaged_referral(
         &app.db,
         Case {

@@ -6,15 +6,21 @@ mod caseload;
 mod lifecycle;
 mod notes;
 mod open;
+mod plan;
 mod readings;
 mod rights;
+mod risk;
+mod safety;
 
 pub use caseload::{COUNT_UP_TO, CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
 pub use lifecycle::ChangeInput;
 pub use notes::{NoteInput, NoteVersion};
 pub(crate) use open::open_for_onward;
+pub use plan::{Goal, GoalAction, ProgressInput, SupportPlan};
 pub use readings::{Reading, Readings, active_outcome_tool, import_outcome_tool};
 pub use rights::RightRecord;
+pub use risk::{RiskHistory, RiskReview};
+pub use safety::SafetyPlan;
 
 use crate::db::{Flag, Stamp, WriteTx, now};
 use crate::error::{Result, StorageError};
@@ -25,16 +31,19 @@ use harbour_domain::calendar::uk_date;
 use harbour_domain::case::{
     CaseStatus, ClosureReason, NoteKind, OutcomeAnswer, ReviewDue, review_due,
 };
-use harbour_domain::ids::{CaseId, CaseNoteId, OnwardId, PersonId, UserId};
+use harbour_domain::ids::{CaseId, CaseNoteId, OnwardId, PersonId, ReferralId, UserId};
 use harbour_domain::instrument::RiskLevel;
 use harbour_domain::needs::ServiceTier;
 use harbour_domain::permission::Action;
+use harbour_domain::validation::FieldErrors;
 
 /// One case as a caseload lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseSummary {
     pub id: CaseId,
     pub person_id: PersonId,
+    /// The referral the case came from.
+    pub referral_id: ReferralId,
     pub onward_id: Option<OnwardId>,
     /// The person's given name: what every service that was sent the referral sees.
     pub given_name: String,
@@ -113,6 +122,7 @@ pub struct Allocatable {
 struct SummaryRow {
     id: CaseId,
     person_id: PersonId,
+    referral_id: ReferralId,
     onward_referral_id: Option<OnwardId>,
     given_name: String,
     service_name: Option<String>,
@@ -131,7 +141,7 @@ struct SummaryRow {
     recover: Option<String>,
 }
 
-const SUMMARY_SELECT: &str = "SELECT c.id, c.person_id, c.onward_referral_id, p.given_name, \
+const SUMMARY_SELECT: &str = "SELECT c.id, c.person_id, c.referral_id, c.onward_referral_id, p.given_name, \
      s.name AS service_name, c.caseworker_id, u.display_name AS caseworker_name, c.status, c.tier, \
      c.risk_level, c.opened_at, c.next_review_on, c.last_contact_at, c.last_reviewed_on, \
      c.closed_at, c.closure_reason, c.cope, c.recover \
@@ -153,6 +163,7 @@ impl SummaryRow {
         Ok(CaseSummary {
             id: self.id,
             person_id: self.person_id,
+            referral_id: self.referral_id,
             onward_id: self.onward_referral_id,
             given_name: self.given_name,
             service_name: self.service_name.unwrap_or_default(),
@@ -215,6 +226,14 @@ fn event_label(what: &str) -> String {
         "reopened" => "Reopened".into(),
         "reading" => "Outcome reading".into(),
         "rights" => "Victims' Code".into(),
+        "goal_added" => "Goal added to the support plan".into(),
+        "goal_progress" => "Goal updated".into(),
+        "action_added" => "Action added to the support plan".into(),
+        "action_done" => "Action done".into(),
+        "safety_plan" => "Safety plan updated".into(),
+        "safety_plan_printed" => "Safety plan printed".into(),
+        "resource_issued" => "Resource issued".into(),
+        "risk_reassessed" => "Risk reassessed".into(),
         other => other.replace('_', " "),
     }
 }

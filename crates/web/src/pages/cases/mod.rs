@@ -27,7 +27,11 @@ use harbour_storage::cases::{
 };
 use serde::Deserialize;
 
-fn day(d: &NaiveDate) -> String {
+pub mod plan;
+pub mod risk;
+pub mod safety;
+
+pub(crate) fn day(d: &NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
@@ -54,7 +58,7 @@ pub struct CaseLine {
 }
 
 impl CaseLine {
-    fn new(case: CaseSummary) -> CaseLine {
+    pub(crate) fn new(case: CaseSummary) -> CaseLine {
         CaseLine {
             review: review_words(&case),
             risk: case
@@ -454,20 +458,20 @@ pub struct Saved {
     saved: String,
 }
 
+impl Saved {
+    /// The page was reached straight after a save.
+    pub fn saved(&self) -> bool {
+        !self.saved.is_empty()
+    }
+}
+
 /// GET /cases/{id}
 pub async fn show(
     staff: Staff,
     Path(id): Path<CaseId>,
     Query(q): Query<Saved>,
 ) -> Result<Response, AppError> {
-    case_page(
-        &staff,
-        &id,
-        Typed::default(),
-        FieldErrors::new(),
-        !q.saved.is_empty(),
-    )
-    .await
+    case_page(&staff, &id, Typed::default(), FieldErrors::new(), q.saved()).await
 }
 
 /// How a form on the case page is answered: on success, back to the case saying it was saved
