@@ -213,6 +213,20 @@ impl ClosureReason {
     pub fn from_slug(s: &str) -> Option<ClosureReason> {
         ClosureReason::ALL.into_iter().find(|x| x.slug() == s)
     }
+
+    /// The outcome the case's onward referral records when the case closes for this reason, so
+    /// the sender hears how support ended.
+    pub fn onward_outcome(self) -> crate::onward::Outcome {
+        use crate::onward::Outcome;
+        match self {
+            ClosureReason::SupportCompleted => Outcome::NeedsMet,
+            ClosureReason::DeclinedFurtherSupport => Outcome::PersonEndedSupport,
+            ClosureReason::NoContact => Outcome::Disengaged,
+            ClosureReason::MovedAway => Outcome::MovedAway,
+            ClosureReason::Transferred => Outcome::TransferredOn,
+            ClosureReason::Deceased | ClosureReason::Other => Outcome::Other,
+        }
+    }
 }
 
 /// An answer to one of the Ministry of Justice's outcome questions at closure.

@@ -131,6 +131,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/cases/{id}/safety/print", Staff(Action::WorkCases), get(pages::cases::safety::print)),
         r("GET", "/cases/{id}/risk", Staff(Action::WorkCases), get(pages::cases::risk::show)),
         r("POST", "/cases/{id}/risk", Staff(Action::WorkCases), post(pages::cases::risk::reassess)),
+        r("GET", "/cases/{id}/transfer", Staff(Action::WorkCases), get(pages::cases::transfer::show)),
+        r("POST", "/cases/{id}/transfer", Staff(Action::WorkCases), post(pages::cases::transfer::send)),
         r("GET", "/onward", Staff(Action::ReferOnward), get(pages::onward::sent)),
         r("GET", "/onward/{id}", Staff(Action::WorkOnwardReferral), get(pages::onward::show)),
         r("POST", "/onward/{id}/step", Staff(Action::WorkOnwardReferral), post(pages::onward::step)),

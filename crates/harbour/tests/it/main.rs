@@ -7,6 +7,7 @@ mod api_documents;
 mod audit;
 mod bulk;
 mod bundle;
+mod case_loop;
 mod case_plans;
 mod cases;
 mod cli;

@@ -71,3 +71,7 @@ CREATE TABLE case_risk_assessments (
     assessed_at TEXT NOT NULL
 );
 CREATE INDEX case_risk_assessments_case ON case_risk_assessments (case_id, assessed_at);
+
+-- A referral on sent by a service to hand its case over (a transfer): when the new service
+-- accepts, the case it came from closes as transferred.
+ALTER TABLE onward_referrals ADD COLUMN from_case_id TEXT REFERENCES cases (id);

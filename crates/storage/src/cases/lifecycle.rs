@@ -2,6 +2,7 @@
 //! closing with a reason and the two outcome questions, and reopening within the period allowed.
 
 use super::*;
+use crate::onward::CaseChange;
 use harbour_domain::calendar::WorkingDays;
 use harbour_domain::case::{
     Change, REOPEN_WITHIN_DAYS, REVIEW_RULES, change, may_reopen, next_review,
@@ -187,6 +188,20 @@ impl ScopedStore {
             (Change::Reopen, _) => ("reopened", checked.reason),
             _ => ("resumed", checked.note),
         };
+        // The onward referral the case came from follows it, so the sender hears how it ended.
+        if let Some(onward) = &case.onward_id {
+            let follow = match (checked.change, checked.closure) {
+                (Change::Close, Some((why, _, _))) => Some(CaseChange::Closed {
+                    outcome: why.onward_outcome(),
+                    note: format!("The service's case closed: {}", why.label().to_lowercase()),
+                }),
+                (Change::Reopen, _) => Some(CaseChange::Reopened),
+                _ => None,
+            };
+            if let Some(follow) = follow {
+                self.follow_case(&mut tx, onward, follow, &at).await?;
+            }
+        }
         record_event(&mut tx, id, what, detail.as_deref(), self, &at).await?;
         self.audit(
             &mut tx,

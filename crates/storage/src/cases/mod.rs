@@ -11,6 +11,7 @@ mod readings;
 mod rights;
 mod risk;
 mod safety;
+mod transfer;
 
 pub use caseload::{COUNT_UP_TO, CaseCounts, Caseload, CaseloadFilter, PAGE, Whose};
 pub use lifecycle::ChangeInput;
@@ -21,6 +22,8 @@ pub use readings::{Reading, Readings, active_outcome_tool, import_outcome_tool};
 pub use rights::RightRecord;
 pub use risk::{RiskHistory, RiskReview};
 pub use safety::SafetyPlan;
+pub use transfer::Transfer;
+pub(crate) use transfer::close_transferred;
 
 use crate::db::{Flag, Stamp, WriteTx, now};
 use crate::error::{Result, StorageError};
@@ -108,6 +111,8 @@ pub struct CaseView {
     pub tool_now: harbour_domain::outcome::OutcomeTool,
     /// The reader may allocate the case.
     pub may_allocate: bool,
+    /// Transfers sent from the case, newest first.
+    pub transfers: Vec<Transfer>,
 }
 
 /// A member of the agency's staff a case can be allocated to.
@@ -234,6 +239,8 @@ fn event_label(what: &str) -> String {
         "safety_plan_printed" => "Safety plan printed".into(),
         "resource_issued" => "Resource issued".into(),
         "risk_reassessed" => "Risk reassessed".into(),
+        "transfer_sent" => "Transfer sent".into(),
+        "transfer_refused" => "Transfer not sent: no consent".into(),
         other => other.replace('_', " "),
     }
 }
@@ -249,6 +256,7 @@ impl ScopedStore {
         let tool_now = active_outcome_tool(self.db()).await?;
         let readings = self.readings_in(&mut tx, id, &tool_now).await?;
         let rights = self.rights_in(&mut tx, id).await?;
+        let transfers = self.transfers_in(&mut tx, id).await?;
         let events: Vec<EventRow> = sqlx::query_as(
             "SELECT e.what, e.detail, u.display_name AS by_name, e.at FROM case_events e \
              LEFT JOIN users u ON u.id = e.by_user WHERE e.case_id = $1 ORDER BY e.at, e.id",
@@ -282,6 +290,7 @@ impl ScopedStore {
             rights,
             tool_now,
             may_allocate: self.may(Action::ManageCases),
+            transfers,
         })
     }
 

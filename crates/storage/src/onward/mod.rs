@@ -18,6 +18,7 @@ use contact::{contact_rules, contact_rules_for_row};
 pub use harbour_domain::onward::checks::{self, AttemptInput, ReferOnInput, StepInput};
 pub use messages::{MessageQueued, MessageRecord};
 pub use send::Referable;
+pub(crate) use steps::CaseChange;
 
 use crate::db::{Stamp, WriteTx, format_time, new_id, now, to_json};
 use crate::error::{Result, StorageError};

@@ -71,7 +71,7 @@ impl ScopedStore {
         Ok(results)
     }
 
-    pub(super) async fn refer_onward_in(
+    pub(crate) async fn refer_onward_in(
         &self,
         tx: &mut WriteTx,
         referral_id: &ReferralId,
@@ -314,11 +314,27 @@ impl ScopedStore {
     /// Every service that receives referrals through Harbour, by name.
     pub async fn referable_services(&self) -> Result<Vec<Referable>> {
         self.grant(Action::ReferOnward)?;
+        self.referable(None).await
+    }
+
+    /// The services a case can be transferred to: every one that receives referrals through
+    /// Harbour, except the caseworker's own agency's.
+    pub async fn transfer_services(&self) -> Result<Vec<Referable>> {
+        self.grant(Action::WorkCases)?;
+        self.referable(Some(&self.actor().agency_id)).await
+    }
+
+    async fn referable(
+        &self,
+        except: Option<&harbour_domain::ids::AgencyId>,
+    ) -> Result<Vec<Referable>> {
         let rows = sqlx::query(
             "SELECT s.id, s.name, o.id AS organization_id, o.name AS organization_name \
              FROM dir_services s JOIN dir_organizations o ON o.id = s.organization_id \
-             WHERE s.status = 'active' AND o.agency_id IS NOT NULL ORDER BY s.name",
+             WHERE s.status = 'active' AND o.agency_id IS NOT NULL \
+             AND ($1 IS NULL OR o.agency_id <> $1) ORDER BY s.name",
         )
+        .bind(except)
         .fetch_all(self.db().pool())
         .await?;
         rows.iter()

@@ -75,6 +75,7 @@ impl ScopedStore {
         // A service that takes the person on has a case to work from then on.
         if step == Step::Accept && party == Party::Recipient {
             crate::cases::open_for_onward(&mut tx, self, &row, &at).await?;
+            crate::cases::close_transferred(&mut tx, self, &row, &at).await?;
         }
         self.record_event(&mut tx, id, step.slug(), Some(from), to, reason, note, &at)
             .await?;
@@ -125,4 +126,101 @@ impl ScopedStore {
         tx.commit().await?;
         Ok(to)
     }
+
+    /// Keeps a case's onward referral in step with the case, in the case's transaction: a case
+    /// closing records the outcome (starting support first if it was only accepted), so the
+    /// sender hears how support ended; a case reopened resumes support. A referral already past
+    /// that (closed, withdrawn) is left as it is.
+    pub(crate) async fn follow_case(
+        &self,
+        tx: &mut WriteTx,
+        id: &OnwardId,
+        change: CaseChange,
+        at: &str,
+    ) -> Result<()> {
+        let (row, party) = self.onward_row(tx, id.as_str()).await?;
+        if party != Party::Recipient {
+            return Ok(());
+        }
+        self.move_with_case(tx, &row, change, at).await
+    }
+
+    /// Moves the onward referral in `row` as its case changed (see [`Self::follow_case`]),
+    /// whoever's action changed the case: the service's own, or another service accepting the
+    /// case's transfer.
+    pub(crate) async fn move_with_case(
+        &self,
+        tx: &mut WriteTx,
+        row: &AnyRow,
+        change: CaseChange,
+        at: &str,
+    ) -> Result<()> {
+        let id: String = row.try_get("id")?;
+        let id = id.as_str();
+        let from: String = row.try_get("state")?;
+        let from = parse(&from, "onward state", State::from_slug)?;
+        let path: &[Step] = match (&change, from) {
+            (CaseChange::Closed { .. }, State::Accepted) => {
+                &[Step::StartService, Step::RecordOutcome]
+            }
+            (CaseChange::Closed { .. }, State::InService) => &[Step::RecordOutcome],
+            (CaseChange::Reopened, State::OutcomeRecorded) => &[Step::Resume],
+            _ => &[],
+        };
+        let mut state = from;
+        for step in path {
+            let to = transition(state, *step, Party::Recipient)
+                .map_err(|e| StorageError::invalid("step", &e.to_string()))?;
+            sqlx::query(
+                "UPDATE onward_referrals SET state = $1, state_at = $2, updated_at = $2 WHERE id = $3",
+            )
+            .bind(to.slug())
+            .bind(at)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+            let (reason, note) = match (&change, step) {
+                (CaseChange::Closed { outcome, note }, Step::RecordOutcome) => {
+                    sqlx::query(
+                        "UPDATE onward_referrals SET outcome = $1, outcome_note = $2 WHERE id = $3",
+                    )
+                    .bind(outcome.slug())
+                    .bind(note)
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+                    (Some(outcome.slug()), Some(note.as_str()))
+                }
+                _ => (None, Some("recorded on the service's case")),
+            };
+            self.record_event(tx, id, step.slug(), Some(state), to, reason, note, at)
+                .await?;
+            state = to;
+        }
+        if state != from {
+            meet(tx, id, Milestone::Acknowledge, at).await?;
+            refresh_next_due(tx, id).await?;
+            let sender: String = row.try_get("sender_agency_id")?;
+            notify::notify_agency(
+                tx,
+                &sender,
+                None,
+                Event::Changed { state },
+                id,
+                &format!("{}:{id}:{at}", state.slug()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What happened to a case that its onward referral follows.
+pub(crate) enum CaseChange {
+    /// Closed, with the outcome its reason gives and the words to record with it.
+    Closed {
+        outcome: Outcome,
+        note: String,
+    },
+    Reopened,
 }

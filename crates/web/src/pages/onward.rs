@@ -111,7 +111,7 @@ struct OnwardPage {
     /// The case the viewer's service opened when it accepted, to work it.
     case: Option<harbour_domain::ids::CaseId>,
     decline_reasons: [DeclineReason; 8],
-    outcomes: [Outcome; 6],
+    outcomes: [Outcome; 7],
     results: [AttemptResult; 6],
     shares: [Share; 6],
     bases: [LegalBasis; 3],
@@ -208,7 +208,18 @@ async fn page(
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let v = staff.store.onward_referral(id).await?;
+    let mut v = staff.store.onward_referral(id).await?;
+    // Once the service has a case, support is worked there: the case starts it, records how it
+    // ended when it closes, and resumes it when reopened.
+    let case = staff.store.case_for_onward(id).await?;
+    if case.is_some() {
+        v.steps.retain(|s| {
+            !matches!(
+                s,
+                Step::StartService | Step::RecordOutcome | Step::Resume | Step::Close
+            )
+        });
+    }
     let now = Utc::now();
     let blocked = match &v.safe_contact {
         Some(safe) => contact_gate::blocked(safe).map(|r| r.message()),
@@ -282,7 +293,7 @@ async fn page(
         no_reroute_why,
         may_override: staff.store.may(Action::ShareWithoutConsent),
         may_see_history: staff.store.may(Action::ViewPersonHistory),
-        case: staff.store.case_for_onward(id).await?,
+        case,
         whole_history: staff.store.scope_of(Action::ViewPersonHistory)
             == Some(harbour_domain::permission::Scope::Partnership),
         decline_reasons: DeclineReason::ALL,

@@ -266,7 +266,7 @@ proptest! {
 
     /// A note over the limit is always refused, whatever the step.
     #[test]
-    fn a_long_note_is_refused_on_every_step(extra in 1usize..50, which in 0usize..8) {
+    fn a_long_note_is_refused_on_every_step(extra in 1usize..50, which in 0usize..9) {
         let steps = Step::ALL;
         let input = StepInput { note: "n".repeat(NOTE_MAX + extra), reason: "other".into(), outcome: "needs_met".into(), ..Default::default() };
         let errors = check_step(steps[which], &input).unwrap_err();

@@ -30,6 +30,7 @@ use serde::Deserialize;
 pub mod plan;
 pub mod risk;
 pub mod safety;
+pub mod transfer;
 
 pub(crate) fn day(d: &NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
