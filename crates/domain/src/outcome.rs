@@ -128,6 +128,14 @@ impl OutcomeTool {
     ) -> Result<BTreeMap<String, u8>, FieldErrors> {
         let mut errors = FieldErrors::new();
         let mut scores = BTreeMap::new();
+        for key in typed.keys() {
+            if !self.areas.iter().any(|a| &a.id == key) {
+                errors.add(
+                    &format!("score/{key}"),
+                    format!("{key} is not an area of {}", self.title),
+                );
+            }
+        }
         for area in &self.areas {
             let field = format!("score/{}", area.id);
             match typed.get(&area.id).map(|s| s.trim()).unwrap_or("") {

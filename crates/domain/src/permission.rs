@@ -63,10 +63,13 @@ pub enum Action {
     /// Oversee one's agency's caseload: allocate and reassign cases, see every review due, and
     /// read the restricted notes written in the agency.
     ManageCases,
+    /// List every case of one's agency, not only one's own: a manager, and an agency's own case
+    /// system through the API.
+    ViewAgencyCaseload,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -93,6 +96,7 @@ impl Action {
         Action::ManageRecognition,
         Action::WorkCases,
         Action::ManageCases,
+        Action::ViewAgencyCaseload,
     ];
 }
 
@@ -198,6 +202,11 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::Caseworker, Action::WorkCases, Scope::Agency),
     (Role::ServiceManager, Action::WorkCases, Scope::Agency),
     (Role::ServiceManager, Action::ManageCases, Scope::Agency),
+    (Role::ServiceManager, Action::ViewAgencyCaseload, Scope::Agency),
+    // An agency's own case system reads its cases and adds notes and readings; it allocates
+    // nothing and reads no restricted note.
+    (Role::Integration, Action::WorkCases, Scope::Agency),
+    (Role::Integration, Action::ViewAgencyCaseload, Scope::Agency),
     (Role::ServiceManager, Action::ViewOwnAccount, Scope::Own),
     (Role::ServiceManager, Action::ViewAgencies, Scope::Partnership),
     (Role::ServiceManager, Action::ViewPeople, Scope::Agency),

@@ -176,6 +176,10 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/api/v1/onward", Api(Action::ReceiveReferrals), get(api::onward::list)),
         r("GET", "/api/v1/onward/{id}", Api(Action::WorkOnwardReferral), get(api::onward::show)),
         r("POST", "/api/v1/onward/{id}/steps", Api(Action::WorkOnwardReferral), post(api::onward::step)),
+        r("GET", "/api/v1/cases", Api(Action::ViewAgencyCaseload), get(api::cases::list)),
+        r("GET", "/api/v1/cases/{id}", Api(Action::WorkCases), get(api::cases::show)),
+        r("POST", "/api/v1/cases/{id}/notes", Api(Action::WorkCases), post(api::cases::add_note)),
+        r("POST", "/api/v1/cases/{id}/readings", Api(Action::WorkCases), post(api::cases::add_reading)),
     ]
 }
 

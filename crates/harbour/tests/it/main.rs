@@ -10,6 +10,7 @@ mod bundle;
 mod case_loop;
 mod case_plans;
 mod cases;
+mod cases_api;
 mod cli;
 mod crash;
 mod directory;

@@ -57,7 +57,7 @@ impl ScopedStore {
     pub async fn caseload(&self, filter: &CaseloadFilter) -> Result<Caseload> {
         self.grant(Action::WorkCases)?;
         if filter.whose != Whose::Mine {
-            self.grant(Action::ManageCases)?;
+            self.grant(Action::ViewAgencyCaseload)?;
         }
         let today = uk_date(Utc::now());
         let mut conditions = vec!["c.agency_id = $1".to_owned()];

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, for agencies' own systems. Authenticated by bearer token;
 //! errors are `application/problem+json`; described by the OpenAPI document it serves.
 
+pub mod cases;
 pub mod extract;
 pub mod onward;
 pub mod oruk;

@@ -42,7 +42,18 @@ SEARCH_RULES = [
     (r"#/proximity", "proximity needs a postcode to measure from"),
     (r"#/postcode", "postcode is not one this directory knows; check it, or search without it"),
 ]
+CASE_NOTE_RULES = [
+    (r"#/happened_on", "The date it happened must be today or in the past"),
+]
+# The areas and scale of the outcome tool in use are data, given with each case; a closed case
+# takes only an exit reading.
+CASE_READING_RULES = [
+    (r"(?s)#/scores/.*", r"(?s)(Choose a score for .+|The score for .+ must be a whole number from \d+ to \d+|.* is not an area of .+)"),
+    (r"#/kind", "The case is closed: only a reading at the end of support can be added"),
+]
 BEYOND_THE_SCHEMA = {
+    ("POST", "/cases/{id}/notes", 422): CASE_NOTE_RULES,
+    ("POST", "/cases/{id}/readings", 422): CASE_READING_RULES,
     ("POST", "/referrals", 422): REFERRAL_RULES,
     ("GET", "/services", 400): SEARCH_RULES,
     ("POST", "/services", 400): SEARCH_RULES,
