@@ -22,6 +22,7 @@
 //!   and deadlines as data.
 //! - [`validation`]: field errors that pages and the API both report.
 
+pub mod advice;
 pub mod agency;
 pub mod area;
 pub mod audit;

@@ -7,6 +7,7 @@
 //! Sign-in itself, before anyone is known, goes through [`auth`].
 
 pub mod actor;
+pub mod advice;
 pub mod agencies;
 pub mod areas;
 pub mod audit;

@@ -93,6 +93,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/referrals/{id}", Staff(Action::ViewReferrals), get(pages::queue::show)),
         r("GET", "/referrals/{id}/triage", Staff(Action::TriageReferral), get(pages::triage::show)),
         r("POST", "/referrals/{id}/triage", Staff(Action::TriageReferral), post(pages::triage::submit)),
+        r("GET", "/referrals/{id}/advice", Staff(Action::TriageReferral), get(pages::advice::show)),
+        r("POST", "/referrals/{id}/advice", Staff(Action::TriageReferral), post(pages::advice::record)),
         r("GET", "/referrals/{id}/details", Staff(Action::ConfirmPersonDetails), get(pages::person_details::show)),
         r("POST", "/referrals/{id}/details", Staff(Action::ConfirmPersonDetails), post(pages::person_details::confirm)),
         r("GET", "/recognition/matches", Staff(Action::RecognisePeople), get(pages::recognition::list)),

@@ -396,5 +396,27 @@ async fn plans(b: &Browser, violations: &mut Vec<String>) -> R {
         "{history}"
     );
     b.client.goto(case_url.as_str()).await?;
+
+    // A transfer to another service, with her consent: the case stays open until it accepts.
+    follow_at(b, Locator::LinkText("Transfer the case to another service")).await?;
+    audit_page(b, violations).await?;
+    follow(b, "form[action$='/transfer'] button").await?;
+    let errors = text_of(b, ".govuk-error-summary").await?;
+    assert!(errors.contains("Choose the service"), "{errors}");
+    b.client
+        .find(Locator::Css("#service_id"))
+        .await?
+        .select_by_label("The Alice Charity: basics and household furnishings (The Alice Charity)")
+        .await?;
+    follow(b, "form[action$='/transfer'] button").await?;
+    let errors = text_of(b, ".govuk-error-summary").await?;
+    assert!(errors.contains("consent") || errors.contains("agree"), "{errors}");
+    audit_page(b, violations).await?;
+    click(b, "[id='consent/decision']").await?;
+    fill(b, "#note", "She has moved near the charity and needs furniture").await?;
+    follow(b, "form[action$='/transfer'] button").await?;
+    let transfers = text_of(b, "#transfers + table").await?;
+    assert!(transfers.contains("The Alice Charity") && transfers.contains("Sent"), "{transfers}");
+    assert!(text_of(b, ".govuk-summary-list").await?.contains("Open"));
     Ok(())
 }

@@ -8,6 +8,7 @@ use harbour_testkit::app::demo_email;
 use harbour_testkit::{Browser, TestApp};
 use sqlx::Row;
 
+mod advice;
 mod cases;
 mod homes;
 mod person_details;

@@ -3,6 +3,7 @@
 //! are their own binary, `tests/browser/`, run on SQLite only.
 
 mod access;
+mod advice;
 mod api_documents;
 mod audit;
 mod bulk;

@@ -75,3 +75,22 @@ CREATE INDEX case_risk_assessments_case ON case_risk_assessments (case_id, asses
 -- A referral on sent by a service to hand its case over (a transfer): when the new service
 -- accepts, the case it came from closes as transferred.
 ALTER TABLE onward_referrals ADD COLUMN from_case_id TEXT REFERENCES cases (id);
+
+-- Information, advice and guidance the hub gave on a referral, and where it signposted the
+-- person: the light outcome most contacts have, counted in reports. What was given is a list of
+-- slugs, comma separated; the places signposted a JSON array.
+CREATE TABLE referral_advice (
+    id TEXT PRIMARY KEY,
+    referral_id TEXT NOT NULL REFERENCES referrals (id),
+    person_id TEXT NOT NULL REFERENCES persons (id),
+    given TEXT NOT NULL,
+    signposted TEXT NOT NULL,
+    how TEXT NOT NULL,
+    note TEXT,
+    closed_referral BOOLEAN NOT NULL,
+    by_user TEXT REFERENCES users (id),
+    agency_id TEXT NOT NULL REFERENCES agencies (id),
+    given_at TEXT NOT NULL
+);
+CREATE INDEX referral_advice_referral ON referral_advice (referral_id, given_at);
+CREATE INDEX referral_advice_person ON referral_advice (person_id);

@@ -20,7 +20,7 @@ use harbour_domain::person_details::{self, Details};
 use serde::{Deserialize, Serialize};
 
 /// Every table whose rows belong to a person, by `person_id`.
-pub const PERSON_TABLES: [&str; 7] = [
+pub const PERSON_TABLES: [&str; 8] = [
     "referrals",
     "cases",
     "onward_referrals",
@@ -28,6 +28,7 @@ pub const PERSON_TABLES: [&str; 7] = [
     "contact_attempts",
     "contact_suspensions",
     "resources_issued",
+    "referral_advice",
 ];
 
 /// What a merge changed, to undo it.

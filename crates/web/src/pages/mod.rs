@@ -2,6 +2,7 @@
 //! They work without JavaScript; GOV.UK Frontend's scripts only enhance them.
 
 pub mod account;
+pub mod advice;
 pub mod agencies;
 pub mod audit;
 pub mod bundle;

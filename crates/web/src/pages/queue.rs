@@ -196,6 +196,10 @@ struct ReferralPage {
     onward: Vec<OnwardSummary>,
     /// Just referred on: how many were sent and how many consent refusals were recorded.
     referred: Option<(usize, usize)>,
+    /// Information and advice recorded on the referral (for the hub).
+    advice: Vec<harbour_storage::advice::AdviceRecord>,
+    /// Just recorded advice.
+    advised: bool,
     today: NaiveDate,
 }
 
@@ -204,9 +208,17 @@ pub struct ShowQuery {
     referred: Option<usize>,
     refused: Option<usize>,
     confirmed: Option<u8>,
+    advised: Option<u8>,
 }
 
 impl ReferralPage {
+    fn given_words(&self, a: &harbour_storage::advice::AdviceRecord) -> String {
+        a.given
+            .iter()
+            .map(|g| g.label())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
     fn likely(&self, p: &f64) -> String {
         crate::pages::recognition::likely(p)
     }
@@ -276,6 +288,12 @@ pub async fn show(
         named_elsewhere: staff.store.perpetrators_named_elsewhere(&id).await?,
         confirmed: q.confirmed.is_some(),
         referred: q.referred.map(|n| (n, q.refused.unwrap_or(0))),
+        advice: if can_triage {
+            staff.store.advice_for(&id).await?
+        } else {
+            Vec::new()
+        },
+        advised: q.advised.is_some(),
         today: uk_date(Utc::now()),
     }))
 }
