@@ -410,13 +410,24 @@ async fn plans(b: &Browser, violations: &mut Vec<String>) -> R {
         .await?;
     follow(b, "form[action$='/transfer'] button").await?;
     let errors = text_of(b, ".govuk-error-summary").await?;
-    assert!(errors.contains("consent") || errors.contains("agree"), "{errors}");
+    assert!(
+        errors.contains("consent") || errors.contains("agree"),
+        "{errors}"
+    );
     audit_page(b, violations).await?;
     click(b, "[id='consent/decision']").await?;
-    fill(b, "#note", "She has moved near the charity and needs furniture").await?;
+    fill(
+        b,
+        "#note",
+        "She has moved near the charity and needs furniture",
+    )
+    .await?;
     follow(b, "form[action$='/transfer'] button").await?;
     let transfers = text_of(b, "#transfers + table").await?;
-    assert!(transfers.contains("The Alice Charity") && transfers.contains("Sent"), "{transfers}");
+    assert!(
+        transfers.contains("The Alice Charity") && transfers.contains("Sent"),
+        "{transfers}"
+    );
     assert!(text_of(b, ".govuk-summary-list").await?.contains("Open"));
     Ok(())
 }

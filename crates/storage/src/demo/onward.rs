@@ -11,7 +11,7 @@ use crate::onward::{ReferOnInput, ReferredOn, StepInput};
 use crate::scoped::ScopedStore;
 use chrono::{Duration, Utc};
 use harbour_domain::consent::ConsentInput;
-use harbour_domain::ids::ReferralId;
+use harbour_domain::ids::{CaseId, ReferralId};
 use harbour_domain::instrument::Instrument;
 use harbour_domain::role::Role;
 use harbour_domain::triage::TriageInput;
@@ -183,6 +183,10 @@ pub async fn load_demo_onward(db: &Db) -> Result<usize> {
             new_era.record_reading(&case.id, kind, &scores).await?;
         }
     }
+    if let Some(case) = load.cases.first() {
+        plans(&new_era, &case.id).await?;
+    }
+    advice(db, &hub).await?;
     for (i, case) in load.cases.iter().take(3).enumerate() {
         for (kind, body) in notes.iter().take(i + 1) {
             new_era
@@ -199,4 +203,152 @@ pub async fn load_demo_onward(db: &Db) -> Result<usize> {
         }
     }
     Ok(made)
+}
+
+/// The first demo case's support plan (two goals in her words, with actions, one done), safety
+/// plan (five sections) with an alarm issued, a reassessment of the risk, and rights explained.
+async fn plans(new_era: &ScopedStore, case: &CaseId) -> Result<()> {
+    let today = harbour_domain::calendar::uk_date(Utc::now());
+    let in_days = |n: u64| {
+        (today + chrono::Days::new(n))
+            .format("%-d/%-m/%Y")
+            .to_string()
+    };
+    let home = new_era
+        .add_goal(
+            case,
+            "I want a home of my own where he can't find us",
+            &["accommodation".into(), "family_and_children".into()],
+        )
+        .await?;
+    let asked = new_era
+        .add_goal_action(
+            case,
+            &home,
+            "Make a homelessness application",
+            "Caseworker",
+            &in_days(3),
+        )
+        .await?;
+    new_era
+        .add_goal_action(
+            case,
+            &home,
+            "Gather ID and proof of income for the council",
+            "Her",
+            &in_days(10),
+        )
+        .await?;
+    new_era.goal_action_done(case, &asked).await?;
+    let sleep = new_era
+        .add_goal(
+            case,
+            "I want to sleep properly and stop feeling on edge all the time",
+            &["health".into()],
+        )
+        .await?;
+    new_era
+        .add_goal_action(
+            case,
+            &sleep,
+            "Book a GP appointment about sleep and anxiety",
+            "Her",
+            &in_days(14),
+        )
+        .await?;
+    new_era
+        .update_goal(
+            case,
+            &home,
+            &crate::cases::ProgressInput {
+                progress: "under_way".into(),
+                note: "The council has the application and has given her a caseworker".into(),
+                version: 1,
+            },
+        )
+        .await?;
+    let sections: std::collections::BTreeMap<String, String> = [
+        (
+            "safe_places",
+            "Her sister's flat in Stafford; the refuge number is saved as 'Salon'.",
+        ),
+        (
+            "calling_for_help",
+            "The service's phone, kept charged in her coat pocket. She knows to press 55.",
+        ),
+        (
+            "emergency_bag",
+            "At her sister's: passports, birth certificates, bank cards, inhaler, chargers.",
+        ),
+        (
+            "code_words",
+            "If she texts her sister 'is the blue jumper dry?', her sister calls 999.",
+        ),
+        (
+            "children",
+            "The school knows only she and her sister may collect the children.",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    new_era.save_safety_plan(case, 0, &sections).await?;
+    new_era
+        .issue_resource(
+            case,
+            &crate::bundle::ResourceInput {
+                kind: "safety_device".into(),
+                description: "Alarm linked to the police control room".into(),
+                issued_on: String::new(),
+            },
+        )
+        .await?;
+    let answers = Instrument::demo()
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, item)| (item.id.clone(), if k < 2 { "yes" } else { "no" }.to_owned()))
+        .collect();
+    new_era
+        .reassess_risk(
+            case,
+            &answers,
+            "medium",
+            "He knows where her sister lives; he has not been seen there.",
+        )
+        .await?;
+    new_era
+        .record_rights(case, &["1".into(), "4".into(), "7".into()], "explained")
+        .await?;
+    Ok(())
+}
+
+/// Information and advice the hub gave on three demo referrals it did not refer on, two of them
+/// closed as all the person needed.
+async fn advice(db: &Db, hub: &ScopedStore) -> Result<()> {
+    let referrals: Vec<ReferralId> = sqlx::query(
+        "SELECT id FROM referrals WHERE crime_category <> 'domestic_abuse' AND status = 'received' \
+         ORDER BY reference LIMIT 3",
+    )
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<std::result::Result<_, _>>()?;
+    for (i, id) in referrals.iter().enumerate() {
+        hub.record_advice(
+            id,
+            &harbour_domain::advice::AdviceInput {
+                given: vec!["criminal_justice".into(), "victims_code".into()],
+                signposted: ["Citizens Advice Stafford", "Victim Support's national line"]
+                    [..=i % 2]
+                    .join("\n"),
+                how: "phone".into(),
+                note: String::new(),
+                close: i < 2,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
