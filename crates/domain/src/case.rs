@@ -300,6 +300,11 @@ pub fn change(from: CaseStatus, change: Change) -> Result<CaseStatus, &'static s
 /// Days after closing within which a case may be opened again, rather than a new referral made.
 pub const REOPEN_WITHIN_DAYS: i64 = 90;
 
+/// A case closes for no contact only after this many attempts to reach the person, each made
+/// within their safe-contact rules (or logged with a reason why not), since they were last spoken
+/// to.
+pub const NO_CONTACT_ATTEMPTS: i64 = 3;
+
 /// Whether a case closed on `closed_on` may be opened again on `today`.
 pub fn may_reopen(closed_on: NaiveDate, today: NaiveDate) -> bool {
     (today - closed_on).num_days() <= REOPEN_WITHIN_DAYS

@@ -10,7 +10,7 @@ use harbour_domain::onward::State;
 use harbour_domain::role::Role;
 use harbour_storage::cases::{CaseloadFilter, ChangeInput};
 use harbour_storage::error::StorageError;
-use harbour_storage::onward::{ReferOnInput, ReferredOn, StepInput};
+use harbour_storage::onward::{AttemptInput, ReferOnInput, ReferredOn, StepInput};
 use harbour_testkit::TestApp;
 use harbour_testkit::cases::{ALICE, IDVA, service_id, store_as};
 use sqlx::Row;
@@ -187,5 +187,68 @@ async fn a_case_is_transferred_with_consent_and_closes_when_the_new_service_acce
         cw.case(&theirs.cases[0].id).await,
         Err(StorageError::NotFound(_))
     ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_contact_log_on_the_case_is_the_referrals_and_speaking_moves_the_last_contact() -> R {
+    let app = TestApp::spawn().await?;
+    let id = accepted_case(&app, false).await?;
+    let cw = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let onward = cw
+        .case(&id)
+        .await?
+        .summary
+        .onward_id
+        .expect("from a referral");
+    let attempt = |result: &str| AttemptInput {
+        channel: "phone_call".into(),
+        result: result.into(),
+        note: format!("{result} on the safe number"),
+        reason: String::new(),
+    };
+    cw.record_contact_attempt(&onward, &attempt("no_answer"))
+        .await?;
+    let view = cw.case(&id).await?;
+    assert_eq!(view.contacts.len(), 1);
+    assert!(
+        view.summary.last_contact_at.is_none(),
+        "no answer is no contact"
+    );
+    cw.record_contact_attempt(&onward, &attempt("spoke"))
+        .await?;
+    let view = cw.case(&id).await?;
+    assert_eq!(view.contacts.len(), 2);
+    assert_eq!(view.contacts[1].note, "spoke on the safe number");
+    assert!(
+        view.summary.last_contact_at.is_some(),
+        "speaking to her is contact"
+    );
+
+    // Closing for no contact needs the safe attempts made since she was last reached.
+    let close = ChangeInput {
+        change: "close".into(),
+        reason: "no_contact".into(),
+        cope: "not_asked".into(),
+        recover: "not_asked".into(),
+        ..ChangeInput::default()
+    };
+    let e = cw.change_case(&id, &close).await.unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("refused")
+    };
+    assert!(
+        errors.get("reason").unwrap().contains("(0 since"),
+        "{errors}"
+    );
+    for _ in 0..3 {
+        cw.record_contact_attempt(&onward, &attempt("no_answer"))
+            .await?;
+    }
+    cw.change_case(&id, &close).await?;
+    assert_eq!(
+        onward_state(&app, onward.as_str()).await?,
+        ("outcome_recorded".into(), Some("disengaged".into()))
+    );
     Ok(())
 }

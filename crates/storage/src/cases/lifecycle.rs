@@ -5,7 +5,7 @@ use super::*;
 use crate::onward::CaseChange;
 use harbour_domain::calendar::WorkingDays;
 use harbour_domain::case::{
-    Change, REOPEN_WITHIN_DAYS, REVIEW_RULES, change, may_reopen, next_review,
+    Change, NO_CONTACT_ATTEMPTS, REOPEN_WITHIN_DAYS, REVIEW_RULES, change, may_reopen, next_review,
 };
 use harbour_domain::validation::FieldErrors;
 
@@ -125,6 +125,30 @@ impl ScopedStore {
                     "A case can be reopened only within {REOPEN_WITHIN_DAYS} days of closing: refer the person again instead"
                 ),
             ));
+        }
+        // No contact means the safe attempts allowed were made first, since she was last reached.
+        if let Some((ClosureReason::NoContact, _, _)) = checked.closure {
+            let since = case
+                .last_contact_at
+                .map(crate::db::format_time)
+                .unwrap_or_default();
+            let attempts: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM contact_attempts WHERE onward_referral_id = $1 \
+                 AND agency_id = $2 AND made_at > $3",
+            )
+            .bind(case.onward_id.as_ref())
+            .bind(&self.actor().agency_id)
+            .bind(&since)
+            .fetch_one(tx.conn())
+            .await?;
+            if attempts < NO_CONTACT_ATTEMPTS {
+                return Err(StorageError::invalid(
+                    "reason",
+                    &format!(
+                        "Log at least {NO_CONTACT_ATTEMPTS} attempts to reach them safely before closing for no contact ({attempts} since they were last reached)"
+                    ),
+                ));
+            }
         }
         // A case open again (resumed or reopened) is next reviewed an interval from today.
         let review = matches!(checked.change, Change::Resume | Change::Reopen).then(|| {

@@ -113,6 +113,9 @@ pub struct CaseView {
     pub may_allocate: bool,
     /// Transfers sent from the case, newest first.
     pub transfers: Vec<Transfer>,
+    /// The contact attempts logged on the referral the case came from, oldest first (each
+    /// checked against the person's safe-contact rules when it was logged).
+    pub contacts: Vec<crate::onward::AttemptRecord>,
 }
 
 /// A member of the agency's staff a case can be allocated to.
@@ -257,6 +260,10 @@ impl ScopedStore {
         let readings = self.readings_in(&mut tx, id, &tool_now).await?;
         let rights = self.rights_in(&mut tx, id).await?;
         let transfers = self.transfers_in(&mut tx, id).await?;
+        let contacts = match &summary.onward_id {
+            Some(onward) => crate::onward::attempts_for(&mut tx, onward.as_str()).await?,
+            None => Vec::new(),
+        };
         let events: Vec<EventRow> = sqlx::query_as(
             "SELECT e.what, e.detail, u.display_name AS by_name, e.at FROM case_events e \
              LEFT JOIN users u ON u.id = e.by_user WHERE e.case_id = $1 ORDER BY e.at, e.id",
@@ -291,6 +298,7 @@ impl ScopedStore {
             tool_now,
             may_allocate: self.may(Action::ManageCases),
             transfers,
+            contacts,
         })
     }
 

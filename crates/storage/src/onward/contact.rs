@@ -64,6 +64,18 @@ impl ScopedStore {
         for m in milestones_met_by(result) {
             meet(&mut tx, id, m, &at).await?;
         }
+        // Speaking to the person is the case's last contact too.
+        if result.made_contact() {
+            sqlx::query(
+                "UPDATE cases SET last_contact_at = $1, updated_at = $1 WHERE onward_referral_id = $2 \
+                 AND agency_id = $3 AND (last_contact_at IS NULL OR last_contact_at < $1)",
+            )
+            .bind(&at)
+            .bind(id)
+            .bind(&self.actor().agency_id)
+            .execute(tx.conn())
+            .await?;
+        }
         refresh_next_due(&mut tx, id).await?;
         self.audit(
             &mut tx,

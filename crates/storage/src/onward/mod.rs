@@ -17,6 +17,7 @@ pub(crate) use contact::suspended_channels;
 use contact::{contact_rules, contact_rules_for_row};
 pub use harbour_domain::onward::checks::{self, AttemptInput, ReferOnInput, StepInput};
 pub use messages::{MessageQueued, MessageRecord};
+pub(crate) use read::attempts_for;
 pub use send::Referable;
 pub(crate) use steps::CaseChange;
 

@@ -159,17 +159,7 @@ impl ScopedStore {
                 Ok((safe, suspended)) => (Some(safe), suspended),
                 Err(_) => (None, Vec::new()),
             };
-        let attempts = sqlx::query(
-            "SELECT c.*, COALESCE(u.display_name, 'Harbour') AS by_name, a.name AS agency_name \
-             FROM contact_attempts c LEFT JOIN users u ON u.id = c.made_by \
-             JOIN agencies a ON a.id = c.agency_id WHERE c.onward_referral_id = $1 ORDER BY c.made_at, c.id",
-        )
-        .bind(id)
-        .fetch_all(tx.conn())
-        .await?
-        .iter()
-        .map(|r| AttemptRow::from_row(r)?.try_into())
-        .collect::<Result<Vec<_>>>()?;
+        let attempts = attempts_for(&mut tx, id).await?;
         let purpose = match (party, shares.is_empty()) {
             (Party::Sender, _) => "read an onward referral (sender)".to_owned(),
             (Party::Recipient, true) => "read an onward referral (minimum shared)".to_owned(),
@@ -337,4 +327,19 @@ impl TryFrom<AttemptRow> for AttemptRecord {
             at: r.made_at.0,
         })
     }
+}
+
+/// The contact attempts logged on an onward referral, oldest first.
+pub(crate) async fn attempts_for(tx: &mut WriteTx, onward: &str) -> Result<Vec<AttemptRecord>> {
+    sqlx::query(
+        "SELECT c.*, COALESCE(u.display_name, 'Harbour') AS by_name, a.name AS agency_name \
+         FROM contact_attempts c LEFT JOIN users u ON u.id = c.made_by \
+         JOIN agencies a ON a.id = c.agency_id WHERE c.onward_referral_id = $1 ORDER BY c.made_at, c.id",
+    )
+    .bind(onward)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| AttemptRow::from_row(r)?.try_into())
+    .collect()
 }
