@@ -131,7 +131,7 @@ async fn the_contact_bundle_loads_into_a_vcard_parser_and_holds_only_public_line
             &[
                 ("kind", "phone"),
                 ("description", "Basic mobile, contacts loaded"),
-                ("issued_on", "23/11/2026"),
+                ("issued_on", "23rd November"),
             ],
         )
         .await?;
