@@ -135,6 +135,14 @@ id_type! {
     GoalActionId;
     /// A resource issued to a person under their safety plan (an alarm, a phone).
     ResourceId;
+    /// A MARAC: the conference for an area or group of areas.
+    MaracId;
+    /// A MARAC meeting.
+    MeetingId;
+    /// A case referred to a MARAC.
+    MaracCaseId;
+    /// An action agreed at a MARAC meeting.
+    MaracActionId;
 }
 
 #[cfg(test)]

@@ -66,10 +66,18 @@ pub enum Action {
     /// List every case of one's agency, not only one's own: a manager, and an agency's own case
     /// system through the API.
     ViewAgencyCaseload,
+    /// Run MARACs: schedule meetings, keep the agenda, record the meeting, chase actions, make
+    /// the quarterly return.
+    ManageMarac,
+    /// Take part in the MARACs one's agency attends: see their agendas and cases, complete the
+    /// agency's research, update its actions.
+    AttendMarac,
+    /// Refer a high-risk victim to MARAC.
+    ReferToMarac,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 30] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -97,6 +105,9 @@ impl Action {
         Action::WorkCases,
         Action::ManageCases,
         Action::ViewAgencyCaseload,
+        Action::ManageMarac,
+        Action::AttendMarac,
+        Action::ReferToMarac,
     ];
 }
 
@@ -207,6 +218,19 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     // nothing and reads no restricted note.
     (Role::Integration, Action::WorkCases, Scope::Agency),
     (Role::Integration, Action::ViewAgencyCaseload, Scope::Agency),
+    // MARAC: the coordinator runs every MARAC in the partnership; staff of the agencies that
+    // attend one take part in it; anyone who may work with a victim may refer them.
+    (Role::MaracCoordinator, Action::ManageMarac, Scope::Partnership),
+    (Role::MaracCoordinator, Action::AttendMarac, Scope::Partnership),
+    (Role::MaracCoordinator, Action::ReferToMarac, Scope::Partnership),
+    (Role::TriageOfficer, Action::AttendMarac, Scope::Agency),
+    (Role::TriageOfficer, Action::ReferToMarac, Scope::Agency),
+    (Role::Caseworker, Action::AttendMarac, Scope::Agency),
+    (Role::Caseworker, Action::ReferToMarac, Scope::Agency),
+    (Role::ServiceManager, Action::AttendMarac, Scope::Agency),
+    (Role::ServiceManager, Action::ReferToMarac, Scope::Agency),
+    (Role::Referrer, Action::AttendMarac, Scope::Agency),
+    (Role::Referrer, Action::ReferToMarac, Scope::Agency),
     (Role::ServiceManager, Action::ViewOwnAccount, Scope::Own),
     (Role::ServiceManager, Action::ViewAgencies, Scope::Partnership),
     (Role::ServiceManager, Action::ViewPeople, Scope::Agency),

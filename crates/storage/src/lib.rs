@@ -26,6 +26,7 @@ pub mod drafts;
 pub mod error;
 pub mod intake;
 pub mod jobs;
+pub mod marac;
 pub mod onward;
 mod passwords;
 pub mod person_details;

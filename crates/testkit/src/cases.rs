@@ -69,6 +69,9 @@ pub struct Case {
     pub crime: &'static str,
     /// The needs decided at triage, as slugs.
     pub needs: &'static [&'static str],
+    /// The person's names (Alys Brereton unless given).
+    pub given_name: &'static str,
+    pub family_name: &'static str,
 }
 
 impl Default for Case {
@@ -82,6 +85,8 @@ impl Default for Case {
             email_only: false,
             crime: "domestic_abuse",
             needs: &["accommodation", "health"],
+            given_name: "Alys",
+            family_name: "Brereton",
         }
     }
 }
@@ -96,7 +101,7 @@ pub async fn triaged_referral(db: &Db, case: Case) -> Result<harbour_domain::ids
         "police_reference": "SP/26/9001",
         "incident_date": "2026-11-01",
         "incident_area": case.area,
-        "person": { "given_name": "Alys", "family_name": "Brereton", "date_of_birth": "1990-04-02", "gender": "female",
+        "person": { "given_name": case.given_name, "family_name": case.family_name, "date_of_birth": "1990-04-02", "gender": "female",
                     "postcode": case.postcode, "area": case.area, "address": "4 Quiet Lane, Stafford" },
         "perpetrators": [ { "relationship": "ex-partner", "name": "Rhys Calder" } ],
         "consent_to_referral": "given",

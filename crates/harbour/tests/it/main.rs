@@ -16,6 +16,7 @@ mod cli;
 mod crash;
 mod directory;
 mod input;
+mod marac;
 mod notifications;
 mod onward;
 mod people;

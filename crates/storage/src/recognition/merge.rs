@@ -20,7 +20,7 @@ use harbour_domain::person_details::{self, Details};
 use serde::{Deserialize, Serialize};
 
 /// Every table whose rows belong to a person, by `person_id`.
-pub const PERSON_TABLES: [&str; 8] = [
+pub const PERSON_TABLES: [&str; 9] = [
     "referrals",
     "cases",
     "onward_referrals",
@@ -29,6 +29,7 @@ pub const PERSON_TABLES: [&str; 8] = [
     "contact_suspensions",
     "resources_issued",
     "referral_advice",
+    "marac_cases",
 ];
 
 /// What a merge changed, to undo it.

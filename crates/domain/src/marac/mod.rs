@@ -1,5 +1,11 @@
-//! The MARAC referral criteria: four independent flags, any one of which means the case goes
-//! to the multi-agency risk assessment conference.
+//! The MARAC: the multi-agency risk assessment conference for the highest-risk domestic-abuse
+//! cases. This module holds the referral criteria, four independent flags any one of which means
+//! the case goes to the conference; `repeat` the rule for repeat referrals, `meeting` the
+//! agenda, capacity and actions, `dataset` the quarterly national data return.
+
+pub mod dataset;
+pub mod meeting;
+pub mod repeat;
 
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};

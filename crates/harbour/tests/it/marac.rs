@@ -1,0 +1,265 @@
+//! MARAC on both databases: a coordinator schedules meetings; the hub refers a high-risk victim,
+//! who is listed for the next meeting with room; a repeat within 12 months with the same
+//! perpetrator is found, a different perpetrator is not; an agency that does not attend the MARAC
+//! finds nothing.
+
+use harbour_domain::ids::MaracId;
+use harbour_domain::role::Role;
+use harbour_storage::error::StorageError;
+use harbour_storage::marac::{MaracReferralInput, MaracSetup, MeetingInput, create_marac};
+use harbour_storage::scoped::ScopedStore;
+use harbour_testkit::TestApp;
+use harbour_testkit::app::demo_email;
+use harbour_testkit::cases::{Case, store_as, triaged_referral};
+use sqlx::Row;
+
+type R = anyhow::Result<()>;
+
+async fn coordinator(app: &TestApp) -> anyhow::Result<ScopedStore> {
+    let agency: String = sqlx::query(
+        "SELECT a.name FROM users u JOIN agencies a ON a.id = u.agency_id WHERE u.email = $1",
+    )
+    .bind(demo_email(Role::MaracCoordinator))
+    .fetch_one(app.db.pool())
+    .await?
+    .get("name");
+    store_as(&app.db, &agency, Role::MaracCoordinator).await
+}
+
+async fn north(app: &TestApp, capacity: i64) -> anyhow::Result<MaracId> {
+    Ok(create_marac(
+        &app.db,
+        &MaracSetup {
+            name: "Staffordshire North MARAC".into(),
+            areas: vec!["E07000197".into(), "E07000195".into()],
+            members: vec![
+                "Staffordshire Police".into(),
+                "Staffordshire Victim Gateway".into(),
+                "New Era".into(),
+            ],
+            coordinator_email: Some(demo_email(Role::MaracCoordinator)),
+            capacity,
+            idva_posts: 4,
+            coordinator_posts: 1,
+        },
+    )
+    .await?)
+}
+
+fn meeting(in_days: u64) -> MeetingInput {
+    let on = chrono::Utc::now().date_naive() + chrono::Days::new(in_days);
+    MeetingInput {
+        held_on: on.format("%-d/%-m/%Y").to_string(),
+        starts_at: "10:00".into(),
+        place: "Stafford police station, conference room 2".into(),
+        chair: "DI Morgan".into(),
+        ..MeetingInput::default()
+    }
+}
+
+fn form() -> MaracReferralInput {
+    MaracReferralInput {
+        referring_officer: "Sam Okafor, hub triage officer".into(),
+        victim_aware: "yes".into(),
+        victim_consented: "yes".into(),
+        afraid_of: "Her ex-partner, Rhys Calder".into(),
+        safe_to_talk: "Her sister".into(),
+        minoritised: "not_known".into(),
+        lgbt: "no".into(),
+        disabled: "no".into(),
+        ..MaracReferralInput::default()
+    }
+}
+
+#[tokio::test]
+async fn a_high_risk_victim_is_referred_and_listed_for_the_next_meeting_with_room() -> R {
+    let app = TestApp::spawn().await?;
+    let marac = north(&app, 1).await?;
+    let coord = coordinator(&app).await?;
+    let e = coord
+        .schedule_meeting(&marac, &MeetingInput::default())
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    for field in ["held_on", "starts_at", "place", "chair"] {
+        assert!(errors.get(field).is_some(), "{field}");
+    }
+    let mut past = meeting(0);
+    past.held_on = "1/1/2020".into();
+    assert!(matches!(
+        coord.schedule_meeting(&marac, &past).await,
+        Err(StorageError::Invalid(_))
+    ));
+    let first = coord.schedule_meeting(&marac, &meeting(7)).await?;
+    let second = coord.schedule_meeting(&marac, &meeting(21)).await?;
+
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let high = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    // The form's own answers are needed; the criteria come from triage.
+    let e = hub
+        .refer_to_marac(&high, &MaracReferralInput::default())
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    for field in [
+        "referring_officer",
+        "victim_aware",
+        "victim_consented",
+        "afraid_of",
+        "minoritised",
+    ] {
+        assert!(errors.get(field).is_some(), "{field}");
+    }
+    assert!(
+        errors.get("judgement_reason").is_none(),
+        "high risk meets the criteria"
+    );
+    let referred = hub.refer_to_marac(&high, &form()).await?;
+    assert_eq!(referred.meeting.as_ref(), Some(&first));
+    assert!(referred.repeat_of.is_none());
+    assert!(referred.reference.starts_with("SNM-"));
+    // Not twice while the first is open.
+    assert!(matches!(
+        hub.refer_to_marac(&high, &form()).await,
+        Err(StorageError::Invalid(_))
+    ));
+
+    // Below the criteria, only with professional judgement; the first meeting is full (capacity 1).
+    let below = triaged_referral(
+        &app.db,
+        Case {
+            given_name: "Bethan",
+            family_name: "Morrow",
+            ..Case::default()
+        },
+    )
+    .await?;
+    let e = hub.refer_to_marac(&below, &form()).await.unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    assert!(errors.get("judgement_reason").is_some());
+    let judged = MaracReferralInput {
+        judgement_reason: "Honour-based abuse from the extended family".into(),
+        ..form()
+    };
+    let listed = hub.refer_to_marac(&below, &judged).await?;
+    assert_eq!(
+        listed.meeting.as_ref(),
+        Some(&second),
+        "the next meeting with room"
+    );
+
+    let agenda = coord.agenda(&first).await?;
+    assert_eq!(agenda.cases.len(), 1);
+    assert_eq!(agenda.cases[0].given_name, "Alys");
+    assert_eq!(agenda.expected.len(), 3);
+    let meetings = coord.meetings(&marac, None).await?;
+    assert_eq!(
+        meetings.iter().map(|m| m.listed).collect::<Vec<_>>(),
+        [1, 1]
+    );
+
+    // An agency that does not attend finds nothing.
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(alice.maracs().await?.is_empty());
+    assert!(matches!(
+        alice.agenda(&first).await,
+        Err(StorageError::NotFound(_))
+    ));
+    let police = store_as(&app.db, "Staffordshire Police", Role::Referrer).await?;
+    assert_eq!(police.maracs().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_repeat_is_the_same_victim_and_perpetrator_within_twelve_months() -> R {
+    let app = TestApp::spawn().await?;
+    let marac = north(&app, 16).await?;
+    coordinator(&app)
+        .await?
+        .schedule_meeting(&marac, &meeting(7))
+        .await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let first = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let referred = hub.refer_to_marac(&first, &form()).await?;
+    // Heard and closed months ago.
+    sqlx::query("UPDATE marac_cases SET status = 'closed', referred_at = $1 WHERE id = $2")
+        .bind(harbour_storage::db::format_time(
+            chrono::Utc::now() - chrono::Duration::days(200),
+        ))
+        .bind(referred.case.as_str())
+        .execute(app.db.pool())
+        .await?;
+    let person: String = sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
+        .bind(first.as_str())
+        .fetch_one(app.db.pool())
+        .await?
+        .get("person_id");
+    // A new referral about her (recognition links it to her), naming the same man.
+    let again = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE referrals SET person_id = $1 WHERE id = $2")
+        .bind(&person)
+        .bind(again.as_str())
+        .execute(app.db.pool())
+        .await?;
+    let repeat = hub.refer_to_marac(&again, &form()).await?;
+    assert_eq!(repeat.repeat_of.as_ref(), Some(&referred.case));
+    let agenda = hub.agenda(repeat.meeting.as_ref().expect("listed")).await?;
+    assert!(agenda.cases.iter().any(|c| c.repeat));
+
+    // The same victim with a different perpetrator is a new referral.
+    sqlx::query("UPDATE marac_cases SET status = 'closed' WHERE id = $1")
+        .bind(repeat.case.as_str())
+        .execute(app.db.pool())
+        .await?;
+    sqlx::query("UPDATE marac_cases SET perpetrators = $1")
+        .bind(r#"[{"name":"Darren Pike","relationship":"ex-partner","gender":"","age":null}]"#)
+        .execute(app.db.pool())
+        .await?;
+    let third = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE referrals SET person_id = $1 WHERE id = $2")
+        .bind(&person)
+        .bind(third.as_str())
+        .execute(app.db.pool())
+        .await?;
+    assert!(
+        hub.refer_to_marac(&third, &form())
+            .await?
+            .repeat_of
+            .is_none()
+    );
+    Ok(())
+}
