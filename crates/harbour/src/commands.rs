@@ -363,8 +363,9 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
         if loaded {
             let made = harbour_storage::demo::load_demo_referrals(&db, DEMO_REFERRALS).await?;
             let onward = harbour_storage::demo::load_demo_onward(&db).await?;
+            let marac = harbour_storage::demo::marac::load_demo_marac_work(&db).await?;
             say(&format!(
-                "Loaded the demo partnership and {made} synthetic referrals, {onward} of them referred on to New Era."
+                "Loaded the demo partnership and {made} synthetic referrals, {onward} of them referred on to New Era and {marac} to MARAC."
             ));
             if let Some(trained) = harbour_storage::recognition::ready(&db).await? {
                 let repeats =

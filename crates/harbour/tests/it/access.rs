@@ -38,6 +38,9 @@ struct Ids {
     /// A goal of the case's support plan, and an action towards it.
     goal: String,
     action: String,
+    /// The demo's north MARAC, and a meeting scheduled for it.
+    marac: String,
+    meeting: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -94,6 +97,28 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .expect("merged")
         .into_string();
     let (case, note, goal, action) = new_era_case(app).await?;
+    let marac: String =
+        sqlx::query("SELECT id FROM maracs WHERE name = 'Staffordshire North MARAC'")
+            .fetch_one(app.db.pool())
+            .await?
+            .get("id");
+    let coordinator =
+        harbour_testkit::cases::store_as(&app.db, "Staffordshire Police", Role::MaracCoordinator)
+            .await?;
+    let on = chrono::Utc::now().date_naive() + chrono::Days::new(14);
+    let meeting = coordinator
+        .schedule_meeting(
+            &marac.as_str().into(),
+            &harbour_storage::marac::MeetingInput {
+                held_on: on.to_string(),
+                starts_at: "10:00".into(),
+                place: "Stafford".into(),
+                chair: "DI Morgan".into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_string();
     Ok((
         Ids {
             agency,
@@ -107,6 +132,8 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
             note,
             goal,
             action,
+            marac,
+            meeting,
         },
         secret,
     ))
@@ -187,6 +214,10 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
             .replace("{note}", &ids.note)
             .replace("{goal}", &ids.goal)
             .replace("{action}", &ids.action)
+    } else if path.starts_with("/marac/meetings/{id}") {
+        path.replace("{id}", &ids.meeting)
+    } else if path.starts_with("/marac/{id}") {
+        path.replace("{id}", &ids.marac)
     } else if path.starts_with("/persons/{id}") {
         path.replace("{id}", &ids.victim)
     } else if path.starts_with("/coverage/areas/{code}") {

@@ -6,6 +6,7 @@
 
 pub mod cases;
 pub mod directory;
+pub mod marac;
 pub mod onward;
 pub mod recognition;
 
@@ -211,6 +212,7 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
         request_id: new_id(),
     };
     crate::directory::import(db, &directory::demo_directory(), &loader).await?;
+    marac::load_demo_maracs(db).await?;
     Ok(true)
 }
 

@@ -51,6 +51,12 @@ impl Chrome {
                 label: "Cases",
             });
         }
+        if may(Action::ManageMarac) {
+            nav.push(NavItem {
+                href: "/marac",
+                label: "MARAC",
+            });
+        }
         if may(Action::ReferOnward) {
             nav.push(NavItem {
                 href: "/onward",

@@ -12,6 +12,7 @@ pub mod coverage;
 pub mod directory;
 pub mod find_support;
 pub mod import;
+pub mod marac;
 pub mod onward;
 pub mod people;
 pub mod person_details;

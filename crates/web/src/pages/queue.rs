@@ -200,6 +200,8 @@ struct ReferralPage {
     advice: Vec<harbour_storage::advice::AdviceRecord>,
     /// Just recorded advice.
     advised: bool,
+    /// May refer the victim to MARAC from here.
+    can_refer_marac: bool,
     today: NaiveDate,
 }
 
@@ -294,6 +296,10 @@ pub async fn show(
             Vec::new()
         },
         advised: q.advised.is_some(),
+        can_refer_marac: can_triage
+            && staff
+                .store
+                .may(harbour_domain::permission::Action::ReferToMarac),
         today: uk_date(Utc::now()),
     }))
 }

@@ -251,6 +251,25 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             tasks,
         });
     }
+    if may(Action::AttendMarac) {
+        let maracs = store.maracs().await?;
+        if !maracs.is_empty() {
+            let names: Vec<&str> = maracs.iter().map(|m| m.name.as_str()).collect();
+            sections.push(Section {
+                title: "MARAC",
+                waiting: Vec::new(),
+                tasks: vec![Task::new(
+                    "/marac",
+                    if may(Action::ManageMarac) {
+                        "MARAC meetings and agendas: schedule and run them".to_owned()
+                    } else {
+                        format!("MARAC meetings and agendas: {}", names.join(", "))
+                    },
+                    "The conference for the highest-risk domestic-abuse cases",
+                )],
+            });
+        }
+    }
     let can_submit = may(Action::SubmitReferral);
     let mut recent = Vec::new();
     if can_submit {

@@ -1,0 +1,138 @@
+//! Referring a victim to MARAC from a triaged referral. What Harbour holds (the criteria from
+//! triage, the perpetrators and children the referral names) is shown, not typed again; the form
+//! asks the rest.
+
+use crate::access::Staff;
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::FormData;
+use crate::pages::chrome::Chrome;
+use crate::pages::{render, render_invalid};
+use askama::Template;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::ids::ReferralId;
+use harbour_domain::validation::FieldErrors;
+use harbour_storage::StorageError;
+use harbour_storage::marac::MaracReferralInput;
+use harbour_storage::referrals::ReferralView;
+use harbour_storage::triage::TriageRecord;
+
+#[derive(Template)]
+#[template(path = "marac_refer.html")]
+struct ReferPage {
+    chrome: Chrome,
+    r: ReferralView,
+    latest: Option<TriageRecord>,
+    maracs: Vec<(String, String)>,
+    /// The MARAC chosen, or the one covering the victim's area.
+    marac: String,
+    yes_no: Vec<(String, String)>,
+    known: Vec<(String, String)>,
+    typed: FormData,
+    errors: FieldErrors,
+}
+
+impl ReferPage {
+    fn v(&self, name: &str) -> String {
+        self.typed.get(name).to_owned()
+    }
+    /// The criteria met at triage, in words.
+    fn reasons(&self) -> Vec<String> {
+        self.latest
+            .as_ref()
+            .map(|t| t.marac.reasons())
+            .unwrap_or_default()
+    }
+}
+
+async fn refer_page(
+    staff: &Staff,
+    id: &ReferralId,
+    typed: FormData,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let ctx = staff.store.triage_context(id).await?;
+    let visible = staff.store.maracs().await?;
+    let area = ctx
+        .referral
+        .area
+        .clone()
+        .or_else(|| ctx.referral.incident_area.clone())
+        .unwrap_or_default();
+    let covering = visible
+        .iter()
+        .find(|m| m.areas.iter().any(|a| *a == area))
+        .map(|m| m.id.to_string())
+        .unwrap_or_default();
+    let marac = if typed.get("marac_id").is_empty() {
+        covering
+    } else {
+        typed.get("marac_id").to_owned()
+    };
+    let page = ReferPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
+        maracs: visible
+            .into_iter()
+            .map(|m| (m.id.to_string(), m.name))
+            .collect(),
+        marac,
+        latest: ctx.history.into_iter().next(),
+        r: ctx.referral,
+        yes_no: vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())],
+        known: vec![
+            ("yes".into(), "Yes".into()),
+            ("no".into(), "No".into()),
+            ("not_known".into(), "Not known".into()),
+        ],
+        typed,
+        errors,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+/// GET /referrals/{id}/marac
+pub async fn show(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, AppError> {
+    let typed = FormData::from_pairs(vec![(
+        "referring_officer".into(),
+        staff.signed_in.session.display_name.clone(),
+    )]);
+    refer_page(&staff, &id, typed, FieldErrors::new()).await
+}
+
+/// POST /referrals/{id}/marac
+pub async fn refer(
+    staff: Staff,
+    Path(id): Path<ReferralId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let f = |name: &str| form.get(name).to_owned();
+    let input = MaracReferralInput {
+        marac_id: f("marac_id"),
+        referring_officer: f("referring_officer"),
+        judgement_reason: f("judgement_reason"),
+        victim_aware: f("victim_aware"),
+        victim_consented: f("victim_consented"),
+        no_consent_reason: f("no_consent_reason"),
+        afraid_of: f("afraid_of"),
+        safe_to_talk: f("safe_to_talk"),
+        unsafe_to_talk: f("unsafe_to_talk"),
+        previous_maracs: f("previous_maracs"),
+        minoritised: f("minoritised"),
+        lgbt: f("lgbt"),
+        disabled: f("disabled"),
+    };
+    match staff.store.refer_to_marac(&id, &input).await {
+        Ok(done) => Ok(match done.meeting {
+            Some(meeting) => Redirect::to(&format!("/marac/meetings/{meeting}")),
+            None => Redirect::to("/marac"),
+        }
+        .into_response()),
+        Err(StorageError::Invalid(errors)) => refer_page(&staff, &id, form, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
