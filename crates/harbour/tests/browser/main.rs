@@ -11,6 +11,7 @@ use sqlx::Row;
 mod advice;
 mod cases;
 mod homes;
+mod marac;
 mod person_details;
 mod recognition;
 

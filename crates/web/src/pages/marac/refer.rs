@@ -62,7 +62,7 @@ async fn refer_page(
         .unwrap_or_default();
     let covering = visible
         .iter()
-        .find(|m| m.areas.iter().any(|a| *a == area))
+        .find(|m| m.areas.contains(&area))
         .map(|m| m.id.to_string())
         .unwrap_or_default();
     let marac = if typed.get("marac_id").is_empty() {

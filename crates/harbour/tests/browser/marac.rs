@@ -1,0 +1,97 @@
+//! The MARAC coordinator schedules a meeting from the MARAC page (refused without its details
+//! first); the hub refers a high-risk victim from the referral's page, the form asking only what
+//! Harbour does not hold; the agenda lists her, and the circulated agenda names her by initials.
+
+use super::*;
+use harbour_testkit::cases::{Case, triaged_referral};
+
+#[tokio::test]
+async fn a_meeting_is_scheduled_and_a_referred_victim_is_on_its_agenda() -> R {
+    let app = TestApp::spawn().await?;
+    let referral = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let b = Browser::start().await?;
+    let mut violations = Vec::new();
+
+    sign_in(&b, &app, &demo_email(Role::MaracCoordinator), DEMO_PASSWORD).await?;
+    follow(&b, "main a[href='/marac']").await?;
+    assert_eq!(text_of(&b, "h1").await?, "MARAC");
+    audit_page(&b, &mut violations).await?;
+    follow_at(
+        &b,
+        Locator::LinkText("Schedule a meeting of Staffordshire North MARAC"),
+    )
+    .await?;
+    follow(&b, "form[action$='/meetings/new'] button").await?;
+    let errors = text_of(&b, ".govuk-error-summary").await?;
+    assert!(errors.contains("Enter the date of the meeting"), "{errors}");
+    assert!(errors.contains("Enter who chairs it"), "{errors}");
+    audit_page(&b, &mut violations).await?;
+    let on = chrono::Utc::now().date_naive() + chrono::Days::new(10);
+    fill(&b, "#held_on", &on.format("%-d/%-m/%Y").to_string()).await?;
+    fill(&b, "#starts_at", "10:00").await?;
+    fill(&b, "#place", "Stafford police station, room 2").await?;
+    fill(&b, "#chair", "DI Morgan").await?;
+    follow(&b, "form[action$='/meetings/new'] button").await?;
+    assert!(
+        text_of(&b, ".govuk-notification-banner")
+            .await?
+            .contains("scheduled")
+    );
+    let meeting_url = b.client.current_url().await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    sign_in(&b, &app, &demo_email(Role::TriageOfficer), DEMO_PASSWORD).await?;
+    b.client
+        .goto(&format!("{}/referrals/{referral}", app.url))
+        .await?;
+    follow_at(&b, Locator::LinkText("Refer to MARAC")).await?;
+    let held = text_of(&b, ".govuk-summary-list").await?;
+    assert!(
+        held.contains("Visible high risk") && held.contains("Rhys Calder"),
+        "{held}"
+    );
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action$='/marac'] button").await?;
+    let errors = text_of(&b, ".govuk-error-summary").await?;
+    assert!(
+        errors.contains("Say who the victim is afraid of"),
+        "{errors}"
+    );
+    audit_page(&b, &mut violations).await?;
+    click(&b, "[id='victim_aware']").await?;
+    click(&b, "[id='victim_consented']").await?;
+    fill(&b, "#afraid_of", "Her ex-partner, Rhys Calder").await?;
+    click(&b, "[id='minoritised-3']").await?;
+    click(&b, "[id='lgbt-2']").await?;
+    click(&b, "[id='disabled-2']").await?;
+    follow(&b, "form[action$='/marac'] button").await?;
+    assert_eq!(b.client.current_url().await?.path(), meeting_url.path());
+    let agenda = text_of(&b, "main table").await?;
+    assert!(agenda.contains("Alys Brereton"), "{agenda}");
+    audit_page(&b, &mut violations).await?;
+    follow_at(
+        &b,
+        Locator::LinkText("The agenda to circulate, with initials only"),
+    )
+    .await?;
+    let circulated = text_of(&b, "main table").await?;
+    assert!(
+        circulated.contains("A.B.") && !circulated.contains("Alys"),
+        "{circulated}"
+    );
+    audit_page(&b, &mut violations).await?;
+    b.close().await?;
+    assert!(
+        violations.is_empty(),
+        "accessibility violations: {violations:#?}"
+    );
+    Ok(())
+}
