@@ -100,6 +100,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/marac/{id}/meetings/new", Staff(Action::ManageMarac), get(pages::marac::meetings::new)),
         r("POST", "/marac/{id}/meetings/new", Staff(Action::ManageMarac), post(pages::marac::meetings::schedule)),
         r("GET", "/marac/meetings/{id}", Staff(Action::AttendMarac), get(pages::marac::meetings::agenda)),
+        r("GET", "/marac/cases/{id}", Staff(Action::AttendMarac), get(pages::marac::cases::show)),
+        r("POST", "/marac/cases/{id}/research", Staff(Action::AttendMarac), post(pages::marac::cases::research)),
         r("POST", "/referrals/{id}/advice", Staff(Action::TriageReferral), post(pages::advice::record)),
         r("GET", "/referrals/{id}/details", Staff(Action::ConfirmPersonDetails), get(pages::person_details::show)),
         r("POST", "/referrals/{id}/details", Staff(Action::ConfirmPersonDetails), post(pages::person_details::confirm)),

@@ -88,6 +88,43 @@ async fn a_meeting_is_scheduled_and_a_referred_victim_is_on_its_agenda() -> R {
         "{circulated}"
     );
     audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // Two attending agencies complete their research, each seeing only that the other has.
+    for (role, facts) in [
+        (
+            Role::Caseworker,
+            "Known to our outreach team since 2025; two refuge stays.",
+        ),
+        (
+            Role::Referrer,
+            "Three call-outs since August; a non-molestation order until June.",
+        ),
+    ] {
+        sign_in(&b, &app, &demo_email(role), DEMO_PASSWORD).await?;
+        follow(&b, "main a[href='/marac']").await?;
+        audit_page(&b, &mut violations).await?;
+        follow(&b, "main table a[href^='/marac/meetings/']").await?;
+        follow(&b, "main table a[href^='/marac/cases/']").await?;
+        audit_page(&b, &mut violations).await?;
+        fill(&b, "#facts", facts).await?;
+        fill(&b, "#opinion", "Escalating: he has found her new address.").await?;
+        click(&b, "#complete").await?;
+        follow(&b, "form[action$='/research'] button").await?;
+        assert!(
+            text_of(&b, ".govuk-notification-banner")
+                .await?
+                .contains("research is saved")
+        );
+        audit_page(&b, &mut violations).await?;
+        follow(&b, "form[action='/sign-out'] button").await?;
+    }
+    sign_in(&b, &app, &demo_email(Role::MaracCoordinator), DEMO_PASSWORD).await?;
+    b.client.goto(meeting_url.as_str()).await?;
+    follow(&b, "main table a[href^='/marac/cases/']").await?;
+    let research = text_of(&b, "main table").await?;
+    assert_eq!(research.matches("Complete").count(), 2, "{research}");
+    assert!(!text_of(&b, "main").await?.contains("two refuge stays"));
     b.close().await?;
     assert!(
         violations.is_empty(),

@@ -41,12 +41,15 @@ struct Ids {
     /// The demo's north MARAC, and a meeting scheduled for it.
     marac: String,
     meeting: String,
+    /// A victim referred to it.
+    marac_case: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
     let agency = harbour_testkit::inspect::agency_id(&app.db, "New Era")
         .await?
         .into_string();
+
     // A person no caller is: deactivating them disturbs nobody's session.
     let callers: Vec<String> = demo_sign_ins().into_iter().map(|s| s.email).collect();
     let person: String = sqlx::query("SELECT id, email FROM users ORDER BY email")
@@ -119,6 +122,32 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         )
         .await?
         .into_string();
+    let high = harbour_testkit::cases::triaged_referral(
+        &app.db,
+        harbour_testkit::cases::Case {
+            high_risk: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let marac_case = hub
+        .refer_to_marac(
+            &high,
+            &harbour_storage::marac::MaracReferralInput {
+                marac_id: marac.clone(),
+                referring_officer: "walk".into(),
+                victim_aware: "yes".into(),
+                victim_consented: "yes".into(),
+                afraid_of: "walk".into(),
+                minoritised: "not_known".into(),
+                lgbt: "not_known".into(),
+                disabled: "not_known".into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .case
+        .into_string();
     Ok((
         Ids {
             agency,
@@ -134,6 +163,7 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
             action,
             marac,
             meeting,
+            marac_case,
         },
         secret,
     ))
@@ -214,6 +244,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
             .replace("{note}", &ids.note)
             .replace("{goal}", &ids.goal)
             .replace("{action}", &ids.action)
+    } else if path.starts_with("/marac/cases/{id}") {
+        path.replace("{id}", &ids.marac_case)
     } else if path.starts_with("/marac/meetings/{id}") {
         path.replace("{id}", &ids.meeting)
     } else if path.starts_with("/marac/{id}") {

@@ -264,3 +264,75 @@ async fn a_repeat_is_the_same_victim_and_perpetrator_within_twelve_months() -> R
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn research_is_each_agencys_own_and_others_see_only_that_it_is_done() -> R {
+    let app = TestApp::spawn().await?;
+    let marac = north(&app, 16).await?;
+    coordinator(&app)
+        .await?
+        .schedule_meeting(&marac, &meeting(7))
+        .await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let high = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let case = hub.refer_to_marac(&high, &form(&marac)).await?.case;
+
+    let police = store_as(&app.db, "Staffordshire Police", Role::Referrer).await?;
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let seen = police.marac_case(&case).await?;
+    assert_eq!(seen.research_done.len(), 3);
+    assert!(seen.research_done.iter().all(|(_, done)| !done));
+    assert_eq!(seen.own_research.as_ref().map(|r| r.version), Some(0));
+
+    // Complete needs the facts; then saved over the version shown, and a stale save refused.
+    let mut input = harbour_storage::marac::ResearchInput {
+        opinion: "He is escalating".into(),
+        complete: true,
+        ..Default::default()
+    };
+    assert!(matches!(
+        police.save_research(&case, &input).await,
+        Err(StorageError::Invalid(_))
+    ));
+    input.facts = "Three call-outs since August; a non-molestation order until June".into();
+    police.save_research(&case, &input).await?;
+    assert!(matches!(
+        police.save_research(&case, &input).await,
+        Err(StorageError::Invalid(_))
+    ));
+
+    // New Era sees that the police have done theirs, and none of what it says.
+    let theirs = new_era.marac_case(&case).await?;
+    assert!(
+        theirs
+            .research_done
+            .iter()
+            .any(|(a, done)| a == "Staffordshire Police" && *done)
+    );
+    assert_eq!(
+        theirs.own_research.as_ref().map(|r| r.facts.as_str()),
+        Some("")
+    );
+    let mine = police.marac_case(&case).await?;
+    let research = mine.own_research.expect("the police's own");
+    assert!(research.facts.contains("non-molestation") && research.completed_at.is_some());
+
+    // An agency that does not attend finds nothing, and writes nothing.
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(matches!(
+        alice.marac_case(&case).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(matches!(
+        alice.save_research(&case, &input).await,
+        Err(StorageError::NotFound(_))
+    ));
+    Ok(())
+}

@@ -3,10 +3,12 @@
 //! staff of its member agencies only, through the legal basis recorded for it (others find
 //! nothing). Every read and write is audited.
 
+mod cases;
 mod meetings;
 mod refer;
 mod setup;
 
+pub use cases::{MaracCase, Research, ResearchInput};
 pub use meetings::{Agenda, AgendaCase, MeetingInput, MeetingSummary};
 pub use refer::{MaracReferralInput, Referred};
 pub use setup::{MaracSetup, create_marac};
