@@ -336,3 +336,162 @@ async fn research_is_each_agencys_own_and_others_see_only_that_it_is_done() -> R
     ));
     Ok(())
 }
+
+async fn agency_id(app: &TestApp, name: &str) -> anyhow::Result<String> {
+    Ok(harbour_testkit::inspect::agency_id(&app.db, name)
+        .await?
+        .into_string())
+}
+
+#[tokio::test]
+async fn a_case_runs_from_the_meeting_through_its_actions_to_closure() -> R {
+    let app = TestApp::spawn().await?;
+    let marac = north(&app, 16).await?;
+    let coord = coordinator(&app).await?;
+    let meeting_id = coord.schedule_meeting(&marac, &meeting(7)).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let high = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let case = hub.refer_to_marac(&high, &form(&marac)).await?.case;
+    let (police_id, new_era_id, hub_id) = (
+        agency_id(&app, "Staffordshire Police").await?,
+        agency_id(&app, "New Era").await?,
+        agency_id(&app, "Staffordshire Victim Gateway").await?,
+    );
+
+    // Held: who came and on what basis, what was shared, the risks, three actions.
+    assert!(matches!(
+        coord.finish_meeting(&meeting_id, "x").await,
+        Err(StorageError::Invalid(_))
+    ));
+    coord
+        .record_attendance(
+            &meeting_id,
+            &[police_id.clone(), hub_id.clone()],
+            "Crime and Disorder Act 1998 s.115; UK GDPR Art. 6(1)(e), 9(2)(g)",
+        )
+        .await?;
+    coord
+        .record_shared(
+            &case,
+            &police_id,
+            "Three call-outs since August; bail conditions end next week.",
+            "",
+        )
+        .await?;
+    coord
+        .record_risks(
+            &case,
+            "Serious harm when bail ends; the children at school pick-up.",
+        )
+        .await?;
+    let e = coord
+        .add_marac_action(&case, "", "", "1/1/2020")
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    assert!(
+        errors.get("what").is_some()
+            && errors.get("owner").is_some()
+            && errors.get("due_on").is_some()
+    );
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(14)).to_string();
+    coord
+        .add_marac_action(
+            &case,
+            "Flag the address for an urgent response",
+            &police_id,
+            &due,
+        )
+        .await?;
+    coord
+        .add_marac_action(
+            &case,
+            "IDVA to review the safety plan with her",
+            &new_era_id,
+            &due,
+        )
+        .await?;
+    coord
+        .add_marac_action(
+            &case,
+            "Tell the school who may collect the children",
+            &hub_id,
+            &due,
+        )
+        .await?;
+    coord
+        .finish_meeting(
+            &meeting_id,
+            "Three actions agreed; review at the next meeting if bail is extended.",
+        )
+        .await?;
+    let seen = coord.marac_case(&case).await?;
+    assert_eq!(
+        seen.status,
+        harbour_domain::marac::meeting::CaseStatus::Heard
+    );
+    assert_eq!((seen.shared.len(), seen.actions.len()), (1, 3));
+
+    // Each owner sees and answers its own; no other's.
+    let new_era = store_as(&app.db, "New Era", Role::Caseworker).await?;
+    let police = store_as(&app.db, "Staffordshire Police", Role::Referrer).await?;
+    let theirs = new_era.marac_actions(true).await?;
+    assert_eq!(theirs.len(), 1);
+    assert!(theirs[0].what.contains("safety plan"));
+    assert!(matches!(
+        police
+            .update_marac_action(&theirs[0].id, "done", "done")
+            .await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(matches!(
+        new_era
+            .update_marac_action(&theirs[0].id, "done", " ")
+            .await,
+        Err(StorageError::Invalid(_))
+    ));
+    new_era
+        .update_marac_action(
+            &theirs[0].id,
+            "done",
+            "Safety plan reviewed with her on Tuesday",
+        )
+        .await?;
+    let ours = police.marac_actions(true).await?;
+    police
+        .update_marac_action(
+            &ours[0].id,
+            "not_possible",
+            "The address is outside our force area",
+        )
+        .await?;
+    assert_eq!(
+        coord.marac_case(&case).await?.status,
+        harbour_domain::marac::meeting::CaseStatus::Heard
+    );
+    let hubs = hub.marac_actions(true).await?;
+    hub.update_marac_action(&hubs[0].id, "done", "The school has the list")
+        .await?;
+    assert_eq!(
+        coord.marac_case(&case).await?.status,
+        harbour_domain::marac::meeting::CaseStatus::Closed
+    );
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(
+        alice
+            .marac_actions(false)
+            .await?
+            .iter()
+            .all(|a| a.case_id != case)
+    );
+    Ok(())
+}

@@ -70,6 +70,10 @@ pub struct MaracCase {
     pub research_done: Vec<(String, bool)>,
     /// The actor's agency's own research, if it is expected or has begun.
     pub own_research: Option<Research>,
+    /// What was shared at the meeting, the risks identified and the actions agreed.
+    pub shared: Vec<super::Shared>,
+    pub risks: Option<String>,
+    pub actions: Vec<super::MaracAction>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,6 +104,7 @@ struct CaseRow {
     children: String,
     repeat_reference: Option<String>,
     status: String,
+    risks: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -121,7 +126,7 @@ impl ScopedStore {
              c.person_id, p.given_name, p.family_name, c.referral_id, a.name AS agency, \
              c.referring_officer, c.referred_at, c.criteria, c.judgement_reason, c.victim_aware, \
              c.victim_consented, c.no_consent_reason, c.afraid_of, c.safe_to_talk, c.unsafe_to_talk, \
-             c.previous_maracs, c.perpetrators, c.children, r.reference AS repeat_reference, c.status \
+             c.previous_maracs, c.perpetrators, c.children, r.reference AS repeat_reference, c.status, c.risks \
              FROM marac_cases c JOIN maracs m ON m.id = c.marac_id JOIN persons p ON p.id = c.person_id \
              JOIN agencies a ON a.id = c.referring_agency_id \
              LEFT JOIN marac_meetings g ON g.id = c.meeting_id \
@@ -200,6 +205,7 @@ impl ScopedStore {
             None if expected => Some(Research::default()),
             None => None,
         };
+        let (shared, actions) = self.shared_and_actions(&mut tx, id).await?;
         self.audit(
             &mut tx,
             AuditAction::Read,
@@ -240,6 +246,9 @@ impl ScopedStore {
             repeat_of: row.repeat_reference,
             research_done,
             own_research,
+            shared,
+            risks: row.risks,
+            actions,
         })
     }
 

@@ -3,13 +3,16 @@
 //! staff of its member agencies only, through the legal basis recorded for it (others find
 //! nothing). Every read and write is audited.
 
+mod actions;
 mod cases;
 mod meetings;
+mod record;
 mod refer;
 mod setup;
 
 pub use cases::{MaracCase, Research, ResearchInput};
 pub use meetings::{Agenda, AgendaCase, MeetingInput, MeetingSummary};
+pub use record::{MaracAction, Shared};
 pub use refer::{MaracReferralInput, Referred};
 pub use setup::{MaracSetup, create_marac};
 

@@ -1,0 +1,160 @@
+//! MARAC actions after the meeting: each owner agency sees its own and says how each ended
+//! (done, with what was done; not possible, with why); a case closes once none is outstanding,
+//! or when the chair closes it.
+
+use super::record::{ACTION_SELECT, ActionRow, MaracAction};
+use super::*;
+use crate::db::now;
+use chrono::Utc;
+use harbour_domain::audit::AuditAction;
+use harbour_domain::ids::{MaracActionId, MaracCaseId};
+use harbour_domain::marac::meeting::{ActionStatus, CaseStatus};
+use harbour_domain::validation::FieldErrors;
+
+impl ScopedStore {
+    /// The actions the actor's agency owns, open ones first and soonest due (every agency's, for
+    /// a coordinator).
+    pub async fn marac_actions(&self, open_only: bool) -> Result<Vec<MaracAction>> {
+        self.grant(Action::AttendMarac)?;
+        let rows: Vec<ActionRow> = sqlx::query_as(&format!(
+            "{ACTION_SELECT} WHERE ($1 OR t.owner_agency_id = $2) AND ($3 = FALSE OR t.status = 'open') \
+             ORDER BY CASE WHEN t.status = 'open' THEN 0 ELSE 1 END, t.due_on, t.id LIMIT 500"
+        ))
+        .bind(self.may(Action::ManageMarac))
+        .bind(&self.actor().agency_id)
+        .bind(open_only)
+        .fetch_all(self.db().pool())
+        .await?;
+        let today = harbour_domain::calendar::uk_date(Utc::now());
+        rows.into_iter().map(|r| r.into_action(today)).collect()
+    }
+
+    /// The owner agency (or a coordinator) records how an action ended.
+    pub async fn update_marac_action(
+        &self,
+        id: &MaracActionId,
+        status: &str,
+        note: &str,
+    ) -> Result<()> {
+        self.grant(Action::AttendMarac)?;
+        let mut errors = FieldErrors::new();
+        let status = ActionStatus::from_slug(status).filter(|s| s.finished());
+        if status.is_none() {
+            errors.add("status", "Choose whether it was done or was not possible");
+        }
+        let note = note.trim();
+        match status {
+            Some(ActionStatus::Done) if note.is_empty() => errors.add("note", "Say what was done"),
+            Some(ActionStatus::NotPossible) if note.is_empty() => {
+                errors.add("note", "Say why it was not possible");
+            }
+            _ => {}
+        }
+        if note.chars().count() > 4_000 {
+            errors.add("note", "Keep this to 4,000 characters or fewer");
+        }
+        let Some(status) = status.filter(|_| errors.is_empty()) else {
+            return Err(StorageError::Invalid(errors));
+        };
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<(MaracCaseId, String, String)> = sqlx::query_as(
+            "SELECT t.case_id, t.owner_agency_id, c.marac_id FROM marac_actions t \
+             JOIN marac_cases c ON c.id = t.case_id WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+        let (case, owner, marac) = row.ok_or(StorageError::NotFound("action"))?;
+        self.marac_in(&mut tx, &MaracId::from(marac)).await?;
+        if owner != self.actor().agency_id.as_str() && !self.may(Action::ManageMarac) {
+            return Err(StorageError::NotFound("action"));
+        }
+        let at = now();
+        let changed = sqlx::query(
+            "UPDATE marac_actions SET status = $1, update_note = $2, updated_at = $3, updated_by = $4 \
+             WHERE id = $5 AND status = 'open'",
+        )
+        .bind(status.slug())
+        .bind(note)
+        .bind(&at)
+        .bind(self.actor().user_id.as_ref())
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StorageError::invalid(
+                "status",
+                "This action has already been updated",
+            ));
+        }
+        // The case closes once nothing is outstanding after its meeting.
+        sqlx::query(
+            "UPDATE marac_cases SET status = $1, closed_at = $2 WHERE id = $3 AND status = $4 \
+             AND NOT EXISTS (SELECT 1 FROM marac_actions t WHERE t.case_id = $3 AND t.status = 'open')",
+        )
+        .bind(CaseStatus::Closed.slug())
+        .bind(&at)
+        .bind(&case)
+        .bind(CaseStatus::Heard.slug())
+        .execute(tx.conn())
+        .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "marac_action",
+            Some(id.as_str()),
+            "update a MARAC action",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The chair closes a case, with why, whatever its actions.
+    pub async fn close_marac_case(&self, case: &MaracCaseId, note: &str) -> Result<()> {
+        self.grant(Action::ManageMarac)?;
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(StorageError::invalid(
+                "closure_note",
+                "Say why the chair closes the case",
+            ));
+        }
+        let mut tx = self.db().begin_write().await?;
+        let marac: MaracId = sqlx::query_scalar("SELECT marac_id FROM marac_cases WHERE id = $1")
+            .bind(case)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(StorageError::NotFound("MARAC case"))?;
+        self.marac_in(&mut tx, &marac).await?;
+        let changed = sqlx::query(
+            "UPDATE marac_cases SET status = $1, closed_at = $2, closed_by = $3, closure_note = $4 \
+             WHERE id = $5 AND status <> $1",
+        )
+        .bind(CaseStatus::Closed.slug())
+        .bind(now())
+        .bind(self.actor().user_id.as_ref())
+        .bind(note)
+        .bind(case)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StorageError::invalid(
+                "closure_note",
+                "The case is already closed",
+            ));
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "marac_case",
+            Some(case.as_str()),
+            "close a MARAC case",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
