@@ -199,18 +199,6 @@ async fn a_case_is_worked_from_acceptance_to_closure_and_reassigned_on_the_way()
     Ok(())
 }
 
-/// Opens every disclosure on the page (the forms folded away under "Close the case" and the
-/// like), as a person clicking each would.
-async fn open_all(b: &Browser) -> R {
-    b.client
-        .execute(
-            "document.querySelectorAll('details').forEach(d => d.open = true)",
-            vec![],
-        )
-        .await?;
-    Ok(())
-}
-
 /// Opens the outcome reading form, chooses when it is, scores every area `score` (all but the
 /// first when `leave_one`), and saves it.
 async fn reading(b: &Browser, kind: &str, score: &str, leave_one: bool) -> R {

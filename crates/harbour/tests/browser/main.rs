@@ -66,6 +66,18 @@ async fn follow_at(b: &Browser, at: Locator<'_>) -> R {
     anyhow::bail!("clicking {what} did not load a page")
 }
 
+/// Opens every disclosure on the page (the forms folded away under "Close the case" and the
+/// like), as a person clicking each would.
+async fn open_all(b: &Browser) -> R {
+    b.client
+        .execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true)",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
 async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) -> R {
     b.client.goto(&format!("{}/sign-in", app.url)).await?;
     fill(b, "#email", email).await?;

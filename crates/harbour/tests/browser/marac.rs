@@ -125,6 +125,117 @@ async fn a_meeting_is_scheduled_and_a_referred_victim_is_on_its_agenda() -> R {
     let research = text_of(&b, "main table").await?;
     assert_eq!(research.matches("Complete").count(), 2, "{research}");
     assert!(!text_of(&b, "main").await?.contains("two refuge stays"));
+
+    // The meeting: what the police shared, the risks, three actions.
+    open_all(&b).await?;
+    b.client
+        .find(Locator::Css("[id='shared/agency']"))
+        .await?
+        .select_by_label("Staffordshire Police")
+        .await?;
+    fill(
+        &b,
+        "[id='shared/information']",
+        "Three call-outs since August; bail ends next week.",
+    )
+    .await?;
+    follow(&b, "form[action$='/shared'] button").await?;
+    open_all(&b).await?;
+    fill(
+        &b,
+        "#risks",
+        "Serious harm when bail ends; the children at school pick-up.",
+    )
+    .await?;
+    follow(&b, "form[action$='/risks'] button").await?;
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(14))
+        .format("%-d/%-m/%Y")
+        .to_string();
+    for (what, owner) in [
+        (
+            "Flag the address for an urgent response",
+            "Staffordshire Police",
+        ),
+        ("IDVA to review the safety plan with her", "New Era"),
+        (
+            "Tell the school who may collect the children",
+            "Staffordshire Victim Gateway",
+        ),
+    ] {
+        open_all(&b).await?;
+        fill(&b, "[id='action/what']", what).await?;
+        b.client
+            .find(Locator::Css("[id='action/owner']"))
+            .await?
+            .select_by_label(owner)
+            .await?;
+        fill(&b, "[id='action/due_on']", &due).await?;
+        follow(&b, "form[action$='/actions'] button").await?;
+    }
+    assert_eq!(
+        b.client
+            .find_all(Locator::Css("#meeting ~ table tbody tr"))
+            .await?
+            .len(),
+        4,
+        "one thing shared and three actions"
+    );
+    audit_page(&b, &mut violations).await?;
+    b.client.goto(meeting_url.as_str()).await?;
+    click(&b, "[id='attended']").await?;
+    click(&b, "[id='attended-2']").await?;
+    fill(
+        &b,
+        "#legal_basis",
+        "Crime and Disorder Act 1998 s.115; UK GDPR Art. 9(2)(g)",
+    )
+    .await?;
+    follow(&b, "form[action$='/attendance'] button").await?;
+    fill(
+        &b,
+        "#summary",
+        "Three actions agreed; review if bail is extended.",
+    )
+    .await?;
+    follow(&b, "form[action$='/held'] button").await?;
+    assert!(
+        text_of(&b, "main")
+            .await?
+            .contains("Legal basis for sharing")
+    );
+    follow_at(&b, Locator::LinkText("The minutes")).await?;
+    let minutes = text_of(&b, "main").await?;
+    assert!(
+        minutes.contains("bail ends next week") && minutes.contains("IDVA to review"),
+        "{minutes}"
+    );
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/sign-out'] button").await?;
+
+    // New Era answers its action.
+    sign_in(&b, &app, &demo_email(Role::Caseworker), DEMO_PASSWORD).await?;
+    follow(&b, "main a[href='/marac']").await?;
+    follow(&b, "main a[href='/marac/actions']").await?;
+    assert!(
+        text_of(&b, "main")
+            .await?
+            .contains("IDVA to review the safety plan")
+    );
+    audit_page(&b, &mut violations).await?;
+    click(&b, "[id$='/status']").await?;
+    fill(
+        &b,
+        "[id$='/note']",
+        "Safety plan reviewed with her on Tuesday",
+    )
+    .await?;
+    follow(&b, "form[action^='/marac/actions/'] button").await?;
+    assert!(
+        text_of(&b, "main")
+            .await?
+            .contains("Done: Safety plan reviewed")
+    );
+    audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(
         violations.is_empty(),

@@ -41,8 +41,9 @@ struct Ids {
     /// The demo's north MARAC, and a meeting scheduled for it.
     marac: String,
     meeting: String,
-    /// A victim referred to it.
+    /// A victim referred to it, and an action agreed for her.
     marac_case: String,
+    marac_action: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -148,6 +149,17 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .await?
         .case
         .into_string();
+    let police = harbour_testkit::inspect::agency_id(&app.db, "Staffordshire Police").await?;
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    let marac_action = coordinator
+        .add_marac_action(
+            &marac_case.as_str().into(),
+            "Flag the address",
+            police.as_str(),
+            &due,
+        )
+        .await?
+        .into_string();
     Ok((
         Ids {
             agency,
@@ -164,6 +176,7 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
             marac,
             meeting,
             marac_case,
+            marac_action,
         },
         secret,
     ))
@@ -244,6 +257,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
             .replace("{note}", &ids.note)
             .replace("{goal}", &ids.goal)
             .replace("{action}", &ids.action)
+    } else if path.starts_with("/marac/actions/{id}") {
+        path.replace("{id}", &ids.marac_action)
     } else if path.starts_with("/marac/cases/{id}") {
         path.replace("{id}", &ids.marac_case)
     } else if path.starts_with("/marac/meetings/{id}") {

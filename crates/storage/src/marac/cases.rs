@@ -74,6 +74,8 @@ pub struct MaracCase {
     pub shared: Vec<super::Shared>,
     pub risks: Option<String>,
     pub actions: Vec<super::MaracAction>,
+    /// The MARAC's member agencies (who may share and own actions).
+    pub members: Vec<(AgencyId, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -206,6 +208,13 @@ impl ScopedStore {
             None => None,
         };
         let (shared, actions) = self.shared_and_actions(&mut tx, id).await?;
+        let members: Vec<(AgencyId, String)> = sqlx::query_as(
+            "SELECT a.id, a.name FROM marac_members t JOIN agencies a ON a.id = t.agency_id \
+             WHERE t.marac_id = $1 ORDER BY a.name",
+        )
+        .bind(&row.marac_id)
+        .fetch_all(tx.conn())
+        .await?;
         self.audit(
             &mut tx,
             AuditAction::Read,
@@ -249,6 +258,7 @@ impl ScopedStore {
             shared,
             risks: row.risks,
             actions,
+            members,
         })
     }
 

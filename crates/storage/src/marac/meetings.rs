@@ -40,9 +40,17 @@ pub struct MeetingSummary {
     pub capacity: i64,
     pub listed: i64,
     pub status: String,
+    /// Once recorded: the legal basis for sharing, and the chair's summary.
+    pub legal_basis: Option<String>,
+    pub summary: Option<String>,
 }
 
 impl MeetingSummary {
+    /// The meeting has been held and recorded.
+    pub fn held(&self) -> bool {
+        self.status == "held"
+    }
+
     /// How many cases it has over its capacity.
     pub fn over(&self) -> Option<i64> {
         let (listed, capacity) = (
@@ -72,7 +80,22 @@ pub struct AgendaCase {
 pub struct Agenda {
     pub meeting: MeetingSummary,
     pub cases: Vec<AgendaCase>,
-    pub expected: Vec<(AgencyId, String)>,
+    /// The agencies expected, and (once recorded) whether each attended.
+    pub expected: Vec<Expected>,
+}
+
+/// An agency expected at a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Expected {
+    pub id: AgencyId,
+    pub name: String,
+    pub attended: Option<crate::db::Flag>,
+}
+
+impl Expected {
+    pub fn came(&self) -> bool {
+        self.attended.as_ref().is_some_and(|f| f.0)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -88,6 +111,8 @@ struct MeetingRow {
     capacity: i64,
     listed: i64,
     status: String,
+    legal_basis: Option<String>,
+    summary: Option<String>,
 }
 
 impl MeetingRow {
@@ -107,6 +132,8 @@ impl MeetingRow {
             capacity: self.capacity,
             listed: self.listed,
             status: self.status,
+            legal_basis: self.legal_basis,
+            summary: self.summary,
         })
     }
 }
@@ -125,7 +152,7 @@ struct AgendaRow {
 }
 
 const MEETING_SELECT: &str = "SELECT g.id, g.marac_id, m.name AS marac_name, g.held_on, g.starts_at, \
-     g.place, g.video_link, g.chair, g.capacity, g.status, \
+     g.place, g.video_link, g.chair, g.capacity, g.status, g.legal_basis, g.summary, \
      (SELECT COUNT(*) FROM marac_cases c WHERE c.meeting_id = g.id) AS listed \
      FROM marac_meetings g JOIN maracs m ON m.id = g.marac_id";
 
@@ -291,8 +318,8 @@ impl ScopedStore {
         .bind(meeting)
             .fetch_all(tx.conn())
             .await?;
-        let expected: Vec<(AgencyId, String)> = sqlx::query_as(
-            "SELECT a.id, a.name FROM marac_attendance t JOIN agencies a ON a.id = t.agency_id \
+        let expected: Vec<Expected> = sqlx::query_as(
+            "SELECT a.id, a.name, t.attended FROM marac_attendance t JOIN agencies a ON a.id = t.agency_id \
              WHERE t.meeting_id = $1 ORDER BY a.name",
         )
         .bind(meeting)

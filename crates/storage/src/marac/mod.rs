@@ -6,12 +6,14 @@
 mod actions;
 mod cases;
 mod meetings;
+mod minutes;
 mod record;
 mod refer;
 mod setup;
 
 pub use cases::{MaracCase, Research, ResearchInput};
-pub use meetings::{Agenda, AgendaCase, MeetingInput, MeetingSummary};
+pub use meetings::{Agenda, AgendaCase, Expected, MeetingInput, MeetingSummary};
+pub use minutes::{MinutedCase, Minutes};
 pub use record::{MaracAction, Shared};
 pub use refer::{MaracReferralInput, Referred};
 pub use setup::{MaracSetup, create_marac};

@@ -23,6 +23,7 @@ use harbour_storage::marac::{MaracCase, ResearchInput};
 struct CasePage {
     chrome: Chrome,
     c: MaracCase,
+    coordinator: bool,
     typed: Option<FormData>,
     errors: FieldErrors,
     saved: bool,
@@ -63,6 +64,19 @@ impl CasePage {
             _ => r.withheld,
         }
     }
+    fn v(&self, name: &str) -> String {
+        self.typed
+            .as_ref()
+            .map(|f| f.get(name).to_owned())
+            .unwrap_or_default()
+    }
+    fn owners(&self) -> Vec<(String, String)> {
+        self.c
+            .members
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.clone()))
+            .collect()
+    }
     fn complete(&self) -> bool {
         match &self.typed {
             Some(form) => form.get("complete") == "yes",
@@ -75,7 +89,7 @@ impl CasePage {
     }
 }
 
-async fn case_page(
+pub(crate) async fn case_page(
     staff: &Staff,
     id: &MaracCaseId,
     typed: Option<FormData>,
@@ -85,6 +99,9 @@ async fn case_page(
     let c = staff.store.marac_case(id).await?;
     let page = CasePage {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/marac"),
+        coordinator: staff
+            .store
+            .may(harbour_domain::permission::Action::ManageMarac),
         c,
         typed,
         errors,

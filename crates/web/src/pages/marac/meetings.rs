@@ -92,9 +92,9 @@ pub async fn schedule(
 #[derive(Debug, Default, Deserialize)]
 pub struct AgendaQuery {
     #[serde(default)]
-    circulated: String,
+    pub circulated: String,
     #[serde(default)]
-    scheduled: String,
+    pub scheduled: String,
 }
 
 #[derive(Template)]
@@ -105,6 +105,9 @@ struct AgendaPage {
     /// As circulated: initials and references, no names.
     circulated: bool,
     scheduled: bool,
+    coordinator: bool,
+    typed: FormData,
+    errors: FieldErrors,
 }
 
 impl AgendaPage {
@@ -121,6 +124,40 @@ impl AgendaPage {
     fn when<T: crate::pages::words::Moment + ?Sized>(&self, t: &T) -> String {
         crate::pages::words::when(t)
     }
+    fn typed_or(&self, name: &str, saved: &str) -> String {
+        let typed = self.typed.get(name);
+        if typed.is_empty() {
+            saved.to_owned()
+        } else {
+            typed.to_owned()
+        }
+    }
+}
+
+pub(crate) async fn agenda_page(
+    staff: &Staff,
+    id: &MeetingId,
+    q: &AgendaQuery,
+    typed: FormData,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let agenda = staff.store.agenda(id).await?;
+    let page = AgendaPage {
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/marac"),
+        agenda,
+        circulated: q.circulated == "yes",
+        scheduled: !q.scheduled.is_empty(),
+        coordinator: staff
+            .store
+            .may(harbour_domain::permission::Action::ManageMarac),
+        typed,
+        errors,
+    };
+    Ok(if page.errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
 /// GET /marac/meetings/{id}
@@ -129,11 +166,5 @@ pub async fn agenda(
     Path(id): Path<MeetingId>,
     Query(q): Query<AgendaQuery>,
 ) -> Result<Response, AppError> {
-    let agenda = staff.store.agenda(&id).await?;
-    Ok(render(&AgendaPage {
-        chrome: Chrome::for_signed_in(&staff.signed_in).current("/marac"),
-        agenda,
-        circulated: q.circulated == "yes",
-        scheduled: !q.scheduled.is_empty(),
-    }))
+    agenda_page(&staff, &id, &q, FormData::default(), FieldErrors::new()).await
 }

@@ -2,8 +2,10 @@
 //! coming meetings and how full each agenda is; scheduling a meeting; an agenda, inside Harbour
 //! with names and as circulated with initials; referring a victim from a triaged referral.
 
+pub mod actions;
 pub mod cases;
 pub mod meetings;
+pub mod record;
 pub mod refer;
 
 use crate::access::Staff;
