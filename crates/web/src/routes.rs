@@ -110,6 +110,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("POST", "/marac/meetings/{id}/held", Staff(Action::ManageMarac), post(pages::marac::record::held)),
         r("GET", "/marac/meetings/{id}/minutes", Staff(Action::AttendMarac), get(pages::marac::actions::minutes)),
         r("GET", "/marac/actions", Staff(Action::AttendMarac), get(pages::marac::actions::list)),
+        r("GET", "/marac/{id}/return", Staff(Action::ManageMarac), get(pages::marac::returns::page)),
+        r("GET", "/marac/{id}/return.csv", Staff(Action::ManageMarac), get(pages::marac::returns::csv)),
         r("POST", "/marac/actions/{id}", Staff(Action::AttendMarac), post(pages::marac::actions::update)),
         r("POST", "/referrals/{id}/advice", Staff(Action::TriageReferral), post(pages::advice::record)),
         r("GET", "/referrals/{id}/details", Staff(Action::ConfirmPersonDetails), get(pages::person_details::show)),

@@ -210,6 +210,30 @@ async fn a_meeting_is_scheduled_and_a_referred_victim_is_on_its_agenda() -> R {
         "{minutes}"
     );
     audit_page(&b, &mut violations).await?;
+    // The quarter's return, reached from the MARAC page.
+    follow(&b, "header a[href='/marac'], nav a[href='/marac']").await?;
+    follow_at(
+        &b,
+        Locator::LinkText("The quarterly data return for Staffordshire North MARAC"),
+    )
+    .await?;
+    let quarter = harbour_domain::marac::dataset::Quarter::of(on);
+    let mut url = b.client.current_url().await?;
+    url.set_query(Some(&format!("quarter={}", quarter.slug())));
+    b.client.goto(url.as_str()).await?;
+    let figures = text_of(&b, "main table").await?;
+    assert!(
+        figures.contains("Cases heard 1") || figures.contains("Cases heard\t1"),
+        "{figures}"
+    );
+    audit_page(&b, &mut violations).await?;
+    follow_at(
+        &b,
+        Locator::LinkText("For publication, small numbers suppressed"),
+    )
+    .await?;
+    assert!(text_of(&b, "main table").await?.contains("<5"));
+    audit_page(&b, &mut violations).await?;
     follow(&b, "form[action='/sign-out'] button").await?;
 
     // New Era answers its action.

@@ -439,6 +439,29 @@ async fn a_case_runs_from_the_meeting_through_its_actions_to_closure() -> R {
         seen.status,
         harbour_domain::marac::meeting::CaseStatus::Heard
     );
+    // The quarter's return counts the case heard.
+    let quarter = harbour_domain::marac::dataset::Quarter::of(seen.meeting_on.expect("listed"));
+    let report = coord.marac_return(&marac, quarter).await?;
+    let f = &report.figures;
+    assert_eq!((f.meetings.len(), f.cases, f.repeats), (1, 1, 0));
+    assert_eq!(f.non_police_pct(), Some(100.0), "referred by the hub");
+    assert_eq!(f.by_agency["Staffordshire Victim Gateway"], 1);
+    let population: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(population) AS BIGINT) FROM areas WHERE gss_code IN ('E07000197', 'E07000195')",
+    )
+    .fetch_one(app.db.pool())
+    .await?;
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let women = (population as f64 * 0.41).round() as u64;
+    assert_eq!(f.adult_women, women);
+    assert!(matches!(
+        hub.marac_return(&marac, quarter).await,
+        Err(StorageError::Denied(_))
+    ));
     assert_eq!((seen.shared.len(), seen.actions.len()), (1, 3));
 
     // Each owner sees and answers its own; no other's.

@@ -9,6 +9,7 @@ mod meetings;
 mod minutes;
 mod record;
 mod refer;
+mod returns;
 mod setup;
 
 pub use cases::{MaracCase, Research, ResearchInput};
@@ -16,6 +17,7 @@ pub use meetings::{Agenda, AgendaCase, Expected, MeetingInput, MeetingSummary};
 pub use minutes::{MinutedCase, Minutes};
 pub use record::{MaracAction, Shared};
 pub use refer::{MaracReferralInput, Referred};
+pub use returns::ReturnReport;
 pub use setup::{MaracSetup, create_marac};
 
 use crate::db::WriteTx;

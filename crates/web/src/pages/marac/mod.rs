@@ -7,6 +7,7 @@ pub mod cases;
 pub mod meetings;
 pub mod record;
 pub mod refer;
+pub mod returns;
 
 use crate::access::Staff;
 use crate::error::AppError;
