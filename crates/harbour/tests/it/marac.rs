@@ -93,6 +93,27 @@ async fn a_high_risk_victim_is_referred_and_listed_for_the_next_meeting_with_roo
         coord.schedule_meeting(&marac, &past).await,
         Err(StorageError::Invalid(_))
     ));
+    // Referred before any meeting is scheduled: the case waits, and the first meeting takes it.
+    let early = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            given_name: "Carys",
+            family_name: "Pryce",
+            ..Case::default()
+        },
+    )
+    .await?;
+    let hub0 = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let waiting = hub0.refer_to_marac(&early, &form(&marac)).await?;
+    assert!(waiting.meeting.is_none());
+    assert_eq!(coord.marac_counts().await?.unlisted, 1);
+    let zeroth = coord.schedule_meeting(&marac, &meeting(3)).await?;
+    assert_eq!(
+        coord.agenda(&zeroth).await?.cases.len(),
+        1,
+        "the waiting case listed"
+    );
     let first = coord.schedule_meeting(&marac, &meeting(7)).await?;
     let second = coord.schedule_meeting(&marac, &meeting(21)).await?;
 
@@ -169,7 +190,7 @@ async fn a_high_risk_victim_is_referred_and_listed_for_the_next_meeting_with_roo
     let meetings = coord.meetings(&marac, None).await?;
     assert_eq!(
         meetings.iter().map(|m| m.listed).collect::<Vec<_>>(),
-        [1, 1]
+        [1, 1, 1]
     );
 
     // An agency that does not attend finds nothing.

@@ -158,3 +158,43 @@ impl ScopedStore {
         Ok(())
     }
 }
+
+/// What is waiting at MARAC for the actor's home page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MaracCounts {
+    /// Open actions the actor's agency owns, and how many of them are overdue.
+    pub actions_open: i64,
+    pub actions_overdue: i64,
+    /// For a coordinator: cases referred with no meeting to go to.
+    pub unlisted: i64,
+}
+
+impl ScopedStore {
+    /// Counts for the home page.
+    pub async fn marac_counts(&self) -> Result<MaracCounts> {
+        self.grant(Action::AttendMarac)?;
+        let today = harbour_domain::calendar::uk_date(Utc::now()).to_string();
+        let (open, overdue): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_on < $2 THEN 1 ELSE 0 END), 0) \
+             FROM marac_actions WHERE owner_agency_id = $1 AND status = 'open'",
+        )
+        .bind(&self.actor().agency_id)
+        .bind(&today)
+        .fetch_one(self.db().pool())
+        .await?;
+        let unlisted = if self.may(Action::ManageMarac) {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM marac_cases WHERE meeting_id IS NULL AND status = 'listed'",
+            )
+            .fetch_one(self.db().pool())
+            .await?
+        } else {
+            0
+        };
+        Ok(MaracCounts {
+            actions_open: open,
+            actions_overdue: overdue,
+            unlisted,
+        })
+    }
+}

@@ -261,6 +261,17 @@ impl ScopedStore {
         .bind(self.actor().user_id.as_ref())
         .execute(tx.conn())
         .await?;
+        // Cases referred while no meeting had room wait for this one, oldest first.
+        sqlx::query(
+            "UPDATE marac_cases SET meeting_id = $1 WHERE id IN (SELECT id FROM marac_cases \
+             WHERE marac_id = $2 AND meeting_id IS NULL AND status = 'listed' \
+             ORDER BY referred_at, id LIMIT $3)",
+        )
+        .bind(&id)
+        .bind(marac)
+        .bind(capacity.unwrap_or(m.capacity))
+        .execute(tx.conn())
+        .await?;
         for agency in &expected {
             sqlx::query("INSERT INTO marac_attendance (meeting_id, agency_id) VALUES ($1, $2)")
                 .bind(&id)

@@ -255,9 +255,45 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
         let maracs = store.maracs().await?;
         if !maracs.is_empty() {
             let names: Vec<&str> = maracs.iter().map(|m| m.name.as_str()).collect();
+            let c = store.marac_counts().await?;
+            let mut waiting = Vec::new();
+            if c.actions_overdue > 0 {
+                waiting.push(Task::new(
+                    "/marac/actions",
+                    count(
+                        c.actions_overdue,
+                        "MARAC action of your agency's overdue",
+                        "MARAC actions of your agency's overdue",
+                    ),
+                    "Say what was done, or why it was not possible",
+                ));
+            }
+            if c.unlisted > 0 {
+                waiting.push(Task::new(
+                    "/marac",
+                    count(
+                        c.unlisted,
+                        "MARAC case waiting for a meeting",
+                        "MARAC cases waiting for a meeting",
+                    ),
+                    "Schedule a meeting: they are listed when one has room",
+                ));
+            }
+            let mut tasks_extra = Vec::new();
+            if c.actions_open > 0 {
+                tasks_extra.push(Task::new(
+                    "/marac/actions",
+                    count(
+                        c.actions_open,
+                        "open MARAC action of your agency's",
+                        "open MARAC actions of your agency's",
+                    ),
+                    "Agreed at MARAC meetings, owned by your agency",
+                ));
+            }
             sections.push(Section {
                 title: "MARAC",
-                waiting: Vec::new(),
+                waiting,
                 tasks: vec![Task::new(
                     "/marac",
                     if may(Action::ManageMarac) {
@@ -266,7 +302,10 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
                         format!("MARAC meetings and agendas: {}", names.join(", "))
                     },
                     "The conference for the highest-risk domestic-abuse cases",
-                )],
+                )]
+                .into_iter()
+                .chain(tasks_extra)
+                .collect(),
             });
         }
     }
