@@ -74,6 +74,23 @@ pub fn staff_email(event: Event, link: &str) -> StaffEmail {
     }
 }
 
+/// The e-mail chasing an agency's overdue MARAC actions, with a link to them in Harbour.
+pub fn marac_chase_email(overdue: usize, link: &str) -> StaffEmail {
+    let what = if overdue == 1 {
+        "An action your agency agreed to at MARAC is past its due date.".to_owned()
+    } else {
+        format!("{overdue} actions your agency agreed to at MARAC are past their due date.")
+    };
+    StaffEmail {
+        subject: "Harbour: MARAC actions overdue".to_owned(),
+        body: format!(
+            "{what} Say what was done, or why it was not possible.\n\nOpen them in Harbour \
+             (you will need to sign in):\n{link}\n\nThis message holds no personal details on \
+             purpose. Please do not forward it.\n"
+        ),
+    }
+}
+
 /// The value of the `Harbour-Signature` header on a webhook: `t=<unix seconds>,v1=<hex>`,
 /// where the hex is HMAC-SHA256 with the agency's secret over `<unix seconds>.<body>`. The
 /// receiver recomputes it and rejects a message whose time is far from its own clock.

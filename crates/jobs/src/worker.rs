@@ -176,6 +176,10 @@ impl Worker {
             if escalated > 0 {
                 tracing::info!(escalated, "escalated overdue onward referrals");
             }
+            let chased = harbour_storage::marac::chase_overdue(&self.db, now).await?;
+            if chased > 0 {
+                tracing::info!(chased, "chased agencies' overdue MARAC actions");
+            }
             if let Some(a) = &self.config.audit_checkpoints {
                 // Once a UK day, however many workers share the queue (the job's dedupe key),
                 // and without a write a minute from this one (the day it last queued).
@@ -219,6 +223,27 @@ impl Worker {
     async fn deliver(&self, job: &Job, now: DateTime<Utc>) -> Delivery {
         match &job.work {
             Work::AuditCheckpoint { to } => self.audit_checkpoint(job, to, now).await,
+            Work::MaracChase { to, overdue } => {
+                let Some(mailer) = &self.mailer else {
+                    return Delivery::Wait(now + Duration::minutes(10));
+                };
+                let link = format!(
+                    "{}/marac/actions",
+                    self.config.public_url.trim_end_matches('/')
+                );
+                let email = harbour_domain::notification::marac_chase_email(*overdue, &link);
+                let out = Outgoing {
+                    id: &job.id,
+                    to,
+                    subject: &email.subject,
+                    body: &email.body,
+                    attachment: None,
+                };
+                match mailer.send(&out).await {
+                    Ok(()) => Delivery::Done("delivered".into()),
+                    Err(e) => Delivery::Failed(e),
+                }
+            }
             Work::StaffEmail {
                 to,
                 event,

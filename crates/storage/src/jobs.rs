@@ -43,6 +43,9 @@ pub enum Work {
     /// The day's signed checkpoint of the audit trail, made when the job runs and e-mailed to
     /// the auditors (or, if the trail fails its check, the alarm instead).
     AuditCheckpoint { to: Vec<String> },
+    /// The coordinator's chase of an agency's overdue MARAC actions: an e-mail to its staff
+    /// with a count and a link, nothing about anyone.
+    MaracChase { to: Vec<String>, overdue: usize },
 }
 
 impl Work {
@@ -58,7 +61,7 @@ impl Work {
             | Work::PersonMessage {
                 onward_referral_id, ..
             } => onward_referral_id,
-            Work::AuditCheckpoint { .. } => return None,
+            Work::AuditCheckpoint { .. } | Work::MaracChase { .. } => return None,
         };
         Some(id)
     }
@@ -69,6 +72,7 @@ impl Work {
             Work::Webhook { .. } => "webhook",
             Work::PersonMessage { .. } => "person_message",
             Work::AuditCheckpoint { .. } => "audit_checkpoint",
+            Work::MaracChase { .. } => "marac_chase",
         }
     }
 }

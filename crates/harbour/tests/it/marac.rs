@@ -539,3 +539,59 @@ async fn a_case_runs_from_the_meeting_through_its_actions_to_closure() -> R {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_worker_chases_an_agencys_overdue_actions_once_with_nothing_about_anyone() -> R {
+    use harbour_jobs::{Worker, WorkerConfig};
+    use harbour_testkit::smtp::SmtpSink;
+    let app = TestApp::spawn().await?;
+    let sink = SmtpSink::start().await?;
+    let marac = north(&app, 16).await?;
+    let coord = coordinator(&app).await?;
+    coord.schedule_meeting(&marac, &meeting(7)).await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let high = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let case = hub.refer_to_marac(&high, &form(&marac)).await?.case;
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(10)).to_string();
+    let new_era = agency_id(&app, "New Era").await?;
+    coord
+        .add_marac_action(&case, "IDVA to review the safety plan", &new_era, &due)
+        .await?;
+    let w = Worker::new(
+        app.db.clone(),
+        WorkerConfig {
+            public_url: "https://harbour.test".into(),
+            smtp_url: sink.url(),
+            mail_from: "Harbour <harbour@harbour.test>".into(),
+            lease: chrono::Duration::seconds(60),
+            poll: std::time::Duration::from_millis(20),
+            webhook_allow_loopback: true,
+            audit_checkpoints: None,
+        },
+    )?;
+    let now = chrono::Utc::now();
+    w.run_once(now).await?;
+    assert!(sink.accepted().is_empty(), "not due yet");
+    let later = now + chrono::Duration::days(20);
+    w.run_once(later).await?;
+    let mail = sink.wait_for(1, std::time::Duration::from_secs(5)).await?;
+    assert_eq!(
+        mail[0].header("Subject").as_deref(),
+        Some("Harbour: MARAC actions overdue")
+    );
+    assert!(mail[0].to.contains(&demo_email(Role::Caseworker)));
+    assert!(mail[0].data.contains("https://harbour.test/marac/actions"));
+    assert!(!mail[0].data.contains("Alys") && !mail[0].data.contains("Brereton"));
+    // Chased once, however often the worker runs.
+    w.run_once(later + chrono::Duration::minutes(2)).await?;
+    w.run_once(later + chrono::Duration::days(1)).await?;
+    assert_eq!(sink.accepted().len(), 1);
+    Ok(())
+}

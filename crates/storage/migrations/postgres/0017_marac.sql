@@ -134,7 +134,9 @@ CREATE TABLE marac_actions (
     update_note TEXT,
     updated_at TEXT,
     updated_by TEXT REFERENCES users (id),
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- When the owner agency was chased for it, once overdue.
+    chased_at TEXT
 );
 CREATE INDEX marac_actions_owner ON marac_actions (owner_agency_id, status, due_on);
 CREATE INDEX marac_actions_case ON marac_actions (case_id, due_on);

@@ -198,3 +198,77 @@ impl ScopedStore {
         })
     }
 }
+
+/// The coordinator's chase, run by the job worker: each agency with MARAC actions newly past
+/// their due date gets one e-mail to its staff (a count and a link, nothing about anyone), and
+/// each action is chased once. Safe to run from several workers: an action is claimed by the
+/// update that marks it chased. Returns how many agencies were chased.
+pub async fn chase_overdue(db: &crate::db::Db, now: chrono::DateTime<Utc>) -> Result<usize> {
+    let today = harbour_domain::calendar::uk_date(now).to_string();
+    let any: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM marac_actions WHERE status = 'open' AND due_on < $1 AND chased_at IS NULL LIMIT 1",
+    )
+    .bind(&today)
+    .fetch_optional(db.pool())
+    .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
+    let at = crate::db::format_time(now);
+    let mut tx = db.begin_write().await?;
+    let owners: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT owner_agency_id FROM marac_actions WHERE status = 'open' AND due_on < $1 \
+         AND chased_at IS NULL",
+    )
+    .bind(&today)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut chased = 0;
+    for agency in &owners {
+        let claimed = sqlx::query(
+            "UPDATE marac_actions SET chased_at = $1 WHERE owner_agency_id = $2 AND status = 'open' \
+             AND due_on < $3 AND chased_at IS NULL",
+        )
+        .bind(&at)
+        .bind(agency)
+        .bind(&today)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            continue;
+        }
+        let overdue: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM marac_actions WHERE owner_agency_id = $1 AND status = 'open' AND due_on < $2",
+        )
+        .bind(agency)
+        .bind(&today)
+        .fetch_one(tx.conn())
+        .await?;
+        let to: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT u.email FROM users u JOIN user_roles r ON r.user_id = u.id \
+             WHERE u.agency_id = $1 AND u.active = $2 \
+             AND r.role IN ('service_manager', 'caseworker', 'triage_officer', 'referrer') ORDER BY u.email",
+        )
+        .bind(agency)
+        .bind(true)
+        .fetch_all(tx.conn())
+        .await?;
+        if !to.is_empty() {
+            let work = crate::jobs::Work::MaracChase {
+                to,
+                overdue: usize::try_from(overdue).unwrap_or(0),
+            };
+            crate::jobs::enqueue(
+                &mut tx,
+                &work,
+                Some(&format!("marac-chase:{agency}:{today}")),
+                now,
+            )
+            .await?;
+        }
+        chased += 1;
+    }
+    tx.commit().await?;
+    Ok(chased)
+}

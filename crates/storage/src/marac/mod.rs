@@ -12,7 +12,7 @@ mod refer;
 mod returns;
 mod setup;
 
-pub use actions::MaracCounts;
+pub use actions::{MaracCounts, chase_overdue};
 pub use cases::{MaracCase, Research, ResearchInput};
 pub use meetings::{Agenda, AgendaCase, Expected, MeetingInput, MeetingSummary};
 pub use minutes::{MinutedCase, Minutes};
