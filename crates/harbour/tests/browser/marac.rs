@@ -69,6 +69,7 @@ async fn a_meeting_is_scheduled_and_a_referred_victim_is_on_its_agenda() -> R {
     click(&b, "[id='victim_aware']").await?;
     click(&b, "[id='victim_consented']").await?;
     fill(&b, "#afraid_of", "Her ex-partner, Rhys Calder").await?;
+    click(&b, "[id='idva/consent/decision']").await?;
     click(&b, "[id='minoritised-3']").await?;
     click(&b, "[id='lgbt-2']").await?;
     click(&b, "[id='disabled-2']").await?;

@@ -595,3 +595,67 @@ async fn the_worker_chases_an_agencys_overdue_actions_once_with_nothing_about_an
     assert_eq!(sink.accepted().len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_marac_referral_offers_her_an_idva_with_consent_as_any_referral_on() -> R {
+    let app = TestApp::spawn().await?;
+    let marac = north(&app, 16).await?;
+    coordinator(&app)
+        .await?
+        .schedule_meeting(&marac, &meeting(7))
+        .await?;
+    let hub = store_as(&app.db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    let idva = harbour_testkit::cases::service_id(&app.db, harbour_testkit::cases::IDVA).await?;
+    let with = |decision: &str| MaracReferralInput {
+        idva: Some(harbour_storage::onward::ReferOnInput {
+            service_id: idva.clone(),
+            consent: harbour_domain::consent::ConsentInput {
+                decision: decision.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }),
+        ..form(&marac)
+    };
+    // The IDVA consent must be answered, named under idva/.
+    let high = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let e = hub.refer_to_marac(&high, &with("")).await.unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    assert!(errors.get("idva/consent/decision").is_some(), "{errors}");
+    let done = hub.refer_to_marac(&high, &with("given")).await?;
+    let Some(harbour_storage::onward::ReferredOn::Sent { id: onward }) = done.idva else {
+        panic!("the IDVA referral sent")
+    };
+    let linked: Option<String> =
+        sqlx::query_scalar("SELECT idva_onward_id FROM marac_cases WHERE id = $1")
+            .bind(done.case.as_str())
+            .fetch_one(app.db.pool())
+            .await?;
+    assert_eq!(linked.as_deref(), Some(onward.as_str()));
+    // Refused: recorded, nothing sent, and the MARAC referral still made.
+    let other = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            given_name: "Dilys",
+            family_name: "Owen",
+            ..Case::default()
+        },
+    )
+    .await?;
+    let refused = hub.refer_to_marac(&other, &with("refused")).await?;
+    assert_eq!(
+        refused.idva,
+        Some(harbour_storage::onward::ReferredOn::ConsentRefused)
+    );
+    Ok(())
+}

@@ -38,6 +38,9 @@ pub struct MaracReferralInput {
     pub minoritised: String,
     pub lgbt: String,
     pub disabled: String,
+    /// The IDVA service to refer her to as well, with consent for its organisation (errors
+    /// named under `idva/`); none when she already has an IDVA.
+    pub idva: Option<crate::onward::ReferOnInput>,
 }
 
 /// What a referral to MARAC did.
@@ -51,6 +54,8 @@ pub struct Referred {
     pub repeat_of: Option<MaracCaseId>,
     /// The meeting is over its capacity with this case.
     pub over_capacity: bool,
+    /// What became of the referral to the IDVA service, if one was asked for.
+    pub idva: Option<crate::onward::ReferredOn>,
 }
 
 fn yes_no(errors: &mut FieldErrors, field: &str, value: &str, question: &str) -> Option<bool> {
@@ -309,6 +314,27 @@ impl ScopedStore {
         .bind(CaseStatus::Listed.slug())
         .execute(tx.conn())
         .await?;
+        // A high-risk victim is always offered an IDVA: the referral on goes with the MARAC
+        // referral, with the consent recorded for the IDVA's organisation as any referral on.
+        let idva = match &input.idva {
+            Some(on) => {
+                let mut on = on.clone();
+                on.field_prefix = "idva/".into();
+                if on.note.trim().is_empty() {
+                    on.note = "Referred to MARAC: a high-risk victim is offered an IDVA.".into();
+                }
+                let sent = self.refer_onward_in(&mut tx, referral, &on, None).await?;
+                if let crate::onward::ReferredOn::Sent { id: onward } = &sent {
+                    sqlx::query("UPDATE marac_cases SET idva_onward_id = $1 WHERE id = $2")
+                        .bind(onward)
+                        .bind(&id)
+                        .execute(tx.conn())
+                        .await?;
+                }
+                Some(sent)
+            }
+            None => None,
+        };
         self.audit(
             &mut tx,
             if consented {
@@ -332,6 +358,7 @@ impl ScopedStore {
             meeting: slot.map(|s| s.id.clone()),
             repeat_of: repeat,
             over_capacity,
+            idva,
         })
     }
 }

@@ -29,6 +29,11 @@ struct ReferPage {
     marac: String,
     yes_no: Vec<(String, String)>,
     known: Vec<(String, String)>,
+    /// The IDVA services to choose from (an IDVA service first), and the consent choices.
+    idva_services: Vec<(String, String)>,
+    idva_service: String,
+    decisions: Vec<(String, String)>,
+    shares: Vec<(String, String)>,
     typed: FormData,
     errors: FieldErrors,
 }
@@ -36,6 +41,9 @@ struct ReferPage {
 impl ReferPage {
     fn v(&self, name: &str) -> String {
         self.typed.get(name).to_owned()
+    }
+    fn shares_chosen(&self) -> Vec<String> {
+        self.typed.get_all("idva/consent/shares")
     }
     /// The criteria met at triage, in words.
     fn reasons(&self) -> Vec<String> {
@@ -70,7 +78,46 @@ async fn refer_page(
     } else {
         typed.get("marac_id").to_owned()
     };
+    let mut services: Vec<(String, String)> = staff
+        .store
+        .referable_services()
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.service_id,
+                format!("{} ({})", s.service_name, s.organization_name),
+            )
+        })
+        .collect();
+    // IDVA services first.
+    services.sort_by_key(|(_, name)| !name.contains("IDVA"));
+    let idva_service = match typed.get("idva/service_id") {
+        "" => services
+            .iter()
+            .find(|(_, n)| n.contains("IDVA"))
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default(),
+        chosen => chosen.to_owned(),
+    };
+    services.push((
+        "none".into(),
+        "She already has an IDVA: do not refer her again".into(),
+    ));
     let page = ReferPage {
+        idva_services: services,
+        idva_service,
+        decisions: vec![
+            ("given".into(), "Yes, she agreed".into()),
+            (
+                "refused".into(),
+                "No, she refused: record it and send nothing".into(),
+            ),
+        ],
+        shares: harbour_domain::consent::Share::ALL
+            .iter()
+            .map(|s| (s.slug().to_owned(), s.label().to_owned()))
+            .collect(),
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/queue"),
         maracs: visible
             .into_iter()
@@ -125,6 +172,18 @@ pub async fn refer(
         minoritised: f("minoritised"),
         lgbt: f("lgbt"),
         disabled: f("disabled"),
+        // "none": she already has an IDVA.
+        idva: (f("idva/service_id") != "none").then(|| harbour_storage::onward::ReferOnInput {
+            service_id: f("idva/service_id"),
+            consent: harbour_domain::consent::ConsentInput {
+                decision: f("idva/consent/decision"),
+                shares: form.get_all("idva/consent/shares"),
+                until: String::new(),
+                basis: f("idva/consent/basis"),
+                justification: f("idva/consent/justification"),
+            },
+            ..Default::default()
+        }),
     };
     match staff.store.refer_to_marac(&id, &input).await {
         Ok(done) => Ok(match done.meeting {
