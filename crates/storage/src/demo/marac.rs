@@ -86,6 +86,7 @@ pub async fn load_demo_marac_work(db: &Db) -> Result<usize> {
                 .await?;
         }
     }
+    past_meeting(db, &coordinator).await?;
     let hub = store_for(db, Role::TriageOfficer).await?;
     let high: Vec<ReferralId> = sqlx::query(
         "SELECT t.referral_id FROM triage_decisions t WHERE t.marac_referral = $1 \
@@ -121,4 +122,149 @@ pub async fn load_demo_marac_work(db: &Db) -> Result<usize> {
         }
     }
     Ok(referred)
+}
+
+/// A meeting of the north MARAC a fortnight ago, held and minuted, with two of the demo's
+/// high-risk victims heard and their actions: some done, some overdue.
+async fn past_meeting(db: &Db, coordinator: &crate::scoped::ScopedStore) -> Result<()> {
+    let Some(north) = coordinator
+        .maracs()
+        .await?
+        .into_iter()
+        .find(|m| m.name == "Staffordshire North MARAC")
+    else {
+        return Ok(());
+    };
+    let today = harbour_domain::calendar::uk_date(chrono::Utc::now());
+    // Scheduled for today (the earliest a meeting can be), then moved back a fortnight.
+    let meeting = coordinator
+        .schedule_meeting(
+            &north.id,
+            &MeetingInput {
+                held_on: today.format("%-d/%-m/%Y").to_string(),
+                starts_at: "10:00".into(),
+                place: "Police headquarters, Weston Road, Stafford".into(),
+                chair: "Detective Inspector on the public protection unit".into(),
+                ..MeetingInput::default()
+            },
+        )
+        .await?;
+    let hub = store_for(db, Role::TriageOfficer).await?;
+    let victims: Vec<ReferralId> = sqlx::query(
+        "SELECT r.id FROM referrals r WHERE r.crime_category = 'domestic_abuse' AND r.status = 'closed' \
+         AND r.area IN ('E07000195', 'E07000197', 'E07000198') ORDER BY r.reference DESC LIMIT 2",
+    )
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<std::result::Result<_, _>>()?;
+    let agencies: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.name, a.id FROM marac_members m JOIN agencies a ON a.id = m.agency_id WHERE m.marac_id = $1",
+    )
+    .bind(&north.id)
+    .fetch_all(db.pool())
+    .await?;
+    let agency = |name: &str| {
+        agencies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| id.clone())
+            .unwrap_or_default()
+    };
+    let due = (today + chrono::Days::new(1)).to_string();
+    let mut cases = Vec::new();
+    for referral in &victims {
+        let referred = hub
+            .refer_to_marac(
+                referral,
+                &MaracReferralInput {
+                    marac_id: north.id.to_string(),
+                    referring_officer: "The hub's triage officer".into(),
+                    judgement_reason: "Fear of her ex-partner's family; language barriers".into(),
+                    victim_aware: "yes".into(),
+                    victim_consented: "no".into(),
+                    no_consent_reason: "She could not be reached safely before the meeting".into(),
+                    afraid_of: "Her ex-partner".into(),
+                    minoritised: "yes".into(),
+                    lgbt: "not_known".into(),
+                    disabled: "no".into(),
+                    ..MaracReferralInput::default()
+                },
+            )
+            .await;
+        let Ok(referred) = referred else { continue };
+        // Referred a fortnight ago, for that meeting.
+        sqlx::query("UPDATE marac_cases SET meeting_id = $1 WHERE id = $2")
+            .bind(&meeting)
+            .bind(&referred.case)
+            .execute(db.pool())
+            .await?;
+        coordinator
+            .record_shared(
+                &referred.case,
+                &agency("Staffordshire Police"),
+                "Two call-outs in the last month; he is on bail with a condition not to contact her.",
+                "",
+            )
+            .await?;
+        coordinator
+            .record_risks(
+                &referred.case,
+                "Serious harm if bail conditions are broken; the children at school pick-up.",
+            )
+            .await?;
+        for (what, owner) in [
+            (
+                "Flag her address for an urgent response",
+                "Staffordshire Police",
+            ),
+            (
+                "IDVA to review her safety plan and offer the sanctuary scheme",
+                "New Era",
+            ),
+            (
+                "Tell the children's school who may collect them",
+                "Catch 22",
+            ),
+        ] {
+            coordinator
+                .add_marac_action(&referred.case, what, &agency(owner), &due)
+                .await?;
+        }
+        cases.push(referred.case);
+    }
+    let attended: Vec<String> = agencies.iter().map(|(_, id)| id.clone()).collect();
+    coordinator
+        .record_attendance(&meeting, &attended, "Crime and Disorder Act 1998 s.115; UK GDPR Art. 6(1)(e) and 9(2)(g); DPA 2018 Sch. 1 para. 18")
+        .await?;
+    coordinator
+        .finish_meeting(&meeting, "Two cases heard; six actions agreed. Review both at the next meeting if bail conditions change.")
+        .await?;
+    // A fortnight on: the police have done theirs; the others are overdue.
+    let police = store_for(db, Role::Referrer).await?;
+    for a in police.marac_actions(true).await? {
+        police
+            .update_marac_action(
+                &a.id,
+                "done",
+                "Address flagged on the command and control system",
+            )
+            .await?;
+    }
+    let fortnight = (today - chrono::Days::new(14)).to_string();
+    let week = (today - chrono::Days::new(7)).to_string();
+    sqlx::query("UPDATE marac_meetings SET held_on = $1 WHERE id = $2")
+        .bind(&fortnight)
+        .bind(&meeting)
+        .execute(db.pool())
+        .await?;
+    for case in &cases {
+        sqlx::query("UPDATE marac_actions SET due_on = $1 WHERE case_id = $2")
+            .bind(&week)
+            .bind(case)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
 }
