@@ -268,3 +268,135 @@ async fn past_meeting(db: &Db, coordinator: &crate::scoped::ScopedStore) -> Resu
     }
     Ok(())
 }
+
+/// For the benchmark: `meetings` fortnightly meetings of the north MARAC going back from today,
+/// each held with `per_meeting` victims heard (one thing shared, three actions each; the last
+/// four meetings' actions still open), and one meeting to come with a full agenda. The victims
+/// are the demo referrals' people, in turn. Returns how many cases it made.
+pub async fn load_marac_history(db: &Db, meetings: usize, per_meeting: usize) -> Result<usize> {
+    use crate::db::{format_time, new_id};
+    let north: String =
+        sqlx::query_scalar("SELECT id FROM maracs WHERE name = 'Staffordshire North MARAC'")
+            .fetch_one(db.pool())
+            .await?;
+    let members: Vec<String> = sqlx::query_scalar(
+        "SELECT agency_id FROM marac_members WHERE marac_id = $1 ORDER BY agency_id",
+    )
+    .bind(&north)
+    .fetch_all(db.pool())
+    .await?;
+    let people: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, person_id FROM referrals WHERE crime_category = 'domestic_abuse' ORDER BY reference",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    if people.is_empty() || members.is_empty() {
+        return Ok(0);
+    }
+    let today = harbour_domain::calendar::uk_date(chrono::Utc::now());
+    let now = chrono::Utc::now();
+    let mut made = 0usize;
+    let mut n = 0usize;
+    for m in 0..=meetings {
+        // The last is the meeting to come.
+        let coming = m == meetings;
+        let held_on = if coming {
+            today + chrono::Days::new(7)
+        } else {
+            today - chrono::Days::new(14 * u64::try_from(meetings - m).unwrap_or(0))
+        };
+        let open_actions = !coming && meetings - m <= 4;
+        let mut tx = db.begin_write().await?;
+        let meeting = new_id();
+        sqlx::query(
+            "INSERT INTO marac_meetings (id, marac_id, held_on, starts_at, place, chair, capacity, status, \
+             legal_basis, summary, created_at) VALUES ($1, $2, $3, '10:00', 'Stafford', 'The chair', $4, $5, $6, $7, $8)",
+        )
+        .bind(&meeting)
+        .bind(&north)
+        .bind(held_on.to_string())
+        .bind(i64::try_from(per_meeting).unwrap_or(16))
+        .bind(if coming { "scheduled" } else { "held" })
+        .bind((!coming).then_some("Crime and Disorder Act 1998 s.115"))
+        .bind((!coming).then_some("Cases heard; actions agreed."))
+        .bind(format_time(now))
+        .execute(tx.conn())
+        .await?;
+        for agency in &members {
+            sqlx::query("INSERT INTO marac_attendance (meeting_id, agency_id, attended) VALUES ($1, $2, $3)")
+                .bind(&meeting)
+                .bind(agency)
+                .bind((!coming).then_some(true))
+                .execute(tx.conn())
+                .await?;
+        }
+        let referred_at = format_time(
+            now - chrono::Duration::days(14 * i64::try_from(meetings - m).unwrap_or(0) + 7),
+        );
+        for _ in 0..per_meeting {
+            let (referral, person) = &people[n % people.len()];
+            n += 1;
+            let case = new_id();
+            sqlx::query(
+                "INSERT INTO marac_cases (id, reference, marac_id, meeting_id, person_id, referral_id, \
+                 referring_agency_id, referring_officer, referred_at, criteria, victim_aware, victim_consented, \
+                 afraid_of, safe_to_talk, unsafe_to_talk, previous_maracs, perpetrators, children, \
+                 victim_minoritised, victim_lgbt, victim_disabled, status, risks) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'An officer', $8, 'null', $9, $9, 'Her ex-partner', '', '', '', \
+                 '[]', '[]', $10, NULL, $11, $12, $13)",
+            )
+            .bind(&case)
+            .bind(format!("SNM-BENCH-{n:05}"))
+            .bind(&north)
+            .bind(&meeting)
+            .bind(person)
+            .bind(referral)
+            .bind(&members[n % members.len()])
+            .bind(&referred_at)
+            .bind(true)
+            .bind(n % 5 == 0)
+            .bind(n % 7 == 0)
+            .bind(if coming { "listed" } else if open_actions { "heard" } else { "closed" })
+            .bind((!coming).then_some("Serious harm"))
+            .execute(tx.conn())
+            .await?;
+            if coming {
+                made += 1;
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO marac_shared (id, case_id, meeting_id, agency_id, information, recorded_at) \
+                 VALUES ($1, $2, $3, $4, 'Two call-outs this month', $5)",
+            )
+            .bind(new_id())
+            .bind(&case)
+            .bind(&meeting)
+            .bind(&members[0])
+            .bind(format_time(now))
+            .execute(tx.conn())
+            .await?;
+            for k in 0..3 {
+                sqlx::query(
+                    "INSERT INTO marac_actions (id, case_id, meeting_id, what, owner_agency_id, due_on, status, \
+                     update_note, created_at) VALUES ($1, $2, $3, 'Review the safety plan', $4, $5, $6, $7, $8)",
+                )
+                .bind(new_id())
+                .bind(&case)
+                .bind(&meeting)
+                .bind(&members[(n + k) % members.len()])
+                .bind((held_on + chrono::Days::new(14)).to_string())
+                .bind(if open_actions { "open" } else { "done" })
+                .bind((!open_actions).then_some("Done"))
+                .bind(format_time(now))
+                .execute(tx.conn())
+                .await?;
+            }
+            made += 1;
+        }
+        tx.commit().await?;
+    }
+    if db.backend() == crate::db::Backend::Postgres {
+        sqlx::query("ANALYZE").execute(db.pool()).await?;
+    }
+    Ok(made)
+}
