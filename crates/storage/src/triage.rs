@@ -109,7 +109,24 @@ async fn facts_for(tx: &mut WriteTx, referral: &ReferralView) -> Result<TriageFa
             .parse()
             .ok()
     })
-    .collect();
+    .collect::<Vec<NaiveDate>>();
+    // And the MARAC cases she was referred to (by any agency, from any referral).
+    let mut previous_marac_referrals = previous_marac_referrals;
+    previous_marac_referrals.extend(
+        sqlx::query("SELECT referred_at FROM marac_cases WHERE person_id = $1 AND (referral_id IS NULL OR referral_id <> $2)")
+            .bind(&referral.person_id)
+            .bind(&referral.id)
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .filter_map(|r| {
+                r.try_get::<String, _>("referred_at")
+                    .ok()?
+                    .get(..10)?
+                    .parse::<NaiveDate>()
+                    .ok()
+            }),
+    );
     Ok(TriageFacts {
         crime: referral.crime_category,
         age_at_offence: referral.person.age_on(incident_date),

@@ -252,6 +252,22 @@ async fn a_repeat_is_the_same_victim_and_perpetrator_within_twelve_months() -> R
         .await?;
     let repeat = hub.refer_to_marac(&again, &form(&marac)).await?;
     assert_eq!(repeat.repeat_of.as_ref(), Some(&referred.case));
+    // Triage reads MARAC cases too: her earlier one, within 12 months of this incident (the
+    // test referral's, 1 November 2026), is the repeat criterion.
+    sqlx::query("UPDATE marac_cases SET referred_at = '2026-06-01T09:00:00Z' WHERE id = $1")
+        .bind(referred.case.as_str())
+        .execute(app.db.pool())
+        .await?;
+    let criteria = hub.triage_context(&again).await?.marac_from_records;
+    assert!(criteria.repeat, "{criteria:?}");
+    assert_eq!(criteria.last_marac_referral, "2026-06-01".parse().ok());
+    sqlx::query("UPDATE marac_cases SET referred_at = $1 WHERE id = $2")
+        .bind(harbour_storage::db::format_time(
+            chrono::Utc::now() - chrono::Duration::days(200),
+        ))
+        .bind(referred.case.as_str())
+        .execute(app.db.pool())
+        .await?;
     let agenda = hub.agenda(repeat.meeting.as_ref().expect("listed")).await?;
     assert!(agenda.cases.iter().any(|c| c.repeat));
 
