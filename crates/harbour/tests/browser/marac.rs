@@ -23,6 +23,15 @@ async fn a_meeting_is_scheduled_and_a_referred_victim_is_on_its_agenda() -> R {
     follow(&b, "main a[href='/marac']").await?;
     assert_eq!(text_of(&b, "h1").await?, "MARAC");
     audit_page(&b, &mut violations).await?;
+    follow_at(&b, Locator::LinkText("Set up a MARAC")).await?;
+    follow(&b, "form[action='/marac/new'] button").await?;
+    assert!(
+        text_of(&b, ".govuk-error-summary")
+            .await?
+            .contains("Choose the areas it covers")
+    );
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "a.govuk-back-link").await?;
     follow_at(
         &b,
         Locator::LinkText("Schedule a meeting of Staffordshire North MARAC"),

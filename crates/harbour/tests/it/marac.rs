@@ -675,3 +675,77 @@ async fn a_marac_referral_offers_her_an_idva_with_consent_as_any_referral_on() -
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_coordinator_sets_up_a_marac_each_area_in_one() -> R {
+    let app = TestApp::spawn().await?;
+    let coord = coordinator(&app).await?;
+    let police = agency_id(&app, "Staffordshire Police").await?;
+    let stoke = agency_id(&app, "Stoke-on-Trent City Council").await?;
+    let input = |name: &str, areas: &[&str]| harbour_storage::marac::MaracInput {
+        name: name.into(),
+        areas: areas.iter().map(|a| (*a).to_owned()).collect(),
+        members: vec![police.clone(), stoke.clone()],
+        capacity: "12".into(),
+        idva_posts: "3".into(),
+        coordinator_posts: "1".into(),
+    };
+    let e = coord
+        .save_marac(None, &harbour_storage::marac::MaracInput::default())
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    for field in ["name", "areas", "members", "capacity"] {
+        assert!(errors.get(field).is_some(), "{field}");
+    }
+    // Stafford is the demo north MARAC's.
+    let e = coord
+        .save_marac(None, &input("Stoke MARAC", &["E07000197"]))
+        .await
+        .unwrap_err();
+    let StorageError::Invalid(errors) = e else {
+        panic!("invalid")
+    };
+    assert!(
+        errors
+            .get("areas")
+            .unwrap()
+            .contains("Staffordshire North MARAC")
+    );
+    let id = coord
+        .save_marac(None, &input("Stoke-on-Trent MARAC", &["E06000021"]))
+        .await?;
+    let settings = coord.marac_settings(&id).await?;
+    assert_eq!((settings.capacity, settings.idva_posts), (12, 3));
+    assert_eq!(settings.members.len(), 2);
+    // Renamed, and the name of another refused.
+    coord
+        .save_marac(Some(&id), &input("Stoke MARAC", &["E06000021"]))
+        .await?;
+    assert!(matches!(
+        coord
+            .save_marac(
+                Some(&id),
+                &input("Staffordshire North MARAC", &["E06000021"])
+            )
+            .await,
+        Err(StorageError::Invalid(_))
+    ));
+    let stoke_staff = store_as(&app.db, "Stoke-on-Trent City Council", Role::Caseworker).await?;
+    assert!(
+        stoke_staff
+            .maracs()
+            .await?
+            .iter()
+            .any(|m| m.name == "Stoke MARAC")
+    );
+    assert!(matches!(
+        stoke_staff
+            .save_marac(None, &input("Another", &["E06000021"]))
+            .await,
+        Err(StorageError::Denied(_))
+    ));
+    Ok(())
+}

@@ -19,7 +19,7 @@ pub use minutes::{MinutedCase, Minutes};
 pub use record::{MaracAction, Shared};
 pub use refer::{MaracReferralInput, Referred};
 pub use returns::ReturnReport;
-pub use setup::{MaracSetup, create_marac};
+pub use setup::{MaracInput, MaracSettings, MaracSetup, create_marac};
 
 use crate::db::WriteTx;
 use crate::error::{Result, StorageError};

@@ -8,6 +8,7 @@ pub mod meetings;
 pub mod record;
 pub mod refer;
 pub mod returns;
+pub mod setup;
 
 use crate::access::Staff;
 use crate::error::AppError;
