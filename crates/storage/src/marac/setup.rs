@@ -105,7 +105,7 @@ fn number(
         _ => {
             errors.add(
                 field,
-                &format!(
+                format!(
                     "{what} must be a whole number from {} to {}",
                     range.start(),
                     range.end()
@@ -212,7 +212,7 @@ impl ScopedStore {
             {
                 errors.add(
                     "areas",
-                    &format!("{clash} is already covered by {other}: an area belongs to one MARAC"),
+                    format!("{clash} is already covered by {other}: an area belongs to one MARAC"),
                 );
                 break;
             }
