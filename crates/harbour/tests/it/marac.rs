@@ -749,3 +749,48 @@ async fn a_coordinator_sets_up_a_marac_each_area_in_one() -> R {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn the_referring_agency_or_a_service_with_her_case_refers_and_no_one_else() -> R {
+    let app = TestApp::spawn().await?;
+    let marac = north(&app, 16).await?;
+    coordinator(&app)
+        .await?
+        .schedule_meeting(&marac, &meeting(7))
+        .await?;
+    // The police made this referral: their officer refers her from it.
+    let theirs = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            ..Case::default()
+        },
+    )
+    .await?;
+    let police = store_as(&app.db, "Staffordshire Police", Role::Referrer).await?;
+    let seen = police.referral_for_marac(&theirs).await?;
+    assert!(seen.criteria.is_some_and(|c| c.met()));
+    let done = police.refer_to_marac(&theirs, &form(&marac)).await?;
+    assert!(done.idva.is_none(), "offering an IDVA is the hub's");
+    // The Alice Charity neither made it nor works it.
+    let other = triaged_referral(
+        &app.db,
+        Case {
+            high_risk: true,
+            given_name: "Eira",
+            family_name: "Lloyd",
+            ..Case::default()
+        },
+    )
+    .await?;
+    let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
+    assert!(matches!(
+        alice.referral_for_marac(&other).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(matches!(
+        alice.refer_to_marac(&other, &form(&marac)).await,
+        Err(StorageError::NotFound(_))
+    ));
+    Ok(())
+}

@@ -17,7 +17,7 @@ pub use cases::{MaracCase, Research, ResearchInput};
 pub use meetings::{Agenda, AgendaCase, Expected, MeetingInput, MeetingSummary};
 pub use minutes::{MinutedCase, Minutes};
 pub use record::{MaracAction, Shared};
-pub use refer::{MaracReferralInput, Referred};
+pub use refer::{MaracReferralInput, ReferralForMarac, Referred};
 pub use returns::ReturnReport;
 pub use setup::{MaracInput, MaracSettings, MaracSetup, create_marac};
 

@@ -102,7 +102,6 @@ impl ScopedStore {
         input: &MaracReferralInput,
     ) -> Result<Referred> {
         self.grant(Action::ReferToMarac)?;
-        self.grant(Action::ViewReferrals)?;
         let mut errors = FieldErrors::new();
         let officer = long(&mut errors, "referring_officer", &input.referring_officer);
         if officer.is_empty() {
@@ -143,7 +142,13 @@ impl ScopedStore {
         let disabled = known(&mut errors, "disabled", &input.disabled);
 
         let mut tx = self.db().begin_write().await?;
+        self.may_refer_from(&mut tx, referral).await?;
         let view = read_referral(&mut tx, referral).await?;
+        // Referring her on to an IDVA is the hub's: others leave it to the hub.
+        let input_idva = input
+            .idva
+            .as_ref()
+            .filter(|_| self.may(Action::ReferOnward));
         let criteria: Option<MaracCriteria> = history(&mut tx, referral)
             .await?
             .into_iter()
@@ -316,7 +321,7 @@ impl ScopedStore {
         .await?;
         // A high-risk victim is always offered an IDVA: the referral on goes with the MARAC
         // referral, with the consent recorded for the IDVA's organisation as any referral on.
-        let idva = match &input.idva {
+        let idva = match input_idva {
             Some(on) => {
                 let mut on = on.clone();
                 on.field_prefix = "idva/".into();
@@ -359,6 +364,59 @@ impl ScopedStore {
             repeat_of: repeat,
             over_capacity,
             idva,
+        })
+    }
+}
+
+/// What the MARAC referral form shows of a referral: the referral, and the criteria from its
+/// latest triage.
+#[derive(Debug, Clone)]
+pub struct ReferralForMarac {
+    pub referral: crate::referrals::ReferralView,
+    pub criteria: Option<MaracCriteria>,
+}
+
+impl ScopedStore {
+    /// Who may refer to MARAC from a referral: the hub; the agency that made the referral; an
+    /// agency with a case opened from it. Anyone else finds nothing.
+    async fn may_refer_from(&self, tx: &mut WriteTx, referral: &ReferralId) -> Result<()> {
+        if self.may(Action::ViewReferrals) {
+            return Ok(());
+        }
+        let ours: Option<String> = sqlx::query_scalar(
+            "SELECT r.id FROM referrals r WHERE r.id = $1 AND (r.submitting_agency = $2 OR EXISTS \
+             (SELECT 1 FROM cases c WHERE c.referral_id = r.id AND c.agency_id = $2))",
+        )
+        .bind(referral)
+        .bind(&self.actor().agency_id)
+        .fetch_optional(tx.conn())
+        .await?;
+        ours.map(|_| ()).ok_or(StorageError::NotFound("referral"))
+    }
+
+    /// A referral as the MARAC referral form shows it, for whoever may refer from it.
+    pub async fn referral_for_marac(&self, referral: &ReferralId) -> Result<ReferralForMarac> {
+        self.grant(Action::ReferToMarac)?;
+        let mut tx = self.db().begin_write().await?;
+        self.may_refer_from(&mut tx, referral).await?;
+        let view = read_referral(&mut tx, referral).await?;
+        let criteria = history(&mut tx, referral)
+            .await?
+            .into_iter()
+            .next()
+            .map(|t| t.marac);
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            Some(referral.as_str()),
+            "read a referral to refer to MARAC",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ReferralForMarac {
+            referral: view,
+            criteria,
         })
     }
 }

@@ -477,6 +477,8 @@ struct Sent {
     r: ReferralStatus,
     /// Where the hub referred the person on, and how each stands.
     onward: Vec<harbour_storage::onward::OnwardSummary>,
+    /// May refer the person to MARAC from here.
+    may_refer_marac: bool,
 }
 
 pub async fn sent(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, AppError> {
@@ -484,5 +486,8 @@ pub async fn sent(staff: Staff, Path(id): Path<ReferralId>) -> Result<Response, 
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/referrals/mine"),
         r: staff.store.own_referral(&id).await?,
         onward: staff.store.onward_for_referral(&id).await?,
+        may_refer_marac: staff
+            .store
+            .may(harbour_domain::permission::Action::ReferToMarac),
     }))
 }

@@ -12,18 +12,20 @@ use askama::Template;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::ids::ReferralId;
+use harbour_domain::marac::MaracCriteria;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
 use harbour_storage::marac::MaracReferralInput;
 use harbour_storage::referrals::ReferralView;
-use harbour_storage::triage::TriageRecord;
 
 #[derive(Template)]
 #[template(path = "marac_refer.html")]
 struct ReferPage {
     chrome: Chrome,
     r: ReferralView,
-    latest: Option<TriageRecord>,
+    criteria: Option<MaracCriteria>,
+    /// The hub refers her to an IDVA too; other agencies leave that to the hub.
+    offers_idva: bool,
     maracs: Vec<(String, String)>,
     /// The MARAC chosen, or the one covering the victim's area.
     marac: String,
@@ -47,9 +49,9 @@ impl ReferPage {
     }
     /// The criteria met at triage, in words.
     fn reasons(&self) -> Vec<String> {
-        self.latest
+        self.criteria
             .as_ref()
-            .map(|t| t.marac.reasons())
+            .map(MaracCriteria::reasons)
             .unwrap_or_default()
     }
 }
@@ -60,7 +62,7 @@ async fn refer_page(
     typed: FormData,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let ctx = staff.store.triage_context(id).await?;
+    let ctx = staff.store.referral_for_marac(id).await?;
     let visible = staff.store.maracs().await?;
     let area = ctx
         .referral
@@ -78,10 +80,15 @@ async fn refer_page(
     } else {
         typed.get("marac_id").to_owned()
     };
-    let mut services: Vec<(String, String)> = staff
+    let referable = if staff
         .store
-        .referable_services()
-        .await?
+        .may(harbour_domain::permission::Action::ReferOnward)
+    {
+        staff.store.referable_services().await?
+    } else {
+        Vec::new()
+    };
+    let mut services: Vec<(String, String)> = referable
         .into_iter()
         .map(|s| {
             (
@@ -124,7 +131,10 @@ async fn refer_page(
             .map(|m| (m.id.to_string(), m.name))
             .collect(),
         marac,
-        latest: ctx.history.into_iter().next(),
+        criteria: ctx.criteria,
+        offers_idva: staff
+            .store
+            .may(harbour_domain::permission::Action::ReferOnward),
         r: ctx.referral,
         yes_no: vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())],
         known: vec![
