@@ -110,6 +110,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("POST", "/marac/cases/{id}/risks", Staff(Action::ManageMarac), post(pages::marac::record::risks)),
         r("POST", "/marac/cases/{id}/actions", Staff(Action::ManageMarac), post(pages::marac::record::add_action)),
         r("POST", "/marac/cases/{id}/close", Staff(Action::ManageMarac), post(pages::marac::record::close)),
+        r("POST", "/marac/cases/{id}/move", Staff(Action::ManageMarac), post(pages::marac::record::move_case)),
         r("POST", "/marac/meetings/{id}/attendance", Staff(Action::ManageMarac), post(pages::marac::record::attendance)),
         r("POST", "/marac/meetings/{id}/held", Staff(Action::ManageMarac), post(pages::marac::record::held)),
         r("GET", "/marac/meetings/{id}/minutes", Staff(Action::AttendMarac), get(pages::marac::actions::minutes)),

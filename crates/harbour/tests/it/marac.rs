@@ -193,6 +193,23 @@ async fn a_high_risk_victim_is_referred_and_listed_for_the_next_meeting_with_roo
         [1, 1, 1]
     );
 
+    // The coordinator moves a case to another meeting, or off the agenda, while it waits.
+    coord
+        .move_marac_case(&referred.case, second.as_str())
+        .await?;
+    assert_eq!(coord.agenda(&second).await?.cases.len(), 2);
+    assert!(matches!(
+        coord
+            .move_marac_case(&referred.case, "no-such-meeting")
+            .await,
+        Err(StorageError::Invalid(_))
+    ));
+    coord.move_marac_case(&referred.case, "").await?;
+    assert!(coord.marac_case(&referred.case).await?.meeting_id.is_none());
+    coord
+        .move_marac_case(&referred.case, first.as_str())
+        .await?;
+
     // An agency that does not attend finds nothing.
     let alice = store_as(&app.db, "The Alice Charity", Role::Caseworker).await?;
     assert!(matches!(

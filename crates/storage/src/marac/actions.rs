@@ -272,3 +272,58 @@ pub async fn chase_overdue(db: &crate::db::Db, now: chrono::DateTime<Utc>) -> Re
     tx.commit().await?;
     Ok(chased)
 }
+
+impl ScopedStore {
+    /// The coordinator moves a case still waiting to be heard to another scheduled meeting of its
+    /// MARAC (or takes it off the agenda, with none).
+    pub async fn move_marac_case(&self, case: &MaracCaseId, meeting: &str) -> Result<()> {
+        self.grant(Action::ManageMarac)?;
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<(MaracId, String)> =
+            sqlx::query_as("SELECT marac_id, status FROM marac_cases WHERE id = $1")
+                .bind(case)
+                .fetch_optional(tx.conn())
+                .await?;
+        let (marac, status) = row.ok_or(StorageError::NotFound("MARAC case"))?;
+        self.marac_in(&mut tx, &marac).await?;
+        if status != CaseStatus::Listed.slug() {
+            return Err(StorageError::invalid(
+                "meeting",
+                "The case has been heard: it stays with the meeting that heard it",
+            ));
+        }
+        let target: Option<String> = if meeting.trim().is_empty() {
+            None
+        } else {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM marac_meetings WHERE id = $1 AND marac_id = $2 AND status = 'scheduled'",
+            )
+            .bind(meeting.trim())
+            .bind(&marac)
+            .fetch_optional(tx.conn())
+            .await?;
+            if found.is_none() {
+                return Err(StorageError::invalid(
+                    "meeting",
+                    "Choose a scheduled meeting of this MARAC",
+                ));
+            }
+            found
+        };
+        sqlx::query("UPDATE marac_cases SET meeting_id = $1 WHERE id = $2")
+            .bind(&target)
+            .bind(case)
+            .execute(tx.conn())
+            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "marac_case",
+            Some(case.as_str()),
+            "move a MARAC case to another meeting",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

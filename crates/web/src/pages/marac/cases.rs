@@ -24,6 +24,8 @@ struct CasePage {
     chrome: Chrome,
     c: MaracCase,
     coordinator: bool,
+    /// For a coordinator: the MARAC's coming meetings the case could move to (id, words).
+    meetings: Vec<(String, String)>,
     typed: Option<FormData>,
     errors: FieldErrors,
     saved: bool,
@@ -97,11 +99,31 @@ pub(crate) async fn case_page(
     saved: bool,
 ) -> Result<Response, AppError> {
     let c = staff.store.marac_case(id).await?;
-    let page = CasePage {
-        chrome: Chrome::for_signed_in(&staff.signed_in).current("/marac"),
-        coordinator: staff
+    let coordinator = staff
+        .store
+        .may(harbour_domain::permission::Action::ManageMarac);
+    let meetings = if coordinator {
+        let today = harbour_domain::calendar::uk_date(chrono::Utc::now());
+        staff
             .store
-            .may(harbour_domain::permission::Action::ManageMarac),
+            .meetings(&c.marac_id, Some(today))
+            .await?
+            .into_iter()
+            .filter(|m| !m.held())
+            .map(|m| {
+                (
+                    m.id.to_string(),
+                    format!("{} ({} of {} cases)", day(&m.held_on), m.listed, m.capacity),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = CasePage {
+        meetings,
+        chrome: Chrome::for_signed_in(&staff.signed_in).current("/marac"),
+        coordinator,
         c,
         typed,
         errors,

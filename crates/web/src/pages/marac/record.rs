@@ -128,3 +128,13 @@ pub async fn close(
         .await;
     case_answer(&staff, &id, result, form, "").await
 }
+
+/// POST /marac/cases/{id}/move
+pub async fn move_case(
+    staff: Staff,
+    Path(id): Path<MaracCaseId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let result = staff.store.move_marac_case(&id, form.get("meeting")).await;
+    case_answer(&staff, &id, result, form, "").await
+}
