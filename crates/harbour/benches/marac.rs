@@ -14,42 +14,14 @@ use harbour_storage::demo::marac::load_marac_history;
 use harbour_storage::demo::{DEMO_PASSWORD, load_demo, load_demo_referrals};
 use harbour_testkit::TestDb;
 use harbour_testkit::app::demo_email;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 mod common;
-use common::{env_number, percentile, say, serve, wanted};
+use common::{env_number, line, say, serve, timed, wanted};
 
 /// The server's own allocator (see `src/main.rs`), so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-async fn timed(
-    client: &harbour_testkit::TestClient,
-    pages: &[String],
-    requests: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let mut times = Vec::new();
-    for i in 0..requests {
-        let page = &pages[i % pages.len()];
-        let t = Instant::now();
-        let r = client.get(page).await?;
-        anyhow::ensure!(r.status().is_success(), "{page}: {}", r.status());
-        r.text().await?;
-        times.push(t.elapsed());
-    }
-    times.sort();
-    Ok(times)
-}
-
-fn line(name: &str, what: &str, times: &[Duration]) {
-    say(&format!(
-        "{name}: {what}: p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms ({} requests)",
-        percentile(times, 0.50),
-        percentile(times, 0.95),
-        times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-        times.len()
-    ));
-}
 
 async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     let db = Db::connect(&test_db.url, 16).await?;

@@ -79,3 +79,35 @@ pub fn cpu_between(before: Option<(u64, u64)>, after: Option<(u64, u64)>, items:
         _ => "machine CPU not measured".to_owned(),
     }
 }
+
+/// Times `requests` GETs of `pages` in turn with a signed-in client; sorted, for percentiles.
+#[allow(dead_code)] // the page benchmarks' (cases, MARAC)
+pub async fn timed(
+    client: &harbour_testkit::TestClient,
+    pages: &[String],
+    requests: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::new();
+    for i in 0..requests {
+        let page = &pages[i % pages.len()];
+        let t = std::time::Instant::now();
+        let r = client.get(page).await?;
+        anyhow::ensure!(r.status().is_success(), "{page}: {}", r.status());
+        r.text().await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+/// One line of figures: p50, p95 and the slowest of sorted timings.
+#[allow(dead_code)] // the page benchmarks' (cases, MARAC)
+pub fn line(name: &str, what: &str, times: &[Duration]) {
+    say(&format!(
+        "{name}: {what}: p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms ({} requests)",
+        percentile(times, 0.50),
+        percentile(times, 0.95),
+        times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        times.len()
+    ));
+}
