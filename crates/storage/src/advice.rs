@@ -109,6 +109,7 @@ impl ScopedStore {
     /// The advice recorded on a referral, oldest first.
     pub async fn advice_for(&self, referral: &ReferralId) -> Result<Vec<AdviceRecord>> {
         self.grant(Action::TriageReferral)?;
+        let mut tx = self.db().begin_write().await?;
         let rows: Vec<AdviceRow> = sqlx::query_as(
             "SELECT a.given, a.signposted, a.how, a.note, a.closed_referral, \
              u.display_name AS by_name, a.given_at FROM referral_advice a \
@@ -116,8 +117,17 @@ impl ScopedStore {
              ORDER BY a.given_at, a.id",
         )
         .bind(referral)
-        .fetch_all(self.db().pool())
+        .fetch_all(tx.conn())
         .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "referral",
+            Some(referral.as_str()),
+            "view the advice given on a referral",
+        )
+        .await?;
+        tx.commit().await?;
         rows.into_iter()
             .map(|r| {
                 Ok(AdviceRecord {

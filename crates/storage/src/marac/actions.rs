@@ -16,6 +16,7 @@ impl ScopedStore {
     /// a coordinator).
     pub async fn marac_actions(&self, open_only: bool) -> Result<Vec<MaracAction>> {
         self.grant(Action::AttendMarac)?;
+        let mut tx = self.db().begin_write().await?;
         let rows: Vec<ActionRow> = sqlx::query_as(&format!(
             "{ACTION_SELECT} WHERE ($1 OR t.owner_agency_id = $2) AND ($3 = FALSE OR t.status = 'open') \
              ORDER BY CASE WHEN t.status = 'open' THEN 0 ELSE 1 END, t.due_on, t.id LIMIT 500"
@@ -23,8 +24,18 @@ impl ScopedStore {
         .bind(self.may(Action::ManageMarac))
         .bind(&self.actor().agency_id)
         .bind(open_only)
-        .fetch_all(self.db().pool())
+        .fetch_all(tx.conn())
         .await?;
+        // The actions say what is being done for named victims' safety: reading them is audited.
+        self.audit(
+            &mut tx,
+            AuditAction::Read,
+            "marac_action",
+            None,
+            "view MARAC actions",
+        )
+        .await?;
+        tx.commit().await?;
         let today = harbour_domain::calendar::uk_date(Utc::now());
         rows.into_iter().map(|r| r.into_action(today)).collect()
     }

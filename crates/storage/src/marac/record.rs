@@ -85,6 +85,24 @@ fn required(errors: &mut FieldErrors, field: &str, value: &str, message: &str) -
     value.to_owned()
 }
 
+/// Refuses, beside `field`, an agency that does not attend the MARAC.
+async fn member_of(tx: &mut WriteTx, marac: &MaracId, agency: &str, field: &str) -> Result<()> {
+    let member: Option<String> = sqlx::query_scalar(
+        "SELECT agency_id FROM marac_members WHERE marac_id = $1 AND agency_id = $2",
+    )
+    .bind(marac)
+    .bind(agency)
+    .fetch_optional(tx.conn())
+    .await?;
+    match member {
+        Some(_) => Ok(()),
+        None => Err(StorageError::invalid(
+            field,
+            "Choose an agency that attends this MARAC",
+        )),
+    }
+}
+
 impl ScopedStore {
     /// The case's meeting, which must be the one being recorded (and the actor a coordinator).
     async fn recording(
@@ -195,19 +213,7 @@ impl ScopedStore {
         }
         let mut tx = self.db().begin_write().await?;
         let (marac, meeting) = self.recording(&mut tx, case).await?;
-        let member: Option<String> = sqlx::query_scalar(
-            "SELECT agency_id FROM marac_members WHERE marac_id = $1 AND agency_id = $2",
-        )
-        .bind(&marac)
-        .bind(agency)
-        .fetch_optional(tx.conn())
-        .await?;
-        if member.is_none() {
-            return Err(StorageError::invalid(
-                "agency",
-                "Choose an agency that attends this MARAC",
-            ));
-        }
+        member_of(&mut tx, &marac, agency, "agency").await?;
         sqlx::query(
             "INSERT INTO marac_shared (id, case_id, meeting_id, agency_id, information, legal_basis, recorded_at, recorded_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -289,19 +295,7 @@ impl ScopedStore {
         }
         let mut tx = self.db().begin_write().await?;
         let (marac, meeting) = self.recording(&mut tx, case).await?;
-        let member: Option<String> = sqlx::query_scalar(
-            "SELECT agency_id FROM marac_members WHERE marac_id = $1 AND agency_id = $2",
-        )
-        .bind(&marac)
-        .bind(owner)
-        .fetch_optional(tx.conn())
-        .await?;
-        if member.is_none() {
-            return Err(StorageError::invalid(
-                "owner",
-                "Choose an agency that attends this MARAC",
-            ));
-        }
+        member_of(&mut tx, &marac, owner, "owner").await?;
         let id = MaracActionId::from(new_id());
         sqlx::query(
             "INSERT INTO marac_actions (id, case_id, meeting_id, what, owner_agency_id, due_on, status, created_at) \
