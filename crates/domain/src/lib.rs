@@ -55,6 +55,7 @@ pub mod referral;
 pub mod role;
 pub mod safe_contact;
 pub mod safety_plan;
+pub mod stats;
 pub mod support_plan;
 pub mod triage;
 pub mod user;

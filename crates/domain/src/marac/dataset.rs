@@ -198,23 +198,12 @@ pub fn quarterly_return(
 /// The smallest count published as it is; 1 to 4 show as "<5".
 pub const SUPPRESS_BELOW: u32 = 5;
 
-/// A row of counts for publication: each from 1 to `below - 1` hidden, and where exactly one is
-/// hidden, the next smallest too, so the total cannot give it away.
-pub fn suppress(counts: &[u32], below: u32) -> Vec<Option<u32>> {
-    let small = |n: u32| n > 0 && n < below;
-    let mut out: Vec<Option<u32>> = counts.iter().map(|n| (!small(*n)).then_some(*n)).collect();
-    if counts.iter().filter(|n| small(**n)).count() == 1 {
-        let next = counts
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !small(**n) && **n > 0)
-            .min_by_key(|(_, n)| **n)
-            .map(|(i, _)| i);
-        if let Some(i) = next {
-            out[i] = None;
-        }
-    }
-    out
+/// A row of counts for publication, suppressed as every published figure is
+/// ([`crate::stats::suppress`]): small counts hidden, and the next smallest where the total
+/// would give one away.
+pub fn suppress(counts: &[u32], below: u32) -> Vec<crate::stats::suppress::Cell> {
+    let counts: Vec<u64> = counts.iter().map(|n| u64::from(*n)).collect();
+    crate::stats::suppress::suppress_row(&counts, u64::from(below)).0
 }
 
 #[cfg(test)]
@@ -306,12 +295,16 @@ mod tests {
 
     #[test]
     fn small_counts_are_suppressed_with_the_next_smallest() {
+        use crate::stats::suppress::Cell::{Secondary, Shown, Small};
         assert_eq!(
             suppress(&[8, 1, 0], 5),
-            [None, None, Some(0)],
+            [Secondary, Small, Shown(0)],
             "one small: the next goes too"
         );
-        assert_eq!(suppress(&[8, 3, 2, 6], 5), [Some(8), None, None, Some(6)]);
-        assert_eq!(suppress(&[0, 12, 5], 5), [Some(0), Some(12), Some(5)]);
+        assert_eq!(
+            suppress(&[8, 3, 2, 6], 5),
+            [Shown(8), Small, Small, Shown(6)]
+        );
+        assert_eq!(suppress(&[0, 12, 5], 5), [Shown(0), Shown(12), Shown(5)]);
     }
 }

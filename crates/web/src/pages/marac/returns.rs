@@ -130,24 +130,15 @@ fn lines(r: &ReturnReport, publish: bool) -> Vec<Line> {
 fn by_agency(r: &ReturnReport, publish: bool) -> Vec<(String, String)> {
     let names: Vec<&String> = r.figures.by_agency.keys().collect();
     let counts: Vec<u32> = r.figures.by_agency.values().copied().collect();
-    let shown: Vec<Option<u32>> = if publish {
+    let shown: Vec<String> = if publish {
         suppress(&counts, SUPPRESS_BELOW)
+            .into_iter()
+            .map(|c| c.show(u64::from(SUPPRESS_BELOW)))
+            .collect()
     } else {
-        counts.iter().map(|n| Some(*n)).collect()
+        counts.iter().map(ToString::to_string).collect()
     };
-    names
-        .into_iter()
-        .zip(shown)
-        .map(|(n, c)| {
-            (
-                n.clone(),
-                c.map_or_else(
-                    || format!("<{SUPPRESS_BELOW} or withheld"),
-                    |c| c.to_string(),
-                ),
-            )
-        })
-        .collect()
+    names.into_iter().cloned().zip(shown).collect()
 }
 
 #[derive(Template)]
