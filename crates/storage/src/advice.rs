@@ -102,6 +102,7 @@ impl ScopedStore {
             },
         )
         .await?;
+        crate::reports::facts::touch(&mut tx, referral.as_str()).await?;
         tx.commit().await?;
         Ok(())
     }

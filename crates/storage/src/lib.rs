@@ -34,6 +34,7 @@ mod person_keys;
 pub mod postcodes;
 pub mod recognition;
 pub mod referrals;
+pub mod reports;
 pub mod schema;
 pub mod scoped;
 pub mod seeker;

@@ -6,7 +6,8 @@ use crate::error::Result;
 
 /// Migrates the database and prepares it for this version of Harbour: the schema, the audit
 /// log's append-only triggers (put back if someone dropped them), Harbour's own directory
-/// taxonomies, and match keys for people stored before there were any. Safe to run at every
+/// taxonomies, match keys for people stored before there were any, and the reports' facts for
+/// referrals without them. Safe to run at every
 /// start; `harbour serve` and `harbour migrate` do.
 pub async fn prepare(db: &Db) -> Result<()> {
     db.run_migrations().await?;
@@ -26,6 +27,13 @@ pub async fn prepare(db: &Db) -> Result<()> {
         tracing::info!(
             referrals = blocked,
             "made person-recognition blocking keys for referrals stored without them"
+        );
+    }
+    let counted = crate::reports::facts::fill_missing(db).await?;
+    if counted > 0 {
+        tracing::info!(
+            referrals = counted,
+            "worked out the reports' facts for referrals stored without them"
         );
     }
     Ok(())

@@ -287,6 +287,7 @@ impl ScopedStore {
             "record triage decision",
         )
         .await?;
+        crate::reports::facts::touch(&mut tx, referral_id.as_str()).await?;
         tx.commit().await?;
         Ok(decision)
     }

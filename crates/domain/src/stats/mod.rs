@@ -4,6 +4,7 @@
 //! control of published figures ([`suppress`]), and the periods reports cover ([`period`]).
 
 pub mod control;
+pub mod facts;
 pub mod period;
 pub mod rate;
 pub mod suppress;

@@ -23,6 +23,7 @@ mod people;
 mod person_details;
 mod recognition;
 mod referrals;
+mod reports;
 mod safe_contact;
 mod schemathesis;
 mod self_referral;

@@ -235,6 +235,7 @@ impl ScopedStore {
             &format!("case {what}"),
         )
         .await?;
+        crate::reports::facts::touch(&mut tx, case.referral_id.as_str()).await?;
         tx.commit().await?;
         Ok(to)
     }

@@ -477,7 +477,8 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
                 } else {
                     "FALSE"
                 },
-                "FALSE",
+                // One in ten did not consent to appearing in aggregate reporting.
+                if i % 10 == 9 { "FALSE" } else { "TRUE" },
                 b + 7,
                 b + 7
             ));
@@ -489,6 +490,9 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
             }
         }
         q.execute(tx.conn()).await?;
+        let ids: Vec<String> = referrals.iter().filter_map(|r| r[0].clone()).collect();
+        let backend = tx.backend();
+        crate::reports::facts::refresh(tx.conn(), backend, &ids).await?;
         let event = AuditEvent {
             actor_user_id: None,
             actor_agency_id: None,

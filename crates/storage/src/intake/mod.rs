@@ -12,7 +12,7 @@
 //! the audit head and commits. The audit head is taken last, so that is the only part that runs
 //! one at a time.
 
-mod look_up;
+pub(crate) mod look_up;
 mod plan;
 mod write;
 
@@ -35,6 +35,7 @@ use crate::recognition::Recogniser;
 use crate::recognition::candidates::{Entry, Pool};
 use crate::recognition::keys::{BLOCK_COLUMNS, BlockRow, write_blocks_statement};
 use crate::referrals::from_json;
+use crate::reports::facts::{FACT_COLUMNS, WRITE_FACTS};
 use chrono::{DateTime, NaiveDate, Utc};
 use harbour_domain::audit::AuditEvent;
 use harbour_domain::linkage::Prepared;

@@ -2,6 +2,7 @@
 //! referral, and whether its person is new, already stored or met earlier in the same batch.
 
 use super::*;
+use crate::reports::facts::{Arrival, FactRow};
 use chrono::Datelike;
 use harbour_domain::linkage::perpetrator;
 
@@ -16,6 +17,8 @@ pub(super) struct Plan<'a> {
     pub(super) blocks: Vec<BlockRow>,
     /// What recognition found: links made and possible matches for the hub.
     pub(super) matches: Vec<MatchRow>,
+    /// Each new referral's facts for the reports.
+    pub(super) facts: Vec<FactRow>,
     pub(super) events: Vec<AuditEvent>,
 }
 
@@ -230,6 +233,22 @@ pub(super) fn plan<'a>(
             created_at: at.clone(),
             updated_at: at,
         });
+        if let Some(row) = plan.referrals.last() {
+            let facts = Arrival {
+                referral_id: &row.id,
+                person_id: &row.person_id,
+                received_at: &row.received_at,
+                due_on: &row.due_on,
+                area: row.area,
+                source: row.source,
+                crime_category: row.crime_category,
+                consent_to_aggregate: row.consent_to_aggregate,
+                risk_level: row.risk_level,
+                person: &r.person,
+            }
+            .facts()?;
+            plan.facts.push(facts);
+        }
         let mut event = s.event.clone();
         event.entity_id = Some(id);
         plan.events.push(event);

@@ -77,8 +77,8 @@ async fn recognising(
     Ok((records, Some(Recognising { recogniser, pool })))
 }
 
-/// PostgreSQL: the whole batch in one statement, from five JSON parameters (new people,
-/// referrals, audit entries, blocking keys, matches). The referrals' foreign keys are checked at its end,
+/// PostgreSQL: the whole batch in one statement, from six JSON parameters (new people,
+/// referrals, audit entries, blocking keys, matches, the reports' facts). The referrals' foreign keys are checked at its end,
 /// when the people are there. The audit head is locked last, inside `audit_append`, after the
 /// rows are in (its FROM reads every WITH first), so concurrent batches wait for each other only
 /// from there to the commit.
@@ -87,12 +87,14 @@ static WRITE_ALL: Statement = Statement::new(|backend| {
     let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
     let blocks = insert_json_rows_from(backend, "referral_blocks", &BLOCK_COLUMNS, 4);
     let matches = insert_json_rows_from(backend, "person_matches", &MATCH_COLUMNS, 5);
+    let facts = insert_json_rows_from(backend, "report_facts", &FACT_COLUMNS, 6);
     format!(
         "WITH people AS ({people} RETURNING 1), referrals AS ({referrals} RETURNING 1), \
-         blocks AS ({blocks} RETURNING 1), matches AS ({matches} RETURNING 1) \
+         blocks AS ({blocks} RETURNING 1), matches AS ({matches} RETURNING 1), \
+         facts AS ({facts} RETURNING 1) \
          SELECT audit_append($3::json) FROM (SELECT count(*) FROM people) AS p, \
          (SELECT count(*) FROM referrals) AS r, (SELECT count(*) FROM blocks) AS b, \
-         (SELECT count(*) FROM matches) AS m"
+         (SELECT count(*) FROM matches) AS m, (SELECT count(*) FROM facts) AS f"
     )
 });
 
@@ -109,12 +111,17 @@ static WRITE_MATCHES: Statement =
 /// array parameters it takes, so a test can ask the database how it plans them.
 pub fn write_statements(backend: Backend) -> Vec<(&'static str, usize)> {
     match backend {
-        Backend::Postgres => vec![(WRITE_ALL.text(backend), 5)],
-        Backend::Sqlite => [&WRITE_PEOPLE, &WRITE_REFERRALS, &WRITE_MATCHES]
-            .into_iter()
-            .map(|s| (s.text(backend), 1))
-            .chain([(write_blocks_statement(backend), 1)])
-            .collect(),
+        Backend::Postgres => vec![(WRITE_ALL.text(backend), 6)],
+        Backend::Sqlite => [
+            &WRITE_PEOPLE,
+            &WRITE_REFERRALS,
+            &WRITE_MATCHES,
+            &WRITE_FACTS,
+        ]
+        .into_iter()
+        .map(|s| (s.text(backend), 1))
+        .chain([(write_blocks_statement(backend), 1)])
+        .collect(),
     }
 }
 
@@ -128,6 +135,7 @@ pub(super) async fn write_in_one_statement(
         .bind(audit::to_append(&plan.events, &now())?)
         .bind(to_json(&plan.blocks)?)
         .bind(to_json(&plan.matches)?)
+        .bind(to_json(&plan.facts)?)
         .execute(conn)
         .await?;
     Ok(())
@@ -157,6 +165,10 @@ pub(super) async fn write_statement_by_statement(tx: &mut WriteTx, plan: &Plan<'
             .execute(tx.conn())
             .await?;
     }
+    sqlx::query(WRITE_FACTS.text(backend))
+        .bind(to_json(&plan.facts)?)
+        .execute(tx.conn())
+        .await?;
     audit::append_all(tx, &plan.events).await
 }
 

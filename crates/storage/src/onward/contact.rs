@@ -89,6 +89,7 @@ impl ScopedStore {
             ),
         )
         .await?;
+        crate::reports::facts::touch_onward(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -296,6 +296,7 @@ impl ScopedStore {
             &format!("received:{id}"),
         )
         .await?;
+        crate::reports::facts::touch(tx, referral_id).await?;
         Ok(ReferredOn::Sent { id: id.into() })
     }
 }

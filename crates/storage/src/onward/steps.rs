@@ -123,6 +123,7 @@ impl ScopedStore {
                 }
             }
         }
+        crate::reports::facts::touch_onward(&mut tx, id).await?;
         tx.commit().await?;
         Ok(to)
     }

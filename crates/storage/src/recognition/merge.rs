@@ -121,6 +121,10 @@ pub(crate) async fn merge(
         .bind(merged)
         .execute(tx.conn())
         .await?;
+        if table == "referrals" {
+            let backend = tx.backend();
+            crate::reports::facts::follow_people(tx.conn(), backend, &ids).await?;
+        }
         moved.rows.push((table.to_owned(), ids));
     }
     // Each moved referral set against what is held about the kept person.
@@ -256,6 +260,9 @@ impl ScopedStore {
             .bind(to_json(ids)?)
             .execute(tx.conn())
             .await?;
+            if table == "referrals" {
+                crate::reports::facts::follow_people(tx.conn(), backend, ids).await?;
+            }
         }
         for (referral, review) in &moved.reviews {
             sqlx::query("UPDATE referrals SET details_review = $1 WHERE id = $2")
