@@ -17,6 +17,19 @@ pub fn uk_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     t.with_timezone(&chrono_tz::Europe::London).naive_local()
 }
 
+/// The first instant of a UK date: midnight in London, whether GMT or BST.
+pub fn uk_day_start(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    chrono_tz::Europe::London
+        .from_local_datetime(&local)
+        .earliest()
+        .map_or_else(
+            || chrono::Utc.from_utc_datetime(&local),
+            |t| t.with_timezone(&chrono::Utc),
+        )
+}
+
 /// A bank holiday: its date and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankHoliday {
@@ -257,6 +270,21 @@ impl WorkingDays {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_uk_day_starts_at_london_midnight() {
+        let summer: NaiveDate = "2026-07-01".parse().unwrap();
+        assert_eq!(
+            uk_day_start(summer).to_rfc3339(),
+            "2026-06-30T23:00:00+00:00"
+        );
+        let winter: NaiveDate = "2026-12-01".parse().unwrap();
+        assert_eq!(
+            uk_day_start(winter).to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
+        assert_eq!(uk_date(uk_day_start(summer)), summer);
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -74,10 +74,13 @@ pub enum Action {
     AttendMarac,
     /// Refer a high-risk victim to MARAC.
     ReferToMarac,
+    /// Read the partnership's reports: aggregate figures only, small numbers suppressed, never
+    /// a person.
+    ViewStatistics,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -108,6 +111,7 @@ impl Action {
         Action::ManageMarac,
         Action::AttendMarac,
         Action::ReferToMarac,
+        Action::ViewStatistics,
     ];
 }
 
@@ -184,6 +188,12 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::Administrator, Action::ViewCoverage, Scope::Partnership),
     (Role::TriageOfficer, Action::ViewCoverage, Scope::Partnership),
     (Role::Commissioner, Action::ViewCoverage, Scope::Partnership),
+    // The partnership's reports: the commissioner who funds the services, the administrator, the
+    // managers of the services counted, and the analysts' own tools through an API token.
+    (Role::Commissioner, Action::ViewStatistics, Scope::Partnership),
+    (Role::Administrator, Action::ViewStatistics, Scope::Partnership),
+    (Role::ServiceManager, Action::ViewStatistics, Scope::Partnership),
+    (Role::Integration, Action::ViewStatistics, Scope::Partnership),
     // Onward referrals: the hub refers on and may share without consent on a legal basis, as may
     // the MARAC coordinator; a service's caseworkers work their agency's inbox and see only what
     // was sent to it.

@@ -48,6 +48,9 @@ pub struct Config {
     pub open_data_requests_per_minute: u32,
     /// Where "Exit this page" sends people: a neutral website.
     pub quick_exit_url: String,
+    /// In every report figure, counts from 1 to below this are shown as "<N" (and a second
+    /// figure hidden with them so totals do not give them away).
+    pub report_suppress_below: u64,
     /// `text` or `json`.
     pub log_format: String,
     /// Which log lines to write, as a tracing filter: `info`, `warn`, `harbour_web=debug` …
@@ -93,6 +96,7 @@ impl Default for Config {
             self_referrals_per_hour: 10,
             open_data_requests_per_minute: 600,
             quick_exit_url: "https://www.bbc.co.uk/weather".into(),
+            report_suppress_below: 5,
             log_format: "text".into(),
             log: "info,sqlx=warn".into(),
             smtp_url: String::new(),
@@ -270,6 +274,9 @@ impl Config {
                 "give the full address of a neutral website, such as https://www.bbc.co.uk/weather",
             );
         }
+        if !(2..=100).contains(&self.report_suppress_below) {
+            return invalid("report_suppress_below", "must be between 2 and 100");
+        }
         if !(1..=10_000).contains(&self.self_referrals_per_hour) {
             return invalid("self_referrals_per_hour", "must be between 1 and 10000");
         }
@@ -367,6 +374,7 @@ impl Config {
             public_url: self.public_url.trim_end_matches('/').to_owned(),
             quick_exit_url: self.quick_exit_url.clone(),
             webhook_allow_loopback: self.webhook_allow_loopback,
+            report_suppress_below: self.report_suppress_below,
             ..harbour_web::WebConfig::default()
         }
     }

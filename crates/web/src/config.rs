@@ -22,6 +22,8 @@ pub struct WebConfig {
     pub self_referral_min_seconds: i64,
     /// Whether agencies' webhooks may go to this machine (loopback).
     pub webhook_allow_loopback: bool,
+    /// Report figures from 1 to below this are suppressed.
+    pub report_suppress_below: u64,
 }
 
 impl Default for WebConfig {
@@ -36,6 +38,7 @@ impl Default for WebConfig {
             quick_exit_url: "https://www.bbc.co.uk/weather".into(),
             self_referral_min_seconds: 3,
             webhook_allow_loopback: false,
+            report_suppress_below: harbour_domain::stats::suppress::DEFAULT_THRESHOLD,
         }
     }
 }

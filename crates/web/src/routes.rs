@@ -178,6 +178,10 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("POST", "/directory/services/{id}/checked", Staff(Action::ManageDirectory), post(pages::directory::checked)),
         r("GET", "/coverage", Staff(Action::ViewCoverage), get(pages::coverage::table)),
         r("GET", "/coverage.csv", Staff(Action::ViewCoverage), get(pages::coverage::csv)),
+        r("GET", "/reports", Staff(Action::ViewStatistics), get(pages::reports::show)),
+        r("GET", "/reports/pack.xlsx", Staff(Action::ViewStatistics), get(pages::reports::xlsx)),
+        r("GET", "/reports/csv/{id}", Staff(Action::ViewStatistics), get(pages::reports::csv)),
+        r("GET", "/reports/months", Staff(Action::ViewStatistics), get(pages::reports::months::show)),
         r("GET", "/coverage/areas/{code}", Staff(Action::ViewCoverage), get(pages::coverage::area)),
         r("GET", "/api/v1/openapi.json", Open, get(api::openapi)),
         // The open directory API (Open Referral UK 3.0): no key, any origin.

@@ -3,6 +3,7 @@
 //! ([`rate`]), control charts and run rules for unusual months ([`control`]), disclosure
 //! control of published figures ([`suppress`]), and the periods reports cover ([`period`]).
 
+pub mod breakdown;
 pub mod control;
 pub mod facts;
 pub mod period;

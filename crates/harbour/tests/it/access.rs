@@ -269,6 +269,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.victim)
     } else if path.starts_with("/coverage/areas/{code}") {
         path.replace("{code}", "E07000197")
+    } else if path.starts_with("/reports/csv/{id}") {
+        path.replace("{id}", "referrals-by-area")
     } else {
         path
     }

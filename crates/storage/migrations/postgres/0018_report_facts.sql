@@ -10,6 +10,8 @@ CREATE TABLE report_facts (
     -- The UK date received, and its month (YYYY-MM), which every report groups by.
     received_on TEXT NOT NULL,
     month TEXT NOT NULL,
+    -- The same day as a number (days since 1 January 1970), for the 12 months before it.
+    received_day BIGINT NOT NULL,
     due_on TEXT NOT NULL,
     area TEXT REFERENCES areas (gss_code),
     source TEXT NOT NULL,
@@ -30,9 +32,15 @@ CREATE TABLE report_facts (
     referred_on_at TEXT,
     accepted_at TEXT,
     completed_at TEXT,
-    first_contact_at TEXT
+    first_contact_at TEXT,
+    -- The UK date the referral first reached support (advice given or referred on), and the
+    -- days from receipt to first speaking to the person.
+    reached_on TEXT,
+    contact_days BIGINT
 );
 CREATE INDEX report_facts_month ON report_facts (month, area, source, crime_category);
 CREATE INDEX report_facts_received ON report_facts (received_on);
-CREATE INDEX report_facts_person ON report_facts (person_id, received_on);
+CREATE INDEX report_facts_person ON report_facts (person_id, received_day);
+CREATE INDEX onward_referrals_sent ON onward_referrals (sent_at);
+CREATE INDEX cases_closed ON cases (closed_at);
 CREATE INDEX cases_referral ON cases (referral_id);

@@ -22,6 +22,7 @@ pub(crate) struct FactRow {
     pub(crate) received_at: String,
     pub(crate) received_on: String,
     pub(crate) month: String,
+    pub(crate) received_day: i64,
     pub(crate) due_on: String,
     pub(crate) area: Option<String>,
     pub(crate) source: String,
@@ -40,14 +41,17 @@ pub(crate) struct FactRow {
     pub(crate) accepted_at: Option<String>,
     pub(crate) completed_at: Option<String>,
     pub(crate) first_contact_at: Option<String>,
+    pub(crate) reached_on: Option<String>,
+    pub(crate) contact_days: Option<i64>,
 }
 
-pub(crate) const FACT_COLUMNS: [(&str, &str); 23] = [
+pub(crate) const FACT_COLUMNS: [(&str, &str); 26] = [
     ("referral_id", "text"),
     ("person_id", "text"),
     ("received_at", "text"),
     ("received_on", "text"),
     ("month", "text"),
+    ("received_day", "bigint"),
     ("due_on", "text"),
     ("area", "text"),
     ("source", "text"),
@@ -66,6 +70,8 @@ pub(crate) const FACT_COLUMNS: [(&str, &str); 23] = [
     ("accepted_at", "text"),
     ("completed_at", "text"),
     ("first_contact_at", "text"),
+    ("reached_on", "text"),
+    ("contact_days", "bigint"),
 ];
 
 /// What a referral says when it arrives, which is all its facts then.
@@ -92,6 +98,7 @@ impl Arrival<'_> {
             received_at: self.received_at.to_owned(),
             received_on: on.to_string(),
             month: on.format("%Y-%m").to_string(),
+            received_day: day_number(on),
             due_on: self.due_on.to_owned(),
             area: self.area.map(str::to_owned),
             source: self.source.to_owned(),
@@ -110,7 +117,38 @@ impl Arrival<'_> {
             accepted_at: None,
             completed_at: None,
             first_contact_at: None,
+            reached_on: None,
+            contact_days: None,
         })
+    }
+}
+
+/// A UK date as a day number: days since 1 January 1970.
+pub(crate) fn day_number(d: chrono::NaiveDate) -> i64 {
+    (d - chrono::NaiveDate::default()).num_days()
+}
+
+impl FactRow {
+    /// Works out what follows from the milestones: when support was reached, and how many days
+    /// it took to speak to the person.
+    fn complete(&mut self) -> Result<()> {
+        let reached = [&self.advised_at, &self.referred_on_at]
+            .into_iter()
+            .flatten()
+            .min()
+            .cloned();
+        self.reached_on = reached
+            .map(|at| parse_time(&at).map(|t| uk_date(t).to_string()))
+            .transpose()?;
+        self.contact_days = self
+            .first_contact_at
+            .as_ref()
+            .map(|at| {
+                let received: chrono::NaiveDate = self.received_on.parse().unwrap_or_default();
+                parse_time(at).map(|t| (uk_date(t) - received).num_days())
+            })
+            .transpose()?;
+        Ok(())
     }
 }
 
@@ -273,6 +311,7 @@ pub(crate) async fn compute(
             row.accepted_at = get("accepted_at", &r.id);
             row.completed_at = get("completed_at", &r.id);
             row.first_contact_at = get("first_contact_at", &r.id);
+            row.complete()?;
             Ok(row)
         })
         .collect()
@@ -377,6 +416,7 @@ struct StoredRow {
     received_at: String,
     received_on: String,
     month: String,
+    received_day: i64,
     due_on: String,
     area: Option<String>,
     source: String,
@@ -395,6 +435,8 @@ struct StoredRow {
     accepted_at: Option<String>,
     completed_at: Option<String>,
     first_contact_at: Option<String>,
+    reached_on: Option<String>,
+    contact_days: Option<i64>,
 }
 
 impl From<StoredRow> for FactRow {
@@ -405,6 +447,7 @@ impl From<StoredRow> for FactRow {
             received_at: s.received_at,
             received_on: s.received_on,
             month: s.month,
+            received_day: s.received_day,
             due_on: s.due_on,
             area: s.area,
             source: s.source,
@@ -423,6 +466,8 @@ impl From<StoredRow> for FactRow {
             accepted_at: s.accepted_at,
             completed_at: s.completed_at,
             first_contact_at: s.first_contact_at,
+            reached_on: s.reached_on,
+            contact_days: s.contact_days,
         }
     }
 }

@@ -93,6 +93,12 @@ impl Chrome {
                 label: "Coverage",
             });
         }
+        if may(Action::ViewStatistics) {
+            nav.push(NavItem {
+                href: "/reports",
+                label: "Reports",
+            });
+        }
         if may(Action::ViewAudit) {
             nav.push(NavItem {
                 href: "/audit",

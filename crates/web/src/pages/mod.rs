@@ -20,6 +20,7 @@ pub mod queue;
 pub mod recognition;
 pub mod refer_on;
 pub mod referral_form;
+pub mod reports;
 pub mod self_referral;
 pub mod sign_in;
 pub mod start;

@@ -341,6 +341,24 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             tasks,
         });
     }
+    if may(Action::ViewStatistics) {
+        sections.push(Section {
+            title: "Reports",
+            waiting: Vec::new(),
+            tasks: vec![
+                Task::new(
+                    "/reports",
+                    "The report pack for last quarter",
+                    "Referrals and rates by area, unusual months, the funnel, timeliness, referrals on, outcomes, repeats and MARAC",
+                ),
+                Task::new(
+                    "/reports#choose",
+                    "Choose another period, area or comparison",
+                    "A month, a quarter, a financial year or dates you choose, against the period before or a year earlier",
+                ),
+            ],
+        });
+    }
     let mut admin = Vec::new();
     let mut admin_waiting = Vec::new();
     if may(Action::ManageAgencies) {
