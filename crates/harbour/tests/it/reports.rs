@@ -6,8 +6,10 @@
 use harbour_domain::advice::AdviceInput;
 use harbour_domain::ids::{CaseId, OnwardId, ReferralId};
 use harbour_domain::role::Role;
+use harbour_domain::stats::breakdown::Breakdown;
 use harbour_storage::cases::ChangeInput;
 use harbour_storage::onward::{AttemptInput, StepInput};
+use harbour_storage::reports::Filter;
 use harbour_storage::reports::facts::{fill_missing, recount_differences};
 use harbour_testkit::TestApp;
 use harbour_testkit::cases::{Case, IDVA, refer_on, service_id, store_as, triaged_referral};
@@ -169,5 +171,382 @@ async fn the_reports_facts_equal_a_recount_after_a_random_sequence_of_writes() -
     assert!(!recount_differences(db).await?.is_empty());
     assert!(fill_missing(db).await? > 0);
     assert_eq!(recount_differences(db).await?, Vec::<String>::new());
+    Ok(())
+}
+
+/// A hand-counted fixture: seven police referrals received today, six for domestic abuse in
+/// Stafford (Alys Brereton twice, so one repeat) and a theft in Newcastle-under-Lyme; advice on
+/// one, two sent on to the IDVA service, one accepted, spoken to the same day and closed with
+/// support completed.
+struct Fixture {
+    app: TestApp,
+    days: (chrono::NaiveDate, chrono::NaiveDate),
+}
+
+async fn fixture(threshold: u64) -> anyhow::Result<Fixture> {
+    let app = TestApp::spawn_with(|c| {
+        c.sign_in_attempts_per_minute = 100_000;
+        c.report_suppress_below = threshold;
+    })
+    .await?;
+    let db = &app.db;
+    let mut referrals = Vec::new();
+    for (given_name, family_name) in [
+        ("Alys", "Brereton"),
+        ("Alys", "Brereton"),
+        ("Maren", "Oakes"),
+        ("Tamsin", "Vell"),
+        ("Ceri", "Amos"),
+        ("Olwen", "Pryce"),
+    ] {
+        let case = Case {
+            given_name,
+            family_name,
+            ..Case::default()
+        };
+        referrals.push(triaged_referral(db, case).await?);
+    }
+    let theft = Case {
+        given_name: "Nia",
+        family_name: "Hollis",
+        area: "E07000195",
+        postcode: "ST5 1AA",
+        crime: "theft",
+        ..Case::default()
+    };
+    referrals.push(triaged_referral(db, theft).await?);
+    let hub = store_as(db, "Staffordshire Victim Gateway", Role::TriageOfficer).await?;
+    hub.record_advice(
+        &referrals[6],
+        &AdviceInput {
+            given: vec!["victims_code".into()],
+            signposted: String::new(),
+            how: "phone".into(),
+            note: String::new(),
+            close: false,
+        },
+    )
+    .await?;
+    let idva = service_id(db, IDVA).await?;
+    let accepted = refer_on(db, &referrals[2], &idva).await?;
+    refer_on(db, &referrals[3], &idva).await?;
+    let new_era = store_as(db, "New Era", Role::Caseworker).await?;
+    new_era
+        .take_step(
+            &accepted,
+            &StepInput {
+                step: "accept".into(),
+                ..StepInput::default()
+            },
+        )
+        .await?;
+    new_era
+        .record_contact_attempt(
+            &accepted,
+            &AttemptInput {
+                channel: "phone_call".into(),
+                result: "spoke".into(),
+                note: "On the safe number".into(),
+                reason: String::new(),
+            },
+        )
+        .await?;
+    let case: String = sqlx::query("SELECT id FROM cases WHERE onward_referral_id = $1")
+        .bind(&accepted)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("id")?;
+    new_era
+        .change_case(
+            &CaseId::from(case),
+            &ChangeInput {
+                change: "close".into(),
+                reason: "support_completed".into(),
+                note: "Goals met".into(),
+                cope: "yes".into(),
+                recover: "yes".into(),
+            },
+        )
+        .await?;
+    let today = harbour_domain::calendar::uk_date(chrono::Utc::now());
+    let days = (
+        today - chrono::Duration::days(3),
+        today + chrono::Duration::days(3),
+    );
+    Ok(Fixture { app, days })
+}
+
+#[tokio::test]
+async fn each_section_counts_the_hand_counted_fixture() -> R {
+    let f = fixture(5).await?;
+    let (from, to) = f.days;
+    let c = store_as(
+        &f.app.db,
+        "Staffordshire Commissioner's Office",
+        Role::Commissioner,
+    )
+    .await?;
+    let all = Filter::default();
+    let mut by_area = c.report_counts(from, to, &all, Breakdown::Area).await?;
+    by_area.sort();
+    assert_eq!(
+        by_area,
+        vec![(Some("E07000195".into()), 1), (Some("E07000197".into()), 6)]
+    );
+    let crime = c.report_counts(from, to, &all, Breakdown::Crime).await?;
+    assert!(
+        crime.contains(&(Some("domestic_abuse".into()), 6))
+            && crime.contains(&(Some("theft".into()), 1))
+    );
+    let tiers = c.report_counts(from, to, &all, Breakdown::Tier).await?;
+    assert_eq!(tiers, vec![(Some("targeted".into()), 7)]);
+
+    let funnel = c.report_funnel(from, to, &all, None).await?;
+    let w = &funnel[0];
+    assert_eq!(
+        (
+            w.referrals,
+            w.advised,
+            w.accepted,
+            w.referred_on,
+            w.completed
+        ),
+        (7, 1, 1, 2, 1)
+    );
+    assert_eq!((w.reached, w.reached_in_time), (3, 3));
+    assert_eq!((w.contact_within_1, w.contact_none), (1, 6));
+    let stafford = Filter {
+        area: Some("E07000197".into()),
+        ..Filter::default()
+    };
+    let s = &c.report_funnel(from, to, &stafford, None).await?[0];
+    assert_eq!((s.referrals, s.advised, s.referred_on), (6, 0, 2));
+
+    let repeats = c.report_repeats(from, to, &all).await?;
+    let da = repeats
+        .iter()
+        .find(|r| r.crime == "domestic_abuse")
+        .unwrap();
+    assert_eq!(
+        (
+            da.referrals,
+            da.repeats,
+            da.victims,
+            da.repeat_victims,
+            da.by_repeat_victims
+        ),
+        (6, 1, 5, 1, 2)
+    );
+
+    let onward = c.report_onward(from, to, &all).await?;
+    assert_eq!(onward.len(), 1);
+    let o = &onward[0];
+    assert_eq!((o.sent, o.waiting, o.accepted, o.declined), (2, 1, 1, 0));
+    assert_eq!(o.outcomes.get("needs_met"), Some(&1));
+    let consents = c.report_consents(from, to).await?;
+    assert_eq!(consents.get("given"), Some(&2));
+    let deadlines = c.report_deadlines(from, to, &all).await?;
+    assert!(!deadlines.is_empty());
+    for d in &deadlines {
+        assert_eq!(
+            d.due,
+            d.met_in_time + d.met_late + d.missed + d.pending,
+            "{d:?}"
+        );
+    }
+    let spoken = deadlines
+        .iter()
+        .find(|d| d.milestone == "first_contact_attempt")
+        .unwrap_or_else(|| panic!("{deadlines:#?}"));
+    assert_eq!((spoken.due, spoken.met_in_time), (2, 1));
+
+    let outcomes = c.report_outcomes(from, to, &all).await?;
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(
+        (
+            outcomes[0].closed,
+            outcomes[0].cope_yes,
+            outcomes[0].recover_yes
+        ),
+        (1, 1, 1)
+    );
+    let month = chrono::Datelike::month(&to);
+    let year = chrono::Datelike::year(&to);
+    let months = c.report_months((year, month), (year, month), &all).await?;
+    let first_month = c
+        .report_months(
+            (
+                chrono::Datelike::year(&from),
+                chrono::Datelike::month(&from),
+            ),
+            (year, month),
+            &all,
+        )
+        .await?;
+    assert_eq!(first_month.iter().map(|(_, n)| n).sum::<u64>(), 7);
+    assert!(months.len() == 1);
+
+    // No one else reads the reports.
+    let caseworker = store_as(&f.app.db, "New Era", Role::Caseworker).await?;
+    assert!(
+        caseworker
+            .report_counts(from, to, &all, Breakdown::Area)
+            .await
+            .is_err()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_page_the_csv_and_the_spreadsheet_suppress_the_same_figures() -> R {
+    let f = fixture(2).await?;
+    let (from, to) = f.days;
+    let query = format!(
+        "?period=custom&from={}&to={}",
+        from.format("%d/%m/%Y"),
+        to.format("%d/%m/%Y")
+    );
+    let client = f.app.signed_in(Role::Commissioner).await?;
+    let (status, page) = client.get_text(&format!("/reports{query}")).await?;
+    assert_eq!(status, 200);
+    assert!(page.contains("Repeat victimisation") && page.contains("<svg"));
+    // The theft's one referral is hidden, and so is the count beside it that would give it away.
+    let (status, csv) = client
+        .get_text(&format!("/reports/csv/referrals-by-crime{query}"))
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        csv,
+        "Crime category,Referrals,Share (%)\nDomestic abuse,[c],\nTheft,<2,\nAll referrals,7,100.0\n"
+    );
+    let bytes = client
+        .get(&format!("/reports/pack.xlsx{query}"))
+        .await?
+        .bytes()
+        .await?;
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))?;
+    let names = book.sheet_names();
+    assert_eq!(&names[..3], ["Cover", "Contents", "Notes"]);
+    let mut found = false;
+    for name in names.iter().filter(|n| n.starts_with("Table_")) {
+        let range = book.worksheet_range(name)?;
+        let title = range.get_value((0, 0)).cloned().unwrap_or(Data::Empty);
+        if title.to_string().contains("Referrals by crime category") {
+            found = true;
+            let cell = |r: u32, c: u32| range.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+            assert_eq!(cell(2, 0), Data::String("Crime category".into()));
+            assert_eq!(cell(2, 2), Data::String("Share (%)".into()));
+            assert_eq!(cell(3, 0), Data::String("Domestic abuse".into()));
+            assert_eq!(cell(3, 1), Data::String("[c]".into()));
+            assert_eq!(cell(4, 1), Data::String("<2".into()));
+            assert_eq!(cell(5, 0), Data::String("All referrals".into()));
+            assert_eq!(
+                cell(5, 1),
+                Data::Float(7.0),
+                "numbers are stored as numbers"
+            );
+            assert_eq!(cell(5, 2), Data::Float(100.0));
+            // No blank row inside the table, and nothing below it.
+            assert_eq!(range.get_size().0, 6);
+        }
+    }
+    assert!(found, "{names:?}");
+    // A bad date is named beside its field.
+    let (_, bad) = client
+        .get_text("/reports?period=custom&from=31/02/2026&to=1/3/2026")
+        .await?;
+    assert!(bad.contains("Enter the first day as day/month/year"));
+    Ok(())
+}
+
+/// Everything the commissioner can open, every report table and the spreadsheet included,
+/// holds no name, reference, number or code word of the fixture's people.
+#[tokio::test]
+async fn nothing_the_commissioner_can_open_names_a_person() -> R {
+    let f = fixture(2).await?;
+    let (from, to) = f.days;
+    let query = format!(
+        "?period=custom&from={}&to={}",
+        from.format("%d/%m/%Y"),
+        to.format("%d/%m/%Y")
+    );
+    let client = f.app.signed_in(Role::Commissioner).await?;
+    let canaries = [
+        "Alys",
+        "Brereton",
+        "Maren",
+        "Oakes",
+        "Tamsin",
+        "Vell",
+        "Hollis",
+        "SP/26/9001",
+        "07700 900123",
+        "alys.safe",
+        "bluebell",
+        "Rhys Calder",
+        "Quiet Lane",
+        "HBR-",
+    ];
+    let check = |what: &str, text: &str| {
+        for c in canaries {
+            assert!(!text.contains(c), "{what} shows {c}");
+        }
+    };
+    let mut opened = 0;
+    let mut tables = Vec::new();
+    for spec in harbour_web::routes::specs() {
+        let harbour_web::access::Access::Staff(action) = spec.access else {
+            continue;
+        };
+        if spec.method != "GET"
+            || harbour_domain::permission::authorize(&[Role::Commissioner], action).is_err()
+        {
+            continue;
+        }
+        let path = spec
+            .path
+            .replace("{code}", "E07000197")
+            .replace("{id}", "referrals-by-area");
+        if path.contains('{') {
+            continue;
+        }
+        let (status, text) = client.get_text(&format!("{path}{query}")).await?;
+        if status == 200 {
+            opened += 1;
+            check(&path, &text);
+            if path == "/reports" {
+                tables = text
+                    .match_indices("/reports/csv/")
+                    .map(|(i, _)| {
+                        text[i + 13..]
+                            .split(['?', '"'])
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect();
+            }
+        }
+    }
+    assert!(opened >= 5, "{opened}");
+    assert!(tables.len() > 15, "{tables:?}");
+    for t in &tables {
+        let (status, text) = client.get_text(&format!("/reports/csv/{t}{query}")).await?;
+        assert_eq!(status, 200, "{t}");
+        check(t, &text);
+    }
+    use calamine::{Reader, Xlsx};
+    let bytes = client
+        .get(&format!("/reports/pack.xlsx{query}"))
+        .await?
+        .bytes()
+        .await?;
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))?;
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name)?;
+        let text: Vec<String> = range.cells().map(|(_, _, v)| v.to_string()).collect();
+        check(&name, &text.join("\n"));
+    }
     Ok(())
 }
