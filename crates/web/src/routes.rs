@@ -210,6 +210,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/api/v1/cases/{id}", Api(Action::WorkCases), get(api::cases::show)),
         r("POST", "/api/v1/cases/{id}/notes", Api(Action::WorkCases), post(api::cases::add_note)),
         r("POST", "/api/v1/cases/{id}/readings", Api(Action::WorkCases), post(api::cases::add_reading)),
+        r("GET", "/api/v1/statistics", Api(Action::ViewStatistics), get(api::statistics::index)),
+        r("GET", "/api/v1/statistics/{id}", Api(Action::ViewStatistics), get(api::statistics::table)),
     ]
 }
 

@@ -550,3 +550,67 @@ async fn nothing_the_commissioner_can_open_names_a_person() -> R {
     }
     Ok(())
 }
+
+/// The analysts' API gives the same tables, suppressed the same way, and refuses what it
+/// cannot read as a problem document.
+#[tokio::test]
+async fn the_statistics_api_gives_the_packs_tables_suppressed_as_published() -> R {
+    let f = fixture(2).await?;
+    let (from, to) = f.days;
+    let token = f
+        .app
+        .api_token("Staffordshire Commissioner's Office")
+        .await?;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        http.get(format!("{}{path}", f.app.url))
+            .bearer_auth(&token)
+            .send()
+    };
+    let query = format!("?from={from}&to={to}");
+    let index: serde_json::Value = get(format!("/api/v1/statistics{query}"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(index["suppression"]["threshold"], 2);
+    assert!(index["tables"].as_array().is_some_and(|t| t.len() > 15));
+    let r = get(format!("/api/v1/statistics/referrals-by-crime{query}")).await?;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await?;
+    let rows = &body["table"]["rows"];
+    assert_eq!(rows[0]["label"], "Domestic abuse");
+    assert_eq!(
+        rows[0]["cells"][0],
+        serde_json::json!({"kind": "suppressed", "value": "[c]"})
+    );
+    assert_eq!(
+        rows[1]["cells"][0],
+        serde_json::json!({"kind": "suppressed", "value": "<2"})
+    );
+    assert_eq!(
+        rows[2]["cells"][0],
+        serde_json::json!({"kind": "count", "value": 7})
+    );
+    assert_eq!(rows[2]["total"], true);
+
+    let bad = get("/api/v1/statistics?period=soon&compare=sideways".into()).await?;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = bad.json().await?;
+    let text = problem.to_string();
+    assert!(
+        text.contains("period") && text.contains("compare"),
+        "{text}"
+    );
+    assert_eq!(
+        get("/api/v1/statistics/nothing-like-it".into())
+            .await?
+            .status(),
+        404
+    );
+    assert_eq!(
+        get("/api/v1/statistics?colour=blue".into()).await?.status(),
+        400
+    );
+    Ok(())
+}

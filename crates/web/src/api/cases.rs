@@ -122,7 +122,7 @@ pub async fn list(
     super::extract::ApiQuery(q): super::extract::ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let status = match q.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => match CaseStatus::from_slug(s) {
             Some(s) => Some(s),
             None => {

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod onward;
 pub mod oruk;
 pub mod referrals;
+pub mod statistics;
 
 use crate::access::Api;
 use crate::error::ApiError;

@@ -51,7 +51,21 @@ CASE_READING_RULES = [
     (r"(?s)#/scores/.*", r"(?s)(Choose a score for .+|The score for .+ must be a whole number from \d+ to \d+|.* is not an area of .+)"),
     (r"#/kind", "The case is closed: only a reading at the end of support can be added"),
 ]
+# A period is a month, quarter or financial year from 1900 on, or two days in order; the first
+# and last days come together, in order, at most ten years apart; an area is one of the
+# partnership's community safety areas (data).
+STATISTICS_RULES = [
+    (r"#/period", "Choose a period from the list"),
+    (r"#/from", r"Enter the first day as day/month/year, for example 1/4/2026"),
+    (r"#/to", r"Enter the last day as day/month/year, for example 30/6/2026"),
+    (r"#/to", "The last day must be the same as or after the first day"),
+    (r"#/to", "Choose a period of ten years or less"),
+    (r"#/area", "area must be the GSS code of one of the partnership's community safety areas"),
+    (r"#/area", "area is empty: give a value or leave it out"),
+]
 BEYOND_THE_SCHEMA = {
+    ("GET", "/statistics", 400): STATISTICS_RULES,
+    ("GET", "/statistics/{id}", 400): STATISTICS_RULES,
     ("POST", "/cases/{id}/notes", 422): CASE_NOTE_RULES,
     ("POST", "/cases/{id}/readings", 422): CASE_READING_RULES,
     ("POST", "/referrals", 422): REFERRAL_RULES,

@@ -116,8 +116,10 @@ impl ReportQuery {
                     );
                     default
                 }
-                (Some(f), Some(t)) if (t - f).num_days() > 3 * 366 => {
-                    errors.add("to", "Choose a period of three years or less");
+                (Some(f), Some(t))
+                    if t > f.checked_add_months(chrono::Months::new(120)).unwrap_or(t) =>
+                {
+                    errors.add("to", "Choose a period of ten years or less");
                     default
                 }
                 (Some(from), Some(to)) => Period::Custom { from, to },
@@ -218,12 +220,11 @@ pub(crate) fn options(areas: &[Area]) -> Options {
 
 /// Builds every section of the pack.
 pub async fn build(
-    staff: &Staff,
+    store: &harbour_storage::scoped::ScopedStore,
     choice: &Choice,
     areas: &[Area],
     spec: pack::ChartSpec,
-) -> Result<Vec<Section>, AppError> {
-    let store = &staff.store;
+) -> Result<Vec<Section>, harbour_storage::error::StorageError> {
     let mut sections = vec![pack::referrals(store, choice, areas).await?];
     sections.push(pack::months(store, choice, spec).await?);
     let (funnel, timely) = pack::funnel(store, choice, areas).await?;
@@ -255,7 +256,7 @@ struct ReportsPage {
 }
 
 /// In words: which referrals the pack counts.
-fn describe(choice: &Choice, areas: &[Area]) -> String {
+pub(crate) fn describe(choice: &Choice, areas: &[Area]) -> String {
     let f = &choice.filter;
     let mut d = Vec::new();
     if let Some(a) = &f.area {
@@ -336,7 +337,7 @@ pub async fn csv(
     if !errors.is_empty() {
         return Err(AppError::BadRequest(errors.to_string()));
     }
-    let sections = build(&staff, &choice, &areas, spec).await?;
+    let sections = build(&staff.store, &choice, &areas, spec).await?;
     let table = sections
         .iter()
         .flat_map(|s| &s.tables)
@@ -362,7 +363,7 @@ pub async fn xlsx(
     if !errors.is_empty() {
         return Err(AppError::BadRequest(errors.to_string()));
     }
-    let sections = build(&staff, &choice, &areas, spec).await?;
+    let sections = build(&staff.store, &choice, &areas, spec).await?;
     let cover = export::Cover {
         title: format!("Harbour partnership report: {}", choice.period.label()),
         lines: vec![
@@ -399,7 +400,7 @@ pub async fn show(
     let areas = list_areas(&state.db).await?;
     let (choice, mut errors) = q.choice(state.config.report_suppress_below);
     let (spec, _, _) = months::chart_spec(&q, choice.period, &mut errors);
-    let sections = build(&staff, &choice, &areas, spec).await?;
+    let sections = build(&staff.store, &choice, &areas, spec).await?;
     let described = describe(&choice, &areas);
     let method = method_notes(&choice);
     Ok(render(&ReportsPage {

@@ -3,9 +3,9 @@
 
 use harbour_domain::stats::suppress::{Cell, suppress_row};
 
-/// One figure in a table.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+/// One figure in a table. In the statistics API: `{"kind": "count", "value": 12}`, and
+/// likewise `decimal`, `percent` (numbers), `text`, `suppressed` (the mark), `empty` (null).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Count(u64),
     /// A number with this many decimal places.
@@ -48,6 +48,41 @@ impl Value {
             Cell::Shown(n) => Value::Count(n),
             hidden => Value::Suppressed(hidden.show(threshold)),
         }
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut v = s.serialize_struct("Value", 2)?;
+        match self {
+            Value::Count(n) => {
+                v.serialize_field("kind", "count")?;
+                v.serialize_field("value", n)?;
+            }
+            Value::Decimal(x, places) => {
+                let scale = 10f64.powi(i32::try_from(*places).unwrap_or(2));
+                v.serialize_field("kind", "decimal")?;
+                v.serialize_field("value", &((x * scale).round() / scale))?;
+            }
+            Value::Percent(p) => {
+                v.serialize_field("kind", "percent")?;
+                v.serialize_field("value", &((p * 10.0).round() / 10.0))?;
+            }
+            Value::Text(t) => {
+                v.serialize_field("kind", "text")?;
+                v.serialize_field("value", t)?;
+            }
+            Value::Suppressed(mark) => {
+                v.serialize_field("kind", "suppressed")?;
+                v.serialize_field("value", mark)?;
+            }
+            Value::Empty => {
+                v.serialize_field("kind", "empty")?;
+                v.serialize_field("value", &None::<u8>)?;
+            }
+        }
+        v.end()
     }
 }
 
