@@ -54,7 +54,7 @@ async fn pack(
         if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
             empty.add(
                 name,
-                &format!("{name} is empty: give a value or leave it out"),
+                format!("{name} is empty: give a value or leave it out"),
             );
         }
     }
