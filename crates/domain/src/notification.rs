@@ -91,6 +91,18 @@ pub fn marac_chase_email(overdue: usize, link: &str) -> StaffEmail {
     }
 }
 
+/// The quarterly report's e-mail to the commissioner's office: that it is ready, and a link.
+/// Nothing else, not even a figure: the pack is read signed in.
+pub fn quarterly_report_email(quarter: &str, link: &str) -> StaffEmail {
+    StaffEmail {
+        subject: format!("Harbour: the partnership report for {quarter} is ready"),
+        body: format!(
+            "The partnership's report pack for {quarter} is ready.\n\nOpen it in Harbour \
+             (you will need to sign in):\n{link}\n"
+        ),
+    }
+}
+
 /// The value of the `Harbour-Signature` header on a webhook: `t=<unix seconds>,v1=<hex>`,
 /// where the hex is HMAC-SHA256 with the agency's secret over `<unix seconds>.<body>`. The
 /// receiver recomputes it and rejects a message whose time is far from its own clock.

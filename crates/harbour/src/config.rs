@@ -348,6 +348,7 @@ impl Config {
                 });
         harbour_jobs::WorkerConfig {
             audit_checkpoints,
+            quarterly_reports: true,
             public_url: self.public_url.trim_end_matches('/').to_owned(),
             smtp_url: self.smtp_url.clone(),
             mail_from: self.mail_from.clone(),

@@ -29,6 +29,9 @@ pub struct WorkerConfig {
     pub webhook_allow_loopback: bool,
     /// A signed checkpoint of the audit trail e-mailed to the auditors each day, if set.
     pub audit_checkpoints: Option<AuditCheckpoints>,
+    /// Whether to e-mail the commissioner's office a link to each quarter's report when it is
+    /// ready (`harbour serve` does; tests of other mail turn it off).
+    pub quarterly_reports: bool,
 }
 
 /// The day's audit checkpoint: the key that signs it and who it goes to.
@@ -180,6 +183,13 @@ impl Worker {
             if chased > 0 {
                 tracing::info!(chased, "chased agencies' overdue MARAC actions");
             }
+            if self.config.quarterly_reports
+                && let Some(q) =
+                    harbour_storage::reports::schedule::queue_quarterly_report(&self.db, now)
+                        .await?
+            {
+                tracing::info!(quarter = %q.slug(), "the quarter's report is ready: e-mailing the commissioner's office");
+            }
             if let Some(a) = &self.config.audit_checkpoints {
                 // Once a UK day, however many workers share the queue (the job's dedupe key),
                 // and without a write a minute from this one (the day it last queued).
@@ -232,6 +242,27 @@ impl Worker {
                     self.config.public_url.trim_end_matches('/')
                 );
                 let email = harbour_domain::notification::marac_chase_email(*overdue, &link);
+                let out = Outgoing {
+                    id: &job.id,
+                    to,
+                    subject: &email.subject,
+                    body: &email.body,
+                    attachment: None,
+                };
+                match mailer.send(&out).await {
+                    Ok(()) => Delivery::Done("delivered".into()),
+                    Err(e) => Delivery::Failed(e),
+                }
+            }
+            Work::QuarterlyReport { to, quarter, label } => {
+                let Some(mailer) = &self.mailer else {
+                    return Delivery::Wait(now + Duration::minutes(10));
+                };
+                let link = format!(
+                    "{}/reports?period={quarter}",
+                    self.config.public_url.trim_end_matches('/')
+                );
+                let email = harbour_domain::notification::quarterly_report_email(label, &link);
                 let out = Outgoing {
                     id: &job.id,
                     to,

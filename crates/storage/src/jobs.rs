@@ -46,6 +46,14 @@ pub enum Work {
     /// The coordinator's chase of an agency's overdue MARAC actions: an e-mail to its staff
     /// with a count and a link, nothing about anyone.
     MaracChase { to: Vec<String>, overdue: usize },
+    /// The quarter's report pack is ready: an e-mail to the commissioner's office carrying
+    /// only a link.
+    QuarterlyReport {
+        to: Vec<String>,
+        /// The quarter as a link carries it (`2026-Q3`), and in words.
+        quarter: String,
+        label: String,
+    },
 }
 
 impl Work {
@@ -61,7 +69,9 @@ impl Work {
             | Work::PersonMessage {
                 onward_referral_id, ..
             } => onward_referral_id,
-            Work::AuditCheckpoint { .. } | Work::MaracChase { .. } => return None,
+            Work::AuditCheckpoint { .. }
+            | Work::MaracChase { .. }
+            | Work::QuarterlyReport { .. } => return None,
         };
         Some(id)
     }
@@ -73,6 +83,7 @@ impl Work {
             Work::PersonMessage { .. } => "person_message",
             Work::AuditCheckpoint { .. } => "audit_checkpoint",
             Work::MaracChase { .. } => "marac_chase",
+            Work::QuarterlyReport { .. } => "quarterly_report",
         }
     }
 }

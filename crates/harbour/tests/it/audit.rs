@@ -250,6 +250,7 @@ fn checkpoint_worker(
                 key: signing_key(secret)?,
                 to: vec!["auditors@partnership.test".into()],
             }),
+            quarterly_reports: false,
         },
     )
 }

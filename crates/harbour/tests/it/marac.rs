@@ -607,6 +607,7 @@ async fn the_worker_chases_an_agencys_overdue_actions_once_with_nothing_about_an
             poll: std::time::Duration::from_millis(20),
             webhook_allow_loopback: true,
             audit_checkpoints: None,
+            quarterly_reports: false,
         },
     )?;
     let now = chrono::Utc::now();

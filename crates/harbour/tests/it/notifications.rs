@@ -49,6 +49,7 @@ fn worker(db: &Db, sink: &SmtpSink) -> anyhow::Result<Worker> {
             // The test's receivers listen on this machine.
             webhook_allow_loopback: true,
             audit_checkpoints: None,
+            quarterly_reports: false,
         },
     )
 }

@@ -614,3 +614,52 @@ async fn the_statistics_api_gives_the_packs_tables_suppressed_as_published() -> 
     );
     Ok(())
 }
+
+/// On the first working day after a quarter the worker e-mails the commissioner's office a
+/// link to its report, once, and nothing else.
+#[tokio::test]
+async fn the_quarters_report_is_mailed_to_the_commissioners_office_once_as_a_link() -> R {
+    use harbour_jobs::{Worker, WorkerConfig};
+    use harbour_testkit::smtp::SmtpSink;
+    let f = fixture(5).await?;
+    let sink = SmtpSink::start().await?;
+    let w = Worker::new(
+        f.app.db.clone(),
+        WorkerConfig {
+            public_url: "https://harbour.test".into(),
+            smtp_url: sink.url(),
+            mail_from: "Harbour <harbour@harbour.test>".into(),
+            lease: chrono::Duration::seconds(60),
+            poll: std::time::Duration::from_millis(20),
+            webhook_allow_loopback: true,
+            audit_checkpoints: None,
+            quarterly_reports: true,
+        },
+    )?;
+    // Thursday 1 October 2026, the first working day after July to September.
+    let first = chrono::DateTime::parse_from_rfc3339("2026-10-01T08:00:00+01:00")?
+        .with_timezone(&chrono::Utc);
+    w.run_once(first).await?;
+    let mail = sink.wait_for(1, std::time::Duration::from_secs(5)).await?;
+    assert_eq!(
+        mail[0].header("Subject").as_deref(),
+        Some("Harbour: the partnership report for July to September 2026 is ready")
+    );
+    assert!(
+        mail[0]
+            .to
+            .contains(&harbour_testkit::app::demo_email(Role::Commissioner))
+    );
+    assert!(
+        mail[0]
+            .data
+            .contains("https://harbour.test/reports?period=2026-Q3")
+    );
+    for name in ["Alys", "Brereton", "Stafford"] {
+        assert!(!mail[0].data.contains(name), "{name}");
+    }
+    w.run_once(first + chrono::Duration::minutes(5)).await?;
+    w.run_once(first + chrono::Duration::days(10)).await?;
+    assert_eq!(sink.accepted().len(), 1, "once a quarter");
+    Ok(())
+}

@@ -25,6 +25,7 @@ fn worker(db: &Db, allow_loopback: bool) -> anyhow::Result<Worker> {
             poll: std::time::Duration::from_millis(20),
             webhook_allow_loopback: allow_loopback,
             audit_checkpoints: None,
+            quarterly_reports: false,
         },
     )
 }

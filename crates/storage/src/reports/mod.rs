@@ -5,6 +5,7 @@
 pub mod counts;
 pub mod facts;
 pub mod marac;
+pub mod schedule;
 pub mod services;
 
 use chrono::NaiveDate;
