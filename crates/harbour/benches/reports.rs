@@ -80,7 +80,11 @@ async fn bench(name: &str, test_db: TestDb) -> anyhow::Result<()> {
     for v in [&mut p, &mut c, &mut s] {
         v.sort();
     }
-    line(name, "a quarter's report pack (the page, every section)", &p);
+    line(
+        name,
+        "a quarter's report pack (the page, every section)",
+        &p,
+    );
     line(name, "the five-year monthly control chart", &c);
     line(name, "the pack as a spreadsheet", &s);
     db.close().await;

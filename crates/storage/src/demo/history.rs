@@ -46,8 +46,8 @@ pub async fn load_report_history(db: &Db, n: u64, years: u32) -> Result<u64> {
              COALESCE(r.risk_level, 'standard'), '[]', FALSE, {t}, 'history' FROM referrals r \
              WHERE {demo} AND r.status <> 'received'",
             e = pick(30, "enhanced", "standard"),
-            t = format!("CASE substr(r.id, 31, 1) WHEN '0' THEN 'acute' WHEN '1' THEN 'acute' WHEN '2' THEN 'prevention' \
-                 WHEN '3' THEN 'early_intervention' WHEN '4' THEN 'early_intervention' ELSE 'targeted' END"),
+            t = "CASE substr(r.id, 31, 1) WHEN '0' THEN 'acute' WHEN '1' THEN 'acute' WHEN '2' THEN 'prevention' \
+                 WHEN '3' THEN 'early_intervention' WHEN '4' THEN 'early_intervention' ELSE 'targeted' END",
         ),
         // Advice for about a third.
         format!(
