@@ -16,7 +16,8 @@ async fn one(db: &Db, sql: &str) -> Result<String> {
 
 /// Loads `n` referrals over `years` years and their history; returns the referrals made.
 pub async fn load_report_history(db: &Db, n: u64, years: u32) -> Result<u64> {
-    let made = load_demo_referrals_over(db, n, years * 365).await?;
+    // Evenly over the years, as a steady service's referrals come.
+    let made = load_demo_referrals_over(db, n, years * 365, 1.0).await?;
     let hub_user = one(
         db,
         "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = 'triage_officer' ORDER BY u.email LIMIT 1",

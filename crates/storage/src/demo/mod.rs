@@ -223,11 +223,12 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
 /// large batches so a million rows for a benchmark take minutes, not hours. Each batch is one
 /// audit entry ("load demo referrals").
 pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
-    load_demo_referrals_over(db, n, 365).await
+    load_demo_referrals_over(db, n, 365, 1.6).await
 }
 
-/// [`load_demo_referrals`] received over the last `days` days (more of them recently).
-pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32) -> Result<u64> {
+/// [`load_demo_referrals`] received over the last `days` days: evenly with `skew` 1, more of
+/// them recently the higher it is.
+pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32, skew: f64) -> Result<u64> {
     use chrono::{Duration, Utc};
     use harbour_domain::calendar::{WorkingDays, uk_date};
     use harbour_domain::crime::CrimeCategory as C;
@@ -377,7 +378,7 @@ pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32) -> Result<u64>
                 }
                 (entry.0, entry.1, entry.2, None)
             };
-            let age_days = (rng.gen_range(0.0f64..1.0).powf(1.6) * f64::from(days)) as i64;
+            let age_days = (rng.gen_range(0.0f64..1.0).powf(skew) * f64::from(days)) as i64;
             let received =
                 now - Duration::days(age_days) - Duration::minutes(rng.gen_range(0..1440));
             let source = match rng.gen_range(0..100) {

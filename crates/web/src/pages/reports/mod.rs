@@ -225,15 +225,19 @@ pub async fn build(
     areas: &[Area],
     spec: pack::ChartSpec,
 ) -> Result<Vec<Section>, harbour_storage::error::StorageError> {
-    let mut sections = vec![pack::referrals(store, choice, areas).await?];
-    sections.push(pack::months(store, choice, spec).await?);
-    let (funnel, timely) = pack::funnel(store, choice, areas).await?;
-    sections.push(funnel);
-    sections.push(timely);
-    sections.push(pack::onward(store, choice).await?);
-    sections.push(pack::outcomes(store, choice).await?);
-    sections.push(pack::repeats(store, choice).await?);
-    sections.push(pack::marac(store, choice).await?);
+    // The sections read independently: on their own connections at once.
+    let (referrals, months, (funnel, timely), onward, outcomes, repeats, marac) = tokio::try_join!(
+        pack::referrals(store, choice, areas),
+        pack::months(store, choice, spec),
+        pack::funnel(store, choice, areas),
+        pack::onward(store, choice),
+        pack::outcomes(store, choice),
+        pack::repeats(store, choice),
+        pack::marac(store, choice),
+    )?;
+    let mut sections = vec![
+        referrals, months, funnel, timely, onward, outcomes, repeats, marac,
+    ];
     if store.may(harbour_domain::permission::Action::ViewCoverage) {
         let services = store.coverage_profiles().await?;
         sections.push(pack::coverage(areas, &services));

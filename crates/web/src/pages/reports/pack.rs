@@ -212,17 +212,27 @@ pub async fn referrals(store: &ScopedStore, c: &Choice, all_areas: &[Area]) -> R
         ));
     }
     section.tables.push(t);
-    for by in [
-        Breakdown::Source,
-        Breakdown::Crime,
-        Breakdown::Entitlement,
-        Breakdown::Tier,
-        Breakdown::Age,
-        Breakdown::Gender,
-        Breakdown::Ethnicity,
-        Breakdown::Disability,
+    let count = |by| store.report_counts(from, to, &c.filter, by);
+    let (source, crime, entitlement, tier, age, gender, ethnicity, disability) = tokio::try_join!(
+        count(Breakdown::Source),
+        count(Breakdown::Crime),
+        count(Breakdown::Entitlement),
+        count(Breakdown::Tier),
+        count(Breakdown::Age),
+        count(Breakdown::Gender),
+        count(Breakdown::Ethnicity),
+        count(Breakdown::Disability),
+    )?;
+    for (by, counts) in [
+        (Breakdown::Source, source),
+        (Breakdown::Crime, crime),
+        (Breakdown::Entitlement, entitlement),
+        (Breakdown::Tier, tier),
+        (Breakdown::Age, age),
+        (Breakdown::Gender, gender),
+        (Breakdown::Ethnicity, ethnicity),
+        (Breakdown::Disability, disability),
     ] {
-        let counts = store.report_counts(from, to, &c.filter, by).await?;
         section.tables.push(breakdown_table(by, &counts, c));
     }
     Ok(section)
