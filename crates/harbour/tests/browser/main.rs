@@ -14,6 +14,7 @@ mod homes;
 mod marac;
 mod person_details;
 mod recognition;
+mod reports;
 
 type R = anyhow::Result<()>;
 

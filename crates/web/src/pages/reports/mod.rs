@@ -64,16 +64,24 @@ pub struct ReportQuery {
 
 pub type Choices = Vec<(String, String)>;
 
-/// The periods offered: the last eight quarters, twelve months and three financial years.
+/// The periods offered: this quarter so far and the eight before, this month so far and the
+/// twelve before, and three financial years.
 fn periods(today: chrono::NaiveDate) -> Choices {
     let mut out = Vec::new();
+    let now = Period::Quarter(Quarter::of(today));
+    out.push((now.slug(), format!("{} (so far)", now.label())));
     let mut q = Quarter::of(today).previous();
     for _ in 0..8 {
         let p = Period::Quarter(q);
         out.push((p.slug(), p.label()));
         q = q.previous();
     }
-    let mut m = Period::month_of(today).previous();
+    let this_month = Period::month_of(today);
+    out.push((
+        this_month.slug(),
+        format!("{} (so far)", this_month.label()),
+    ));
+    let mut m = this_month.previous();
     for _ in 0..12 {
         out.push((m.slug(), m.label()));
         m = m.previous();
