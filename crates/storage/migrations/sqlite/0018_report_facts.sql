@@ -43,4 +43,5 @@ CREATE INDEX report_facts_received ON report_facts (received_on);
 CREATE INDEX report_facts_person ON report_facts (person_id, received_day);
 CREATE INDEX onward_referrals_sent ON onward_referrals (sent_at);
 CREATE INDEX cases_closed ON cases (closed_at);
+CREATE INDEX consents_recorded ON consents (recorded_at);
 CREATE INDEX cases_referral ON cases (referral_id);
