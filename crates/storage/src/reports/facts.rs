@@ -171,7 +171,7 @@ struct ReferralRow {
 }
 
 /// Each milestone query: the referral and the first time, one row per referral.
-fn milestones(backend: Backend) -> [(&'static str, String); 6] {
+fn milestones(backend: Backend) -> [(&'static str, String); 5] {
     let ids = |c: &str| in_json_array(backend, c, 1);
     [
         (
@@ -218,13 +218,6 @@ fn milestones(backend: Backend) -> [(&'static str, String); 6] {
                  JOIN onward_referrals o ON o.id = a.onward_referral_id \
                  WHERE a.result = 'spoke' AND {} GROUP BY o.referral_id",
                 ids("o.referral_id")
-            ),
-        ),
-        (
-            "triaged_at",
-            format!(
-                "SELECT referral_id, MAX(decided_at) FROM triage_decisions WHERE {} GROUP BY referral_id",
-                ids("referral_id")
             ),
         ),
     ]

@@ -504,8 +504,11 @@ pub async fn funnel(
             "",
         ));
     }
-    for by in [Breakdown::Area, Breakdown::Source] {
-        let rows = store.report_funnel(from, to, &c.filter, Some(by)).await?;
+    let (by_area, by_source) = tokio::try_join!(
+        store.report_funnel(from, to, &c.filter, Some(Breakdown::Area)),
+        store.report_funnel(from, to, &c.filter, Some(Breakdown::Source)),
+    )?;
+    for (by, rows) in [(Breakdown::Area, &by_area), (Breakdown::Source, &by_source)] {
         let mut t = Table::new(
             &format!("funnel-by-{}", by.slug()),
             format!("The gateway funnel by {}", by.label().to_lowercase()),
@@ -558,9 +561,6 @@ pub async fn funnel(
         tables: Vec::new(),
         empty: (whole.referrals == 0).then(|| "No referrals were received in the period.".into()),
     };
-    let by_area = store
-        .report_funnel(from, to, &c.filter, Some(Breakdown::Area))
-        .await?;
     let mut t = Table::new(
         "reached-support-in-time",
         "Referrals reaching support services by the due date",
