@@ -161,6 +161,14 @@ async fn the_commissioner_picks_a_quarter_compares_areas_and_downloads_the_pack(
             .await?
             .contains("The baseline's last month must be after its first month")
     );
+    // What was chosen is still chosen.
+    let kept = b
+        .client
+        .find(Locator::Css("#baseline_from"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some(last.as_str()));
     audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(violations.is_empty(), "{violations:#?}");

@@ -101,11 +101,11 @@ pub async fn show(
     let (choice, mut errors) = q.choice(state.config.report_suppress_below);
     let (spec, months, length) = chart_spec(&q, choice.period, &mut errors);
     let section = pack::months(&staff.store, &choice, spec).await?;
-    let baseline = spec
-        .baseline
-        .map_or((String::new(), String::new()), |(a, b)| {
-            (month_slug(a), month_slug(b))
-        });
+    // What the person chose stays chosen, refused or not.
+    let baseline = spec.baseline.map_or_else(
+        || (q.baseline_from.clone(), q.baseline_to.clone()),
+        |(a, b)| (month_slug(a), month_slug(b)),
+    );
     Ok(render(&MonthsPage {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/reports"),
         query: q.query(),
