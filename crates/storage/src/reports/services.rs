@@ -21,6 +21,15 @@ fn instants(from: NaiveDate, to: NaiveDate) -> (String, String) {
     (uk_start(from), uk_start(to.succ_opt().unwrap_or(to)))
 }
 
+/// The facts matching `filter` whose record's timestamp `column` falls in the period.
+fn during(column: &str, from: NaiveDate, to: NaiveDate, filter: &Filter) -> Where {
+    let (a, b) = instants(from, to);
+    let mut w = Where::facts("f", None, filter);
+    w.push(&format!("{column} >= "), a);
+    w.push(&format!("{column} < "), b);
+    w
+}
+
 fn n(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -132,10 +141,7 @@ impl ScopedStore {
         filter: &Filter,
     ) -> Result<Vec<ServiceRow>> {
         self.grant(Action::ViewStatistics)?;
-        let (a, b) = instants(from, to);
-        let mut w = Where::facts("f", None, filter);
-        w.push("o.sent_at >= ", a);
-        w.push("o.sent_at < ", b);
+        let w = during("o.sent_at", from, to, filter);
         let sql = format!(
             "SELECT s.name AS service, o.state, o.decline_reason, o.outcome, COUNT(*) AS n \
              FROM onward_referrals o JOIN dir_services s ON s.id = o.service_id \
@@ -201,11 +207,8 @@ impl ScopedStore {
         filter: &Filter,
     ) -> Result<Vec<DeadlineRow>> {
         self.grant(Action::ViewStatistics)?;
-        let (a, b) = instants(from, to);
         let now = format_time(Utc::now());
-        let mut w = Where::facts("f", None, filter);
-        w.push("o.sent_at >= ", a);
-        w.push("o.sent_at < ", b);
+        let w = during("o.sent_at", from, to, filter);
         let at = w.binds_len() + 1;
         let sql = format!(
             "SELECT d.rule_name, d.milestone, COUNT(*) AS due, \
@@ -244,10 +247,7 @@ impl ScopedStore {
         filter: &Filter,
     ) -> Result<Vec<OutcomeRow>> {
         self.grant(Action::ViewStatistics)?;
-        let (a, b) = instants(from, to);
-        let mut w = Where::facts("f", None, filter);
-        w.push("c.closed_at >= ", a);
-        w.push("c.closed_at < ", b);
+        let w = during("c.closed_at", from, to, filter);
         let sql = format!(
             "SELECT s.name AS service, c.tier, c.cope, c.recover, o.risk_level AS started, \
              c.risk_level AS ended, COUNT(*) AS n \
@@ -309,10 +309,7 @@ impl ScopedStore {
         filter: &Filter,
     ) -> Result<Vec<DistanceRow>> {
         self.grant(Action::ViewStatistics)?;
-        let (a, b) = instants(from, to);
-        let mut w = Where::facts("f", None, filter);
-        w.push("c.closed_at >= ", a);
-        w.push("c.closed_at < ", b);
+        let w = during("c.closed_at", from, to, filter);
         let sql = format!(
             "SELECT r.case_id, r.tool_id, r.scores FROM case_readings r \
              JOIN cases c ON c.id = r.case_id JOIN report_facts f ON f.referral_id = c.referral_id \
