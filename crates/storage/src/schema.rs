@@ -36,5 +36,8 @@ pub async fn prepare(db: &Db) -> Result<()> {
             "worked out the reports' facts for referrals stored without them"
         );
     }
+    if crate::reports::summary::fill_if_missing(db).await? {
+        tracing::info!("summed the reports' facts, stored before there were sums");
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@ use harbour_storage::cases::ChangeInput;
 use harbour_storage::onward::{AttemptInput, StepInput};
 use harbour_storage::reports::Filter;
 use harbour_storage::reports::facts::{fill_missing, recount_differences};
+use harbour_storage::reports::summary;
 use harbour_testkit::TestApp;
 use harbour_testkit::cases::{Case, IDVA, refer_on, service_id, store_as, triaged_referral};
 use rand::rngs::StdRng;
@@ -147,6 +148,8 @@ async fn the_reports_facts_equal_a_recount_after_a_random_sequence_of_writes() -
                 differences.is_empty(),
                 "after step {step}: {differences:#?}"
             );
+            let sums = summary::recount_differences(db).await?;
+            assert!(sums.is_empty(), "the sums after step {step}: {sums:#?}");
         }
     }
     // Every kind of write happened.
@@ -169,8 +172,24 @@ async fn the_reports_facts_equal_a_recount_after_a_random_sequence_of_writes() -
         .execute(db.pool())
         .await?;
     assert!(!recount_differences(db).await?.is_empty());
+    assert!(!summary::recount_differences(db).await?.is_empty());
     assert!(fill_missing(db).await? > 0);
     assert_eq!(recount_differences(db).await?, Vec::<String>::new());
+    assert_eq!(
+        summary::recount_differences(db).await?,
+        Vec::<String>::new()
+    );
+
+    // Sums lost are summed again at start.
+    sqlx::query("DELETE FROM report_summary")
+        .execute(db.pool())
+        .await?;
+    assert!(!summary::recount_differences(db).await?.is_empty());
+    harbour_storage::schema::prepare(db).await?;
+    assert_eq!(
+        summary::recount_differences(db).await?,
+        Vec::<String>::new()
+    );
     Ok(())
 }
 
@@ -321,6 +340,34 @@ async fn each_section_counts_the_hand_counted_fixture() -> R {
     };
     let s = &c.report_funnel(from, to, &stafford, None).await?[0];
     assert_eq!((s.referrals, s.advised, s.referred_on), (6, 0, 2));
+
+    // The same figures whether the period is days (read from the facts), whole months (read
+    // from the sums) or both.
+    let today = from + chrono::Duration::days(3);
+    let first = chrono::Datelike::with_day(&today, 1).unwrap();
+    let last = first + chrono::Months::new(1) - chrono::Duration::days(1);
+    let (whole_area, whole_funnel) = (by_area.clone(), funnel.clone());
+    for (a, b) in [
+        (first, last),
+        (first - chrono::Duration::days(5), last),
+        (
+            first - chrono::Duration::days(5),
+            last + chrono::Duration::days(2),
+        ),
+    ] {
+        let mut by_area = c.report_counts(a, b, &all, Breakdown::Area).await?;
+        by_area.sort();
+        assert_eq!(by_area, whole_area, "{a} to {b}");
+        assert_eq!(
+            c.report_funnel(a, b, &all, None).await?,
+            whole_funnel,
+            "{a} to {b}"
+        );
+        assert_eq!(
+            c.report_funnel(a, b, &stafford, None).await?[0].referrals,
+            6
+        );
+    }
 
     let repeats = c.report_repeats(from, to, &all).await?;
     let da = repeats

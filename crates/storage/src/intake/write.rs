@@ -77,11 +77,12 @@ async fn recognising(
     Ok((records, Some(Recognising { recogniser, pool })))
 }
 
-/// PostgreSQL: the whole batch in one statement, from six JSON parameters (new people,
-/// referrals, audit entries, blocking keys, matches, the reports' facts). The referrals' foreign keys are checked at its end,
-/// when the people are there. The audit head is locked last, inside `audit_append`, after the
-/// rows are in (its FROM reads every WITH first), so concurrent batches wait for each other only
-/// from there to the commit.
+/// PostgreSQL: the whole batch in one statement, from seven JSON parameters (new people,
+/// referrals, audit entries, blocking keys, matches, the reports' facts and what they add to
+/// the reports' sums, in key order). The referrals' foreign keys are checked at its end,
+/// when the people are there. The audit head is locked last, inside `intake_append`, after the
+/// rows are in (its FROM reads every WITH first), and the sums after it, so concurrent batches
+/// wait for each other only from there to the commit.
 static WRITE_ALL: Statement = Statement::new(|backend| {
     let people = insert_json_rows_from(backend, "persons", &PERSON_COLUMNS, 1);
     let referrals = insert_json_rows_from(backend, "referrals", &REFERRAL_COLUMNS, 2);
@@ -92,7 +93,7 @@ static WRITE_ALL: Statement = Statement::new(|backend| {
         "WITH people AS ({people} RETURNING 1), referrals AS ({referrals} RETURNING 1), \
          blocks AS ({blocks} RETURNING 1), matches AS ({matches} RETURNING 1), \
          facts AS ({facts} RETURNING 1) \
-         SELECT audit_append($3::json) FROM (SELECT count(*) FROM people) AS p, \
+         SELECT intake_append($3::json, $7::json) FROM (SELECT count(*) FROM people) AS p, \
          (SELECT count(*) FROM referrals) AS r, (SELECT count(*) FROM blocks) AS b, \
          (SELECT count(*) FROM matches) AS m, (SELECT count(*) FROM facts) AS f"
     )
@@ -111,7 +112,7 @@ static WRITE_MATCHES: Statement =
 /// array parameters it takes, so a test can ask the database how it plans them.
 pub fn write_statements(backend: Backend) -> Vec<(&'static str, usize)> {
     match backend {
-        Backend::Postgres => vec![(WRITE_ALL.text(backend), 6)],
+        Backend::Postgres => vec![(WRITE_ALL.text(backend), 7)],
         Backend::Sqlite => [
             &WRITE_PEOPLE,
             &WRITE_REFERRALS,
@@ -136,6 +137,10 @@ pub(super) async fn write_in_one_statement(
         .bind(to_json(&plan.blocks)?)
         .bind(to_json(&plan.matches)?)
         .bind(to_json(&plan.facts)?)
+        .bind(to_json(&crate::reports::summary::changes(
+            &[],
+            &plan.facts,
+        ))?)
         .execute(conn)
         .await?;
     Ok(())
@@ -169,7 +174,8 @@ pub(super) async fn write_statement_by_statement(tx: &mut WriteTx, plan: &Plan<'
         .bind(to_json(&plan.facts)?)
         .execute(tx.conn())
         .await?;
-    audit::append_all(tx, &plan.events).await
+    audit::append_all(tx, &plan.events).await?;
+    crate::reports::summary::apply(tx.conn(), backend, &[], &plan.facts).await
 }
 
 /// A new person as the INSERT reads it; the names are the columns'.

@@ -2,10 +2,11 @@
 //! for a control chart, and repeat victimisation. Every figure is a count of referrals or of
 //! people, never a row about one.
 
+use super::summary::MEASURES;
 use super::{Filter, Where};
 use crate::error::Result;
 use crate::scoped::ScopedStore;
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use harbour_domain::permission::Action;
 use harbour_domain::stats::breakdown::Breakdown;
 use std::collections::{BTreeMap, HashSet};
@@ -36,7 +37,7 @@ pub struct FunnelRow {
     pub contact_none: u64,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Default)]
 struct FunnelDb {
     key: Option<String>,
     referrals: i64,
@@ -50,6 +51,66 @@ struct FunnelDb {
     contact_within_7: i64,
     contact_within_14: i64,
     contact_later: i64,
+}
+
+impl FunnelDb {
+    fn add(&mut self, o: &FunnelDb) {
+        self.referrals += o.referrals;
+        self.advised += o.advised;
+        self.accepted += o.accepted;
+        self.referred_on += o.referred_on;
+        self.completed += o.completed;
+        self.reached += o.reached;
+        self.reached_in_time += o.reached_in_time;
+        self.contact_within_1 += o.contact_within_1;
+        self.contact_within_7 += o.contact_within_7;
+        self.contact_within_14 += o.contact_within_14;
+        self.contact_later += o.contact_later;
+    }
+}
+
+/// A period as the whole months in it (`YYYY-MM`, first and last), read from the sums, and the
+/// days at either end outside them, read from the facts.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) months: Option<(String, String)>,
+    pub(crate) days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl Span {
+    pub(crate) fn of(from: NaiveDate, to: NaiveDate) -> Span {
+        let first = if from.day() == 1 {
+            Some(from)
+        } else {
+            from.checked_add_months(Months::new(1))
+                .and_then(|d| d.with_day(1))
+        };
+        let next = to.succ_opt();
+        let last = if next.is_some_and(|d| d.day() == 1) {
+            Some(to)
+        } else {
+            to.with_day(1).and_then(|d| d.pred_opt())
+        };
+        match (first, last) {
+            (Some(a), Some(b)) if a <= b => {
+                let mut days = Vec::new();
+                if from < a {
+                    days.push((from, a.pred_opt().unwrap_or(a)));
+                }
+                if b < to {
+                    days.push((b.succ_opt().unwrap_or(b), to));
+                }
+                Span {
+                    months: Some((a.format("%Y-%m").to_string(), b.format("%Y-%m").to_string())),
+                    days,
+                }
+            }
+            _ => Span {
+                months: None,
+                days: if from <= to { vec![(from, to)] } else { vec![] },
+            },
+        }
+    }
 }
 
 fn n(v: i64) -> u64 {
@@ -83,17 +144,12 @@ impl ScopedStore {
         by: Breakdown,
     ) -> Result<Counts> {
         self.grant(Action::ViewStatistics)?;
-        let w = Where::facts("f", Some((from, to)), filter);
-        let col = by.column();
-        let sql = format!(
-            "SELECT f.{col} AS key, COUNT(*) AS n FROM report_facts f WHERE {} GROUP BY f.{col}",
-            w.sql
-        );
-        let rows: Vec<(Option<String>, i64)> = w
-            .bind_all(sqlx::query_as(&sql))
-            .fetch_all(self.db().pool())
-            .await?;
-        Ok(rows.into_iter().map(|(k, c)| (k, n(c))).collect())
+        Ok(self
+            .funnel_rows(from, to, filter, Some(by))
+            .await?
+            .into_iter()
+            .map(|r| (r.key, n(r.referrals)))
+            .collect())
     }
 
     /// The funnel, for the whole (`by` None) or by a breakdown.
@@ -105,34 +161,13 @@ impl ScopedStore {
         by: Option<Breakdown>,
     ) -> Result<Vec<FunnelRow>> {
         self.grant(Action::ViewStatistics)?;
-        let w = Where::facts("f", Some((from, to)), filter);
-        let (key, group) = match by {
-            Some(b) => (
-                format!("f.{}", b.column()),
-                format!(" GROUP BY f.{}", b.column()),
-            ),
-            None => ("CAST(NULL AS TEXT)".to_owned(), String::new()),
-        };
-        let sql = format!(
-            "SELECT {key} AS key, COUNT(*) AS referrals, COUNT(f.advised_at) AS advised, \
-             COUNT(f.accepted_at) AS accepted, COUNT(f.referred_on_at) AS referred_on, \
-             COUNT(f.completed_at) AS completed, COUNT(f.reached_on) AS reached, \
-             COALESCE(SUM(CASE WHEN f.reached_on <= f.due_on THEN 1 ELSE 0 END), 0) AS reached_in_time, \
-             COALESCE(SUM(CASE WHEN f.contact_days <= 1 THEN 1 ELSE 0 END), 0) AS contact_within_1, \
-             COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 2 AND 7 THEN 1 ELSE 0 END), 0) AS contact_within_7, \
-             COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 8 AND 14 THEN 1 ELSE 0 END), 0) AS contact_within_14, \
-             COALESCE(SUM(CASE WHEN f.contact_days > 14 THEN 1 ELSE 0 END), 0) AS contact_later \
-             FROM report_facts f WHERE {}{group}",
-            w.sql
-        );
-        let rows: Vec<FunnelDb> = w
-            .bind_all(sqlx::query_as(&sql))
-            .fetch_all(self.db().pool())
-            .await?;
+        let mut rows = self.funnel_rows(from, to, filter, by).await?;
+        // An empty period still has a row for the whole.
+        if rows.is_empty() && by.is_none() {
+            rows.push(FunnelDb::default());
+        }
         Ok(rows
             .into_iter()
-            // An empty period still answers one row for the whole, of NULL sums.
-            .filter(|r| r.referrals > 0 || by.is_none())
             .map(|r| {
                 let contacted =
                     r.contact_within_1 + r.contact_within_7 + r.contact_within_14 + r.contact_later;
@@ -155,6 +190,88 @@ impl ScopedStore {
             .collect())
     }
 
+    /// The funnel's sums for the period by `by`: the whole months from `report_summary`, the
+    /// days outside them from `report_facts`, added together. Keys with no referrals are left
+    /// out.
+    async fn funnel_rows(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        filter: &Filter,
+        by: Option<Breakdown>,
+    ) -> Result<Vec<FunnelDb>> {
+        let span = Span::of(from, to);
+        let mut parts = Vec::new();
+        if let Some((a, b)) = &span.months {
+            let mut w = Where::facts("s", None, filter);
+            let (key, group) = match by {
+                Some(b @ (Breakdown::Area | Breakdown::Source | Breakdown::Crime)) => {
+                    w.push("s.breakdown = ", "all".into());
+                    let c = format!("s.{}", b.column());
+                    (format!("NULLIF({c}, '')"), format!(" GROUP BY {c}"))
+                }
+                Some(b) => {
+                    w.push("s.breakdown = ", b.column().into());
+                    ("NULLIF(s.value, '')".into(), " GROUP BY s.value".into())
+                }
+                None => {
+                    w.push("s.breakdown = ", "all".into());
+                    ("CAST(NULL AS TEXT)".into(), String::new())
+                }
+            };
+            w.push("s.month >= ", a.clone());
+            w.push("s.month <= ", b.clone());
+            let sums: Vec<String> = MEASURES
+                .iter()
+                .map(|m| format!("CAST(COALESCE(SUM(s.{m}), 0) AS BIGINT) AS {m}"))
+                .collect();
+            let sql = format!(
+                "SELECT {key} AS key, {} FROM report_summary s WHERE {}{group}",
+                sums.join(", "),
+                w.sql
+            );
+            parts.push((sql, w));
+        }
+        for (a, b) in &span.days {
+            let w = Where::facts("f", Some((*a, *b)), filter);
+            let (key, group) = match by {
+                Some(b) => (
+                    format!("f.{}", b.column()),
+                    format!(" GROUP BY f.{}", b.column()),
+                ),
+                None => ("CAST(NULL AS TEXT)".to_owned(), String::new()),
+            };
+            let sql = format!(
+                "SELECT {key} AS key, COUNT(*) AS referrals, COUNT(f.advised_at) AS advised, \
+                 COUNT(f.accepted_at) AS accepted, COUNT(f.referred_on_at) AS referred_on, \
+                 COUNT(f.completed_at) AS completed, COUNT(f.reached_on) AS reached, \
+                 COALESCE(SUM(CASE WHEN f.reached_on <= f.due_on THEN 1 ELSE 0 END), 0) AS reached_in_time, \
+                 COALESCE(SUM(CASE WHEN f.contact_days <= 1 THEN 1 ELSE 0 END), 0) AS contact_within_1, \
+                 COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 2 AND 7 THEN 1 ELSE 0 END), 0) AS contact_within_7, \
+                 COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 8 AND 14 THEN 1 ELSE 0 END), 0) AS contact_within_14, \
+                 COALESCE(SUM(CASE WHEN f.contact_days > 14 THEN 1 ELSE 0 END), 0) AS contact_later \
+                 FROM report_facts f WHERE {}{group}",
+                w.sql
+            );
+            parts.push((sql, w));
+        }
+        let mut by_key: BTreeMap<Option<String>, FunnelDb> = BTreeMap::new();
+        for (sql, w) in &parts {
+            let rows: Vec<FunnelDb> = w
+                .bind_all(sqlx::query_as(sql))
+                .fetch_all(self.db().pool())
+                .await?;
+            for r in rows {
+                by_key.entry(r.key.clone()).or_default().add(&r);
+            }
+        }
+        Ok(by_key
+            .into_iter()
+            .filter(|(_, r)| r.referrals > 0)
+            .map(|(key, r)| FunnelDb { key, ..r })
+            .collect())
+    }
+
     /// Referrals a month from the month `from` to the month `to` (both `YYYY-MM`), every month
     /// present, none missing as zero.
     pub async fn report_months(
@@ -164,15 +281,17 @@ impl ScopedStore {
         filter: &Filter,
     ) -> Result<Vec<((i32, u32), u64)>> {
         self.grant(Action::ViewStatistics)?;
-        let mut w = Where::facts("f", None, filter);
+        let mut w = Where::facts("s", None, filter);
         let (a, b) = (
             format!("{:04}-{:02}", from.0, from.1),
             format!("{:04}-{:02}", to.0, to.1),
         );
-        w.push("f.month >= ", a);
-        w.push("f.month <= ", b);
+        w.push("s.breakdown = ", "all".into());
+        w.push("s.month >= ", a);
+        w.push("s.month <= ", b);
         let sql = format!(
-            "SELECT f.month, COUNT(*) FROM report_facts f WHERE {} GROUP BY f.month",
+            "SELECT s.month, CAST(SUM(s.referrals) AS BIGINT) FROM report_summary s WHERE {} \
+             GROUP BY s.month",
             w.sql
         );
         let rows: Vec<(String, i64)> = w
@@ -249,5 +368,63 @@ impl ScopedStore {
                 row
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Span;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn months(a: &str, b: &str) -> Option<(String, String)> {
+        Some((a.to_owned(), b.to_owned()))
+    }
+
+    #[test]
+    fn a_period_splits_into_whole_months_and_the_days_either_side() {
+        assert_eq!(
+            Span::of(d("2026-07-01"), d("2026-09-30")),
+            Span {
+                months: months("2026-07", "2026-09"),
+                days: vec![]
+            }
+        );
+        assert_eq!(
+            Span::of(d("2026-02-01"), d("2026-02-28")),
+            Span {
+                months: months("2026-02", "2026-02"),
+                days: vec![]
+            }
+        );
+        assert_eq!(
+            Span::of(d("2026-07-15"), d("2026-09-10")),
+            Span {
+                months: months("2026-08", "2026-08"),
+                days: vec![
+                    (d("2026-07-15"), d("2026-07-31")),
+                    (d("2026-09-01"), d("2026-09-10"))
+                ]
+            }
+        );
+        assert_eq!(
+            Span::of(d("2025-12-31"), d("2026-01-31")),
+            Span {
+                months: months("2026-01", "2026-01"),
+                days: vec![(d("2025-12-31"), d("2025-12-31"))]
+            }
+        );
+        for (a, b) in [("2026-07-15", "2026-08-10"), ("2026-07-15", "2026-07-20")] {
+            assert_eq!(
+                Span::of(d(a), d(b)),
+                Span {
+                    months: None,
+                    days: vec![(d(a), d(b))]
+                }
+            );
+        }
     }
 }

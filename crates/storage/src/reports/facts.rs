@@ -310,7 +310,8 @@ pub(crate) async fn compute(
         .collect()
 }
 
-/// Recomputes and rewrites the facts of these referrals, in the caller's transaction.
+/// Recomputes and rewrites the facts of these referrals, and the sums they count in, in the
+/// caller's transaction.
 pub(crate) async fn refresh(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -319,19 +320,32 @@ pub(crate) async fn refresh(
     if ids.is_empty() {
         return Ok(());
     }
+    let (gone, rows) = rewrite(conn, backend, ids).await?;
+    super::summary::apply(conn, backend, &gone, &rows).await
+}
+
+/// Recomputes and rewrites the facts of these referrals; returns the rows it replaced and
+/// those it wrote.
+async fn rewrite(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[String],
+) -> Result<(Vec<FactRow>, Vec<FactRow>)> {
     let rows = compute(conn, backend, ids).await?;
-    sqlx::query(&format!(
-        "DELETE FROM report_facts WHERE {}",
-        in_json_array(backend, "referral_id", 1)
+    let gone: Vec<StoredRow> = sqlx::query_as(&format!(
+        "DELETE FROM report_facts WHERE {} RETURNING {}",
+        in_json_array(backend, "referral_id", 1),
+        FACT_COLUMNS.map(|(c, _)| c).join(", ")
     ))
     .bind(to_json(ids)?)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let gone: Vec<FactRow> = gone.into_iter().map(FactRow::from).collect();
     sqlx::query(WRITE_FACTS.text(backend))
         .bind(to_json(&rows)?)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok((gone, rows))
 }
 
 /// Moves these referrals' facts to the person their referrals now belong to, after a merge or
@@ -378,7 +392,8 @@ pub(crate) async fn touch_onward(tx: &mut WriteTx, onward: &str) -> Result<()> {
 /// How many referrals each pass of [`fill_missing`] computes.
 const FILL_BATCH: i64 = 2_000;
 
-/// Writes the facts of every referral that has none; returns how many.
+/// Writes the facts of every referral that has none, then, if it wrote any, sums the facts
+/// afresh (whether the sums counted the missing rows cannot be known); returns how many.
 pub async fn fill_missing(db: &Db) -> Result<u64> {
     let mut written = 0;
     loop {
@@ -392,10 +407,14 @@ pub async fn fill_missing(db: &Db) -> Result<u64> {
         .fetch_all(tx.conn())
         .await?;
         if ids.is_empty() {
+            tx.commit().await?;
+            if written > 0 {
+                super::summary::rebuild(db).await?;
+            }
             return Ok(written);
         }
         let ids: Vec<String> = ids.into_iter().map(|(i,)| i).collect();
-        refresh(tx.conn(), backend, &ids).await?;
+        rewrite(tx.conn(), backend, &ids).await?;
         tx.commit().await?;
         written += ids.len() as u64;
     }

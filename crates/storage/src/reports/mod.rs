@@ -7,6 +7,7 @@ pub mod facts;
 pub mod marac;
 pub mod schedule;
 pub mod services;
+pub mod summary;
 
 use chrono::NaiveDate;
 use sqlx::Any;
