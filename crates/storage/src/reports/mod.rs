@@ -24,6 +24,13 @@ pub struct Filter {
     pub crime: Option<String>,
 }
 
+impl Filter {
+    /// Whether it counts every referral.
+    pub fn is_empty(&self) -> bool {
+        self.area.is_none() && self.source.is_none() && self.crime.is_none()
+    }
+}
+
 /// A report query's WHERE clause over `report_facts`, with its parameters in order.
 pub(crate) struct Where {
     pub(crate) sql: String,

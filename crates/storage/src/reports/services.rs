@@ -21,13 +21,23 @@ fn instants(from: NaiveDate, to: NaiveDate) -> (String, String) {
     (uk_start(from), uk_start(to.succ_opt().unwrap_or(to)))
 }
 
-/// The facts matching `filter` whose record's timestamp `column` falls in the period.
+/// The records whose timestamp `column` falls in the period, of referrals matching `filter`.
 fn during(column: &str, from: NaiveDate, to: NaiveDate, filter: &Filter) -> Where {
     let (a, b) = instants(from, to);
     let mut w = Where::facts("f", None, filter);
     w.push(&format!("{column} >= "), a);
     w.push(&format!("{column} < "), b);
     w
+}
+
+/// The join to the facts a filter needs, on the referral `column` names; none without one, so
+/// the partnership's whole is read from the records' own indexes.
+fn facts_join(filter: &Filter, column: &str) -> String {
+    if filter.is_empty() {
+        String::new()
+    } else {
+        format!(" JOIN report_facts f ON f.referral_id = {column}")
+    }
 }
 
 fn n(v: i64) -> u64 {
@@ -145,8 +155,9 @@ impl ScopedStore {
         let sql = format!(
             "SELECT s.name AS service, o.state, o.decline_reason, o.outcome, COUNT(*) AS n \
              FROM onward_referrals o JOIN dir_services s ON s.id = o.service_id \
-             JOIN report_facts f ON f.referral_id = o.referral_id WHERE {} \
+             {} WHERE {} \
              GROUP BY s.name, o.state, o.decline_reason, o.outcome",
+            facts_join(filter, "o.referral_id"),
             w.sql
         );
         let rows: Vec<OnwardCount> = w
@@ -216,8 +227,9 @@ impl ScopedStore {
              COALESCE(SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at > d.due_at THEN 1 ELSE 0 END), 0) AS met_late, \
              COALESCE(SUM(CASE WHEN d.met_at IS NULL AND d.due_at < ${at} THEN 1 ELSE 0 END), 0) AS missed \
              FROM onward_deadlines d JOIN onward_referrals o ON o.id = d.onward_referral_id \
-             JOIN report_facts f ON f.referral_id = o.referral_id WHERE {} \
+             {} WHERE {} \
              GROUP BY d.rule_name, d.milestone ORDER BY d.rule_name, d.milestone",
+            facts_join(filter, "o.referral_id"),
             w.sql
         );
         let rows: Vec<DeadlineCount> = w
@@ -253,8 +265,9 @@ impl ScopedStore {
              c.risk_level AS ended, COUNT(*) AS n \
              FROM cases c LEFT JOIN dir_services s ON s.id = c.service_id \
              LEFT JOIN onward_referrals o ON o.id = c.onward_referral_id \
-             JOIN report_facts f ON f.referral_id = c.referral_id WHERE {} \
+             {} WHERE {} \
              GROUP BY s.name, c.tier, c.cope, c.recover, o.risk_level, c.risk_level",
+            facts_join(filter, "c.referral_id"),
             w.sql
         );
         let rows: Vec<CaseCount> = w
@@ -312,8 +325,9 @@ impl ScopedStore {
         let w = during("c.closed_at", from, to, filter);
         let sql = format!(
             "SELECT r.case_id, r.tool_id, r.scores FROM case_readings r \
-             JOIN cases c ON c.id = r.case_id JOIN report_facts f ON f.referral_id = c.referral_id \
+             JOIN cases c ON c.id = r.case_id{} \
              WHERE {} ORDER BY r.case_id, r.taken_on, r.recorded_at",
+            facts_join(filter, "c.referral_id"),
             w.sql
         );
         let rows: Vec<(String, String, String)> = w
