@@ -24,6 +24,7 @@
 
 pub mod advice;
 pub mod agency;
+pub mod alerts;
 pub mod area;
 pub mod audit;
 pub mod audit_checkpoint;

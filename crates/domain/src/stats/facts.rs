@@ -29,6 +29,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(AgeBand {
     Under16 = "under_16", "Under 16";
