@@ -6,3 +6,4 @@
 pub mod area;
 pub mod cap;
 pub mod quiet;
+pub mod reach;
