@@ -2,7 +2,7 @@
 //! for a control chart, and repeat victimisation. Every figure is a count of referrals or of
 //! people, never a row about one.
 
-use super::summary::MEASURES;
+use super::summary::{FACT_SUMS, MEASURES};
 use super::{Filter, Where};
 use crate::error::Result;
 use crate::scoped::ScopedStore;
@@ -242,14 +242,7 @@ impl ScopedStore {
                 None => ("CAST(NULL AS TEXT)".to_owned(), String::new()),
             };
             let sql = format!(
-                "SELECT {key} AS key, COUNT(*) AS referrals, COUNT(f.advised_at) AS advised, \
-                 COUNT(f.accepted_at) AS accepted, COUNT(f.referred_on_at) AS referred_on, \
-                 COUNT(f.completed_at) AS completed, COUNT(f.reached_on) AS reached, \
-                 COALESCE(SUM(CASE WHEN f.reached_on <= f.due_on THEN 1 ELSE 0 END), 0) AS reached_in_time, \
-                 COALESCE(SUM(CASE WHEN f.contact_days <= 1 THEN 1 ELSE 0 END), 0) AS contact_within_1, \
-                 COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 2 AND 7 THEN 1 ELSE 0 END), 0) AS contact_within_7, \
-                 COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 8 AND 14 THEN 1 ELSE 0 END), 0) AS contact_within_14, \
-                 COALESCE(SUM(CASE WHEN f.contact_days > 14 THEN 1 ELSE 0 END), 0) AS contact_later \
+                "SELECT {key} AS key, {FACT_SUMS} \
                  FROM report_facts f WHERE {}{group}",
                 w.sql
             );

@@ -210,15 +210,19 @@ pub(crate) async fn apply(
     Ok(())
 }
 
+/// The funnel's counts over the facts `f` in a group, named as [`MEASURES`]: the one
+/// definition of what the sums hold, which counts of the days outside whole months read too.
+pub(crate) const FACT_SUMS: &str = "COUNT(*) AS referrals, COUNT(f.advised_at) AS advised, \
+     COUNT(f.accepted_at) AS accepted, COUNT(f.referred_on_at) AS referred_on, \
+     COUNT(f.completed_at) AS completed, COUNT(f.reached_on) AS reached, \
+     COALESCE(SUM(CASE WHEN f.reached_on <= f.due_on THEN 1 ELSE 0 END), 0) AS reached_in_time, \
+     COALESCE(SUM(CASE WHEN f.contact_days <= 1 THEN 1 ELSE 0 END), 0) AS contact_within_1, \
+     COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 2 AND 7 THEN 1 ELSE 0 END), 0) AS contact_within_7, \
+     COALESCE(SUM(CASE WHEN f.contact_days BETWEEN 8 AND 14 THEN 1 ELSE 0 END), 0) AS contact_within_14, \
+     COALESCE(SUM(CASE WHEN f.contact_days > 14 THEN 1 ELSE 0 END), 0) AS contact_later";
+
 /// The sums as a SELECT over `report_facts`: each breakdown's rows, then the whole's.
 fn recount_sql() -> String {
-    let sums = "COUNT(*), COUNT(advised_at), COUNT(accepted_at), COUNT(referred_on_at), \
-         COUNT(completed_at), COUNT(reached_on), \
-         SUM(CASE WHEN reached_on <= due_on THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN contact_days <= 1 THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN contact_days BETWEEN 2 AND 7 THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN contact_days BETWEEN 8 AND 14 THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN contact_days > 14 THEN 1 ELSE 0 END)";
     let dims = "month, COALESCE(area, ''), source, crime_category";
     std::iter::once(("'all'".to_owned(), "''".to_owned(), String::new()))
         .chain(BREAKDOWNS.iter().map(|b| {
@@ -226,7 +230,7 @@ fn recount_sql() -> String {
             (format!("'{b}'"), v.clone(), format!(", {v}"))
         }))
         .map(|(b, v, by)| {
-            format!("SELECT {b}, {dims}, {v}, {sums} FROM report_facts GROUP BY {dims}{by}")
+            format!("SELECT {b}, {dims}, {v}, {FACT_SUMS} FROM report_facts f GROUP BY {dims}{by}")
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ")
