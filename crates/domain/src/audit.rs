@@ -23,10 +23,12 @@ pub enum AuditAction {
     Export,
     /// Personal data shared without the person's consent, on a recorded legal basis.
     ShareWithoutConsent,
+    /// A record deleted for good (a subscription its owner deleted).
+    Delete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -35,6 +37,7 @@ impl AuditAction {
         AuditAction::Change,
         AuditAction::Export,
         AuditAction::ShareWithoutConsent,
+        AuditAction::Delete,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -47,6 +50,7 @@ impl AuditAction {
             AuditAction::Change => "change",
             AuditAction::Export => "export",
             AuditAction::ShareWithoutConsent => "share_without_consent",
+            AuditAction::Delete => "delete",
         }
     }
 
@@ -60,6 +64,7 @@ impl AuditAction {
             AuditAction::Change => "Changed",
             AuditAction::Export => "Exported",
             AuditAction::ShareWithoutConsent => "Shared without consent",
+            AuditAction::Delete => "Deleted",
         }
     }
 

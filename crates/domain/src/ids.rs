@@ -143,6 +143,10 @@ id_type! {
     MaracCaseId;
     /// An action agreed at a MARAC meeting.
     MaracActionId;
+    /// A community alert, an update of one, or a cancellation.
+    AlertId;
+    /// A subscription to community alerts.
+    SubscriberId;
 }
 
 #[cfg(test)]

@@ -77,10 +77,18 @@ pub enum Action {
     /// Read the partnership's reports: aggregate figures only, small numbers suppressed, never
     /// a person.
     ViewStatistics,
+    /// Write community alerts for one's agency, see how many subscribers one would reach, send
+    /// it, update and cancel it, and see its delivery report (counts only, never who).
+    SendAlerts,
+    /// Approve a colleague's alert where the agency asks for approval (never one's own).
+    ApproveAlerts,
+    /// Help a subscriber who asks: find a subscription by its exact e-mail address, send its
+    /// owner a link, delete it. Every look is audited.
+    SupportSubscribers,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -112,6 +120,9 @@ impl Action {
         Action::AttendMarac,
         Action::ReferToMarac,
         Action::ViewStatistics,
+        Action::SendAlerts,
+        Action::ApproveAlerts,
+        Action::SupportSubscribers,
     ];
 }
 
@@ -249,6 +260,19 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::ServiceManager, Action::WorkOnwardReferral, Scope::SharedWithAgency),
     (Role::ServiceManager, Action::RecordContact, Scope::SharedWithAgency),
     (Role::ServiceManager, Action::ViewPersonHistory, Scope::SharedWithAgency),
+    // Community alerts. Broadcasting to the public is a role of its own, given to the people an
+    // agency chooses (a police force's neighbourhood officers, a council's community safety
+    // team, fire and rescue's prevention staff), not to everyone who works with victims: an
+    // alert reaches thousands at once and speaks for the agency. Alerts belong to the agency
+    // that sends them, so a sender sees and amends their agency's alerts, and a colleague
+    // approves where the agency asks for it. Nothing in it reads a victim's record, and the
+    // subscribers stay invisible: an author sees counts only.
+    (Role::AlertAuthor, Action::ViewOwnAccount, Scope::Own),
+    (Role::AlertAuthor, Action::ViewAgencies, Scope::Partnership),
+    (Role::AlertAuthor, Action::SendAlerts, Scope::Agency),
+    (Role::AlertAuthor, Action::ApproveAlerts, Scope::Agency),
+    // Administrators answer a subscriber who asks for help, one exact address at a time.
+    (Role::Administrator, Action::SupportSubscribers, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

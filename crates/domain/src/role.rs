@@ -15,13 +15,16 @@ pub enum Role {
     /// Sees aggregate figures only, never a record about a person.
     Commissioner,
     Auditor,
+    /// Sends community alerts for their agency (police, council, fire and rescue, partners),
+    /// and approves colleagues' where the agency asks for approval.
+    AlertAuthor,
     /// An agency's system calling the API with a token. Never held by a person.
     Integration,
 }
 
 impl Role {
     /// Roles a person can hold, in the order pages list them.
-    pub const STAFF: [Role; 8] = [
+    pub const STAFF: [Role; 9] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
@@ -30,9 +33,10 @@ impl Role {
         Role::MaracCoordinator,
         Role::Commissioner,
         Role::Auditor,
+        Role::AlertAuthor,
     ];
 
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
@@ -41,6 +45,7 @@ impl Role {
         Role::MaracCoordinator,
         Role::Commissioner,
         Role::Auditor,
+        Role::AlertAuthor,
         Role::Integration,
     ];
 
@@ -55,6 +60,7 @@ impl Role {
             Role::MaracCoordinator => "marac_coordinator",
             Role::Commissioner => "commissioner",
             Role::Auditor => "auditor",
+            Role::AlertAuthor => "alert_author",
             Role::Integration => "integration",
         }
     }
@@ -69,6 +75,7 @@ impl Role {
             Role::MaracCoordinator => "MARAC coordinator",
             Role::Commissioner => "Commissioner",
             Role::Auditor => "Auditor",
+            Role::AlertAuthor => "Community alerts sender",
             Role::Integration => "Integration",
         }
     }
@@ -83,6 +90,7 @@ impl Role {
             Role::MaracCoordinator => "Runs the high-risk case conference",
             Role::Commissioner => "Sees aggregate figures only",
             Role::Auditor => "Searches the audit trail",
+            Role::AlertAuthor => "Sends crime-prevention alerts to residents and businesses",
             Role::Integration => "An agency's system using the API",
         }
     }

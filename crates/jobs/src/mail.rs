@@ -20,6 +20,9 @@ pub struct Outgoing<'a> {
     pub body: &'a str,
     /// A JSON file sent with it: its name and content.
     pub attachment: Option<(&'a str, &'a str)>,
+    /// A one-click unsubscribe address (RFC 8058), for messages to subscribers: mail
+    /// programs show their own "Unsubscribe" button, which posts to it.
+    pub unsubscribe: Option<&'a str>,
 }
 
 impl Mailer {
@@ -36,7 +39,14 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
+    /// Sends a message; the error says whether the refusal was for good.
     pub async fn send(&self, m: &Outgoing<'_>) -> Result<(), String> {
+        self.send_classified(m).await.map_err(|(e, _)| e)
+    }
+
+    /// Sends a message; on failure, what went wrong and whether it was permanent (the mail
+    /// server refused the message for good: a bounce, not worth trying again).
+    pub async fn send_classified(&self, m: &Outgoing<'_>) -> Result<(), (String, bool)> {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(m.subject)
@@ -44,8 +54,20 @@ impl Mailer {
         for to in m.to {
             let mailbox: Mailbox = to
                 .parse()
-                .map_err(|_| "a recipient's address is not valid".to_owned())?;
+                .map_err(|_| ("a recipient's address is not valid".to_owned(), true))?;
             builder = builder.to(mailbox);
+        }
+        if let Some(url) = m.unsubscribe {
+            use lettre::message::header::{HeaderName, HeaderValue};
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
         }
         let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
@@ -61,12 +83,12 @@ impl Mailer {
                 ))
             }
         }
-        .map_err(|_| "the message could not be built".to_owned())?;
+        .map_err(|_| ("the message could not be built".to_owned(), true))?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| describe(&e))
+            .map_err(|e| (describe(&e), e.is_permanent()))
     }
 }
 

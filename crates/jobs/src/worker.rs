@@ -51,10 +51,10 @@ impl std::fmt::Debug for AuditCheckpoints {
 }
 
 pub struct Worker {
-    db: Db,
+    pub(crate) db: Db,
     id: String,
-    config: WorkerConfig,
-    mailer: Option<Mailer>,
+    pub(crate) config: WorkerConfig,
+    pub(crate) mailer: Option<Mailer>,
     http: reqwest::Client,
     /// When overdue deadlines were last looked for: once a minute is enough.
     escalated_at: std::sync::Mutex<Option<DateTime<Utc>>>,
@@ -91,6 +91,7 @@ impl Worker {
             subject: &email.subject,
             body: &email.body,
             attachment: file.as_ref().map(|(n, c)| (n.as_str(), c.as_str())),
+            unsubscribe: None,
         };
         match (mailer.send(&out).await, &made) {
             (Ok(()), Ok(cp)) => Delivery::Done(format!("checkpoint of entry {} sent", cp.seq)),
@@ -102,7 +103,7 @@ impl Worker {
 
 /// What became of one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Delivery {
+pub(crate) enum Delivery {
     Done(String),
     /// Not yet (not a safe time): try again then, without counting a failure.
     Wait(DateTime<Utc>),
@@ -179,6 +180,11 @@ impl Worker {
             if escalated > 0 {
                 tracing::info!(escalated, "escalated overdue onward referrals");
             }
+            let lapsed =
+                harbour_storage::alerts::subscribers::delete_unconfirmed(&self.db, now).await?;
+            if lapsed > 0 {
+                tracing::info!(lapsed, "deleted alert subscriptions never confirmed");
+            }
             let chased = harbour_storage::marac::chase_overdue(&self.db, now).await?;
             if chased > 0 {
                 tracing::info!(chased, "chased agencies' overdue MARAC actions");
@@ -233,6 +239,11 @@ impl Worker {
     async fn deliver(&self, job: &Job, now: DateTime<Utc>) -> Delivery {
         match &job.work {
             Work::AuditCheckpoint { to } => self.audit_checkpoint(job, to, now).await,
+            Work::SubscriberEmail {
+                subscriber_id,
+                what,
+            } => self.subscriber_email(job, subscriber_id, *what, now).await,
+            Work::AlertDelivery { alert_id } => self.alert_delivery(alert_id, now).await,
             Work::MaracChase { to, overdue } => {
                 let Some(mailer) = &self.mailer else {
                     return Delivery::Wait(now + Duration::minutes(10));
@@ -248,6 +259,7 @@ impl Worker {
                     subject: &email.subject,
                     body: &email.body,
                     attachment: None,
+                    unsubscribe: None,
                 };
                 match mailer.send(&out).await {
                     Ok(()) => Delivery::Done("delivered".into()),
@@ -269,6 +281,7 @@ impl Worker {
                     subject: &email.subject,
                     body: &email.body,
                     attachment: None,
+                    unsubscribe: None,
                 };
                 match mailer.send(&out).await {
                     Ok(()) => Delivery::Done("delivered".into()),
@@ -294,6 +307,7 @@ impl Worker {
                     subject: &email.subject,
                     body: &email.body,
                     attachment: None,
+                    unsubscribe: None,
                 };
                 match mailer.send(&out).await {
                     Ok(()) => Delivery::Done("delivered".into()),
@@ -363,6 +377,7 @@ impl Worker {
                     subject,
                     body: text,
                     attachment: None,
+                    unsubscribe: None,
                 };
                 match mailer.send(&out).await {
                     Ok(()) => Delivery::Done("delivered".into()),

@@ -54,6 +54,25 @@ pub enum Work {
         quarter: String,
         label: String,
     },
+    /// An e-mail to a community alerts subscriber: the confirmation, the "already subscribed"
+    /// notice, or a link to change preferences. The address and the link are read and made
+    /// when it is sent, so a subscription deleted meanwhile is never written to.
+    SubscriberEmail {
+        subscriber_id: String,
+        what: SubscriberMail,
+    },
+    /// A published alert's delivery: list its recipients (once), then send to those due, in
+    /// leased batches, until none is left or the rest are held for quiet hours.
+    AlertDelivery { alert_id: String },
+}
+
+/// Which e-mail a subscriber is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriberMail {
+    Confirm,
+    AlreadySubscribed,
+    Manage,
 }
 
 impl Work {
@@ -71,7 +90,9 @@ impl Work {
             } => onward_referral_id,
             Work::AuditCheckpoint { .. }
             | Work::MaracChase { .. }
-            | Work::QuarterlyReport { .. } => return None,
+            | Work::QuarterlyReport { .. }
+            | Work::SubscriberEmail { .. }
+            | Work::AlertDelivery { .. } => return None,
         };
         Some(id)
     }
@@ -84,6 +105,8 @@ impl Work {
             Work::AuditCheckpoint { .. } => "audit_checkpoint",
             Work::MaracChase { .. } => "marac_chase",
             Work::QuarterlyReport { .. } => "quarterly_report",
+            Work::SubscriberEmail { .. } => "subscriber_email",
+            Work::AlertDelivery { .. } => "alert_delivery",
         }
     }
 }

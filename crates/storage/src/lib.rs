@@ -8,6 +8,7 @@
 
 pub mod actor;
 pub mod advice;
+pub mod alerts;
 pub mod agencies;
 pub mod areas;
 pub mod audit;

@@ -1,0 +1,160 @@
+//! Community alerts' e-mails, sent by the job worker.
+//!
+//! An alert's delivery is one job. Each run lists the recipients if they are not yet listed,
+//! then leases the messages due in batches and sends each batch in groups of a few at once,
+//! marking each group sent as soon as the mail server has accepted it, so that a crash resends
+//! at most the group in flight (with the same Message-ID). After a while it yields to other jobs;
+//! when only messages held for quiet hours are left, the job waits until the first is due.
+
+use crate::mail::Outgoing;
+use crate::worker::{Delivery, Worker};
+use chrono::{DateTime, Duration, Utc};
+use harbour_domain::alerts::message::{
+    AlertEmail, alert_email, already_subscribed_email, confirm_email, manage_email,
+};
+use harbour_domain::ids::AlertId;
+use harbour_storage::alerts::delivery::{self, Prepared};
+use harbour_storage::alerts::subscribers::mail_for;
+use harbour_storage::jobs::{Job, SubscriberMail};
+
+/// Messages leased at once, and sent at once within them.
+const BATCH: i64 = 128;
+const GROUP: usize = 16;
+/// How long one run of a delivery keeps the worker before letting other jobs go.
+const SLICE: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl Worker {
+    fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.config.public_url.trim_end_matches('/'))
+    }
+
+    pub(crate) async fn subscriber_email(
+        &self,
+        job: &Job,
+        subscriber: &str,
+        what: SubscriberMail,
+        now: DateTime<Utc>,
+    ) -> Delivery {
+        let Some(mailer) = &self.mailer else {
+            return Delivery::Wait(now + Duration::minutes(10));
+        };
+        let (to, token) = match mail_for(&self.db, subscriber, what, now).await {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Delivery::Done("not sent: the subscription is gone or confirmed".into());
+            }
+            Err(_) => return Delivery::Failed("could not read the subscription".into()),
+        };
+        let email = match what {
+            SubscriberMail::Confirm => confirm_email(&self.link(&format!("/alerts/confirm/{token}"))),
+            SubscriberMail::AlreadySubscribed => {
+                already_subscribed_email(&self.link(&format!("/alerts/manage/{token}")))
+            }
+            SubscriberMail::Manage => manage_email(&self.link(&format!("/alerts/manage/{token}"))),
+        };
+        let to = [to];
+        let out = Outgoing {
+            id: &job.id,
+            to: &to,
+            subject: &email.subject,
+            body: &email.body,
+            attachment: None,
+            unsubscribe: None,
+        };
+        match mailer.send(&out).await {
+            Ok(()) => Delivery::Done("delivered".into()),
+            Err(e) => Delivery::Failed(e),
+        }
+    }
+
+    pub(crate) async fn alert_delivery(&self, alert: &str, now: DateTime<Utc>) -> Delivery {
+        let Some(mailer) = &self.mailer else {
+            return Delivery::Wait(now + Duration::minutes(10));
+        };
+        let alert = AlertId::from(alert.to_owned());
+        match delivery::prepare(&self.db, &alert, now).await {
+            Ok(Prepared::Nothing) => return Delivery::Done("not an alert to send".into()),
+            Ok(Prepared::Listed(_)) => {}
+            Err(_) => return Delivery::Failed("could not list the recipients".into()),
+        }
+        let message = match delivery::message(&self.db, &alert).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return Delivery::Done("the alert is gone".into()),
+            Err(_) => return Delivery::Failed("could not read the alert".into()),
+        };
+        let page = self.link(&format!("/alerts/{alert}"));
+        let started = std::time::Instant::now();
+        let mut sent = 0usize;
+        while started.elapsed() < SLICE {
+            let now = Utc::now();
+            let batch =
+                match delivery::claim(&self.db, &alert, now, self.config.lease, BATCH).await {
+                    Ok(b) => b,
+                    Err(_) => return Delivery::Failed("could not lease messages".into()),
+                };
+            if batch.is_empty() {
+                break;
+            }
+            for group in batch.chunks(GROUP) {
+                let mut sending = tokio::task::JoinSet::new();
+                for o in group {
+                    let email = alert_email(&AlertEmail {
+                        kind: &message.msg_type,
+                        headline: &message.headline,
+                        description: &message.description,
+                        instruction: &message.instruction,
+                        reference: message.reference.as_deref(),
+                        contact: &message.contact,
+                        sender: &message.sender,
+                        page: &page,
+                        manage: &self.link(&format!("/alerts/manage/{}", o.manage)),
+                        unsubscribe: &self.link(&format!("/alerts/unsubscribe/{}", o.unsubscribe)),
+                    });
+                    let unsubscribe = self.link(&format!("/alerts/unsubscribe/{}", o.unsubscribe));
+                    let (mailer, id, to) = (mailer.clone(), o.id.clone(), [o.email.clone()]);
+                    sending.spawn(async move {
+                        let out = Outgoing {
+                            id: &id,
+                            to: &to,
+                            subject: &email.subject,
+                            body: &email.body,
+                            attachment: None,
+                            unsubscribe: Some(&unsubscribe),
+                        };
+                        let result = mailer.send_classified(&out).await;
+                        (id, result)
+                    });
+                }
+                let (mut ok, mut bounced, mut again) = (Vec::new(), Vec::new(), Vec::new());
+                while let Some(done) = sending.join_next().await {
+                    match done {
+                        Ok((id, Ok(()))) => ok.push(id),
+                        Ok((id, Err((_, true)))) => bounced.push(id),
+                        Ok((id, Err((_, false)))) => again.push(id),
+                        Err(_) => {}
+                    }
+                }
+                sent += ok.len();
+                let marked = async {
+                    delivery::mark_sent(&self.db, &ok, Utc::now()).await?;
+                    delivery::mark_bounced(&self.db, &bounced).await?;
+                    delivery::retry_at(&self.db, &again, Utc::now() + Duration::minutes(5)).await
+                };
+                if marked.await.is_err() {
+                    return Delivery::Failed("could not record what was sent".into());
+                }
+                if !again.is_empty() {
+                    tracing::warn!(alert = %alert, refused = again.len(), "the mail server refused alert messages for now; will retry");
+                }
+            }
+        }
+        if sent > 0 {
+            tracing::info!(alert = %alert, sent, "alert messages sent");
+        }
+        match delivery::next_due(&self.db, &alert).await {
+            Ok(Some(at)) => Delivery::Wait(at.max(Utc::now())),
+            Ok(None) => Delivery::Done("every message sent or accounted for".into()),
+            Err(_) => Delivery::Failed("could not read what is left to send".into()),
+        }
+    }
+}

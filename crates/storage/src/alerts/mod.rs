@@ -1,0 +1,11 @@
+//! Community alerts: subscriptions made on the public pages (subscribers), who an alert reaches
+//! (reach), alerts written, approved, updated and cancelled by staff (compose), their delivery
+//! (delivery) and what the public sees of them (public).
+
+pub mod compose;
+pub mod delivery;
+pub mod keys;
+pub mod public;
+pub mod reach;
+pub mod subscribers;
+pub mod topics;
