@@ -80,7 +80,7 @@ struct AuditPage {
     entity_kinds: [&'static str; 12],
     /// What each record in the entries is called (names and references, not ids).
     record_names: std::collections::HashMap<String, String>,
-    actions: [AuditAction; 8],
+    actions: [AuditAction; 9],
     errors: FieldErrors,
 }
 
