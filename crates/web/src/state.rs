@@ -14,6 +14,9 @@ pub struct AppState {
     pub(crate) sign_in_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     pub(crate) self_referral_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     pub(crate) open_data_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Community alerts sign-ups and link requests, per network address (the self-referral
+    /// limit's rate).
+    pub(crate) alert_signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Signs the public form's tokens; new each time Harbour starts.
     pub(crate) form_key: Arc<[u8; 32]>,
     /// What the audit trail's check at start-up found wrong, if anything.
@@ -34,6 +37,7 @@ impl AppState {
             db,
             sign_in_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             self_referral_limiter: Arc::new(RateLimiter::keyed(Quota::per_hour(per_hour))),
+            alert_signup_limiter: Arc::new(RateLimiter::keyed(Quota::per_hour(per_hour))),
             open_data_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(open_per_minute))),
             form_key: Arc::new(form_key),
             audit_alarm: None,

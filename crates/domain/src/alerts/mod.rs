@@ -6,6 +6,7 @@
 
 pub mod area;
 pub mod cap;
+pub mod cap_xml;
 pub mod links;
 pub mod message;
 pub mod quiet;

@@ -8,4 +8,5 @@ pub mod keys;
 pub mod public;
 pub mod reach;
 pub mod subscribers;
+pub mod support;
 pub mod topics;

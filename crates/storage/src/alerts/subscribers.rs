@@ -204,7 +204,7 @@ fn quiet_text(q: Option<QuietHours>) -> (Option<String>, Option<String>) {
 }
 
 /// Queues `what` to the subscriber unless one went to the address within the gap.
-async fn mail(
+pub(crate) async fn mail_in(
     tx: &mut WriteTx,
     id: &str,
     mailed_at: Option<&str>,
@@ -256,7 +256,7 @@ pub async fn subscribe(db: &Db, input: &SubscriptionInput, now: DateTime<Utc>) -
     .await?;
     let (id, what, purpose) = match existing {
         Some(e) if e.status == "active" => {
-            mail(
+            mail_in(
                 &mut tx,
                 &e.id,
                 e.mailed_at.as_deref(),
@@ -323,7 +323,7 @@ pub async fn subscribe(db: &Db, input: &SubscriptionInput, now: DateTime<Utc>) -
         }
     };
     write_places(&mut tx, &id, &r, false).await?;
-    mail(
+    mail_in(
         &mut tx,
         &id,
         what.as_deref(),
@@ -597,7 +597,7 @@ pub async fn request_manage_link(db: &Db, email: &str, now: DateTime<Utc>) -> Re
     .fetch_optional(tx.conn())
     .await?;
     if let Some(e) = existing.filter(|e| e.status == "active") {
-        mail(
+        mail_in(
             &mut tx,
             &e.id,
             e.mailed_at.as_deref(),

@@ -73,6 +73,7 @@ const SIGN_INS: &[(Role, &str)] = &[
     (Role::MaracCoordinator, "Staffordshire Police"),
     (Role::Commissioner, "Staffordshire Commissioner's Office"),
     (Role::Auditor, "Staffordshire Victim Gateway"),
+    (Role::AlertAuthor, "Staffordshire Police"),
 ];
 
 const FIRST: &[&str] = &[

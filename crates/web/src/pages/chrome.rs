@@ -19,6 +19,9 @@ pub struct Chrome {
     pub current: &'static str,
     /// A warning for everyone who answers for the audit trail, on every page.
     pub audit_alarm: Option<String>,
+    /// Leave out "Exit this page", which signed-out pages otherwise show: for pages whose
+    /// content does not warrant it (community alerts about burglary, say).
+    pub hide_exit: bool,
 }
 
 impl Chrome {
@@ -93,6 +96,12 @@ impl Chrome {
                 label: "Coverage",
             });
         }
+        if may(Action::SendAlerts) || may(Action::ApproveAlerts) {
+            nav.push(NavItem {
+                href: "/community-alerts",
+                label: "Community alerts",
+            });
+        }
         if may(Action::ViewStatistics) {
             nav.push(NavItem {
                 href: "/reports",
@@ -115,11 +124,18 @@ impl Chrome {
             csrf_token: s.session.csrf_token.clone(),
             current: "",
             audit_alarm: s.audit_alarm.as_deref().map(str::to_owned),
+            hide_exit: false,
         }
     }
 
     pub fn current(mut self, href: &'static str) -> Chrome {
         self.current = href;
+        self
+    }
+
+    /// Without "Exit this page" unless `warranted`.
+    pub fn exit_only_if(mut self, warranted: bool) -> Chrome {
+        self.hide_exit = !warranted;
         self
     }
 

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod advice;
+pub mod alerts;
 pub mod agencies;
 pub mod audit;
 pub mod bundle;

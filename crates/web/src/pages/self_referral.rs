@@ -41,7 +41,7 @@ const DAYS: [(&str, &str); 7] = [
     ("sun", "Sunday"),
 ];
 
-fn sign(state: &AppState, message: &str) -> String {
+pub(crate) fn sign(state: &AppState, message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(state.form_key.as_slice())
         .unwrap_or_else(|_| unreachable!("any key length works"));
     mac.update(message.as_bytes());
@@ -49,7 +49,7 @@ fn sign(state: &AppState, message: &str) -> String {
 }
 
 /// `issued.nonce.signature`
-fn new_token(state: &AppState) -> String {
+pub(crate) fn new_token(state: &AppState) -> String {
     use rand::RngCore;
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -57,14 +57,14 @@ fn new_token(state: &AppState) -> String {
     format!("{message}.{}", sign(state, &message))
 }
 
-enum TokenCheck {
+pub(crate) enum TokenCheck {
     Good,
     TooFast,
     Expired,
     Forged,
 }
 
-fn check_token(state: &AppState, token: &str) -> TokenCheck {
+pub(crate) fn check_token(state: &AppState, token: &str) -> TokenCheck {
     let Some((message, signature)) = token.rsplit_once('.') else {
         return TokenCheck::Forged;
     };

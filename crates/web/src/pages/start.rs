@@ -341,6 +341,45 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             tasks,
         });
     }
+    if may(Action::SendAlerts) || may(Action::ApproveAlerts) {
+        let alerts = store.agency_alerts().await?;
+        let waiting = alerts
+            .iter()
+            .filter(|a| {
+                a.status == harbour_domain::alerts::message::AlertStatus::AwaitingApproval
+            })
+            .count();
+        let mut tasks = Vec::new();
+        if may(Action::SendAlerts) {
+            tasks.push(Task::new(
+                "/community-alerts/new",
+                "Write a community alert",
+                "Warn the residents and businesses near an incident; see how many it reaches before you send it",
+            ));
+        }
+        tasks.push(Task::new(
+            "/community-alerts",
+            "Your agency's alerts",
+            "What was sent, how many it reached, updates and cancellations",
+        ));
+        sections.push(Section {
+            title: "Community alerts",
+            waiting: if waiting > 0 && may(Action::ApproveAlerts) {
+                vec![Task::new(
+                    "/community-alerts",
+                    count(
+                        waiting,
+                        "alert waiting for approval",
+                        "alerts waiting for approval",
+                    ),
+                    "A colleague's alert waits for someone else to approve it",
+                )]
+            } else {
+                Vec::new()
+            },
+            tasks,
+        });
+    }
     if may(Action::ViewStatistics) {
         sections.push(Section {
             title: "Reports",
@@ -426,6 +465,13 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             "/directory",
             "Service directory",
             "The partnership's services, who they are for and how to refer",
+        ));
+    }
+    if may(Action::SupportSubscribers) {
+        admin.push(Task::new(
+            "/admin/subscribers",
+            "Help an alerts subscriber",
+            "Find a community alerts subscription by its address, send its owner a link, or delete it",
         ));
     }
     if may(Action::ViewCoverage) {
