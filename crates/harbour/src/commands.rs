@@ -367,6 +367,11 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
             say(&format!(
                 "Loaded the demo partnership and {made} synthetic referrals, {onward} of them referred on to New Era and {marac} to MARAC."
             ));
+            let (subscribers, alerts) =
+                harbour_storage::demo::alerts::load_demo_alerts(&db).await?;
+            say(&format!(
+                "Loaded {subscribers} synthetic community alerts subscribers and {alerts} alert messages (one updated, one cancelled)."
+            ));
             if let Some(trained) = harbour_storage::recognition::ready(&db).await? {
                 let repeats =
                     harbour_storage::demo::recognition::load_demo_recognition(&db).await?;

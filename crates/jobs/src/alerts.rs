@@ -68,20 +68,25 @@ impl Worker {
     }
 
     pub(crate) async fn alert_delivery(&self, alert: &str, now: DateTime<Utc>) -> Delivery {
-        let Some(mailer) = &self.mailer else {
-            return Delivery::Wait(now + Duration::minutes(10));
-        };
         let alert = AlertId::from(alert.to_owned());
+        // Listed whether or not mail can go yet, so the report counts who it reaches.
         match delivery::prepare(&self.db, &alert, now).await {
             Ok(Prepared::Nothing) => return Delivery::Done("not an alert to send".into()),
             Ok(Prepared::Listed(_)) => {}
             Err(_) => return Delivery::Failed("could not list the recipients".into()),
         }
+        let Some(mailer) = &self.mailer else {
+            return Delivery::Wait(now + Duration::minutes(10));
+        };
         let message = match delivery::message(&self.db, &alert).await {
             Ok(Some(m)) => m,
             Ok(None) => return Delivery::Done("the alert is gone".into()),
             Err(_) => return Delivery::Failed("could not read the alert".into()),
         };
+        if message.status != "published" {
+            // Updated or cancelled since: what was still waiting was withdrawn with it.
+            return Delivery::Done("the alert was updated or cancelled".into());
+        }
         let page = self.link(&format!("/alerts/{alert}"));
         let started = std::time::Instant::now();
         let mut sent = 0usize;

@@ -81,6 +81,20 @@ pub async fn prepare(db: &Db, alert: &AlertId, now: DateTime<Utc>) -> Result<Pre
     if status == "awaiting_approval" || status == "declined" {
         return Ok(Prepared::Nothing);
     }
+    if status != "published" {
+        // Updated or cancelled before its recipients were listed: it goes to no one (the
+        // update or the cancellation speaks for it), and its report says so.
+        let mut tx = db.begin_write().await?;
+        sqlx::query(
+            "UPDATE alerts SET recipients_at = $1, reach = 0 WHERE id = $2 AND recipients_at IS NULL",
+        )
+        .bind(format_time(now))
+        .bind(alert)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        return Ok(Prepared::Nothing);
+    }
     let full: AlertRow = sqlx::query_as(&format!(
         "SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE a.id = $1"
     ))

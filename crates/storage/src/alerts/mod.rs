@@ -5,6 +5,7 @@
 pub mod compose;
 pub mod delivery;
 pub mod keys;
+pub mod load;
 pub mod public;
 pub mod reach;
 pub mod subscribers;

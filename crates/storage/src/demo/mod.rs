@@ -4,6 +4,7 @@
 //! Every demo loader is here: the partnership and its synthetic referrals (this module), the
 //! directory's services ([`directory`]) and the referrals on to New Era ([`onward`]).
 
+pub mod alerts;
 pub mod cases;
 pub mod directory;
 pub mod history;

@@ -146,7 +146,7 @@ pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
         .map(|a| FeedEntry {
             id: format!("{base}/alerts/{}", a.id),
             title: a.content.headline.clone(),
-            summary: format!("{} {}", a.area_description, a.content.instruction),
+            summary: format!("{}. {}", a.area_description, a.content.instruction),
             updated: a.sent_at,
             page: format!("{base}/alerts/{}", a.id),
             cap: format!("{base}/alerts/{}/cap.xml", a.id),
