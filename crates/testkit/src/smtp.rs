@@ -31,6 +31,27 @@ impl Received {
     }
 }
 
+impl Received {
+    /// The message's text, decoded from whatever transfer encoding it was sent in.
+    pub fn text(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.data.as_bytes())
+            .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+            .unwrap_or_default()
+    }
+
+    /// The path of the first link in the text that goes to `prefix` (`/alerts/confirm/`),
+    /// without Harbour's address before it.
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        let text = self.text();
+        let at = text.find(prefix)?;
+        let end = text[at..]
+            .find(|c: char| c.is_whitespace())
+            .map_or(text.len(), |e| at + e);
+        Some(text[at..end].to_owned())
+    }
+}
+
 #[derive(Default)]
 struct State {
     accepted: Vec<Received>,

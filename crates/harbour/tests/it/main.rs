@@ -4,6 +4,7 @@
 
 mod access;
 mod advice;
+mod alerts;
 mod api_documents;
 mod audit;
 mod bulk;

@@ -400,8 +400,8 @@ pub async fn confirm(
     if row.status != "active" {
         let at = format_time(now);
         sqlx::query(
-            "UPDATE alert_subscribers SET status = 'active', confirmed_at = $1, updated_at = $1 \
-             WHERE id = $2",
+            "UPDATE alert_subscribers SET status = 'active', confirmed_at = $1, updated_at = $1, \
+             mailed_at = NULL WHERE id = $2",
         )
         .bind(&at)
         .bind(&row.id)
