@@ -46,7 +46,9 @@ impl Worker {
             Err(_) => return Delivery::Failed("could not read the subscription".into()),
         };
         let email = match what {
-            SubscriberMail::Confirm => confirm_email(&self.link(&format!("/alerts/confirm/{token}"))),
+            SubscriberMail::Confirm => {
+                confirm_email(&self.link(&format!("/alerts/confirm/{token}")))
+            }
             SubscriberMail::AlreadySubscribed => {
                 already_subscribed_email(&self.link(&format!("/alerts/manage/{token}")))
             }
@@ -92,11 +94,10 @@ impl Worker {
         let mut sent = 0usize;
         while started.elapsed() < SLICE {
             let now = Utc::now();
-            let batch =
-                match delivery::claim(&self.db, &alert, now, self.config.lease, BATCH).await {
-                    Ok(b) => b,
-                    Err(_) => return Delivery::Failed("could not lease messages".into()),
-                };
+            let Ok(batch) = delivery::claim(&self.db, &alert, now, self.config.lease, BATCH).await
+            else {
+                return Delivery::Failed("could not lease messages".into());
+            };
             if batch.is_empty() {
                 break;
             }

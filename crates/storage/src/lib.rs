@@ -8,8 +8,8 @@
 
 pub mod actor;
 pub mod advice;
-pub mod alerts;
 pub mod agencies;
+pub mod alerts;
 pub mod areas;
 pub mod audit;
 pub mod audit_guard;

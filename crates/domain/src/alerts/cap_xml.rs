@@ -183,12 +183,20 @@ pub fn atom_feed(
             .write_inner_content(|w| {
                 text(w, "id", self_url)?;
                 text(w, "title", title)?;
-                text(w, "updated", &updated.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+                text(
+                    w,
+                    "updated",
+                    &updated.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )?;
                 w.create_element("link")
                     .with_attributes([("rel", "self"), ("href", self_url)])
                     .write_empty()?;
                 w.create_element("link")
-                    .with_attributes([("rel", "alternate"), ("type", "text/html"), ("href", page_url)])
+                    .with_attributes([
+                        ("rel", "alternate"),
+                        ("type", "text/html"),
+                        ("href", page_url),
+                    ])
                     .write_empty()?;
                 w.create_element("author")
                     .write_inner_content(|w| text(w, "name", title))?;

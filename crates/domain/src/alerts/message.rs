@@ -355,7 +355,14 @@ pub fn alert_email(a: &AlertEmail<'_>) -> Email {
     let body = format!(
         "{}\n\n{}\n\nWhat to do\n{}\n\n{reference}{}\n\nFrom {}. Read it online: {}\n\n\
          Change what you receive: {}\nStop all alerts: {}\n",
-        a.headline, a.description, a.instruction, a.contact, a.sender, a.page, a.manage, a.unsubscribe
+        a.headline,
+        a.description,
+        a.instruction,
+        a.contact,
+        a.sender,
+        a.page,
+        a.manage,
+        a.unsubscribe
     );
     Email { subject, body }
 }
@@ -429,7 +436,9 @@ mod tests {
         let (_, area) = check(&i, &topics(), &["E07000197".into()], true).unwrap();
         assert_eq!(
             area,
-            Some(AreaRequest::Ready(AlertArea::Named(vec!["E07000197".into()])))
+            Some(AreaRequest::Ready(AlertArea::Named(vec![
+                "E07000197".into()
+            ])))
         );
     }
 

@@ -140,10 +140,7 @@ pub fn check(
     if postcode.is_empty() {
         errors.add("postcode", "Enter the postcode you want to hear about");
     } else if crate::postcode::Postcode::parse(&postcode).is_none() {
-        errors.add(
-            "postcode",
-            "Enter a full UK postcode, like ST16 2DH",
-        );
+        errors.add("postcode", "Enter a full UK postcode, like ST16 2DH");
     }
     let second = input.second_postcode.trim();
     if !second.is_empty() && crate::postcode::Postcode::parse(second).is_none() {

@@ -9,6 +9,7 @@ use harbour_testkit::{Browser, TestApp};
 use sqlx::Row;
 
 mod advice;
+mod alerts;
 mod cases;
 mod homes;
 mod marac;

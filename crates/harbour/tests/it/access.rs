@@ -44,6 +44,12 @@ struct Ids {
     /// A victim referred to it, and an action agreed for her.
     marac_case: String,
     marac_action: String,
+    /// An alert the demo police sent, and a confirmed subscriber with links of each kind.
+    alert: String,
+    subscriber: String,
+    confirm: String,
+    manage: String,
+    unsubscribe: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -160,8 +166,59 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         )
         .await?
         .into_string();
+    let sender =
+        harbour_testkit::cases::store_as(&app.db, "Staffordshire Police", Role::AlertAuthor)
+            .await?;
+    let alert = sender
+        .send_alert(
+            &harbour_domain::alerts::message::AlertInput {
+                headline: "Sheds broken into".into(),
+                description: "d".into(),
+                instruction: "i".into(),
+                contact: "Call 101".into(),
+                topics: vec!["burglary".into()],
+                urgency: "Expected".into(),
+                severity: "Moderate".into(),
+                certainty: "Observed".into(),
+                expires_hours: "72".into(),
+                area_kind: "circle".into(),
+                postcode: "ST16 2AB".into(),
+                ..Default::default()
+            },
+            None,
+        )
+        .await?
+        .into_string();
+    let subscribers = harbour_storage::demo::alerts::synthetic_subscribers(&app.db, 1, 7).await?;
+    harbour_storage::alerts::load::load_subscribers(&app.db, &subscribers).await?;
+    let subscriber: String = sqlx::query("SELECT id FROM alert_subscribers")
+        .fetch_one(app.db.pool())
+        .await?
+        .get("id");
+    let key = harbour_storage::alerts::keys::link_key(&app.db).await?;
+    let link = |purpose| {
+        harbour_domain::alerts::links::make(
+            &key,
+            purpose,
+            &subscriber,
+            0,
+            Some(&alert),
+            chrono::Utc::now(),
+        )
+    };
+    use harbour_domain::alerts::links::Purpose;
+    let (confirm, manage, unsubscribe) = (
+        link(Purpose::Confirm),
+        link(Purpose::Manage),
+        link(Purpose::Unsubscribe),
+    );
     Ok((
         Ids {
+            alert,
+            subscriber,
+            confirm,
+            manage,
+            unsubscribe,
             agency,
             service,
             person,
@@ -271,6 +328,16 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{code}", "E07000197")
     } else if path.starts_with("/reports/csv/{id}") {
         path.replace("{id}", "referrals-by-area")
+    } else if path.starts_with("/alerts/confirm/") {
+        path.replace("{token}", &ids.confirm)
+    } else if path.starts_with("/alerts/manage/") {
+        path.replace("{token}", &ids.manage)
+    } else if path.starts_with("/alerts/unsubscribe/") {
+        path.replace("{token}", &ids.unsubscribe)
+    } else if path.starts_with("/alerts/{id}") || path.starts_with("/community-alerts/{id}") {
+        path.replace("{id}", &ids.alert)
+    } else if path.starts_with("/admin/subscribers/{id}") {
+        path.replace("{id}", &ids.subscriber)
     } else {
         path
     }
@@ -328,9 +395,12 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
                     };
                     let (_, html) = client.get_text(page).await?;
                     let token = csrf_token(&html).unwrap_or_default();
-                    if spec.path == "/help/refer" {
-                        // The public form carries its own signed token, not a session's.
-                        let (_, html) = client.get_text("/help/refer").await?;
+                    if matches!(
+                        spec.path,
+                        "/help/refer" | "/alerts/subscribe" | "/alerts/manage"
+                    ) {
+                        // The public forms carry their own signed token, not a session's.
+                        let (_, html) = client.get_text(spec.path).await?;
                         let marker = "name=\"form_token\" value=\"";
                         let start = html.find(marker).map_or(0, |i| i + marker.len());
                         let token = html[start..]

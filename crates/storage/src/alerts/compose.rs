@@ -314,19 +314,21 @@ impl ScopedStore {
         })
     }
 
-    async fn checked(
-        &self,
-        input: &AlertInput,
-    ) -> Result<(AlertContent, AlertArea, String, i64)> {
+    async fn checked(&self, input: &AlertInput) -> Result<(AlertContent, AlertArea, String, i64)> {
         let all = topics::topics(self.db()).await?;
         let areas = nameable_areas(self.db()).await?;
         let ids: Vec<String> = all.iter().map(|t| t.id.clone()).collect();
         let codes: Vec<String> = areas.iter().map(|a| a.gss_code.clone()).collect();
-        let (content, request) =
-            check(input, &ids, &codes, true).map_err(StorageError::Invalid)?;
-        let request = request.ok_or_else(|| StorageError::invalid("area_kind", "Choose an area"))?;
+        let (content, request) = check(input, &ids, &codes, true).map_err(StorageError::Invalid)?;
+        let request =
+            request.ok_or_else(|| StorageError::invalid("area_kind", "Choose an area"))?;
         let (area, description) = resolve_area(self.db(), request, &areas).await?;
-        Ok((content, area, description, topics::mask(&all, &input.topics)))
+        Ok((
+            content,
+            area,
+            description,
+            topics::mask(&all, &input.topics),
+        ))
     }
 
     /// How many subscribers the alert as written would reach, and its area in words. A count
@@ -351,7 +353,11 @@ impl ScopedStore {
 
     /// Sends an alert, or an update of `amends`: at once, or for a colleague's approval where
     /// the agency asks for one. Returns its id.
-    pub async fn send_alert(&self, input: &AlertInput, amends: Option<&AlertId>) -> Result<AlertId> {
+    pub async fn send_alert(
+        &self,
+        input: &AlertInput,
+        amends: Option<&AlertId>,
+    ) -> Result<AlertId> {
         let grant = self.grant(Action::SendAlerts)?;
         let (content, area, area_description, mask) = self.checked(input).await?;
         let options = self.alert_options().await?;
@@ -419,8 +425,14 @@ impl ScopedStore {
         } else {
             "community alert written: waiting for approval"
         };
-        self.audit(&mut tx, AuditAction::Create, "alert", Some(id.as_str()), purpose)
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Create,
+            "alert",
+            Some(id.as_str()),
+            purpose,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -560,11 +572,12 @@ impl ScopedStore {
     }
 
     async fn alert_row(&self, tx: &mut WriteTx, id: &AlertId, scope: Scope) -> Result<AlertRow> {
-        let row: Option<AlertRow> =
-            sqlx::query_as(&format!("SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE a.id = $1"))
-                .bind(id)
-                .fetch_optional(tx.conn())
-                .await?;
+        let row: Option<AlertRow> = sqlx::query_as(&format!(
+            "SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE a.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
         match row {
             Some(r) if scope == Scope::Partnership || r.agency_id == self.actor().agency_id => {
                 Ok(r)

@@ -17,7 +17,7 @@ use harbour_domain::ids::AlertId;
 use serde::Serialize;
 
 /// What a message about an alert says, read when it is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AlertMessage {
     pub id: AlertId,
     pub msg_type: String,
@@ -66,12 +66,11 @@ struct DeliveryRow<'a> {
 /// An alert or update reaches the subscribers in its area with a topic in common and a low
 /// enough priority; a cancellation reaches those its original was sent to.
 pub async fn prepare(db: &Db, alert: &AlertId, now: DateTime<Utc>) -> Result<Prepared> {
-    let row: Option<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT status, msg_type, recipients_at, reach FROM alerts WHERE id = $1",
-    )
-    .bind(alert)
-    .fetch_optional(db.pool())
-    .await?;
+    let row: Option<(String, String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT status, msg_type, recipients_at, reach FROM alerts WHERE id = $1")
+            .bind(alert)
+            .fetch_optional(db.pool())
+            .await?;
     let Some((status, msg_type, listed, reach)) = row else {
         return Ok(Prepared::Nothing);
     };
@@ -213,30 +212,14 @@ pub async fn prepare(db: &Db, alert: &AlertId, now: DateTime<Utc>) -> Result<Pre
 
 /// What the alert's messages say, with its agency's name.
 pub async fn message(db: &Db, alert: &AlertId) -> Result<Option<AlertMessage>> {
-    let row: Option<(AlertId, String, String, String, String, Option<String>, String, String, String)> =
-        sqlx::query_as(
-            "SELECT a.id, a.msg_type, a.headline, a.description, a.instruction, a.reference, \
-             a.contact, g.name, a.status FROM alerts a JOIN agencies g ON g.id = a.agency_id \
-             WHERE a.id = $1",
-        )
-        .bind(alert)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(
-        |(id, msg_type, headline, description, instruction, reference, contact, sender, status)| {
-            AlertMessage {
-                id,
-                msg_type,
-                headline,
-                description,
-                instruction,
-                reference,
-                contact,
-                sender,
-                status,
-            }
-        },
-    ))
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.msg_type, a.headline, a.description, a.instruction, a.reference, \
+         a.contact, g.name AS sender, a.status FROM alerts a JOIN agencies g ON g.id = a.agency_id \
+         WHERE a.id = $1",
+    )
+    .bind(alert)
+    .fetch_optional(db.pool())
+    .await?)
 }
 
 /// Leases up to `limit` of the alert's messages due at `now` for `lease`, with the address and

@@ -121,7 +121,9 @@ pub async fn sent(db: &Db, id: &AlertId) -> Result<Option<PublicAlert>> {
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    Ok(to_public(db, rows.into_iter().map(|r| (r.row, r.sender)).collect())
-        .await?
-        .pop())
+    Ok(
+        to_public(db, rows.into_iter().map(|r| (r.row, r.sender)).collect())
+            .await?
+            .pop(),
+    )
 }

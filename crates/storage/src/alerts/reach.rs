@@ -147,9 +147,8 @@ async fn polygon_members(
     cond: &str,
     binds: Vec<Bind>,
 ) -> Result<Vec<String>> {
-    let sql = format!(
-        "SELECT p.subscriber_id, p.latitude, p.longitude FROM alert_places p WHERE {cond}"
-    );
+    let sql =
+        format!("SELECT p.subscriber_id, p.latitude, p.longitude FROM alert_places p WHERE {cond}");
     let rows: Vec<(String, f64, f64)> = bind_all(sqlx::query_as(&sql), binds)
         .fetch_all(db.pool())
         .await?;

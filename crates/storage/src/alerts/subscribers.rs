@@ -109,7 +109,10 @@ async fn locate(db: &Db, field: &str, text: &str, errors: &mut FieldErrors) -> O
         }
         Err(e) => {
             e.log();
-            errors.add(field, "We could not look up that postcode just now. Try again");
+            errors.add(
+                field,
+                "We could not look up that postcode just now. Try again",
+            );
             None
         }
     }
@@ -157,12 +160,7 @@ fn mask_of(all: &[Topic], s: &Subscription) -> i64 {
     topics::mask(all, &s.topics) | topics::mask(all, &sector)
 }
 
-async fn write_places(
-    tx: &mut WriteTx,
-    id: &str,
-    r: &Resolved,
-    live: bool,
-) -> Result<()> {
+async fn write_places(tx: &mut WriteTx, id: &str, r: &Resolved, live: bool) -> Result<()> {
     sqlx::query("DELETE FROM alert_places WHERE subscriber_id = $1")
         .bind(id)
         .execute(tx.conn())
@@ -248,12 +246,11 @@ pub async fn subscribe(db: &Db, input: &SubscriptionInput, now: DateTime<Utc>) -
     let (quiet_from, quiet_until) = quiet_text(s.quiet);
     let at = format_time(now);
     let mut tx = db.begin_write().await?;
-    let existing: Option<Existing> = sqlx::query_as(
-        "SELECT id, status, mailed_at FROM alert_subscribers WHERE email_key = $1",
-    )
-    .bind(&key)
-    .fetch_optional(tx.conn())
-    .await?;
+    let existing: Option<Existing> =
+        sqlx::query_as("SELECT id, status, mailed_at FROM alert_subscribers WHERE email_key = $1")
+            .bind(&key)
+            .fetch_optional(tx.conn())
+            .await?;
     let (id, what, purpose) = match existing {
         Some(e) if e.status == "active" => {
             mail_in(
@@ -323,14 +320,7 @@ pub async fn subscribe(db: &Db, input: &SubscriptionInput, now: DateTime<Utc>) -
         }
     };
     write_places(&mut tx, &id, &r, false).await?;
-    mail_in(
-        &mut tx,
-        &id,
-        what.as_deref(),
-        SubscriberMail::Confirm,
-        now,
-    )
-    .await?;
+    mail_in(&mut tx, &id, what.as_deref(), SubscriberMail::Confirm, now).await?;
     audit::append(&mut tx, &event(AuditAction::Create, &id, purpose)).await?;
     tx.commit().await
 }
@@ -556,7 +546,11 @@ pub async fn delete_by_link(
         "deleted by its owner: everything held deleted"
     };
     erase(&mut tx, row.id.as_str()).await?;
-    audit::append(&mut tx, &event(AuditAction::Delete, row.id.as_str(), purpose)).await?;
+    audit::append(
+        &mut tx,
+        &event(AuditAction::Delete, row.id.as_str(), purpose),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -590,12 +584,11 @@ pub(crate) async fn erase(tx: &mut WriteTx, id: &str) -> Result<()> {
 pub async fn request_manage_link(db: &Db, email: &str, now: DateTime<Utc>) -> Result<()> {
     let key = email.trim().to_lowercase();
     let mut tx = db.begin_write().await?;
-    let existing: Option<Existing> = sqlx::query_as(
-        "SELECT id, status, mailed_at FROM alert_subscribers WHERE email_key = $1",
-    )
-    .bind(&key)
-    .fetch_optional(tx.conn())
-    .await?;
+    let existing: Option<Existing> =
+        sqlx::query_as("SELECT id, status, mailed_at FROM alert_subscribers WHERE email_key = $1")
+            .bind(&key)
+            .fetch_optional(tx.conn())
+            .await?;
     if let Some(e) = existing.filter(|e| e.status == "active") {
         mail_in(
             &mut tx,

@@ -59,5 +59,8 @@ pub fn in_mask(all: &[Topic], mask: i64) -> Vec<&Topic> {
 
 /// Topic ids as a comma-separated list, as `alerts.topics` keeps them.
 pub fn ids(all: &[Topic], mask: i64) -> Vec<String> {
-    in_mask(all, mask).into_iter().map(|t| t.id.clone()).collect()
+    in_mask(all, mask)
+        .into_iter()
+        .map(|t| t.id.clone())
+        .collect()
 }

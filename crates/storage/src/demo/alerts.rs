@@ -42,7 +42,13 @@ pub async fn synthetic_subscribers(db: &Db, n: usize, seed: u64) -> Result<Vec<N
         .filter(|t| t.sector.is_none())
         .map(|t| t.bit)
         .collect();
-    let sectors = ["retail", "hospitality", "farming", "construction", "transport"];
+    let sectors = [
+        "retail",
+        "hospitality",
+        "farming",
+        "construction",
+        "transport",
+    ];
     let places = demo_postcodes();
     let mut rng = StdRng::seed_from_u64(seed);
     let jitter = |p: Point, rng: &mut StdRng| {
@@ -68,7 +74,10 @@ pub async fn synthetic_subscribers(db: &Db, n: usize, seed: u64) -> Result<Vec<N
             .gen_bool(0.08)
             .then(|| sectors[rng.gen_range(0..sectors.len())]);
         if let Some(sector) = business_sector {
-            for t in all.iter().filter(|t| t.sector.map(|s| s.slug()) == Some(sector)) {
+            for t in all
+                .iter()
+                .filter(|t| t.sector.map(|s| s.slug()) == Some(sector))
+            {
                 mask |= 1 << t.bit;
             }
         }
@@ -158,7 +167,10 @@ pub async fn load_demo_alerts(db: &Db) -> Result<(usize, usize)> {
     missing.severity = "Severe".into();
     let sent = police.send_alert(&missing, None).await?;
     police
-        .cancel_alert(&sent, "He has been found safe and well. Thank you for your help.")
+        .cancel_alert(
+            &sent,
+            "He has been found safe and well. Thank you for your help.",
+        )
         .await?;
     Ok((n, 5))
 }

@@ -3,8 +3,8 @@
 
 pub mod account;
 pub mod advice;
-pub mod alerts;
 pub mod agencies;
+pub mod alerts;
 pub mod audit;
 pub mod bundle;
 pub mod cases;

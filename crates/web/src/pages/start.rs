@@ -345,9 +345,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
         let alerts = store.agency_alerts().await?;
         let waiting = alerts
             .iter()
-            .filter(|a| {
-                a.status == harbour_domain::alerts::message::AlertStatus::AwaitingApproval
-            })
+            .filter(|a| a.status == harbour_domain::alerts::message::AlertStatus::AwaitingApproval)
             .count();
         let mut tasks = Vec::new();
         if may(Action::SendAlerts) {

@@ -87,13 +87,18 @@ async fn get(app: &TestApp, path: &str) -> anyhow::Result<(String, String)> {
 }
 
 #[tokio::test]
-async fn updates_and_cancellations_reference_what_they_amend_and_every_cap_message_validates() -> R {
+async fn updates_and_cancellations_reference_what_they_amend_and_every_cap_message_validates() -> R
+{
     let app = TestApp::spawn().await?;
     let sink = SmtpSink::start().await?;
     let w = worker(&app.db, &sink)?;
     let police = police(&app.db).await?;
     let all = topics(&app.db).await?;
-    let burglary_bit = all.iter().find(|t| t.id == "burglary").expect("a topic").bit;
+    let burglary_bit = all
+        .iter()
+        .find(|t| t.id == "burglary")
+        .expect("a topic")
+        .bit;
     // Ten subscribers at the demo postcodes in Stafford.
     let places: Vec<_> = harbour_storage::demo::alerts::demo_postcodes()
         .into_iter()
@@ -157,7 +162,10 @@ async fn updates_and_cancellations_reference_what_they_amend_and_every_cap_messa
     // A cancellation: goes to those the update reached, and the update leaves the feed.
     let before = sink.accepted().len();
     let cancel = police
-        .cancel_alert(&updated, "The man has been charged. Thank you for your help.")
+        .cancel_alert(
+            &updated,
+            "The man has been charged. Thank you for your help.",
+        )
         .await?;
     drain(&w).await?;
     let got = sink.accepted();
@@ -168,7 +176,10 @@ async fn updates_and_cancellations_reference_what_they_amend_and_every_cap_messa
         mail[0].header("Subject").as_deref(),
         Some("Cancelled: Sheds broken into: a man arrested")
     );
-    assert_eq!(police.alert(&updated).await?.summary.status.slug(), "cancelled");
+    assert_eq!(
+        police.alert(&updated).await?.summary.status.slug(),
+        "cancelled"
+    );
     let (_, feed) = get(&app, "/alerts/feed.atom").await?;
     assert!(!feed.contains(updated.as_str()) && !feed.contains(cancel.as_str()));
     validate("atom.xsd", &feed)?;
@@ -187,7 +198,9 @@ async fn updates_and_cancellations_reference_what_they_amend_and_every_cap_messa
     shape.reference = "A&B <1>".into();
     let drawn = police.send_alert(&shape, None).await?;
     let (_, cap) = get(&app, &format!("/alerts/{drawn}/cap.xml")).await?;
-    assert!(cap.contains("<polygon>52.8,-2.13 52.82,-2.13 52.82,-2.1 52.8,-2.1 52.8,-2.13</polygon>"));
+    assert!(
+        cap.contains("<polygon>52.8,-2.13 52.82,-2.13 52.82,-2.1 52.8,-2.1 52.8,-2.13</polygon>")
+    );
     assert!(cap.contains("A&amp;B &lt;1&gt;"));
     validate("CAP-v1.2.xsd", &cap)?;
 
@@ -205,10 +218,12 @@ async fn updates_and_cancellations_reference_what_they_amend_and_every_cap_messa
 #[tokio::test]
 async fn where_the_agency_asks_an_alert_waits_for_a_colleagues_approval() -> R {
     let app = TestApp::spawn().await?;
-    sqlx::query("UPDATE agencies SET alerts_need_approval = $1 WHERE name = 'Staffordshire Police'")
-        .bind(true)
-        .execute(app.db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE agencies SET alerts_need_approval = $1 WHERE name = 'Staffordshire Police'",
+    )
+    .bind(true)
+    .execute(app.db.pool())
+    .await?;
     let author = police(&app.db).await?;
     let id = author.send_alert(&burglary(), None).await?;
     let view = author.alert(&id).await?;
@@ -233,7 +248,9 @@ async fn where_the_agency_asks_an_alert_waits_for_a_colleagues_approval() -> R {
             "SELECT u.id, u.agency_id FROM users u JOIN agencies a ON a.id = u.agency_id \
              WHERE a.name = 'Staffordshire Police' AND u.email <> $1 LIMIT 1",
         )
-        .bind(harbour_testkit::app::demo_email(harbour_domain::role::Role::AlertAuthor))
+        .bind(harbour_testkit::app::demo_email(
+            harbour_domain::role::Role::AlertAuthor,
+        ))
         .fetch_one(app.db.pool())
         .await?;
         ScopedStore::new(
@@ -259,7 +276,10 @@ async fn where_the_agency_asks_an_alert_waits_for_a_colleagues_approval() -> R {
     let second = author.send_alert(&burglary(), None).await?;
     assert!(colleague.decline_alert(&second, " ").await.is_err());
     colleague.decline_alert(&second, "Wrong area").await?;
-    assert_eq!(author.alert(&second).await?.decline_reason.as_deref(), Some("Wrong area"));
+    assert_eq!(
+        author.alert(&second).await?.decline_reason.as_deref(),
+        Some("Wrong area")
+    );
     let council = harbour_testkit::cases::store_as(
         &app.db,
         "Stoke-on-Trent City Council",

@@ -46,7 +46,10 @@ async fn a_subscribers_address_postcodes_and_points_appear_in_nothing_public_or_
     let confirm = to(&sink.accepted(), EMAIL)[0]
         .link("/alerts/confirm/")
         .expect("a link");
-    assert_eq!(public.post_form(&confirm, &[]).await?.status(), StatusCode::OK);
+    assert_eq!(
+        public.post_form(&confirm, &[]).await?.status(),
+        StatusCode::OK
+    );
 
     let mut secrets = vec![EMAIL.to_owned(), "canary.q7x2".to_owned()];
     for pc in [POSTCODE, WORK] {
@@ -67,7 +70,11 @@ async fn a_subscribers_address_postcodes_and_points_appear_in_nothing_public_or_
     let police = police(&app.db).await?;
     let alert = police.send_alert(&burglary(), None).await?;
     drain(&w).await?;
-    assert_eq!(police.alert(&alert).await?.report.sent, 1, "it reached the canary");
+    assert_eq!(
+        police.alert(&alert).await?.report.sent,
+        1,
+        "it reached the canary"
+    );
     let mut update = burglary();
     update.headline = "Sheds: an update".into();
     let updated = police.send_alert(&update, Some(&alert)).await?;
@@ -130,7 +137,10 @@ async fn a_subscribers_address_postcodes_and_points_appear_in_nothing_public_or_
     }
     for (path, page) in &seen {
         for secret in &secrets {
-            assert!(!page.contains(secret.as_str()), "{secret} appeared in {path}");
+            assert!(
+                !page.contains(secret.as_str()),
+                "{secret} appeared in {path}"
+            );
         }
     }
     // The audit trail records that the subscriber's record was written and read, naming no

@@ -78,8 +78,10 @@ fn burglary() -> AlertInput {
 fn to(all: &[Received], address: &str) -> Vec<Received> {
     all.iter()
         .filter(|m| {
-            m.to.iter()
-                .any(|t| t.trim_matches(['<', '>', ' ']).eq_ignore_ascii_case(address))
+            m.to.iter().any(|t| {
+                t.trim_matches(['<', '>', ' '])
+                    .eq_ignore_ascii_case(address)
+            })
         })
         .cloned()
         .collect()

@@ -112,10 +112,7 @@ async fn plant(db: &Db) -> anyhow::Result<Vec<Planted>> {
     let all = topics(db).await?;
     let now = uk_local(Utc::now()).time();
     let hh = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
-    let quiet = (
-        hh(now - Duration::hours(1)),
-        hh(now + Duration::hours(1)),
-    );
+    let quiet = (hh(now - Duration::hours(1)), hh(now + Duration::hours(1)));
     let rows: Vec<NewSubscriber> = planted
         .iter()
         .map(|p| NewSubscriber {
@@ -145,17 +142,23 @@ fn expected(planted: &[Planted], area: &AlertArea) -> usize {
         .filter(|p| {
             let mut places = vec![(p.home, p.home_area)];
             places.extend(p.second);
-            places.iter().any(|(pt, a)| area.contains(stored(*pt), &[(*a).to_owned()]))
+            places
+                .iter()
+                .any(|(pt, a)| area.contains(stored(*pt), &[(*a).to_owned()]))
         })
         .count()
 }
 
-async fn report(store: &ScopedStore, id: &harbour_domain::ids::AlertId) -> anyhow::Result<harbour_storage::alerts::compose::DeliveryReport> {
+async fn report(
+    store: &ScopedStore,
+    id: &harbour_domain::ids::AlertId,
+) -> anyhow::Result<harbour_storage::alerts::compose::DeliveryReport> {
     Ok(store.alert(id).await?.report)
 }
 
 #[tokio::test]
-async fn an_alert_reaches_exactly_the_subscribers_inside_with_a_topic_and_priority_each_once() -> R {
+async fn an_alert_reaches_exactly_the_subscribers_inside_with_a_topic_and_priority_each_once() -> R
+{
     let app = TestApp::spawn().await?;
     let sink = SmtpSink::start().await?;
     let w = worker(&app.db, &sink)?;
@@ -187,7 +190,10 @@ async fn an_alert_reaches_exactly_the_subscribers_inside_with_a_topic_and_priori
             .collect(),
     );
     let inside_shape = expected(&planted, &polygon);
-    assert!((1..4).contains(&inside_shape), "a shape that tells: {inside_shape}");
+    assert!(
+        (1..4).contains(&inside_shape),
+        "a shape that tells: {inside_shape}"
+    );
     assert_eq!(
         police.alert_reach(&shape).await?.subscribers,
         inside_shape as i64
@@ -202,14 +208,24 @@ async fn an_alert_reaches_exactly_the_subscribers_inside_with_a_topic_and_priori
     for p in &planted {
         let n = to(&got, p.email).len();
         let want = usize::from(
-            ["inside@alerts.test", "works-inside@alerts.test", "both-inside@alerts.test"]
-                .contains(&p.email),
+            [
+                "inside@alerts.test",
+                "works-inside@alerts.test",
+                "both-inside@alerts.test",
+            ]
+            .contains(&p.email),
         );
         assert_eq!(n, want, "{}", p.email);
     }
-    assert!(got.iter().all(|m| m.to.len() == 1), "one recipient a message");
+    assert!(
+        got.iter().all(|m| m.to.len() == 1),
+        "one recipient a message"
+    );
     let first = &to(&got, "inside@alerts.test")[0];
-    assert_eq!(first.header("Subject").as_deref(), Some("Sheds broken into"));
+    assert_eq!(
+        first.header("Subject").as_deref(),
+        Some("Sheds broken into")
+    );
     assert!(first.text().contains("SP-2026-0001"));
     assert!(first.header("List-Unsubscribe-Post").is_some());
     let r = report(&police, &id).await?;

@@ -9,7 +9,10 @@ use harbour_testkit::smtp::SmtpSink;
 use reqwest::StatusCode;
 
 fn form_token(html: &str) -> String {
-    let at = html.find("name=\"form_token\" value=\"").expect("a form token") + 25;
+    let at = html
+        .find("name=\"form_token\" value=\"")
+        .expect("a form token")
+        + 25;
     html[at..at + html[at..].find('"').expect("closed")].to_owned()
 }
 
@@ -79,7 +82,9 @@ async fn signing_up_confirming_changing_and_unsubscribing_by_the_links() -> R {
         mail[0].header("Subject").as_deref(),
         Some("Confirm your community alerts subscription")
     );
-    let confirm = mail[0].link("/alerts/confirm/").expect("a confirmation link");
+    let confirm = mail[0]
+        .link("/alerts/confirm/")
+        .expect("a confirmation link");
 
     // Opening the link (as a mail program checking it would) confirms nothing; the button does.
     let (status, page) = client.get_text(&confirm).await?;
@@ -92,7 +97,10 @@ async fn signing_up_confirming_changing_and_unsubscribing_by_the_links() -> R {
     assert_eq!(subscribers(&app).await?[0].1, "active");
     assert_eq!(police.alert_reach(&burglary()).await?.subscribers, 1);
     // A second click changes nothing.
-    assert_eq!(client.post_form(&confirm, &[]).await?.status(), StatusCode::OK);
+    assert_eq!(
+        client.post_form(&confirm, &[]).await?.status(),
+        StatusCode::OK
+    );
 
     // Signing up again says the same as ever; the owner is told by e-mail, once in a while.
     let upper = email.to_uppercase();
@@ -189,7 +197,10 @@ async fn the_sign_up_refuses_what_it_should_and_says_why() -> R {
     let (status, page) = sign_up(&client, &nowhere).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("We could not find that postcode"), "{page}");
-    assert!(page.contains("nowhere@alerts.test"), "what was typed is kept");
+    assert!(
+        page.contains("nowhere@alerts.test"),
+        "what was typed is kept"
+    );
     let mut business = resident("shop@alerts.test");
     business[1] = ("kind", "business");
     let (status, page) = sign_up(&client, &business).await?;
@@ -223,7 +234,14 @@ async fn the_sign_up_refuses_what_it_should_and_says_why() -> R {
     let (id,): (String,) = sqlx::query_as("SELECT id FROM alert_subscribers")
         .fetch_one(app.db.pool())
         .await?;
-    let old = links::make(&key, Purpose::Confirm, &id, 0, None, Utc::now() - Duration::days(8));
+    let old = links::make(
+        &key,
+        Purpose::Confirm,
+        &id,
+        0,
+        None,
+        Utc::now() - Duration::days(8),
+    );
     let r = client
         .post_form(&format!("/alerts/confirm/{old}"), &[])
         .await?;

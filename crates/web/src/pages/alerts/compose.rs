@@ -123,10 +123,7 @@ async fn compose_page(
             .map(|(h, l)| (h.to_string(), (*l).to_owned()))
             .collect(),
         area_kinds: vec![
-            (
-                "circle".into(),
-                "A circle around a postcode".into(),
-            ),
+            ("circle".into(), "A circle around a postcode".into()),
             ("named".into(), "Whole areas".into()),
             ("polygon".into(), "A shape you draw".into()),
         ],
@@ -178,7 +175,10 @@ fn starting_form() -> FormData {
         ("severity".into(), "Moderate".into()),
         ("certainty".into(), "Observed".into()),
         ("expires_hours".into(), "72".into()),
-        ("contact".into(), "Call 101, quoting the reference, or report online. In an emergency call 999.".into()),
+        (
+            "contact".into(),
+            "Call 101, quoting the reference, or report online. In an emergency call 999.".into(),
+        ),
     ])
 }
 
@@ -218,7 +218,17 @@ async fn compose_post(
         };
     }
     match staff.store.alert_reach(&input).await {
-        Ok(reach) => compose_page(&staff, action, amended, form, FieldErrors::new(), Some(reach)).await,
+        Ok(reach) => {
+            compose_page(
+                &staff,
+                action,
+                amended,
+                form,
+                FieldErrors::new(),
+                Some(reach),
+            )
+            .await
+        }
         Err(StorageError::Invalid(errors)) => {
             compose_page(&staff, action, amended, form, errors, None).await
         }
@@ -244,7 +254,10 @@ fn form_of(a: &AlertView) -> FormData {
         ("severity".into(), c.severity.slug().into()),
         ("certainty".into(), c.certainty.slug().into()),
         ("expires_hours".into(), "72".into()),
-        ("exit_control".into(), if c.exit_control { "yes" } else { "" }.into()),
+        (
+            "exit_control".into(),
+            if c.exit_control { "yes" } else { "" }.into(),
+        ),
     ];
     pairs.extend(c.topics.iter().map(|t| ("topics".to_owned(), t.clone())));
     match &a.area {
@@ -293,7 +306,13 @@ pub async fn update(
     Path(id): Path<AlertId>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    compose_post(staff, format!("/community-alerts/{id}/update"), Some(id), form).await
+    compose_post(
+        staff,
+        format!("/community-alerts/{id}/update"),
+        Some(id),
+        form,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -353,7 +372,14 @@ pub async fn show(
     Path(id): Path<AlertId>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    alert_page(&staff, &id, q.contains_key("sent"), FieldErrors::new(), String::new()).await
+    alert_page(
+        &staff,
+        &id,
+        q.contains_key("sent"),
+        FieldErrors::new(),
+        String::new(),
+    )
+    .await
 }
 
 /// POST /community-alerts/{id}/cancel
@@ -366,7 +392,14 @@ pub async fn cancel(
     match staff.store.cancel_alert(&id, &reason).await {
         Ok(c) => Ok(Redirect::to(&format!("/community-alerts/{c}?sent=1")).into_response()),
         Err(StorageError::Invalid(errors)) => {
-            alert_page(&staff, &id, false, crate::pages::under("cancel/", errors), reason).await
+            alert_page(
+                &staff,
+                &id,
+                false,
+                crate::pages::under("cancel/", errors),
+                reason,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -381,7 +414,14 @@ pub async fn approve(
     match staff.store.approve_alert(&id).await {
         Ok(()) => Ok(Redirect::to(&format!("/community-alerts/{id}?sent=1")).into_response()),
         Err(StorageError::Invalid(errors)) => {
-            alert_page(&staff, &id, false, crate::pages::under("decide/", errors), String::new()).await
+            alert_page(
+                &staff,
+                &id,
+                false,
+                crate::pages::under("decide/", errors),
+                String::new(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -397,7 +437,14 @@ pub async fn decline(
     match staff.store.decline_alert(&id, &reason).await {
         Ok(()) => Ok(Redirect::to(&format!("/community-alerts/{id}")).into_response()),
         Err(StorageError::Invalid(errors)) => {
-            alert_page(&staff, &id, false, crate::pages::under("decide/", errors), reason).await
+            alert_page(
+                &staff,
+                &id,
+                false,
+                crate::pages::under("decide/", errors),
+                reason,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

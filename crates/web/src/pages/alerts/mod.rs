@@ -10,18 +10,18 @@ pub mod support;
 use harbour_domain::alerts::cap::{Certainty, Severity, Urgency};
 
 /// Choices for a form: (value, label).
-pub(crate) fn choices<T: Copy>(all: &[T], slug: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(String, String)> {
+pub(crate) fn choices<T: Copy>(
+    all: &[T],
+    slug: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
     all.iter()
         .map(|x| (slug(*x).to_owned(), label(*x).to_owned()))
         .collect()
 }
 
 pub(crate) fn urgency_choices() -> Vec<(String, String)> {
-    choices(
-        &Urgency::ALL[..3],
-        Urgency::slug,
-        Urgency::label,
-    )
+    choices(&Urgency::ALL[..3], Urgency::slug, Urgency::label)
 }
 
 pub(crate) fn severity_choices() -> Vec<(String, String)> {

@@ -46,7 +46,10 @@ impl ListPage {
 }
 
 /// GET /alerts
-pub async fn list(State(state): State<AppState>, Visitor(v): Visitor) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Visitor(v): Visitor,
+) -> Result<Response, AppError> {
     Ok(render(&ListPage {
         chrome: Chrome::maybe(v.as_ref()).exit_only_if(false),
         alerts: current(&state.db, Utc::now()).await?,
@@ -127,7 +130,10 @@ fn cap_of(state: &AppState, a: &PublicAlert) -> CapMessage {
 }
 
 /// GET /alerts/{id}/cap.xml: the message as CAP 1.2, at an address that does not change.
-pub async fn cap(State(state): State<AppState>, Path(id): Path<AlertId>) -> Result<Response, AppError> {
+pub async fn cap(
+    State(state): State<AppState>,
+    Path(id): Path<AlertId>,
+) -> Result<Response, AppError> {
     let a = sent(&state.db, &id).await?.ok_or(AppError::NotFound)?;
     Ok((
         [(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")],

@@ -21,7 +21,7 @@ use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use harbour_domain::alerts::subscription::{
-    AgeGroup, BusinessSector, Priority, SubscriptionInput,
+    AgeGroup, BusinessSector, Priority, SubscriberKind, SubscriptionInput,
 };
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
@@ -43,6 +43,7 @@ struct FormPage {
     form: FormData,
     errors: FieldErrors,
     topics: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
     sectors: Vec<(String, String)>,
     ages: Vec<(String, String)>,
     priorities: Vec<(String, String)>,
@@ -85,7 +86,16 @@ async fn form_page(
             .filter(|t| t.sector.is_none())
             .map(|t| (t.id.clone(), format!("{} — {}", t.name, t.hint)))
             .collect(),
-        sectors: choices(BusinessSector::ALL, BusinessSector::slug, BusinessSector::label),
+        kinds: choices(
+            SubscriberKind::ALL,
+            SubscriberKind::slug,
+            SubscriberKind::label,
+        ),
+        sectors: choices(
+            BusinessSector::ALL,
+            BusinessSector::slug,
+            BusinessSector::label,
+        ),
         ages: choices(&AgeGroup::ALL[1..], AgeGroup::slug, AgeGroup::label)
             .into_iter()
             .chain([(
@@ -178,7 +188,10 @@ fn refused(v: Option<&crate::access::SignedIn>, why: LinkRefused) -> Response {
 }
 
 /// GET /alerts/subscribe
-pub async fn form(State(state): State<AppState>, Visitor(v): Visitor) -> Result<Response, AppError> {
+pub async fn form(
+    State(state): State<AppState>,
+    Visitor(v): Visitor,
+) -> Result<Response, AppError> {
     form_page(
         &state,
         Chrome::maybe(v.as_ref()),
@@ -265,7 +278,10 @@ pub async fn confirm_page(Visitor(v): Visitor, Path(token): Path<String>) -> Res
         StatusCode::OK,
         "Confirm your subscription",
         &["Confirm to start receiving community alerts at this address."],
-        Some((format!("/alerts/confirm/{token}"), "Confirm and start my alerts")),
+        Some((
+            format!("/alerts/confirm/{token}"),
+            "Confirm and start my alerts",
+        )),
     )
 }
 
@@ -275,19 +291,21 @@ pub async fn confirm(
     Visitor(v): Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(match subscribers::confirm(&state.db, &token, Utc::now()).await? {
-        Ok(()) => message(
-            v.as_ref(),
-            StatusCode::OK,
-            "Your alerts have started",
-            &[
-                "You will receive community alerts for the places and topics you chose.",
-                "Every alert has a link to change what you receive or to stop it.",
-            ],
-            None,
-        ),
-        Err(why) => refused(v.as_ref(), why),
-    })
+    Ok(
+        match subscribers::confirm(&state.db, &token, Utc::now()).await? {
+            Ok(()) => message(
+                v.as_ref(),
+                StatusCode::OK,
+                "Your alerts have started",
+                &[
+                    "You will receive community alerts for the places and topics you chose.",
+                    "Every alert has a link to change what you receive or to stop it.",
+                ],
+                None,
+            ),
+            Err(why) => refused(v.as_ref(), why),
+        },
+    )
 }
 
 /// GET /alerts/manage/{token}
@@ -408,7 +426,9 @@ pub async fn unsubscribe_page(Visitor(v): Visitor, Path(token): Path<String>) ->
         v.as_ref(),
         StatusCode::OK,
         "Stop your community alerts",
-        &["This stops every alert to your address and deletes your subscription and everything held about it."],
+        &[
+            "This stops every alert to your address and deletes your subscription and everything held about it.",
+        ],
         Some((format!("/alerts/unsubscribe/{token}"), "Unsubscribe")),
     )
 }
@@ -433,16 +453,20 @@ pub async fn unsubscribe(
 #[template(path = "alert_manage_request.html")]
 struct RequestPage {
     chrome: Chrome,
+    token: String,
     email: String,
     errors: FieldErrors,
+    honeypot: &'static str,
 }
 
 /// GET /alerts/manage: ask for a link to change one's alerts.
-pub async fn request_page(Visitor(v): Visitor) -> Response {
+pub async fn request_page(State(state): State<AppState>, Visitor(v): Visitor) -> Response {
     render(&RequestPage {
         chrome: Chrome::maybe(v.as_ref()).exit_only_if(false),
+        token: new_token(&state),
         email: String::new(),
         errors: FieldErrors::new(),
+        honeypot: HONEYPOT,
     })
 }
 
@@ -454,16 +478,29 @@ pub async fn request_link(
     WebForm(form): WebForm,
 ) -> Result<Response, AppError> {
     let email = form.get("email").trim().to_owned();
-    if !harbour_domain::user::is_plausible_email(&email) {
-        let mut errors = FieldErrors::new();
+    let mut errors = FieldErrors::new();
+    match check_token(&state, form.get("form_token")) {
+        TokenCheck::Forged => return Err(AppError::CsrfRejected),
+        TokenCheck::Expired => errors.add("email", "This form was open a long time, so it timed out. Send it again"),
+        TokenCheck::TooFast => errors.add("email", "This form was sent within seconds of opening, faster than people usually can. Send it again"),
+        TokenCheck::Good => {}
+    }
+    if !form.get(HONEYPOT).is_empty() {
+        return Ok((StatusCode::BAD_REQUEST, "The form could not be accepted.").into_response());
+    }
+    if errors.is_empty() && !harbour_domain::user::is_plausible_email(&email) {
         errors.add(
             "email",
             "Enter an email address in the correct format, like name@example.org",
         );
+    }
+    if !errors.is_empty() {
         return Ok(render_invalid(&RequestPage {
             chrome: Chrome::maybe(v.as_ref()).exit_only_if(false),
+            token: new_token(&state),
             email,
             errors,
+            honeypot: HONEYPOT,
         }));
     }
     let ip = ext
