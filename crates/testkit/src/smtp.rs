@@ -102,6 +102,11 @@ impl SmtpSink {
     }
 
     /// Waits until at least `n` messages were accepted, or `timeout` passes.
+    /// How many messages it has accepted, without copying them.
+    pub fn count(&self) -> usize {
+        self.lock().accepted.len()
+    }
+
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Result<Vec<Received>> {
         let until = Instant::now() + timeout;
         loop {

@@ -24,6 +24,7 @@ pub fn say(line: &str) {
 }
 
 /// A Harbour server on `db` with the per-address limits lifted.
+#[allow(dead_code)] // the HTTP benchmarks'
 pub async fn serve(db: &harbour_storage::Db) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
