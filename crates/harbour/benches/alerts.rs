@@ -60,8 +60,7 @@ fn subscribers(n: usize, towns: &[Point], bits: &[i64], seed: u64) -> Vec<NewSub
             )
             .unwrap_or(t)
         } else {
-            Point::new(rng.gen_range(SOUTH..NORTH), rng.gen_range(WEST..EAST))
-                .unwrap_or(towns[0])
+            Point::new(rng.gen_range(SOUTH..NORTH), rng.gen_range(WEST..EAST)).unwrap_or(towns[0])
         }
     };
     (0..n)
@@ -96,7 +95,11 @@ async fn targeting(name: &str, db: &Db) -> anyhow::Result<()> {
     load_demo(db).await?;
     let towns: Vec<Point> = demo_postcodes().iter().map(|p| p.1).collect();
     let all = topics(db).await?;
-    let bits: Vec<i64> = all.iter().filter(|t| t.sector.is_none()).map(|t| t.bit).collect();
+    let bits: Vec<i64> = all
+        .iter()
+        .filter(|t| t.sector.is_none())
+        .map(|t| t.bit)
+        .collect();
     let t = Instant::now();
     load_subscribers(db, &subscribers(n, &towns, &bits, 11)).await?;
     say(&format!(
@@ -244,11 +247,10 @@ async fn delivery() -> anyhow::Result<()> {
     let mut server = serve(&test_db.url, &sink.url())?;
     let db = test_db.open().await?;
     loop {
-        let (waiting,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM alert_deliveries WHERE state = 'waiting'",
-        )
-        .fetch_one(db.pool())
-        .await?;
+        let (waiting,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM alert_deliveries WHERE state = 'waiting'")
+                .fetch_one(db.pool())
+                .await?;
         if waiting == 0 && sink.count() >= n {
             break;
         }

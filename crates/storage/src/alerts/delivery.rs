@@ -5,7 +5,7 @@
 //! resends at most the few messages in flight at that moment, each with the Message-ID it had
 //! (the delivery row's id), by which a receiving system knows a repeat.
 
-use crate::alerts::compose::{ALERT_COLUMNS, ALERT_FROM, AlertRow, DeliveryReport};
+use crate::alerts::alert::{ALERT_COLUMNS, ALERT_FROM, AlertRow, DeliveryReport};
 use crate::alerts::reach::{self, Recipient, Wanted};
 use crate::db::{Backend, Db, WriteTx, format_time, insert_json_rows, new_id, to_json};
 use crate::error::{Result, StorageError};

@@ -2,7 +2,7 @@
 //! and any message that was sent, at its stable address (for its CAP message). Nothing here
 //! says anything about a subscriber; these reads carry no personal data and are not audited.
 
-use crate::alerts::compose::{ALERT_COLUMNS, ALERT_FROM, AlertRow, StoredArea};
+use crate::alerts::alert::{ALERT_COLUMNS, ALERT_FROM, AlertRow, StoredArea};
 use crate::alerts::topics;
 use crate::db::{Db, format_time};
 use crate::error::Result;

@@ -200,7 +200,7 @@ pub async fn recipients(db: &Db, area: &AlertArea, wanted: Wanted) -> Result<Vec
         .into_iter()
         .map(|(id, from, until)| Recipient {
             subscriber_id: id,
-            quiet: crate::alerts::subscribers::quiet_of(from.as_deref(), until.as_deref()),
+            quiet: crate::alerts::owner::quiet_of(from.as_deref(), until.as_deref()),
         })
         .collect())
 }

@@ -152,7 +152,7 @@ fn expected(planted: &[Planted], area: &AlertArea) -> usize {
 async fn report(
     store: &ScopedStore,
     id: &harbour_domain::ids::AlertId,
-) -> anyhow::Result<harbour_storage::alerts::compose::DeliveryReport> {
+) -> anyhow::Result<harbour_storage::alerts::alert::DeliveryReport> {
     Ok(store.alert(id).await?.report)
 }
 

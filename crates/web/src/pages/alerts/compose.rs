@@ -18,7 +18,7 @@ use harbour_domain::ids::AlertId;
 use harbour_domain::permission::Action;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
-use harbour_storage::alerts::compose::{AlertOptions, AlertSummary, AlertView, Reach, StoredArea};
+use harbour_storage::alerts::alert::{AlertOptions, AlertSummary, AlertView, Reach, StoredArea};
 
 #[derive(Template)]
 #[template(path = "community_alerts.html")]

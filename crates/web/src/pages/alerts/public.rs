@@ -16,7 +16,7 @@ use chrono::Utc;
 use harbour_domain::alerts::cap_xml::{CapArea, CapMessage, FeedEntry, atom_feed, cap_message};
 use harbour_domain::alerts::message::{AlertStatus, MessageType};
 use harbour_domain::ids::AlertId;
-use harbour_storage::alerts::compose::StoredArea;
+use harbour_storage::alerts::alert::StoredArea;
 use harbour_storage::alerts::public::{PublicAlert, current, sent};
 
 /// CAP's `sender`: Harbour's own address, from its public host name.

@@ -25,7 +25,8 @@ use harbour_domain::alerts::subscription::{
 };
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
-use harbour_storage::alerts::subscribers::{self, LinkRefused};
+use harbour_storage::alerts::owner::{self, LinkRefused};
+use harbour_storage::alerts::subscribers;
 use harbour_storage::alerts::topics::topics;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -291,21 +292,19 @@ pub async fn confirm(
     Visitor(v): Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(
-        match subscribers::confirm(&state.db, &token, Utc::now()).await? {
-            Ok(()) => message(
-                v.as_ref(),
-                StatusCode::OK,
-                "Your alerts have started",
-                &[
-                    "You will receive community alerts for the places and topics you chose.",
-                    "Every alert has a link to change what you receive or to stop it.",
-                ],
-                None,
-            ),
-            Err(why) => refused(v.as_ref(), why),
-        },
-    )
+    Ok(match owner::confirm(&state.db, &token, Utc::now()).await? {
+        Ok(()) => message(
+            v.as_ref(),
+            StatusCode::OK,
+            "Your alerts have started",
+            &[
+                "You will receive community alerts for the places and topics you chose.",
+                "Every alert has a link to change what you receive or to stop it.",
+            ],
+            None,
+        ),
+        Err(why) => refused(v.as_ref(), why),
+    })
 }
 
 /// GET /alerts/manage/{token}
@@ -314,7 +313,7 @@ pub async fn manage(
     Visitor(v): Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    match subscribers::open(&state.db, &token, Utc::now()).await? {
+    match owner::open(&state.db, &token, Utc::now()).await? {
         Ok(s) => {
             let input = s.as_input();
             form_page(
@@ -355,11 +354,11 @@ pub async fn save(
     WebForm(form): WebForm,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
-    match subscribers::update(&state.db, &token, &input_from(&form), now).await {
+    match owner::update(&state.db, &token, &input_from(&form), now).await {
         Ok(Ok(())) => Ok(Redirect::to(&format!("/alerts/manage/{token}/saved")).into_response()),
         Ok(Err(why)) => Ok(refused(v.as_ref(), why)),
         Err(StorageError::Invalid(found)) => {
-            let email = match subscribers::open(&state.db, &token, now).await? {
+            let email = match owner::open(&state.db, &token, now).await? {
                 Ok(s) => s.email,
                 Err(why) => return Ok(refused(v.as_ref(), why)),
             };
@@ -400,7 +399,7 @@ pub async fn delete(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     Ok(
-        match subscribers::delete_by_link(&state.db, &token, Utc::now()).await? {
+        match owner::delete_by_link(&state.db, &token, Utc::now()).await? {
             Ok(()) => gone_page(v.as_ref()),
             Err(why) => refused(v.as_ref(), why),
         },
@@ -441,7 +440,7 @@ pub async fn unsubscribe(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     Ok(
-        match subscribers::delete_by_link(&state.db, &token, Utc::now()).await? {
+        match owner::delete_by_link(&state.db, &token, Utc::now()).await? {
             Ok(()) => gone_page(v.as_ref()),
             Err(LinkRefused::Gone) => gone_page(v.as_ref()),
             Err(why) => refused(v.as_ref(), why),
