@@ -235,7 +235,7 @@ async fn delivery() -> anyhow::Result<()> {
     let sink = SmtpSink::start().await?;
     let started = Instant::now();
     let mut server = serve(&test_db.url, &sink.url())?;
-    while sink.count() < n / 3 {
+    while sink.count() < n / 3 + 1 {
         anyhow::ensure!(started.elapsed() < Duration::from_secs(1_200), "too slow");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -251,7 +251,7 @@ async fn delivery() -> anyhow::Result<()> {
             sqlx::query_as("SELECT COUNT(*) FROM alert_deliveries WHERE state = 'waiting'")
                 .fetch_one(db.pool())
                 .await?;
-        if waiting == 0 && sink.count() >= n {
+        if waiting == 0 && sink.count() > n {
             break;
         }
         anyhow::ensure!(restarted.elapsed() < Duration::from_secs(1_200), "too slow");
@@ -260,7 +260,13 @@ async fn delivery() -> anyhow::Result<()> {
     let second_run = restarted.elapsed();
     server.kill()?;
     server.wait()?;
-    let got = sink.accepted();
+    // Only the alert's messages: the server also sends its own (the quarter's report to the
+    // commissioner's office).
+    let got: Vec<_> = sink
+        .accepted()
+        .into_iter()
+        .filter(|m| m.header("Subject").as_deref() == Some("Sheds broken into"))
+        .collect();
     let mut per: HashMap<String, Vec<String>> = HashMap::new();
     for m in &got {
         let id = m.header("Message-ID").unwrap_or_default();

@@ -32,6 +32,10 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .map_err(|_| anyhow::anyhow!("setting smtp_url: not a mail server address"))?
             .timeout(Some(Duration::from_secs(30)))
+            // Connections are kept and reused, as many as an alert's delivery sends at once.
+            .pool_config(
+                lettre::transport::smtp::PoolConfig::new().max_size(crate::alerts::AT_ONCE as u32),
+            )
             .build();
         let from = from
             .parse()

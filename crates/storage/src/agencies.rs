@@ -184,6 +184,48 @@ impl ScopedStore {
         Ok(row.try_get("webhook_url")?)
     }
 
+    /// Whether the agency's community alerts wait for a colleague's approval.
+    pub async fn agency_alert_approval(&self, agency_id: &AgencyId) -> Result<bool> {
+        self.grant(Action::ManageAgencies)?;
+        let row: Option<(crate::db::Flag,)> =
+            sqlx::query_as("SELECT alerts_need_approval FROM agencies WHERE id = $1")
+                .bind(agency_id)
+                .fetch_optional(self.db().pool())
+                .await?;
+        Ok(row.ok_or(StorageError::NotFound("agency"))?.0.0)
+    }
+
+    /// Sets whether the agency's community alerts wait for a colleague's approval.
+    pub async fn set_agency_alert_approval(&self, agency_id: &AgencyId, needed: bool) -> Result<()> {
+        self.grant(Action::ManageAgencies)?;
+        let mut tx = self.db().begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE agencies SET alerts_need_approval = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(needed)
+        .bind(now())
+        .bind(agency_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StorageError::NotFound("agency"));
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "agency",
+            Some(agency_id.as_str()),
+            if needed {
+                "community alerts now wait for a colleague's approval"
+            } else {
+                "community alerts no longer wait for approval"
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// Sets (or, with an empty address, removes) the agency's webhook. A new address gets a new
     /// signing secret, returned to be shown once.
     pub async fn set_agency_webhook(

@@ -140,6 +140,8 @@ fn address(arg: &str) -> String {
 }
 
 async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> Result<()> {
+    // Replies go at once, as a mail server's do, not held for the client's next packet.
+    stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 sink.test ESMTP ready\r\n").await?;

@@ -90,6 +90,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("POST", "/admin/agencies/{id}", Staff(Action::ManageAgencies), post(pages::agencies::update)),
         r("POST", "/admin/agencies/{id}/tokens", Staff(Action::ManageApiTokens), post(pages::agencies::create_token)),
         r("POST", "/admin/agencies/{id}/webhook", Staff(Action::ManageAgencies), post(pages::agencies::set_webhook)),
+        r("POST", "/admin/agencies/{id}/alerts", Staff(Action::ManageAgencies), post(pages::agencies::set_alert_approval)),
         r("POST", "/admin/tokens/{id}/revoke", Staff(Action::ManageApiTokens), post(pages::agencies::revoke_token)),
         r("GET", "/admin/people", Staff(Action::ViewPeople), get(pages::people::list)),
         r("GET", "/admin/people/new", Staff(Action::ManagePeople), get(pages::people::new)),

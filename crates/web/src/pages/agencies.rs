@@ -78,6 +78,8 @@ struct AgencyPage {
     token_name: String,
     /// Where the agency's system hears about referrals (for those who manage agencies).
     webhook_url: Option<String>,
+    /// Whether its community alerts wait for a colleague's approval (for those who manage).
+    alerts_need_approval: bool,
     errors: FieldErrors,
 }
 
@@ -103,6 +105,11 @@ async fn agency_page(
             staff.store.agency_webhook(id).await?
         } else {
             None
+        },
+        alerts_need_approval: if staff.store.may(Action::ManageAgencies) {
+            staff.store.agency_alert_approval(id).await?
+        } else {
+            false
         },
         can_manage: staff.store.may(Action::ManageAgencies),
         agency,
@@ -271,6 +278,19 @@ pub async fn revoke_token(
 ) -> Result<Response, AppError> {
     let agency_id = staff.store.revoke_api_token(&id).await?;
     Ok(Redirect::to(&format!("/admin/agencies/{agency_id}")).into_response())
+}
+
+/// POST /admin/agencies/{id}/alerts: whether its community alerts wait for approval.
+pub async fn set_alert_approval(
+    staff: Staff,
+    Path(id): Path<AgencyId>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    staff
+        .store
+        .set_agency_alert_approval(&id, form.get("alerts_need_approval") == "yes")
+        .await?;
+    Ok(Redirect::to(&format!("/admin/agencies/{id}")).into_response())
 }
 
 #[derive(Template)]
