@@ -106,6 +106,13 @@ async fn targeting(name: &str, db: &Db) -> anyhow::Result<()> {
         "{name}: {n} subscribers loaded in {:.0} s",
         t.elapsed().as_secs_f64()
     ));
+    // What the databases' own upkeep does after a bulk load (PostgreSQL's autovacuum: the
+    // statistics, and the visibility map an index-only scan needs).
+    let upkeep = match db.backend() {
+        harbour_storage::db::Backend::Sqlite => "ANALYZE",
+        harbour_storage::db::Backend::Postgres => "VACUUM ANALYZE alert_places",
+    };
+    sqlx::query(upkeep).execute(db.pool()).await?;
     let burglary = all.iter().find(|t| t.id == "burglary").map_or(0, |t| t.bit);
     let wanted = Wanted {
         topics_mask: 1 << burglary,

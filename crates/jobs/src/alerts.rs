@@ -1,10 +1,10 @@
 //! Community alerts' e-mails, sent by the job worker.
 //!
 //! An alert's delivery is one job. Each run lists the recipients if they are not yet listed,
-//! then leases the messages due in batches and sends each batch in groups of a few at once,
-//! marking each group sent as soon as the mail server has accepted it, so that a crash resends
-//! at most the group in flight (with the same Message-ID). After a while it yields to other jobs;
-//! when only messages held for quiet hours are left, the job waits until the first is due.
+//! then leases the messages due in batches and sends each batch, many at once, recording each
+//! as sent as soon as the mail server has accepted it, so that a crash resends only what was
+//! accepted in its last moment (with the same Message-ID). After a while it yields to other
+//! jobs; when only messages held for quiet hours are left, the job waits until the first is due.
 
 use crate::mail::Outgoing;
 use crate::worker::{Delivery, Worker};
@@ -17,9 +17,10 @@ use harbour_storage::alerts::delivery::{self, Prepared};
 use harbour_storage::alerts::subscribers::mail_for;
 use harbour_storage::jobs::{Job, SubscriberMail};
 
-/// Messages leased at once, and sent at once within them. Each message waits about 40 ms for
-/// the mail server's acknowledgement of its last packet (lettre writes the closing dot apart,
-/// and the server delays its ACK), so the rate comes from sending many at once.
+/// Messages leased at once, and how many are in flight at a time. Each message waits about 40 ms
+/// for the mail server's acknowledgement of its last packet (lettre writes the closing dot apart,
+/// and the server delays its ACK), so the rate comes from sending many at once. Each is recorded
+/// as sent as soon as it has gone (with any others that went meanwhile, in one transaction).
 const BATCH: i64 = 256;
 pub(crate) const AT_ONCE: usize = 32;
 /// How long one run of a delivery keeps the worker before letting other jobs go.
@@ -103,9 +104,14 @@ impl Worker {
             if batch.is_empty() {
                 break;
             }
-            for group in batch.chunks(AT_ONCE) {
-                let mut sending = tokio::task::JoinSet::new();
-                for o in group {
+            let mut waiting = batch.into_iter();
+            let mut sending = tokio::task::JoinSet::new();
+            let (mut ok, mut bounced, mut again) = (Vec::new(), Vec::new(), Vec::new());
+            loop {
+                // Keep AT_ONCE messages going.
+                while sending.len() < AT_ONCE {
+                    let Some(o) = waiting.next() else { break };
+                    let unsubscribe = self.link(&format!("/alerts/unsubscribe/{}", o.unsubscribe));
                     let email = alert_email(&AlertEmail {
                         kind: &message.msg_type,
                         headline: &message.headline,
@@ -116,10 +122,9 @@ impl Worker {
                         sender: &message.sender,
                         page: &page,
                         manage: &self.link(&format!("/alerts/manage/{}", o.manage)),
-                        unsubscribe: &self.link(&format!("/alerts/unsubscribe/{}", o.unsubscribe)),
+                        unsubscribe: &unsubscribe,
                     });
-                    let unsubscribe = self.link(&format!("/alerts/unsubscribe/{}", o.unsubscribe));
-                    let (mailer, id, to) = (mailer.clone(), o.id.clone(), [o.email.clone()]);
+                    let (mailer, id, to) = (mailer.clone(), o.id, [o.email]);
                     sending.spawn(async move {
                         let out = Outgoing {
                             id: &id,
@@ -133,13 +138,22 @@ impl Worker {
                         (id, result)
                     });
                 }
-                let (mut ok, mut bounced, mut again) = (Vec::new(), Vec::new(), Vec::new());
-                while let Some(done) = sending.join_next().await {
+                let Some(done) = sending.join_next().await else {
+                    break;
+                };
+                match done {
+                    Ok((id, Ok(()))) => ok.push(id),
+                    Ok((id, Err((_, true)))) => bounced.push(id),
+                    Ok((id, Err((_, false)))) => again.push(id),
+                    Err(_) => {}
+                }
+                // What has gone is recorded as soon as a few have, and at once when nothing
+                // else is in flight: a crash then resends only what went in the last moment.
+                while let Some(Ok(done)) = sending.try_join_next() {
                     match done {
-                        Ok((id, Ok(()))) => ok.push(id),
-                        Ok((id, Err((_, true)))) => bounced.push(id),
-                        Ok((id, Err((_, false)))) => again.push(id),
-                        Err(_) => {}
+                        (id, Ok(())) => ok.push(id),
+                        (id, Err((_, true))) => bounced.push(id),
+                        (id, Err((_, false))) => again.push(id),
                     }
                 }
                 sent += ok.len();
@@ -154,6 +168,9 @@ impl Worker {
                 if !again.is_empty() {
                     tracing::warn!(alert = %alert, refused = again.len(), "the mail server refused alert messages for now; will retry");
                 }
+                ok.clear();
+                bounced.clear();
+                again.clear();
             }
         }
         if sent > 0 {

@@ -13,6 +13,25 @@ pub struct QuietHours {
 }
 
 impl QuietHours {
+    /// As one number for a database column: minutes of the day of the start × 1440 plus the
+    /// end's.
+    pub fn code(&self) -> i64 {
+        use chrono::Timelike;
+        let m = |t: NaiveTime| i64::from(t.hour() * 60 + t.minute());
+        m(self.start) * 1440 + m(self.end)
+    }
+
+    /// Read back from [`QuietHours::code`].
+    pub fn from_code(code: i64) -> Option<QuietHours> {
+        let t = |m: i64| {
+            NaiveTime::from_hms_opt(u32::try_from(m / 60).ok()?, u32::try_from(m % 60).ok()?, 0)
+        };
+        Some(QuietHours {
+            start: t(code / 1440)?,
+            end: t(code % 1440)?,
+        })
+    }
+
     /// Whether the UK clock time `t` falls within them.
     pub fn holds(&self, t: NaiveTime) -> bool {
         match self.start.cmp(&self.end) {
@@ -57,6 +76,16 @@ fn first_instant_from(t: NaiveDateTime) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quiet_hours_read_back_from_their_code() {
+        let q = QuietHours {
+            start: NaiveTime::from_hms_opt(22, 30, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(6, 45, 0).unwrap(),
+        };
+        assert_eq!(QuietHours::from_code(q.code()), Some(q));
+        assert_eq!(q.code(), (22 * 60 + 30) * 1440 + 6 * 60 + 45);
+    }
 
     fn hm(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()

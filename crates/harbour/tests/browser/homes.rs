@@ -27,7 +27,14 @@ fn expected(role: Role) -> &'static [&'static str] {
             "/directory",
         ],
         Role::ServiceManager => &["/inbox", "/cases", "/cases?whose=everyone", "/directory"],
-        Role::Administrator => &["/admin/agencies", "/admin/people", "/directory", "/audit"],
+        Role::Administrator => &[
+            "/admin/agencies",
+            "/admin/people",
+            "/directory",
+            "/audit",
+            "/admin/subscribers",
+        ],
+        Role::AlertAuthor => &["/community-alerts/new", "/community-alerts"],
         Role::Commissioner => &["/coverage"],
         Role::Auditor => &["/audit", "/admin/people"],
         _ => &["/account"],
@@ -48,6 +55,7 @@ async fn every_role_reaches_its_tasks_from_home_by_clicking() -> R {
         Role::Commissioner,
         Role::Auditor,
         Role::MaracCoordinator,
+        Role::AlertAuthor,
     ] {
         sign_in(&b, &app, &demo_email(role), DEMO_PASSWORD).await?;
         assert_eq!(b.client.current_url().await?.path(), "/home", "{role:?}");
@@ -90,6 +98,11 @@ async fn every_role_reaches_its_tasks_from_home_by_clicking() -> R {
     audit_page(&b, &mut violations).await?;
     b.client.goto(&app.url).await?;
     follow(&b, "main a[href='/find-support']").await?;
+    audit_page(&b, &mut violations).await?;
+    b.client.goto(&app.url).await?;
+    follow(&b, "main a[href='/alerts']").await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "main a[href='/alerts/manage']").await?;
     audit_page(&b, &mut violations).await?;
     b.close().await?;
     assert!(

@@ -60,7 +60,8 @@ CREATE INDEX alert_subscribers_status ON alert_subscribers (status, created_at);
 
 -- Where a subscriber hears about: home (place 0) and an optional second place (1). The point is
 -- kept to four decimal places, with its unit vector (x, y, z) and grid row for the reach query,
--- which reads only the index below; the topics and priority are copied here for the same reason.
+-- which reads only the index below; the topics, priority and quiet hours are copied here for the
+-- same reason.
 CREATE TABLE alert_places (
     subscriber_id TEXT NOT NULL REFERENCES alert_subscribers (id),
     place BIGINT NOT NULL,
@@ -74,11 +75,13 @@ CREATE TABLE alert_places (
     z DOUBLE PRECISION NOT NULL,
     topics_mask BIGINT NOT NULL,
     min_level BIGINT NOT NULL,
+    -- Quiet hours as minutes of the day: start × 1440 + end; none if NULL.
+    quiet BIGINT,
     -- Confirmed: only live places are reached.
     live BOOLEAN NOT NULL,
     PRIMARY KEY (subscriber_id, place)
 );
-CREATE INDEX alert_places_reach ON alert_places (grid_row, longitude, live, topics_mask, min_level, x, y, z, subscriber_id);
+CREATE INDEX alert_places_reach ON alert_places (grid_row, longitude, live, topics_mask, min_level, x, y, z, subscriber_id, quiet);
 CREATE INDEX alert_places_area ON alert_places (area_code, live);
 
 -- An alert, an update of one, or a cancellation of one (msg_type, as CAP says it). An update or

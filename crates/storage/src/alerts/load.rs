@@ -54,6 +54,7 @@ struct PlaceRow<'a> {
     z: f64,
     topics_mask: i64,
     min_level: i64,
+    quiet: Option<i64>,
     live: bool,
 }
 
@@ -78,6 +79,9 @@ fn place<'a>(
         z: v.z,
         topics_mask: s.topics_mask,
         min_level: s.min_level,
+        quiet: s.quiet.as_ref().and_then(|(from, until)| {
+            crate::alerts::owner::quiet_of(Some(from), Some(until)).map(|q| q.code())
+        }),
         live: true,
     }
 }
@@ -120,6 +124,7 @@ pub async fn load_subscribers(db: &Db, all: &[NewSubscriber]) -> Result<usize> {
             ("z", "double precision"),
             ("topics_mask", "bigint"),
             ("min_level", "bigint"),
+            ("quiet", "bigint"),
             ("live", "boolean"),
         ],
     );

@@ -132,7 +132,14 @@ pub async fn count(db: &Db, area: &AlertArea, wanted: Wanted) -> Result<i64> {
     };
     let (cond, binds) = conditions(area, wanted, &areas);
     if let AlertArea::Polygon(_) = area {
-        return Ok(polygon_members(db, area, &cond, binds).await?.len() as i64);
+        let mut ids: Vec<String> = polygon_members(db, area, &cond, binds)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        return Ok(ids.len() as i64);
     }
     let sql = format!("SELECT COUNT(DISTINCT p.subscriber_id) FROM alert_places p WHERE {cond}");
     let (n,): (i64,) = bind_all(sqlx::query_as(&sql), binds)
@@ -146,61 +153,44 @@ async fn polygon_members(
     area: &AlertArea,
     cond: &str,
     binds: Vec<Bind>,
-) -> Result<Vec<String>> {
-    let sql =
-        format!("SELECT p.subscriber_id, p.latitude, p.longitude FROM alert_places p WHERE {cond}");
-    let rows: Vec<(String, f64, f64)> = bind_all(sqlx::query_as(&sql), binds)
+) -> Result<Vec<(String, Option<i64>)>> {
+    let sql = format!(
+        "SELECT p.subscriber_id, p.latitude, p.longitude, p.quiet FROM alert_places p WHERE {cond}"
+    );
+    let rows: Vec<(String, f64, f64, Option<i64>)> = bind_all(sqlx::query_as(&sql), binds)
         .fetch_all(db.pool())
         .await?;
-    let mut ids: Vec<String> = rows
+    Ok(rows
         .into_iter()
-        .filter(|(_, la, lo)| Point::new(*la, *lo).is_some_and(|p| area.contains(p, &[])))
-        .map(|(id, _, _)| id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+        .filter(|(_, la, lo, _)| Point::new(*la, *lo).is_some_and(|p| area.contains(p, &[])))
+        .map(|(id, _, _, quiet)| (id, quiet))
+        .collect())
 }
 
-/// The subscribers an alert reaches, each once, with their quiet hours.
+/// The subscribers an alert reaches, each once, with their quiet hours: from the index alone.
 pub async fn recipients(db: &Db, area: &AlertArea, wanted: Wanted) -> Result<Vec<Recipient>> {
     let areas = match area {
         AlertArea::Named(codes) => with_inner_areas(db, codes).await?,
         _ => Vec::new(),
     };
     let (cond, binds) = conditions(area, wanted, &areas);
-    let rows: Vec<(String, Option<String>, Option<String>)> = match area {
-        AlertArea::Polygon(_) => {
-            let ids = polygon_members(db, area, &cond, binds).await?;
-            let sql = "SELECT s.id, s.quiet_from, s.quiet_until FROM alert_subscribers s \
-                       WHERE s.id IN (SELECT value FROM json_each($1))";
-            let sql = match db.backend() {
-                crate::db::Backend::Sqlite => sql.to_owned(),
-                crate::db::Backend::Postgres => sql.replace(
-                    "SELECT value FROM json_each($1)",
-                    "SELECT json_array_elements_text($1::json)",
-                ),
-            };
-            sqlx::query_as(&sql)
-                .bind(crate::db::to_json(&ids)?)
-                .fetch_all(db.pool())
-                .await?
-        }
+    let rows: Vec<(String, Option<i64>)> = match area {
+        AlertArea::Polygon(_) => polygon_members(db, area, &cond, binds).await?,
         _ => {
-            let sql = format!(
-                "SELECT DISTINCT s.id, s.quiet_from, s.quiet_until FROM alert_places p \
-                 JOIN alert_subscribers s ON s.id = p.subscriber_id WHERE {cond}"
-            );
+            let sql =
+                format!("SELECT p.subscriber_id, p.quiet FROM alert_places p WHERE {cond}");
             bind_all(sqlx::query_as(&sql), binds)
                 .fetch_all(db.pool())
                 .await?
         }
     };
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
     Ok(rows
         .into_iter()
-        .map(|(id, from, until)| Recipient {
+        .filter(|(id, _)| seen.insert(id.clone()))
+        .map(|(id, quiet)| Recipient {
             subscriber_id: id,
-            quiet: crate::alerts::owner::quiet_of(from.as_deref(), until.as_deref()),
+            quiet: quiet.and_then(QuietHours::from_code),
         })
         .collect())
 }

@@ -129,8 +129,8 @@ pub(crate) async fn write_places(
         let v = UnitVector::of(p.point);
         sqlx::query(
             "INSERT INTO alert_places (subscriber_id, place, postcode, area_code, latitude, \
-             longitude, grid_row, x, y, z, topics_mask, min_level, live) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             longitude, grid_row, x, y, z, topics_mask, min_level, quiet, live) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(n as i64)
@@ -144,6 +144,7 @@ pub(crate) async fn write_places(
         .bind(v.z)
         .bind(r.mask)
         .bind(r.subscription.priority.level())
+        .bind(r.subscription.quiet.map(|q| q.code()))
         .bind(live)
         .execute(tx.conn())
         .await?;
