@@ -97,7 +97,15 @@ impl Worker {
         let mut sent = 0usize;
         while started.elapsed() < SLICE {
             let now = Utc::now();
-            let Ok(batch) = delivery::claim(&self.db, &alert, now, self.config.lease, BATCH).await
+            let Ok(batch) = delivery::claim(
+                &self.db,
+                &alert,
+                delivery::EMAIL,
+                now,
+                self.config.lease,
+                BATCH,
+            )
+            .await
             else {
                 return Delivery::Failed("could not lease messages".into());
             };

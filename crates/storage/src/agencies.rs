@@ -196,7 +196,11 @@ impl ScopedStore {
     }
 
     /// Sets whether the agency's community alerts wait for a colleague's approval.
-    pub async fn set_agency_alert_approval(&self, agency_id: &AgencyId, needed: bool) -> Result<()> {
+    pub async fn set_agency_alert_approval(
+        &self,
+        agency_id: &AgencyId,
+        needed: bool,
+    ) -> Result<()> {
         self.grant(Action::ManageAgencies)?;
         let mut tx = self.db().begin_write().await?;
         let n = sqlx::query(

@@ -347,6 +347,58 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
         )
         .await?;
 
+    // Someone subscribes to community alerts (the form wants three seconds to pass), and the
+    // police's sender counts the reach around the same postcode.
+    let (_, form) = public.get_text("/alerts/subscribe").await?;
+    let at = form
+        .find("name=\"form_token\" value=\"")
+        .expect("a form token")
+        + 25;
+    let token = form[at..at + form[at..].find('"').expect("closed")].to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    let r = public
+        .post_form(
+            "/alerts/subscribe",
+            &[
+                ("form_token", token.as_str()),
+                ("email", "alerts-canary@example.org"),
+                ("kind", "resident"),
+                ("age_group", "18_plus"),
+                ("postcode", "ST16 3AA"),
+                ("topics", "burglary"),
+                ("priority", "everything"),
+            ],
+        )
+        .await?;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert!(r.text().await?.contains("Check your email"));
+    let sender = harbour_testkit::TestClient::new(&url);
+    sender
+        .sign_in("alert.author@demo.harbour.example", "harbour-demo-only")
+        .await?;
+    let r = sender
+        .submit(
+            "/community-alerts/new",
+            "/community-alerts/new",
+            &[
+                ("headline", "Sheds broken into"),
+                ("description", "d"),
+                ("instruction", "i"),
+                ("contact", "Call 101"),
+                ("topics", "burglary"),
+                ("urgency", "Expected"),
+                ("severity", "Moderate"),
+                ("certainty", "Observed"),
+                ("expires_hours", "72"),
+                ("area_kind", "circle"),
+                ("postcode", "ST16 3AA"),
+                ("radius_m", "3000"),
+                ("go", "reach"),
+            ],
+        )
+        .await?;
+    assert!(r.text().await?.contains("subscribers"));
+
     // SIGTERM: a clean shutdown.
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -368,6 +420,9 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
         "ST16 2AB",
         "ST17 4AA",
         "ST5 1AB",
+        "alerts-canary",
+        "ST16 3AA",
+        "resident0",
     ] {
         assert!(!log.contains(secret), "{secret} appeared in the log");
     }

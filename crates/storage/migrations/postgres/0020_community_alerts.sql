@@ -133,6 +133,8 @@ CREATE TABLE alert_deliveries (
     id TEXT PRIMARY KEY,
     alert_id TEXT NOT NULL REFERENCES alerts (id),
     subscriber_id TEXT REFERENCES alert_subscribers (id),
+    -- How it goes: email (the only sender so far; SMS or app push would be others).
+    channel TEXT NOT NULL,
     -- waiting, sent, bounced (the mail server refused it for good), withdrawn (unsubscribed or
     -- the alert cancelled before it went).
     state TEXT NOT NULL,
@@ -145,8 +147,8 @@ CREATE TABLE alert_deliveries (
     -- The subscriber unsubscribed by this message's link.
     unsubscribed BOOLEAN NOT NULL DEFAULT FALSE
 );
-CREATE UNIQUE INDEX alert_deliveries_once ON alert_deliveries (alert_id, subscriber_id);
-CREATE INDEX alert_deliveries_due ON alert_deliveries (alert_id, state, due_at);
+CREATE UNIQUE INDEX alert_deliveries_once ON alert_deliveries (alert_id, subscriber_id, channel);
+CREATE INDEX alert_deliveries_due ON alert_deliveries (alert_id, channel, state, due_at);
 CREATE INDEX alert_deliveries_subscriber ON alert_deliveries (subscriber_id);
 
 -- Keys Harbour makes for itself on first use (the key that signs subscribers' links), so that

@@ -55,6 +55,7 @@ struct DeliveryRow<'a> {
     id: String,
     alert_id: &'a str,
     subscriber_id: &'a str,
+    channel: &'static str,
     state: &'static str,
     held: bool,
     due_at: String,
@@ -148,6 +149,7 @@ pub async fn prepare(db: &Db, alert: &AlertId, now: DateTime<Utc>) -> Result<Pre
                 id: new_id(),
                 alert_id: alert.as_str(),
                 subscriber_id: &r.subscriber_id,
+                channel: EMAIL,
                 state: "waiting",
                 held: release.is_some(),
                 due_at: release.map_or_else(|| at.clone(), format_time),
@@ -163,6 +165,7 @@ pub async fn prepare(db: &Db, alert: &AlertId, now: DateTime<Utc>) -> Result<Pre
             ("id", "text"),
             ("alert_id", "text"),
             ("subscriber_id", "text"),
+            ("channel", "text"),
             ("state", "text"),
             ("held", "boolean"),
             ("due_at", "text"),
@@ -222,11 +225,17 @@ pub async fn message(db: &Db, alert: &AlertId) -> Result<Option<AlertMessage>> {
     .await?)
 }
 
-/// Leases up to `limit` of the alert's messages due at `now` for `lease`, with the address and
-/// fresh links of each. A message whose subscription was deleted meanwhile is withdrawn.
+/// The channel every message goes by so far. A further sender (SMS, app push) would list its
+/// own rows beside these and lease them by its channel.
+pub const EMAIL: &str = "email";
+
+/// Leases up to `limit` of the alert's messages by `channel` due at `now` for `lease`, with the
+/// address and fresh links of each. A message whose subscription was deleted meanwhile is
+/// withdrawn.
 pub async fn claim(
     db: &Db,
     alert: &AlertId,
+    channel: &str,
     now: DateTime<Utc>,
     lease: Duration,
     limit: i64,
@@ -239,14 +248,15 @@ pub async fn claim(
     let mut tx = db.begin_write().await?;
     let leased: Vec<(String, Option<String>)> = sqlx::query_as(&format!(
         "UPDATE alert_deliveries SET locked_until = $1, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM alert_deliveries WHERE alert_id = $2 AND state = 'waiting' \
-         AND due_at <= $3 AND (locked_until IS NULL OR locked_until < $3) \
+         WHERE id IN (SELECT id FROM alert_deliveries WHERE alert_id = $2 AND channel = $5 \
+         AND state = 'waiting' AND due_at <= $3 AND (locked_until IS NULL OR locked_until < $3) \
          ORDER BY due_at LIMIT $4 {skip_locked}) RETURNING id, subscriber_id"
     ))
     .bind(format_time(now + lease))
     .bind(alert)
     .bind(&now_text)
     .bind(limit)
+    .bind(channel)
     .fetch_all(tx.conn())
     .await?;
     if leased.is_empty() {

@@ -177,8 +177,7 @@ pub async fn recipients(db: &Db, area: &AlertArea, wanted: Wanted) -> Result<Vec
     let rows: Vec<(String, Option<i64>)> = match area {
         AlertArea::Polygon(_) => polygon_members(db, area, &cond, binds).await?,
         _ => {
-            let sql =
-                format!("SELECT p.subscriber_id, p.quiet FROM alert_places p WHERE {cond}");
+            let sql = format!("SELECT p.subscriber_id, p.quiet FROM alert_places p WHERE {cond}");
             bind_all(sqlx::query_as(&sql), binds)
                 .fetch_all(db.pool())
                 .await?
