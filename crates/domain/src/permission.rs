@@ -85,10 +85,12 @@ pub enum Action {
     /// Help a subscriber who asks: find a subscription by its exact e-mail address, send its
     /// owner a link, delete it. Every look is audited.
     SupportSubscribers,
+    /// Keep the topics subscribers choose from and alerts are about: add them, retire them.
+    ManageAlertTopics,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -123,6 +125,7 @@ impl Action {
         Action::SendAlerts,
         Action::ApproveAlerts,
         Action::SupportSubscribers,
+        Action::ManageAlertTopics,
     ];
 }
 
@@ -273,6 +276,7 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::AlertAuthor, Action::ApproveAlerts, Scope::Agency),
     // Administrators answer a subscriber who asks for help, one exact address at a time.
     (Role::Administrator, Action::SupportSubscribers, Scope::Partnership),
+    (Role::Administrator, Action::ManageAlertTopics, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

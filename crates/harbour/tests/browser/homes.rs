@@ -33,6 +33,7 @@ fn expected(role: Role) -> &'static [&'static str] {
             "/directory",
             "/audit",
             "/admin/subscribers",
+            "/admin/alert-topics",
         ],
         Role::AlertAuthor => &["/community-alerts/new", "/community-alerts"],
         Role::Commissioner => &["/coverage"],

@@ -340,7 +340,7 @@ impl ScopedStore {
         .await?;
         let report = crate::alerts::delivery::report(&mut tx, id).await?;
         tx.commit().await?;
-        let all = topics::topics(self.db()).await?;
+        let all = topics::every(self.db()).await?;
         let topic_names = topics::in_mask(&all, row.topics_mask)
             .into_iter()
             .map(|t| t.name.clone())

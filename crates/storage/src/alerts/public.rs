@@ -40,7 +40,7 @@ impl PublicAlert {
 }
 
 async fn to_public(db: &Db, rows: Vec<(AlertRow, String)>) -> Result<Vec<PublicAlert>> {
-    let all = topics::topics(db).await?;
+    let all = topics::every(db).await?;
     let areas = crate::areas::list_areas(db).await?;
     let mut out = Vec::with_capacity(rows.len());
     for (row, sender) in rows {

@@ -465,6 +465,13 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             "The partnership's services, who they are for and how to refer",
         ));
     }
+    if may(Action::ManageAlertTopics) {
+        admin.push(Task::new(
+            "/admin/alert-topics",
+            "Community alerts topics",
+            "The topics subscribers choose from and alerts are about: add them, retire them",
+        ));
+    }
     if may(Action::SupportSubscribers) {
         admin.push(Task::new(
             "/admin/subscribers",

@@ -275,3 +275,72 @@ async fn sign_ups_are_limited_per_network_address() -> R {
     assert_eq!(subscribers(&app).await?.len(), 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_administrator_adds_and_retires_topics() -> R {
+    let app = spawn().await?;
+    let admin = app
+        .signed_in(harbour_domain::role::Role::Administrator)
+        .await?;
+    let page = "/admin/alert-topics";
+    let r = admin
+        .submit(page, page, &[("name", ""), ("hint", "x"), ("sector", "")])
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await?.contains("Enter the topic"));
+    let r = admin
+        .submit(
+            page,
+            page,
+            &[
+                ("name", "Dog theft"),
+                ("hint", "Dogs stolen from gardens and kennels"),
+                ("sector", ""),
+            ],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, form) = app.client().get_text("/alerts/subscribe").await?;
+    assert!(form.contains("Dog theft"));
+    let r = admin
+        .submit(
+            page,
+            page,
+            &[("name", "dog THEFT"), ("hint", "again"), ("sector", "")],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await?
+            .contains("There is already a topic with that name")
+    );
+    let (id, bit): (String, i64) =
+        sqlx::query_as("SELECT id, bit FROM alert_topics WHERE name = 'Dog theft'")
+            .fetch_one(app.db.pool())
+            .await?;
+    let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM alert_topics WHERE bit = $1")
+        .bind(bit)
+        .fetch_one(app.db.pool())
+        .await?;
+    assert_eq!(used, 1, "a bit of its own");
+
+    // Retired: no longer offered to subscribers or authors.
+    let r = admin
+        .submit(page, &format!("{page}/{id}"), &[("offered", "no")])
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, form) = app.client().get_text("/alerts/subscribe").await?;
+    assert!(!form.contains("Dog theft"));
+    let mut alert = burglary();
+    alert.topics = vec![id.clone()];
+    match police(&app.db).await?.alert_reach(&alert).await {
+        Err(harbour_storage::StorageError::Invalid(e)) => {
+            assert_eq!(e.get("topics"), Some("Choose topics from the list"));
+        }
+        other => panic!("a retired topic was accepted: {other:?}"),
+    }
+    let (_, list) = admin.get_text(page).await?;
+    assert!(list.contains("Retired"));
+    Ok(())
+}

@@ -6,6 +6,7 @@ pub mod compose;
 pub mod public;
 pub mod subscribe;
 pub mod support;
+pub mod topics;
 
 use harbour_domain::alerts::cap::{Certainty, Severity, Urgency};
 
