@@ -53,6 +53,7 @@ pub mod person_match;
 pub mod place;
 pub mod postcode;
 pub mod referral;
+pub mod retention;
 pub mod role;
 pub mod safe_contact;
 pub mod safety_plan;
