@@ -60,6 +60,7 @@ pub mod safety_plan;
 pub mod stats;
 pub mod support_plan;
 pub mod triage;
+pub mod two_factor;
 pub mod user;
 pub mod validation;
 pub mod victims_code;
