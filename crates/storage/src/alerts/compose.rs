@@ -84,7 +84,11 @@ impl ScopedStore {
     ) -> Result<AlertId> {
         let grant = self.grant(Action::SendAlerts)?;
         let (content, area, area_description, mask) = self.checked(input).await?;
-        let options = self.alert_options().await?;
+        let (needs_approval,): (Flag,) =
+            sqlx::query_as("SELECT alerts_need_approval FROM agencies WHERE id = $1")
+                .bind(&self.actor().agency_id)
+                .fetch_one(self.db().pool())
+                .await?;
         let now = Utc::now();
         let id = AlertId::from(new_id());
         let mut tx = self.db().begin_write().await?;
@@ -101,7 +105,7 @@ impl ScopedStore {
             }
             None => MessageType::Alert,
         };
-        let status = if options.needs_approval {
+        let status = if needs_approval.0 {
             AlertStatus::AwaitingApproval
         } else {
             AlertStatus::Published
