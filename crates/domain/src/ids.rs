@@ -147,6 +147,10 @@ id_type! {
     AlertId;
     /// A subscription to community alerts.
     SubscriberId;
+    /// A night's retention run: what fell due, and the decision on erasing it.
+    RetentionRunId;
+    /// A legal hold on a person's records, or one referral's.
+    LegalHoldId;
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub mod directory;
 pub mod entitlement;
 pub mod ids;
 pub mod instrument;
+pub mod legal_hold;
 pub mod linkage;
 pub mod marac;
 pub mod matching;

@@ -87,10 +87,16 @@ pub enum Action {
     SupportSubscribers,
     /// Keep the topics subscribers choose from and alerts are about: add them, retire them.
     ManageAlertTopics,
+    /// Keep the retention schedules, see what each night's run found due, approve or decline
+    /// its erasure (counts only, never a record).
+    ManageRetention,
+    /// Place a legal hold on a person's records or one referral's, and lift it: nothing held is
+    /// erased. Finding the person by a referral's reference shows who they are.
+    HoldRecords,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -126,6 +132,8 @@ impl Action {
         Action::ApproveAlerts,
         Action::SupportSubscribers,
         Action::ManageAlertTopics,
+        Action::ManageRetention,
+        Action::HoldRecords,
     ];
 }
 
@@ -277,6 +285,12 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     // Administrators answer a subscriber who asks for help, one exact address at a time.
     (Role::Administrator, Action::SupportSubscribers, Scope::Partnership),
     (Role::Administrator, Action::ManageAlertTopics, Scope::Partnership),
+    // The data protection officer answers for the partnership's records as a whole: the
+    // schedules, each run of erasure, legal holds. Reading victims' records is not part of it.
+    (Role::DataProtectionOfficer, Action::ViewOwnAccount, Scope::Own),
+    (Role::DataProtectionOfficer, Action::ViewAgencies, Scope::Partnership),
+    (Role::DataProtectionOfficer, Action::ManageRetention, Scope::Partnership),
+    (Role::DataProtectionOfficer, Action::HoldRecords, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

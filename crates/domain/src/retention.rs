@@ -30,6 +30,16 @@ vocabulary!(Trigger {
     Ended = "ended", "it ended";
 });
 
+// Where a run stands: each night's run reports what is due, and erases nothing until the data
+// protection officer approves it. A run not decided before the next night's is replaced by it.
+vocabulary!(RunStatus {
+    AwaitingApproval = "awaiting_approval", "Waiting for approval";
+    Approved = "approved", "Approved: erasing";
+    Erased = "erased", "Erased";
+    Declined = "declined", "Declined";
+    Superseded = "superseded", "Replaced by the next night's run";
+});
+
 /// One kind of record's schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
@@ -154,6 +164,27 @@ pub fn due_on(s: &Schedule, event: NaiveDate, date_of_birth: Option<NaiveDate>) 
 /// Whether a record may be erased on `today`: due, and not under a legal hold.
 pub fn erasable(due: NaiveDate, today: NaiveDate, held: bool) -> bool {
     !held && due <= today
+}
+
+/// Checks the note on a decision about a run: optional when approving, required when declining
+/// (the next run lists the same records again, so the reason must be on record).
+pub fn check_decision(approve: bool, note: &str) -> Result<Option<String>, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let note = crate::validation::composed(note.trim());
+    if note.chars().count() > 1_000 {
+        e.add("note", "Must be 1,000 characters or fewer");
+    } else if let Some(problem) = crate::validation::text_problem(&note, true) {
+        e.add("note", format!("The note {problem}"));
+    } else if !approve && note.is_empty() {
+        e.add(
+            "note",
+            "Say why the run is declined: the next night's run lists the same records again",
+        );
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    Ok((!note.is_empty()).then_some(note))
 }
 
 /// Checks a change to a schedule: between 1 month and 100 years, an age from 18 to 30 if any,

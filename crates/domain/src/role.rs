@@ -18,13 +18,16 @@ pub enum Role {
     /// Sends community alerts for their agency (police, council, fire and rescue, partners),
     /// and approves colleagues' where the agency asks for approval.
     AlertAuthor,
+    /// The partnership's data protection officer: keeps the retention schedules, approves each
+    /// run of erasure, places legal holds, decides erasure requests and answers subject access.
+    DataProtectionOfficer,
     /// An agency's system calling the API with a token. Never held by a person.
     Integration,
 }
 
 impl Role {
     /// Roles a person can hold, in the order pages list them.
-    pub const STAFF: [Role; 9] = [
+    pub const STAFF: [Role; 10] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
@@ -34,9 +37,10 @@ impl Role {
         Role::Commissioner,
         Role::Auditor,
         Role::AlertAuthor,
+        Role::DataProtectionOfficer,
     ];
 
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Administrator,
         Role::TriageOfficer,
         Role::Caseworker,
@@ -46,6 +50,7 @@ impl Role {
         Role::Commissioner,
         Role::Auditor,
         Role::AlertAuthor,
+        Role::DataProtectionOfficer,
         Role::Integration,
     ];
 
@@ -61,6 +66,7 @@ impl Role {
             Role::Commissioner => "commissioner",
             Role::Auditor => "auditor",
             Role::AlertAuthor => "alert_author",
+            Role::DataProtectionOfficer => "data_protection_officer",
             Role::Integration => "integration",
         }
     }
@@ -76,6 +82,7 @@ impl Role {
             Role::Commissioner => "Commissioner",
             Role::Auditor => "Auditor",
             Role::AlertAuthor => "Community alerts sender",
+            Role::DataProtectionOfficer => "Data protection officer",
             Role::Integration => "Integration",
         }
     }
@@ -91,6 +98,9 @@ impl Role {
             Role::Commissioner => "Sees aggregate figures only",
             Role::Auditor => "Searches the audit trail",
             Role::AlertAuthor => "Sends crime-prevention alerts to residents and businesses",
+            Role::DataProtectionOfficer => {
+                "Keeps records only as long as the schedule says, and answers people's requests about their data"
+            }
             Role::Integration => "An agency's system using the API",
         }
     }

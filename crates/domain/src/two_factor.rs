@@ -39,6 +39,7 @@ mod tests {
             Role::Auditor,
             Role::TriageOfficer,
             Role::MaracCoordinator,
+            Role::DataProtectionOfficer,
         ] {
             assert!(required(&[role], false), "{role:?}");
         }

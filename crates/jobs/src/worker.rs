@@ -185,6 +185,11 @@ impl Worker {
             if lapsed > 0 {
                 tracing::info!(lapsed, "deleted alert subscriptions never confirmed");
             }
+            if let Some(run) =
+                harbour_storage::retention::runs::prepare_nightly(&self.db, now).await?
+            {
+                tracing::info!(run = %run, "prepared the night's retention run: it waits for the data protection officer");
+            }
             let chased = harbour_storage::marac::chase_overdue(&self.db, now).await?;
             if chased > 0 {
                 tracing::info!(chased, "chased agencies' overdue MARAC actions");
@@ -244,6 +249,16 @@ impl Worker {
                 what,
             } => self.subscriber_email(job, subscriber_id, *what, now).await,
             Work::AlertDelivery { alert_id } => self.alert_delivery(alert_id, now).await,
+            Work::RetentionErase { run_id } => {
+                let run = harbour_domain::ids::RetentionRunId::from(run_id.as_str());
+                match harbour_storage::retention::runs::erase_run(&self.db, &run, now).await {
+                    Ok(n) => {
+                        tracing::info!(run = %run, erased = n, "erased what the approved retention run listed");
+                        Delivery::Done("erased".into())
+                    }
+                    Err(e) => Delivery::Failed(e.to_string()),
+                }
+            }
             Work::MaracChase { to, overdue } => {
                 let Some(mailer) = &self.mailer else {
                     return Delivery::Wait(now + Duration::minutes(10));

@@ -64,6 +64,8 @@ pub enum Work {
     /// A published alert's delivery: list its recipients (once), then send to those due, in
     /// leased batches, until none is left or the rest are held for quiet hours.
     AlertDelivery { alert_id: String },
+    /// An approved retention run's erasure: what it listed that is still due and not held.
+    RetentionErase { run_id: String },
 }
 
 /// Which e-mail a subscriber is sent.
@@ -92,7 +94,8 @@ impl Work {
             | Work::MaracChase { .. }
             | Work::QuarterlyReport { .. }
             | Work::SubscriberEmail { .. }
-            | Work::AlertDelivery { .. } => return None,
+            | Work::AlertDelivery { .. }
+            | Work::RetentionErase { .. } => return None,
         };
         Some(id)
     }
@@ -107,6 +110,7 @@ impl Work {
             Work::QuarterlyReport { .. } => "quarterly_report",
             Work::SubscriberEmail { .. } => "subscriber_email",
             Work::AlertDelivery { .. } => "alert_delivery",
+            Work::RetentionErase { .. } => "retention_erase",
         }
     }
 }

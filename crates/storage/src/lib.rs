@@ -36,6 +36,7 @@ pub mod postcodes;
 pub mod recognition;
 pub mod referrals;
 pub mod reports;
+pub mod retention;
 pub mod schema;
 pub mod scoped;
 pub mod seeker;

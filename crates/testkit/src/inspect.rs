@@ -32,3 +32,68 @@ pub async fn rows(db: &Db, table: &str) -> Result<i64> {
         .await?
         .try_get("n")?)
 }
+
+/// Every `table.column` in the database where any of `needles` appears, searching every
+/// column of every table as text (case-insensitively): for showing that erased content has
+/// gone from everywhere, not only from the columns a test thought of.
+pub async fn where_text_appears(db: &Db, needles: &[&str]) -> Result<Vec<String>> {
+    use harbour_storage::db::Backend;
+    let columns: Vec<(String, String)> = match db.backend() {
+        Backend::Sqlite => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 AND name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(db.pool())
+            .await?;
+            let mut out = Vec::new();
+            for t in tables {
+                let names: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
+                        .fetch_all(db.pool())
+                        .await?;
+                out.extend(names.into_iter().map(|c| (t.clone(), c)));
+            }
+            out
+        }
+        Backend::Postgres => {
+            sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(db.pool())
+            .await?
+        }
+    };
+    let mut found = Vec::new();
+    let any = (1..=needles.len())
+        .map(|i| format!("LOWER(CAST(\"{{column}}\" AS TEXT)) LIKE ${i}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    for (table, column) in columns {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE {}",
+            any.replace("{column}", &column)
+        );
+        let mut q = sqlx::query_scalar(&sql);
+        for needle in needles {
+            q = q.bind(format!("%{}%", needle.to_lowercase()));
+        }
+        let n: i64 = q.fetch_one(db.pool()).await?;
+        if n == 0 {
+            continue;
+        }
+        for needle in needles {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE LOWER(CAST(\"{column}\" AS TEXT)) LIKE $1"
+            ))
+            .bind(format!("%{}%", needle.to_lowercase()))
+            .fetch_one(db.pool())
+            .await?;
+            if n > 0 {
+                found.push(format!("{table}.{column} holds {needle:?} ({n} rows)"));
+            }
+        }
+    }
+    Ok(found)
+}

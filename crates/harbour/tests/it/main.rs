@@ -25,6 +25,7 @@ mod person_details;
 mod recognition;
 mod referrals;
 mod reports;
+mod retention;
 mod safe_contact;
 mod schemathesis;
 mod self_referral;

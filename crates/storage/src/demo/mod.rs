@@ -75,6 +75,10 @@ const SIGN_INS: &[(Role, &str)] = &[
     (Role::Commissioner, "Staffordshire Commissioner's Office"),
     (Role::Auditor, "Staffordshire Victim Gateway"),
     (Role::AlertAuthor, "Staffordshire Police"),
+    (
+        Role::DataProtectionOfficer,
+        "Staffordshire Commissioner's Office",
+    ),
 ];
 
 const FIRST: &[&str] = &[

@@ -9,7 +9,7 @@ mod meetings;
 mod minutes;
 mod record;
 mod refer;
-mod returns;
+pub(crate) mod returns;
 mod setup;
 
 pub use actions::{MaracCounts, chase_overdue};

@@ -49,6 +49,39 @@ struct ReturnRow {
     date_of_birth: Option<String>,
     details: String,
     held_on: String,
+    return_facts: Option<String>,
+}
+
+/// What the return counts about one case beyond its flags: kept as it was when the case's
+/// content is erased, so past returns still add up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ReturnFacts {
+    pub children: u32,
+    pub victim_male: bool,
+    pub victim_aged_16_17: bool,
+    pub perpetrator_under_18: bool,
+}
+
+/// Works out [`ReturnFacts`] from a case's lists and the person's details as heard on `heard`.
+pub(crate) fn return_facts(
+    children: &str,
+    perpetrators: &str,
+    details: &str,
+    date_of_birth: Option<&str>,
+    heard: chrono::NaiveDate,
+) -> Result<ReturnFacts> {
+    let details: serde_json::Value = from_json(details)?;
+    let age = date_of_birth
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        .and_then(|dob| heard.years_since(dob));
+    let children: Vec<serde_json::Value> = from_json(children)?;
+    let perpetrators: Vec<Perpetrator> = from_json(perpetrators)?;
+    Ok(ReturnFacts {
+        children: u32::try_from(children.len()).unwrap_or(u32::MAX),
+        victim_male: details.get("gender").and_then(|g| g.as_str()) == Some("male"),
+        victim_aged_16_17: matches!(age, Some(16 | 17)),
+        perpetrator_under_18: perpetrators.iter().any(|p| p.age.is_some_and(|a| a <= 17)),
+    })
 }
 
 impl ScopedStore {
@@ -69,7 +102,8 @@ impl ScopedStore {
         .await?;
         let rows: Vec<ReturnRow> = sqlx::query_as(
             "SELECT c.repeat_of, a.kind AS agency_kind, a.name AS agency, c.children, c.perpetrators, \
-             c.victim_minoritised, c.victim_lgbt, c.victim_disabled, p.date_of_birth, p.details, g.held_on \
+             c.victim_minoritised, c.victim_lgbt, c.victim_disabled, p.date_of_birth, p.details, g.held_on, \
+             c.return_facts \
              FROM marac_cases c JOIN marac_meetings g ON g.id = c.meeting_id \
              JOIN agencies a ON a.id = c.referring_agency_id JOIN persons p ON p.id = c.person_id \
              WHERE c.marac_id = $1 AND g.status = 'held' AND g.held_on >= $2 AND g.held_on <= $3",
@@ -111,25 +145,27 @@ impl ScopedStore {
                 .held_on
                 .parse()
                 .map_err(|e: chrono::ParseError| StorageError::Corrupt(e.to_string()))?;
-            let details: serde_json::Value = from_json(&r.details)?;
-            let age = r
-                .date_of_birth
-                .as_deref()
-                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-                .and_then(|dob| heard.years_since(dob));
-            let children: Vec<serde_json::Value> = from_json(&r.children)?;
-            let perpetrators: Vec<Perpetrator> = from_json(&r.perpetrators)?;
+            let facts = match &r.return_facts {
+                Some(kept) => from_json(kept)?,
+                None => return_facts(
+                    &r.children,
+                    &r.perpetrators,
+                    &r.details,
+                    r.date_of_birth.as_deref(),
+                    heard,
+                )?,
+            };
             cases.push(ReturnCase {
                 repeat: r.repeat_of.is_some(),
                 referred_by_police: r.agency_kind == "police",
                 referring_agency: r.agency,
-                children: u32::try_from(children.len()).unwrap_or(u32::MAX),
+                children: facts.children,
                 victim_minoritised: r.victim_minoritised.is_some_and(|f| f.0),
                 victim_lgbt: r.victim_lgbt.is_some_and(|f| f.0),
                 victim_disabled: r.victim_disabled.is_some_and(|f| f.0),
-                victim_male: details.get("gender").and_then(|g| g.as_str()) == Some("male"),
-                victim_aged_16_17: matches!(age, Some(16 | 17)),
-                perpetrator_under_18: perpetrators.iter().any(|p| p.age.is_some_and(|a| a <= 17)),
+                victim_male: facts.victim_male,
+                victim_aged_16_17: facts.victim_aged_16_17,
+                perpetrator_under_18: facts.perpetrator_under_18,
             });
         }
         #[allow(

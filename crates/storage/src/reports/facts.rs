@@ -320,6 +320,28 @@ pub(crate) async fn refresh(
     if ids.is_empty() {
         return Ok(());
     }
+    // An erased referral's facts are frozen as they were when its content went.
+    let erased: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM referrals WHERE erased_at IS NOT NULL AND {}",
+        in_json_array(backend, "id", 1)
+    ))
+    .bind(to_json(ids)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let live: Vec<String>;
+    let ids = if erased.is_empty() {
+        ids
+    } else {
+        live = ids
+            .iter()
+            .filter(|i| !erased.contains(i))
+            .cloned()
+            .collect();
+        if live.is_empty() {
+            return Ok(());
+        }
+        &live
+    };
     let (gone, rows) = rewrite(conn, backend, ids).await?;
     super::summary::apply(conn, backend, &gone, &rows).await
 }
@@ -400,7 +422,7 @@ pub async fn fill_missing(db: &Db) -> Result<u64> {
         let mut tx = db.begin_write().await?;
         let backend = tx.backend();
         let ids: Vec<(String,)> = sqlx::query_as(
-            "SELECT r.id FROM referrals r WHERE NOT EXISTS \
+            "SELECT r.id FROM referrals r WHERE r.erased_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM report_facts f WHERE f.referral_id = r.id) LIMIT $1",
         )
         .bind(FILL_BATCH)
@@ -489,12 +511,15 @@ impl From<StoredRow> for FactRow {
 /// when they agree.
 pub async fn recount_differences(db: &Db) -> Result<Vec<String>> {
     let mut conn = db.pool().acquire().await?;
-    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM referrals ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?;
+    // Erased referrals' facts are frozen: there is nothing left to recount them from.
+    let ids: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM referrals WHERE erased_at IS NULL ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
     let ids: Vec<String> = ids.into_iter().map(|(i,)| i).collect();
     let stored: Vec<StoredRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM report_facts",
+        "SELECT {} FROM report_facts WHERE referral_id NOT IN \
+         (SELECT id FROM referrals WHERE erased_at IS NOT NULL)",
         FACT_COLUMNS.map(|(c, _)| c).join(", ")
     ))
     .fetch_all(&mut *conn)

@@ -22,6 +22,7 @@ pub mod recognition;
 pub mod refer_on;
 pub mod referral_form;
 pub mod reports;
+pub mod retention;
 pub mod self_referral;
 pub mod sign_in;
 pub mod start;

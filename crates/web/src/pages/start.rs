@@ -396,6 +396,40 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             ],
         });
     }
+    if may(Action::ManageRetention) || may(Action::HoldRecords) {
+        let mut waiting = Vec::new();
+        let mut tasks = Vec::new();
+        if may(Action::ManageRetention) {
+            if let Some(run) = store.retention_run_waiting().await? {
+                waiting.push(Task::new(
+                    "/retention",
+                    count(
+                        run.due(),
+                        "record is due for erasure",
+                        "records are due for erasure",
+                    ),
+                    "Tonight's retention run waits for you to approve or decline it",
+                ));
+            }
+            tasks.push(Task::new(
+                "/retention",
+                "Retention and erasure",
+                "How long each kind of record is kept and why; approve each night's erasure",
+            ));
+        }
+        if may(Action::HoldRecords) {
+            tasks.push(Task::new(
+                "/retention/holds",
+                "Legal holds",
+                "Keep a person's records from erasure while a review, claim or inquiry needs them",
+            ));
+        }
+        sections.push(Section {
+            title: "Data protection",
+            waiting,
+            tasks,
+        });
+    }
     let mut admin = Vec::new();
     let mut admin_waiting = Vec::new();
     if may(Action::ManageAgencies) {

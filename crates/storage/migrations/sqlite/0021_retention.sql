@@ -1,0 +1,68 @@
+-- Retention and erasure (SQLite dialect; migrations/postgres holds the same).
+--
+-- A schedule changed by the data protection officer (a kind without a row keeps Harbour's
+-- default, with its reason, from the code).
+CREATE TABLE retention_schedules (
+    kind TEXT PRIMARY KEY,
+    after_event TEXT NOT NULL,
+    months BIGINT NOT NULL,
+    until_age BIGINT,
+    reason TEXT NOT NULL,
+    changed_by TEXT REFERENCES users (id),
+    changed_at TEXT NOT NULL
+);
+
+-- Each night's run: what fell due, by kind, and the decision on it. Only an approved run
+-- erases, and then only what it listed and is still due and not held.
+CREATE TABLE retention_runs (
+    id TEXT PRIMARY KEY,
+    -- The UK date it looked at, one run per day.
+    as_of TEXT NOT NULL UNIQUE,
+    prepared_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    -- JSON: for each kind, how many were due, and how many more would be but are held.
+    counts TEXT NOT NULL,
+    decided_by TEXT REFERENCES users (id),
+    decided_at TEXT,
+    decision_note TEXT,
+    erased_at TEXT,
+    -- JSON: for each kind, how many were erased, and how many were skipped (held or no
+    -- longer due since the run was prepared).
+    erased TEXT
+);
+CREATE TABLE retention_run_items (
+    run_id TEXT NOT NULL REFERENCES retention_runs (id),
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind, record_id)
+);
+
+-- A legal hold on everything about a person (scope 'person'), or on one referral and all that
+-- came of it ('referral'); either way found by a referral's reference, which it keeps.
+CREATE TABLE legal_holds (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons (id),
+    referral_id TEXT NOT NULL REFERENCES referrals (id),
+    scope TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    placed_by TEXT NOT NULL REFERENCES users (id),
+    placed_at TEXT NOT NULL,
+    lifted_by TEXT REFERENCES users (id),
+    lifted_at TEXT,
+    lift_reason TEXT
+);
+CREATE INDEX legal_holds_live ON legal_holds (person_id) WHERE lifted_at IS NULL;
+
+-- When a record's personal content was erased: the row stays with its codes, dates and links,
+-- which the reports count, and nothing that says who.
+ALTER TABLE persons ADD COLUMN erased_at TEXT;
+ALTER TABLE referrals ADD COLUMN erased_at TEXT;
+ALTER TABLE cases ADD COLUMN erased_at TEXT;
+ALTER TABLE onward_referrals ADD COLUMN erased_at TEXT;
+ALTER TABLE marac_cases ADD COLUMN erased_at TEXT;
+ALTER TABLE contact_attempts ADD COLUMN erased_at TEXT;
+ALTER TABLE consents ADD COLUMN erased_at TEXT;
+-- What the MARAC quarterly return counts about an erased case (children, a perpetrator under
+-- 18, the victim a man or aged 16 or 17 when heard), JSON, so past returns still add up.
+ALTER TABLE marac_cases ADD COLUMN return_facts TEXT;
