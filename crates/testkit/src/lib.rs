@@ -9,6 +9,7 @@ pub mod cases;
 pub mod client;
 pub mod db;
 pub mod inspect;
+pub mod journey;
 pub mod oruk;
 pub mod population;
 pub mod recognition;

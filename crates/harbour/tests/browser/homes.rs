@@ -38,6 +38,7 @@ fn expected(role: Role) -> &'static [&'static str] {
         Role::AlertAuthor => &["/community-alerts/new", "/community-alerts"],
         Role::Commissioner => &["/coverage"],
         Role::Auditor => &["/audit", "/admin/people"],
+        Role::DataProtectionOfficer => &["/retention", "/retention/holds"],
         _ => &["/account"],
     }
 }
@@ -57,6 +58,7 @@ async fn every_role_reaches_its_tasks_from_home_by_clicking() -> R {
         Role::Auditor,
         Role::MaracCoordinator,
         Role::AlertAuthor,
+        Role::DataProtectionOfficer,
     ] {
         sign_in(&b, &app, &demo_email(role), DEMO_PASSWORD).await?;
         assert_eq!(b.client.current_url().await?.path(), "/home", "{role:?}");

@@ -16,6 +16,7 @@ mod marac;
 mod person_details;
 mod recognition;
 mod reports;
+mod retention;
 
 type R = anyhow::Result<()>;
 

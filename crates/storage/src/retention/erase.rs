@@ -295,7 +295,17 @@ pub(crate) async fn erase_kind(tx: &mut WriteTx, kind: RecordKind, ids: &[String
 /// Keeps what the MARAC return counts about these cases before their content goes.
 async fn keep_return_facts(tx: &mut WriteTx, list: &str) -> Result<()> {
     let backend = tx.backend();
-    let rows: Vec<(String, String, String, String, Option<String>, String, Option<String>)> =
+    #[derive(sqlx::FromRow)]
+    struct Heard {
+        id: String,
+        children: String,
+        perpetrators: String,
+        details: String,
+        date_of_birth: Option<String>,
+        referred_at: String,
+        held_on: Option<String>,
+    }
+    let rows: Vec<Heard> =
         sqlx::query_as(&format!(
             "SELECT c.id, c.children, c.perpetrators, p.details, p.date_of_birth, c.referred_at, g.held_on \
              FROM marac_cases c JOIN persons p ON p.id = c.person_id \
@@ -305,23 +315,24 @@ async fn keep_return_facts(tx: &mut WriteTx, list: &str) -> Result<()> {
         .bind(list)
         .fetch_all(tx.conn())
         .await?;
-    for (id, children, perpetrators, details, born, referred_at, held_on) in rows {
-        let heard = held_on
+    for r in rows {
+        let heard = r
+            .held_on
             .as_deref()
-            .unwrap_or(&referred_at)
+            .unwrap_or(&r.referred_at)
             .get(..10)
             .and_then(|d| d.parse().ok())
             .unwrap_or_default();
         let facts = crate::marac::returns::return_facts(
-            &children,
-            &perpetrators,
-            &details,
-            born.as_deref(),
+            &r.children,
+            &r.perpetrators,
+            &r.details,
+            r.date_of_birth.as_deref(),
             heard,
         )?;
         sqlx::query("UPDATE marac_cases SET return_facts = $1 WHERE id = $2")
             .bind(to_json(&facts)?)
-            .bind(&id)
+            .bind(&r.id)
             .execute(tx.conn())
             .await?;
     }
