@@ -31,8 +31,10 @@ vocabulary!(Trigger {
 });
 
 // Where a run stands: each night's run reports what is due, and erases nothing until the data
-// protection officer approves it. A run not decided before the next night's is replaced by it.
+// protection officer approves it. A run not decided before the next night's is replaced by it. A
+// run that found nothing due waits for no one.
 vocabulary!(RunStatus {
+    NothingDue = "nothing_due", "Nothing due";
     AwaitingApproval = "awaiting_approval", "Waiting for approval";
     Approved = "approved", "Approved: erasing";
     Erased = "erased", "Erased";

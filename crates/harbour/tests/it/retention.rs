@@ -118,10 +118,14 @@ async fn a_run_erases_nothing_until_approved_then_no_trace_of_the_person_remains
         .find(|c| c.kind == "case")
         .expect("cases are counted");
     assert!(case_count.due >= 1);
-    // The earlier run for today was replaced by this one.
-    assert_eq!(
+    // The run for today waits for no one: it found nothing, or this one replaced it.
+    assert!(matches!(
         dpo.retention_run(&today).await?.status,
-        RunStatus::Superseded
+        RunStatus::NothingDue | RunStatus::Superseded
+    ));
+    assert_eq!(
+        dpo.retention_run_waiting().await?.map(|r| r.id),
+        Some(run.clone())
     );
 
     // Not approved: erasing does nothing.
@@ -244,8 +248,11 @@ async fn a_legal_hold_keeps_a_persons_records_until_it_is_lifted() -> R {
     assert!(!cases.contains(&other.case.to_string()));
     let shown = dpo.retention_run(&run).await?;
     assert!(shown.held() >= 10, "held {}", shown.held());
-    dpo.decide_retention_run(&run, true, "").await?;
-    erase_run(db, &run, later).await?;
+    // All that was due is held, so the run waits for no one, and erases nothing.
+    assert_eq!(shown.due(), 0);
+    assert_eq!(shown.status, RunStatus::NothingDue);
+    assert!(dpo.decide_retention_run(&run, true, "").await.is_err());
+    assert_eq!(erase_run(db, &run, later).await?, 0);
     for tag in ["h4x", "m2v"] {
         let planted = canaries(tag);
         assert!(

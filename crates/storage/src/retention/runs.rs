@@ -122,7 +122,7 @@ async fn prepare(
         if !again {
             return Ok(None);
         }
-        if status != RunStatus::AwaitingApproval.slug() {
+        if status != RunStatus::AwaitingApproval.slug() && status != RunStatus::NothingDue.slug() {
             return Err(StorageError::invalid(
                 "run",
                 "Today's run has been decided already: tomorrow night's run finds anything else that falls due",
@@ -154,13 +154,18 @@ async fn prepare(
             erased: None,
         })
         .collect();
+    let status = if counts.iter().any(|c| c.due > 0) {
+        RunStatus::AwaitingApproval
+    } else {
+        RunStatus::NothingDue
+    };
     sqlx::query(
         "INSERT INTO retention_runs (id, as_of, prepared_at, status, counts) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
     .bind(today.to_string())
     .bind(now())
-    .bind(RunStatus::AwaitingApproval.slug())
+    .bind(status.slug())
     .bind(to_json(&counts)?)
     .execute(tx.conn())
     .await?;
