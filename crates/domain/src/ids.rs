@@ -151,6 +151,8 @@ id_type! {
     RetentionRunId;
     /// A legal hold on a person's records, or one referral's.
     LegalHoldId;
+    /// A person's request to have their records erased.
+    ErasureRequestId;
 }
 
 #[cfg(test)]

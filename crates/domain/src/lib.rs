@@ -38,6 +38,7 @@ pub mod crime;
 pub mod deadline;
 pub mod directory;
 pub mod entitlement;
+pub mod erasure_request;
 pub mod ids;
 pub mod instrument;
 pub mod legal_hold;

@@ -93,10 +93,13 @@ pub enum Action {
     /// Place a legal hold on a person's records or one referral's, and lift it: nothing held is
     /// erased. Finding the person by a referral's reference shows who they are.
     HoldRecords,
+    /// Record a person's request to have their records erased, see what is held about them, and
+    /// decide it: erase everything about them, or refuse on a ground.
+    HandleErasureRequests,
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -134,6 +137,7 @@ impl Action {
         Action::ManageAlertTopics,
         Action::ManageRetention,
         Action::HoldRecords,
+        Action::HandleErasureRequests,
     ];
 }
 
@@ -291,6 +295,7 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::DataProtectionOfficer, Action::ViewAgencies, Scope::Partnership),
     (Role::DataProtectionOfficer, Action::ManageRetention, Scope::Partnership),
     (Role::DataProtectionOfficer, Action::HoldRecords, Scope::Partnership),
+    (Role::DataProtectionOfficer, Action::HandleErasureRequests, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

@@ -249,6 +249,16 @@ impl Worker {
                 what,
             } => self.subscriber_email(job, subscriber_id, *what, now).await,
             Work::AlertDelivery { alert_id } => self.alert_delivery(alert_id, now).await,
+            Work::ErasureRequest { request_id } => {
+                let id = harbour_domain::ids::ErasureRequestId::from(request_id.as_str());
+                match harbour_storage::retention::requests::execute(&self.db, &id).await {
+                    Ok(n) => {
+                        tracing::info!(request = %id, erased = n, "erased everything about the person who asked");
+                        Delivery::Done("erased".into())
+                    }
+                    Err(e) => Delivery::Failed(e.to_string()),
+                }
+            }
             Work::RetentionErase { run_id } => {
                 let run = harbour_domain::ids::RetentionRunId::from(run_id.as_str());
                 match harbour_storage::retention::runs::erase_run(&self.db, &run, now).await {

@@ -66,6 +66,8 @@ pub enum Work {
     AlertDelivery { alert_id: String },
     /// An approved retention run's erasure: what it listed that is still due and not held.
     RetentionErase { run_id: String },
+    /// An approved erasure request: everything about the person.
+    ErasureRequest { request_id: String },
 }
 
 /// Which e-mail a subscriber is sent.
@@ -95,7 +97,8 @@ impl Work {
             | Work::QuarterlyReport { .. }
             | Work::SubscriberEmail { .. }
             | Work::AlertDelivery { .. }
-            | Work::RetentionErase { .. } => return None,
+            | Work::RetentionErase { .. }
+            | Work::ErasureRequest { .. } => return None,
         };
         Some(id)
     }
@@ -111,6 +114,7 @@ impl Work {
             Work::SubscriberEmail { .. } => "subscriber_email",
             Work::AlertDelivery { .. } => "alert_delivery",
             Work::RetentionErase { .. } => "retention_erase",
+            Work::ErasureRequest { .. } => "erasure_request",
         }
     }
 }

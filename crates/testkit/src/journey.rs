@@ -15,13 +15,13 @@ use harbour_storage::intake::Submitted;
 use harbour_storage::onward::{AttemptInput, ReferOnInput, ReferredOn, StepInput};
 use serde_json::json;
 
-/// The last six digits of the journey's safe number: in whatever form it is stored.
-pub fn phone(tag: &str) -> &'static str {
-    match tag {
-        "k7q" => "900417",
-        "h4x" => "900528",
-        _ => "900639",
-    }
+/// The last six digits of the journey's safe number, made from its tag: found in whatever form
+/// the number is stored.
+pub fn phone(tag: &str) -> String {
+    let n = tag
+        .bytes()
+        .fold(0u32, |a, b| (a * 31 + u32::from(b)) % 10_000);
+    format!("90{n:04}")
 }
 
 /// What one journey plants, each unique to it: `{tag}` makes them so.
@@ -43,7 +43,7 @@ pub fn canaries(tag: &str) -> Vec<String> {
         "closingnote{tag}",
     ]
     .iter()
-    .map(|c| c.replace("{tag}", tag).replace("{phone}", phone(tag)))
+    .map(|c| c.replace("{tag}", tag).replace("{phone}", &phone(tag)))
     .collect()
 }
 

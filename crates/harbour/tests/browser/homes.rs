@@ -38,7 +38,7 @@ fn expected(role: Role) -> &'static [&'static str] {
         Role::AlertAuthor => &["/community-alerts/new", "/community-alerts"],
         Role::Commissioner => &["/coverage"],
         Role::Auditor => &["/audit", "/admin/people"],
-        Role::DataProtectionOfficer => &["/retention", "/retention/holds"],
+        Role::DataProtectionOfficer => &["/retention", "/retention/requests", "/retention/holds"],
         _ => &["/account"],
     }
 }

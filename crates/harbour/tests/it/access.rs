@@ -53,6 +53,7 @@ struct Ids {
     /// A retention run (for a day ahead, so looking again today leaves it), and a legal hold.
     retention_run: String,
     hold: String,
+    erasure_request: String,
 }
 
 async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)> {
@@ -227,6 +228,15 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         .place_legal_hold(&reference, "litigation", "referral", "route walk")
         .await?
         .into_string();
+    let erasure_request = dpo
+        .record_erasure_request(
+            &reference,
+            "writing",
+            &chrono::Utc::now().format("%d/%m/%Y").to_string(),
+            "route walk",
+        )
+        .await?
+        .into_string();
     use harbour_domain::alerts::links::Purpose;
     let (confirm, manage, unsubscribe) = (
         link(Purpose::Confirm),
@@ -237,6 +247,7 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
         Ids {
             retention_run,
             hold,
+            erasure_request,
             alert,
             subscriber,
             confirm,
@@ -366,6 +377,8 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.subscriber)
     } else if path.starts_with("/retention/runs/{id}") {
         path.replace("{id}", &ids.retention_run)
+    } else if path.starts_with("/retention/requests/{id}") {
+        path.replace("{id}", &ids.erasure_request)
     } else if path.starts_with("/retention/holds/{id}") {
         path.replace("{id}", &ids.hold)
     } else if path.starts_with("/retention/schedules/{kind}") {

@@ -66,3 +66,25 @@ ALTER TABLE consents ADD COLUMN erased_at TEXT;
 -- What the MARAC quarterly return counts about an erased case (children, a perpetrator under
 -- 18, the victim a man or aged 16 or 17 when heard), JSON, so past returns still add up.
 ALTER TABLE marac_cases ADD COLUMN return_facts TEXT;
+
+-- A person's request to have their records erased: how and when it came, the day it must be
+-- answered by, the officer's decision with its ground and reason, and what was erased. The
+-- person's words go when their records do; the request stays as the record of the answer.
+CREATE TABLE erasure_requests (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons (id),
+    referral_id TEXT NOT NULL REFERENCES referrals (id),
+    received TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    asked TEXT NOT NULL,
+    respond_by TEXT NOT NULL,
+    recorded_by TEXT NOT NULL REFERENCES users (id),
+    recorded_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    decision_ground TEXT,
+    decision_reason TEXT,
+    decided_by TEXT REFERENCES users (id),
+    decided_at TEXT,
+    erased_at TEXT,
+    erased TEXT
+);

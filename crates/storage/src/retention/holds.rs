@@ -63,6 +63,19 @@ impl ScopedStore {
     /// The referral with this reference, and whom it is about, to hold.
     pub async fn find_for_hold(&self, reference: &str) -> Result<HoldTarget> {
         self.grant(Action::HoldRecords)?;
+        self.find_by_reference(reference, "find a person for a legal hold")
+            .await
+    }
+
+    /// The referral with this reference, and whom it is about, for an erasure request.
+    pub async fn find_person_by_reference(&self, reference: &str) -> Result<HoldTarget> {
+        self.grant(Action::HandleErasureRequests)?;
+        self.find_by_reference(reference, "find a person for an erasure request")
+            .await
+    }
+
+    /// A referral by its reference (any case), audited as read for `purpose`.
+    async fn find_by_reference(&self, reference: &str, purpose: &str) -> Result<HoldTarget> {
         let reference = reference.trim();
         if reference.is_empty() {
             return Err(StorageError::invalid(
@@ -89,7 +102,7 @@ impl ScopedStore {
             AuditAction::Read,
             "referral",
             Some(found.referral_id.as_str()),
-            "find a person for a legal hold",
+            purpose,
         )
         .await?;
         tx.commit().await?;

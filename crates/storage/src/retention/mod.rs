@@ -11,5 +11,6 @@
 pub mod due;
 pub mod erase;
 pub mod holds;
+pub mod requests;
 pub mod runs;
 pub mod schedules;

@@ -396,7 +396,10 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
             ],
         });
     }
-    if may(Action::ManageRetention) || may(Action::HoldRecords) {
+    if may(Action::ManageRetention)
+        || may(Action::HoldRecords)
+        || may(Action::HandleErasureRequests)
+    {
         let mut waiting = Vec::new();
         let mut tasks = Vec::new();
         if may(Action::ManageRetention) {
@@ -415,6 +418,29 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
                 "/retention",
                 "Retention and erasure",
                 "How long each kind of record is kept and why; approve each night's erasure",
+            ));
+        }
+        if may(Action::HandleErasureRequests) {
+            let (open, soon) = store.erasure_requests_open().await?;
+            if open > 0 {
+                waiting.push(Task::new(
+                    "/retention/requests",
+                    count(
+                        open,
+                        "erasure request to answer",
+                        "erasure requests to answer",
+                    ),
+                    if soon > 0 {
+                        "Some must be answered within a week"
+                    } else {
+                        "Each must be answered within a calendar month of arriving"
+                    },
+                ));
+            }
+            tasks.push(Task::new(
+                "/retention/requests",
+                "Erasure requests",
+                "Record a person's request to erase their records, and decide it",
             ));
         }
         if may(Action::HoldRecords) {

@@ -3,6 +3,7 @@
 //! changing one; past runs and what they erased. Counts only: no page here names anyone.
 
 pub mod holds;
+pub mod requests;
 
 use crate::access::Staff;
 use crate::csrf::CsrfForm;
