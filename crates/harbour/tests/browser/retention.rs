@@ -1,7 +1,8 @@
 //! The data protection officer's retention run end to end: a victim's support ended years ago;
 //! the officer finds the run from their home page, declines without a reason and is told one is
 //! needed, approves, and the job worker erases; the run then shows what was erased, and nothing
-//! planted in her records is left in the database. A legal hold is placed and lifted.
+//! planted in her records is left in the database. A legal hold is placed and lifted; another
+//! person's request to be erased is recorded and granted.
 
 use super::*;
 use harbour_jobs::{Worker, WorkerConfig};
@@ -98,6 +99,47 @@ async fn the_officer_approves_a_retention_run_and_her_records_are_erased() -> R 
     assert!(text_of(&b, "main").await?.contains("No records are held."));
     assert!(text_of(&b, "main").await?.contains("Review published"));
     audit_page(&b, &mut violations).await?;
+
+    // She then asks for her records to be erased: the officer records the request and grants it.
+    b.client.goto(&format!("{}/home", app.url)).await?;
+    follow_at(&b, Locator::LinkText("Erasure requests")).await?;
+    audit_page(&b, &mut violations).await?;
+    follow(&b, "form[action='/retention/requests'] button[type=submit]").await?;
+    assert!(
+        text_of(&b, ".govuk-error-summary")
+            .await?
+            .contains("Choose how the request came")
+    );
+    audit_page(&b, &mut violations).await?;
+    fill(&b, "#reference", &other.reference).await?;
+    click(&b, "#received").await?;
+    let today = harbour_domain::calendar::uk_date(chrono::Utc::now());
+    fill(&b, "#received_on", &today.format("%d/%m/%Y").to_string()).await?;
+    fill(&b, "#asked", "Please erase what you hold about me").await?;
+    follow(&b, "form[action='/retention/requests'] button[type=submit]").await?;
+    assert!(text_of(&b, "h1").await?.contains("Zephyrinec6y"));
+    audit_page(&b, &mut violations).await?;
+    click(&b, "#decision").await?;
+    fill(&b, "#reason", "No exception applies").await?;
+    follow(
+        &b,
+        "form[action^='/retention/requests/'] button[type=submit]",
+    )
+    .await?;
+    assert_eq!(text_of(&b, ".govuk-caption-l").await?, "Approved: erasing");
+    for _ in 0..20 {
+        if worker.run_once(chrono::Utc::now()).await? == 0 {
+            break;
+        }
+    }
+    b.client.refresh().await?;
+    assert_eq!(text_of(&b, ".govuk-caption-l").await?, "Erased");
+    assert_eq!(text_of(&b, "h1").await?, "Erasure request: Erased");
+    audit_page(&b, &mut violations).await?;
+    let planted = canaries("c6y");
+    let planted: Vec<&str> = planted.iter().map(String::as_str).collect();
+    let left = where_text_appears(&app.db, &planted).await?;
+    assert!(left.is_empty(), "{left:#?}");
 
     assert!(violations.is_empty(), "{violations:#?}");
     Ok(())
