@@ -153,6 +153,8 @@ id_type! {
     LegalHoldId;
     /// A person's request to have their records erased.
     ErasureRequestId;
+    /// A person's request to see what is held about them.
+    SubjectAccessId;
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ pub mod role;
 pub mod safe_contact;
 pub mod safety_plan;
 pub mod stats;
+pub mod subject_access;
 pub mod support_plan;
 pub mod triage;
 pub mod two_factor;

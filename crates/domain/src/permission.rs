@@ -96,10 +96,13 @@ pub enum Action {
     /// Record a person's request to have their records erased, see what is held about them, and
     /// decide it: erase everything about them, or refuse on a ground.
     HandleErasureRequests,
+    /// Answer a person's request to see what is held about them: gather it across agencies,
+    /// redact or release what is about others, and export it.
+    AnswerSubjectAccess,
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 39] = [
         Action::ViewOwnAccount,
         Action::ViewAgencies,
         Action::ManageAgencies,
@@ -138,6 +141,7 @@ impl Action {
         Action::ManageRetention,
         Action::HoldRecords,
         Action::HandleErasureRequests,
+        Action::AnswerSubjectAccess,
     ];
 }
 
@@ -296,6 +300,7 @@ pub const GRANTS: &[(Role, Action, Scope)] = &[
     (Role::DataProtectionOfficer, Action::ManageRetention, Scope::Partnership),
     (Role::DataProtectionOfficer, Action::HoldRecords, Scope::Partnership),
     (Role::DataProtectionOfficer, Action::HandleErasureRequests, Scope::Partnership),
+    (Role::DataProtectionOfficer, Action::AnswerSubjectAccess, Scope::Partnership),
 ];
 
 /// A capability: proof that `action` was authorised, and within which scope.

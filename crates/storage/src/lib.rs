@@ -40,6 +40,7 @@ pub mod retention;
 pub mod schema;
 pub mod scoped;
 pub mod seeker;
+pub mod subject_access;
 pub mod tokens;
 pub mod triage;
 pub mod users;

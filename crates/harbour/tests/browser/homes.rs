@@ -38,7 +38,12 @@ fn expected(role: Role) -> &'static [&'static str] {
         Role::AlertAuthor => &["/community-alerts/new", "/community-alerts"],
         Role::Commissioner => &["/coverage"],
         Role::Auditor => &["/audit", "/admin/people"],
-        Role::DataProtectionOfficer => &["/retention", "/retention/requests", "/retention/holds"],
+        Role::DataProtectionOfficer => &[
+            "/retention",
+            "/subject-access",
+            "/retention/requests",
+            "/retention/holds",
+        ],
         _ => &["/account"],
     }
 }

@@ -31,5 +31,6 @@ mod safe_contact;
 mod schemathesis;
 mod self_referral;
 mod storage;
+mod subject_access;
 mod web;
 mod webhooks;

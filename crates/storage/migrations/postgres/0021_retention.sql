@@ -88,3 +88,32 @@ CREATE TABLE erasure_requests (
     erased_at TEXT,
     erased TEXT
 );
+
+-- A person's request to see what is held about them: the deadline (extended once, with the
+-- reason), and the export, whose download link is a secret kept as a digest until it expires.
+CREATE TABLE subject_access_requests (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons (id),
+    referral_id TEXT NOT NULL REFERENCES referrals (id),
+    received TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    asked TEXT NOT NULL,
+    respond_by TEXT NOT NULL,
+    extended_reason TEXT,
+    recorded_by TEXT NOT NULL REFERENCES users (id),
+    recorded_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    exported_at TEXT,
+    export_token_hash TEXT,
+    export_expires_at TEXT
+);
+-- The officer's decision on each flagged item: redact or release, and why.
+CREATE TABLE subject_access_redactions (
+    request_id TEXT NOT NULL REFERENCES subject_access_requests (id),
+    item_key TEXT NOT NULL,
+    choice TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    decided_by TEXT REFERENCES users (id),
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (request_id, item_key)
+);

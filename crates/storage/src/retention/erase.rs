@@ -493,6 +493,17 @@ pub(crate) async fn erase_people(tx: &mut WriteTx, ids: &[String]) -> Result<u64
         s,
     )
     .await?;
+    // What the person asked for, in their words, on their requests.
+    for table in ["erasure_requests", "subject_access_requests"] {
+        run(
+            tx,
+            &format!("UPDATE {table} SET asked = '' WHERE {{ids}}"),
+            "person_id",
+            l,
+            s,
+        )
+        .await?;
+    }
     run(
         tx,
         "UPDATE person_merges SET moved = '{}', reason = '', undo_reason = NULL WHERE {ids}",

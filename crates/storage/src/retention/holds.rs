@@ -75,7 +75,11 @@ impl ScopedStore {
     }
 
     /// A referral by its reference (any case), audited as read for `purpose`.
-    async fn find_by_reference(&self, reference: &str, purpose: &str) -> Result<HoldTarget> {
+    pub(crate) async fn find_by_reference(
+        &self,
+        reference: &str,
+        purpose: &str,
+    ) -> Result<HoldTarget> {
         let reference = reference.trim();
         if reference.is_empty() {
             return Err(StorageError::invalid(

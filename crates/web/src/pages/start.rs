@@ -399,6 +399,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
     if may(Action::ManageRetention)
         || may(Action::HoldRecords)
         || may(Action::HandleErasureRequests)
+        || may(Action::AnswerSubjectAccess)
     {
         let mut waiting = Vec::new();
         let mut tasks = Vec::new();
@@ -418,6 +419,29 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
                 "/retention",
                 "Retention and erasure",
                 "How long each kind of record is kept and why; approve each night's erasure",
+            ));
+        }
+        if may(Action::AnswerSubjectAccess) {
+            let (open, soon) = store.subject_access_open().await?;
+            if open > 0 {
+                waiting.push(Task::new(
+                    "/subject-access",
+                    count(
+                        open,
+                        "subject access request to answer",
+                        "subject access requests to answer",
+                    ),
+                    if soon > 0 {
+                        "Some must be answered within a week"
+                    } else {
+                        "Each must be answered within a calendar month of arriving"
+                    },
+                ));
+            }
+            tasks.push(Task::new(
+                "/subject-access",
+                "Subject access requests",
+                "Gather what the partnership holds about a person who asks, review it and send it",
             ));
         }
         if may(Action::HandleErasureRequests) {
