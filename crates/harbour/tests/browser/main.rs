@@ -17,6 +17,7 @@ mod person_details;
 mod recognition;
 mod reports;
 mod retention;
+mod subject_access;
 
 type R = anyhow::Result<()>;
 
