@@ -372,6 +372,11 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
             say(&format!(
                 "Loaded {subscribers} synthetic community alerts subscribers and {alerts} alert messages (one updated, one cancelled)."
             ));
+            let (old, requests) =
+                harbour_storage::demo::governance::load_demo_governance(&db).await?;
+            say(&format!(
+                "Moved {old} closed cases back to 2019, so tonight's retention run finds them due, and recorded {requests} requests from people for the data protection officer."
+            ));
             if let Some(trained) = harbour_storage::recognition::ready(&db).await? {
                 let repeats =
                     harbour_storage::demo::recognition::load_demo_recognition(&db).await?;

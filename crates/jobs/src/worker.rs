@@ -188,7 +188,7 @@ impl Worker {
             if let Some(run) =
                 harbour_storage::retention::runs::prepare_nightly(&self.db, now).await?
             {
-                tracing::info!(run = %run, "prepared the night's retention run: it waits for the data protection officer");
+                tracing::info!(run = %run, "prepared the night's retention run");
             }
             let chased = harbour_storage::marac::chase_overdue(&self.db, now).await?;
             if chased > 0 {

@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod cases;
 pub mod directory;
+pub mod governance;
 pub mod history;
 pub mod marac;
 pub mod onward;

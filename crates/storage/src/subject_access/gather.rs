@@ -22,7 +22,7 @@ fn label<T: Copy>(slug: &str, from: fn(&str) -> Option<T>, label: fn(T) -> &'sta
     from(slug).map_or_else(|| slug.replace('_', " "), |x| label(x).to_owned())
 }
 
-fn day(t: &str) -> String {
+pub(crate) fn day(t: &str) -> String {
     t.get(..10)
         .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
         .map_or_else(|| t.to_owned(), |d| d.format("%-d %B %Y").to_string())

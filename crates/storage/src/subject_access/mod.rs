@@ -136,7 +136,7 @@ async fn everything(db: &Db, person: &PersonId) -> Result<Vec<Section>> {
                 label: "Community alerts".into(),
                 text: format!(
                     "{email}: subscribed on {}{}",
-                    at.get(..10).unwrap_or(&at),
+                    gather::day(&at),
                     if status == "active" {
                         ""
                     } else {
@@ -170,7 +170,7 @@ async fn everything(db: &Db, person: &PersonId) -> Result<Vec<Section>> {
         .enumerate()
         .map(|(i, (at, agency, purpose, _))| Item {
             key: format!("read.{i}"),
-            label: at.get(..10).unwrap_or(at).to_owned(),
+            label: gather::day(at),
             text: format!(
                 "{}: {purpose}",
                 agency.clone().unwrap_or_else(|| "Harbour".into())
