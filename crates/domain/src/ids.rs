@@ -155,6 +155,10 @@ id_type! {
     ErasureRequestId;
     /// A person's request to see what is held about them.
     SubjectAccessId;
+    /// One of a person's sign-ins, as their account page names it.
+    SessionId;
+    /// A browser a person has signed in from.
+    DeviceId;
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod contact_gate;
 pub mod coverage;
 pub mod crime;
 pub mod deadline;
+pub mod device;
 pub mod directory;
 pub mod entitlement;
 pub mod erasure_request;

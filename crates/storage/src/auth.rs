@@ -47,6 +47,10 @@ pub enum SignInOutcome {
     SignedIn {
         session_secret: String,
         user_id: String,
+        /// The device cookie's secret: the one the browser sent, or a new one to set.
+        device_secret: String,
+        /// Whether the person had signed in from other devices but never this one.
+        new_device: bool,
     },
     WrongCredentials,
     LockedOut {
@@ -82,11 +86,20 @@ fn system_event(
     }
 }
 
+/// The browser signing in: its device cookie's secret, if it sent one, and its User-Agent in
+/// words ([`harbour_domain::device::label`]).
+#[derive(Debug, Clone, Default)]
+pub struct Device<'a> {
+    pub secret: Option<&'a str>,
+    pub label: String,
+}
+
 pub async fn sign_in(
     db: &Db,
     policy: &SignInPolicy,
     email: &str,
     password: &str,
+    device: &Device<'_>,
     request_id: &str,
 ) -> Result<SignInOutcome> {
     let email = normalise_email(email);
@@ -189,22 +202,66 @@ pub async fn sign_in(
         .await?;
     let session_secret = random_secret();
     let at = now();
+    // A device is known by its cookie; one the person has not used before is new, unless it is
+    // their first.
+    let device_secret = device
+        .secret
+        .filter(|s| s.len() >= 32)
+        .map_or_else(random_secret, str::to_owned);
+    let device_hash = digest(&device_secret);
+    let known: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, device_hash FROM known_devices WHERE user_id = $1")
+            .bind(&user_id)
+            .fetch_all(tx.conn())
+            .await?;
+    let new_device = !known.is_empty() && !known.iter().any(|(_, h)| *h == device_hash);
+    let device_id = if let Some((id, _)) = known.iter().find(|(_, h)| *h == device_hash) {
+        sqlx::query("UPDATE known_devices SET last_seen = $1, label = $2 WHERE id = $3")
+            .bind(&at)
+            .bind(&device.label)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        id.clone()
+    } else {
+        let id = crate::db::new_id();
+        sqlx::query(
+            "INSERT INTO known_devices (id, user_id, device_hash, label, first_seen, last_seen, acknowledged) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        )
+        .bind(&id)
+        .bind(&user_id)
+        .bind(&device_hash)
+        .bind(&device.label)
+        .bind(&at)
+        .bind(!new_device)
+        .execute(tx.conn())
+        .await?;
+        id
+    };
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, id, device, device_id) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)",
     )
     .bind(digest(&session_secret))
     .bind(&user_id)
     .bind(random_secret())
     .bind(&at)
     .bind(format_time(now_t + policy.absolute_timeout))
+    .bind(crate::db::new_id())
+    .bind(&device.label)
+    .bind(&device_id)
     .execute(tx.conn())
     .await?;
     let event = system_event(
         AuditAction::SignIn,
         Some(user_id.clone()),
         agency_id,
-        "sign in",
+        if new_device {
+            "sign in from a new device"
+        } else {
+            "sign in"
+        },
         request_id,
     );
     audit::append(&mut tx, &event).await?;
@@ -212,6 +269,8 @@ pub async fn sign_in(
     Ok(SignInOutcome::SignedIn {
         session_secret,
         user_id,
+        device_secret,
+        new_device,
     })
 }
 

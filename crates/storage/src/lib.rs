@@ -29,6 +29,7 @@ pub mod intake;
 pub mod jobs;
 pub mod marac;
 pub mod onward;
+pub mod own_sessions;
 mod passwords;
 pub mod person_details;
 mod person_keys;

@@ -82,6 +82,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/account", Staff(Action::ViewOwnAccount), get(pages::account::show)),
         r("POST", "/account/password", Staff(Action::ViewOwnAccount), post(pages::account::change_password)),
         r("POST", "/account/sign-out-everywhere", Staff(Action::ViewOwnAccount), post(pages::account::sign_out_everywhere)),
+        r("POST", "/account/sessions/{id}/end", Staff(Action::ViewOwnAccount), post(pages::account::end_session)),
+        r("POST", "/account/devices/{id}/confirm", Staff(Action::ViewOwnAccount), post(pages::account::confirm_device)),
         r("GET", "/admin/agencies", Staff(Action::ViewAgencies), get(pages::agencies::list)),
         r("GET", "/admin/agencies/new", Staff(Action::ManageAgencies), get(pages::agencies::new)),
         r("POST", "/admin/agencies", Staff(Action::ManageAgencies), post(pages::agencies::create)),

@@ -50,6 +50,10 @@ struct Ids {
     confirm: String,
     manage: String,
     unsubscribe: String,
+    /// The administrator's own sign-in and the device it came from: every other caller is told
+    /// not found.
+    session: String,
+    device: String,
     /// A retention run (for a day ahead, so looking again today leaves it), and a legal hold.
     retention_run: String,
     hold: String,
@@ -211,6 +215,13 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
             chrono::Utc::now(),
         )
     };
+    let (session, device): (String, String) = sqlx::query_as(
+        "SELECT s.id, s.device_id FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE u.email = $1 ORDER BY s.created_at DESC LIMIT 1",
+    )
+    .bind(harbour_testkit::app::demo_email(Role::Administrator))
+    .fetch_one(app.db.pool())
+    .await?;
     let dpo = harbour_testkit::cases::store_as(
         &app.db,
         "Staffordshire Commissioner's Office",
@@ -255,6 +266,8 @@ async fn ids(app: &TestApp, admin: &TestClient) -> anyhow::Result<(Ids, String)>
     );
     Ok((
         Ids {
+            session,
+            device,
             retention_run,
             hold,
             erasure_request,
@@ -396,6 +409,10 @@ fn path_for(spec: &RouteSpec, ids: &Ids) -> String {
         path.replace("{id}", &ids.erasure_request)
     } else if path.starts_with("/retention/holds/{id}") {
         path.replace("{id}", &ids.hold)
+    } else if path.starts_with("/account/sessions/{id}") {
+        path.replace("{id}", &ids.session)
+    } else if path.starts_with("/account/devices/{id}") {
+        path.replace("{id}", &ids.device)
     } else if path.starts_with("/retention/schedules/{kind}") {
         path.replace("{kind}", "case")
     } else {
@@ -448,7 +465,9 @@ async fn every_route_answers_every_caller_as_the_permission_model_says() -> R {
             // Governance's routes walk with real records. (Older routes with an id the walk
             // does not fill answer a literal "{id}" with not found, which proves less.)
             assert!(
-                !((path.starts_with("/retention") || path.starts_with("/subject-access"))
+                !((path.starts_with("/retention")
+                    || path.starts_with("/subject-access")
+                    || path.starts_with("/account"))
                     && path.contains('{')),
                 "{path}: the walk has no record to put in the path"
             );

@@ -30,6 +30,7 @@ mod retention;
 mod safe_contact;
 mod schemathesis;
 mod self_referral;
+mod sessions;
 mod storage;
 mod subject_access;
 mod web;

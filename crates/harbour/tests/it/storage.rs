@@ -357,14 +357,16 @@ async fn both_backends_have_the_same_schema() -> R {
 
 #[tokio::test]
 async fn ended_sessions_and_spent_failures_are_purged() -> R {
-    use harbour_storage::auth::{SignInOutcome, SignInPolicy, purge_expired, sign_in};
+    use harbour_storage::auth::{Device, SignInOutcome, SignInPolicy, purge_expired, sign_in};
     let (_t, db) = demo_db().await?;
+    let device = Device::default();
     let policy = SignInPolicy::default();
     let live = sign_in(
         &db,
         &policy,
         "caseworker@demo.harbour.example",
         "harbour-demo-only",
+        &device,
         "r1",
     )
     .await?;
@@ -373,6 +375,7 @@ async fn ended_sessions_and_spent_failures_are_purged() -> R {
         &policy,
         "referrer@demo.harbour.example",
         "harbour-demo-only",
+        &device,
         "r2",
     )
     .await?;
@@ -380,7 +383,15 @@ async fn ended_sessions_and_spent_failures_are_purged() -> R {
         matches!(live, SignInOutcome::SignedIn { .. })
             && matches!(stale, SignInOutcome::SignedIn { .. })
     );
-    sign_in(&db, &policy, "nobody@demo.harbour.example", "wrong", "r3").await?;
+    sign_in(
+        &db,
+        &policy,
+        "nobody@demo.harbour.example",
+        "wrong",
+        &device,
+        "r3",
+    )
+    .await?;
     let referrer = harbour_testkit::inspect::user_id(&db, "referrer@demo.harbour.example").await?;
     sqlx::query(
         "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000000Z' WHERE user_id = $1",

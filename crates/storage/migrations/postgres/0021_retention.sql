@@ -117,3 +117,24 @@ CREATE TABLE subject_access_redactions (
     decided_at TEXT NOT NULL,
     PRIMARY KEY (request_id, item_key)
 );
+
+-- The devices each person has signed in from, known by a long-lived cookie's digest; one
+-- first seen after their first is shown on their home page until they say it was them.
+CREATE TABLE known_devices (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    device_hash TEXT NOT NULL,
+    label TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    acknowledged BOOLEAN NOT NULL DEFAULT FALSE,
+    UNIQUE (user_id, device_hash)
+);
+-- Each sign-in gets an id to name it on the person's account page (the token's digest stays
+-- private), the browser and system in words, and its device. Sessions from before this have
+-- none of these, so they end: people sign in again once.
+DELETE FROM sessions;
+ALTER TABLE sessions ADD COLUMN id TEXT;
+ALTER TABLE sessions ADD COLUMN device TEXT;
+ALTER TABLE sessions ADD COLUMN device_id TEXT REFERENCES known_devices (id) ON DELETE SET NULL;
+CREATE UNIQUE INDEX sessions_id ON sessions (id);

@@ -277,7 +277,8 @@ pub(crate) async fn erase_kind(tx: &mut WriteTx, kind: RecordKind, ids: &[String
             run(tx, "DELETE FROM alert_subscribers WHERE {ids}", "id", l, s).await?
         }
         RecordKind::Session => {
-            // One id: the day before which the sessions ended.
+            // One id: the day before which the sessions ended. Devices last used before then go
+            // with them (counted as sessions are: the devices are how sign-ins are told apart).
             let mut n = 0;
             for before in ids {
                 n += sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -285,6 +286,10 @@ pub(crate) async fn erase_kind(tx: &mut WriteTx, kind: RecordKind, ids: &[String
                     .execute(tx.conn())
                     .await?
                     .rows_affected();
+                sqlx::query("DELETE FROM known_devices WHERE last_seen < $1")
+                    .bind(before)
+                    .execute(tx.conn())
+                    .await?;
             }
             n
         }

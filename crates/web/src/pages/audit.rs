@@ -37,6 +37,7 @@ fn kind_label(kind: &str) -> &str {
         "user" => "Person (staff account)",
         "api_token" => "API token",
         "session" => "Sign-in session",
+        "device" => "Device signed in from",
         "audit_log" => "Audit trail",
         "referral" => "Referral",
         "referral_draft" => "Referral draft",

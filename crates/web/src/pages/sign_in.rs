@@ -23,6 +23,12 @@ struct SignInPage {
     errors: FieldErrors,
 }
 
+/// The long-lived cookie that tells Harbour a browser has signed in before, so a sign-in from
+/// a new one can be shown on the person's home page. It proves nothing on its own.
+const DEVICE_COOKIE: &str = "harbour_device";
+/// A year, in seconds.
+const DEVICE_COOKIE_AGE: i64 = 365 * 24 * 60 * 60;
+
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"
@@ -145,10 +151,41 @@ pub async fn submit(
         );
     }
     let rid = request_id(&req_ext);
-    match auth::sign_in(&state.db, &state.config.sign_in, &email, password, &rid).await {
-        Ok(SignInOutcome::SignedIn { session_secret, .. }) => {
+    let device = auth::Device {
+        secret: cookie(&headers, DEVICE_COOKIE),
+        label: harbour_domain::device::label(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        ),
+    };
+    let outcome = auth::sign_in(
+        &state.db,
+        &state.config.sign_in,
+        &email,
+        password,
+        &device,
+        &rid,
+    )
+    .await;
+    match outcome {
+        Ok(SignInOutcome::SignedIn {
+            session_secret,
+            device_secret,
+            ..
+        }) => {
             let mut response = Redirect::to("/home").into_response();
             let h = response.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    &state,
+                    DEVICE_COOKIE,
+                    &device_secret,
+                    Some(DEVICE_COOKIE_AGE),
+                ),
+            );
             h.append(
                 header::SET_COOKIE,
                 set_cookie(&state, SESSION_COOKIE, &session_secret, None),

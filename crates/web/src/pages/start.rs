@@ -64,6 +64,8 @@ struct HomePage {
     /// The referrals this person made most recently, with where each is.
     recent: Vec<ReferralStatus>,
     can_submit: bool,
+    /// Devices the person signed in from for the first time, until they say it was them.
+    new_devices: Vec<harbour_storage::own_sessions::NewDevice>,
 }
 
 impl HomePage {
@@ -580,7 +582,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
     admin.push(Task::new(
         "/account",
         "Your account",
-        "Your details, and signing out of every device",
+        "Your details and password, and where you are signed in",
     ));
     sections.push(Section {
         title: "Also",
@@ -599,6 +601,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
         sections,
         recent,
         can_submit,
+        new_devices: store.new_devices().await?,
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/home"),
     }))
 }
