@@ -27,6 +27,12 @@ pub enum Command {
     },
     /// Bring the database schema up to date.
     Migrate,
+    /// Print the code a demo account's authenticator app would show now (demo accounts only:
+    /// their secrets are derived from their addresses; real accounts' are random).
+    DemoCode {
+        /// The demo account's email address.
+        email: String,
+    },
     /// Load the demo partnership (areas, agencies, staff) into an empty database, and
     /// synthetic referrals.
     Demo {

@@ -32,6 +32,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         Command::Serve { demo } => serve(config, demo).await,
+        Command::DemoCode { email } => {
+            let email = email.trim().to_lowercase();
+            if !harbour_storage::demo::is_demo_address(&email) {
+                anyhow::bail!(
+                    "demo-code: {email:?} is not a demo account; real accounts' codes come only from their owner's authenticator app"
+                );
+            }
+            let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+            let step = harbour_domain::two_factor::STEP;
+            say(&format!(
+                "{} (good for {} more seconds; each code works once)",
+                harbour_storage::demo::demo_code(&email, now / step),
+                step - now % step
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let db = open(&config).await?;
             say(&format!(
@@ -401,12 +417,19 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode> {
         ));
         for s in demo_sign_ins() {
             say(&format!(
-                "  {:<20} {:<42} {}",
+                "  {:<20} {:<42} {}{}",
                 s.role.label(),
                 s.email,
-                s.agency
+                s.agency,
+                if harbour_domain::two_factor::required(&[s.role], false) {
+                    " (needs a code)"
+                } else {
+                    ""
+                }
             ));
         }
+        say("Accounts marked \"needs a code\" sign in with two factors: for the code, run");
+        say("  harbour demo-code EMAIL");
     }
     let web = config.web();
     let purge = harbour_jobs::tidy::spawn_session_purge(db.clone(), web.sign_in);

@@ -38,6 +38,9 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// Failed sign-ins that lock an email address out.
     pub sign_in_max_failures: i64,
+    /// Whether everyone signs in with a second factor, not only the roles that must
+    /// (administrators, auditors, the data protection officer, partnership-wide readers).
+    pub two_factor_for_everyone: bool,
     /// Minutes the lock-out lasts.
     pub sign_in_lockout_minutes: i64,
     /// Sign-in attempts allowed per client address per minute.
@@ -91,6 +94,7 @@ impl Default for Config {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             sign_in_max_failures: 5,
+            two_factor_for_everyone: false,
             sign_in_lockout_minutes: 15,
             sign_in_attempts_per_minute: 20,
             self_referrals_per_hour: 10,
@@ -368,6 +372,7 @@ impl Config {
                 lockout: minutes(self.sign_in_lockout_minutes),
                 idle_timeout: minutes(self.session_idle_minutes),
                 absolute_timeout: minutes(self.session_absolute_hours * 60),
+                two_factor_for_everyone: self.two_factor_for_everyone,
             },
             sign_in_attempts_per_minute: self.sign_in_attempts_per_minute,
             self_referrals_per_hour: self.self_referrals_per_hour,

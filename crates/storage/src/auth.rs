@@ -4,7 +4,7 @@
 
 use crate::actor::Actor;
 use crate::audit;
-use crate::db::{Db, format_time, now, parse_time};
+use crate::db::{Db, WriteTx, format_time, now, parse_time};
 use crate::error::{Result, StorageError};
 use crate::passwords;
 use crate::tokens::{TOKEN_PREFIX, digest, random_secret};
@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use harbour_domain::audit::{AuditAction, AuditEvent};
 use harbour_domain::ids::{AgencyId, UserId};
 use harbour_domain::role::Role;
+use harbour_domain::two_factor;
 use harbour_domain::user::normalise_email;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -27,6 +28,9 @@ pub struct SignInPolicy {
     pub idle_timeout: Duration,
     /// …and this long after sign-in, whatever happens.
     pub absolute_timeout: Duration,
+    /// Whether everyone must sign in with a second factor, not only the roles that must
+    /// ([`harbour_domain::two_factor::required`]).
+    pub two_factor_for_everyone: bool,
 }
 
 impl Default for SignInPolicy {
@@ -37,6 +41,7 @@ impl Default for SignInPolicy {
             lockout: Duration::minutes(15),
             idle_timeout: Duration::minutes(30),
             absolute_timeout: Duration::hours(12),
+            two_factor_for_everyone: false,
         }
     }
 }
@@ -51,6 +56,12 @@ pub enum SignInOutcome {
         device_secret: String,
         /// Whether the person had signed in from other devices but never this one.
         new_device: bool,
+    },
+    /// The password was right; a code from the person's authenticator comes next, or, if they
+    /// must use one and have none, setting one up. The secret goes in a short-lived cookie.
+    SecondFactor {
+        pending_secret: String,
+        set_up: bool,
     },
     WrongCredentials,
     LockedOut {
@@ -68,7 +79,7 @@ pub struct Session {
     pub csrf_token: String,
 }
 
-fn system_event(
+pub(crate) fn system_event(
     action: AuditAction,
     user_id: Option<String>,
     agency_id: Option<String>,
@@ -150,36 +161,7 @@ pub async fn sign_in(
     let matches = passwords::verify(stored_hash, password.to_owned()).await;
     let mut tx = db.begin_write().await?;
     if !matches {
-        let row = sqlx::query(
-            "SELECT failures, window_started_at FROM sign_in_failures WHERE email_hash = $1",
-        )
-        .bind(&email_hash)
-        .fetch_optional(tx.conn())
-        .await?;
-        let (failures, started) = match row {
-            Some(r) => {
-                let started = parse_time(&r.try_get::<String, _>("window_started_at")?)?;
-                if now_t - started > policy.window {
-                    (1, now_t)
-                } else {
-                    (r.try_get::<i64, _>("failures")? + 1, started)
-                }
-            }
-            None => (1, now_t),
-        };
-        let locked = (failures >= policy.max_failures).then(|| now_t + policy.lockout);
-        sqlx::query(
-            "INSERT INTO sign_in_failures (email_hash, failures, window_started_at, locked_until) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (email_hash) DO UPDATE SET \
-             failures = excluded.failures, window_started_at = excluded.window_started_at, \
-             locked_until = excluded.locked_until",
-        )
-        .bind(&email_hash)
-        .bind(if locked.is_some() { 0 } else { failures })
-        .bind(format_time(started))
-        .bind(locked.map(format_time))
-        .execute(tx.conn())
-        .await?;
+        let locked = record_failure(&mut tx, policy, &email_hash, now_t).await?;
         let event = system_event(
             AuditAction::SignInFailed,
             user_id,
@@ -200,6 +182,119 @@ pub async fn sign_in(
         .bind(&email_hash)
         .execute(tx.conn())
         .await?;
+    let has_factor: Option<Option<String>> =
+        sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
+            .bind(&user_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    let has_factor = has_factor.flatten().is_some();
+    let roles = roles_of(&mut tx, &user_id).await?;
+    if has_factor || two_factor::required(&roles, policy.two_factor_for_everyone) {
+        let pending_secret = random_secret();
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (token_hash, user_id, attempts, created_at, expires_at) \
+             VALUES ($1, $2, 0, $3, $4)",
+        )
+        .bind(digest(&pending_secret))
+        .bind(&user_id)
+        .bind(format_time(now_t))
+        .bind(format_time(now_t + PENDING_LASTS))
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        return Ok(SignInOutcome::SecondFactor {
+            pending_secret,
+            set_up: !has_factor,
+        });
+    }
+    let started = start_session(
+        &mut tx, policy, &user_id, agency_id, device, "sign in", request_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SignInOutcome::SignedIn {
+        session_secret: started.session_secret,
+        user_id,
+        device_secret: started.device_secret,
+        new_device: started.new_device,
+    })
+}
+
+/// How long a sign-in part-way (password right, second factor to come) lasts.
+pub(crate) const PENDING_LASTS: Duration = Duration::minutes(10);
+
+/// The roles a person holds.
+pub(crate) async fn roles_of(tx: &mut WriteTx, user_id: &str) -> Result<Vec<Role>> {
+    let slugs: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(slugs
+        .iter()
+        .filter_map(|s| Role::staff_from_slug(s))
+        .collect())
+}
+
+/// Counts a failed sign-in (a wrong password, or a wrong second factor) against the address;
+/// the time it is locked out until, if this failure locks it.
+pub(crate) async fn record_failure(
+    tx: &mut WriteTx,
+    policy: &SignInPolicy,
+    email_hash: &str,
+    now_t: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let row = sqlx::query(
+        "SELECT failures, window_started_at FROM sign_in_failures WHERE email_hash = $1",
+    )
+    .bind(email_hash)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (failures, started) = match row {
+        Some(r) => {
+            let started = parse_time(&r.try_get::<String, _>("window_started_at")?)?;
+            if now_t - started > policy.window {
+                (1, now_t)
+            } else {
+                (r.try_get::<i64, _>("failures")? + 1, started)
+            }
+        }
+        None => (1, now_t),
+    };
+    let locked = (failures >= policy.max_failures).then(|| now_t + policy.lockout);
+    sqlx::query(
+        "INSERT INTO sign_in_failures (email_hash, failures, window_started_at, locked_until) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (email_hash) DO UPDATE SET \
+         failures = excluded.failures, window_started_at = excluded.window_started_at, \
+         locked_until = excluded.locked_until",
+    )
+    .bind(email_hash)
+    .bind(if locked.is_some() { 0 } else { failures })
+    .bind(format_time(started))
+    .bind(locked.map(format_time))
+    .execute(tx.conn())
+    .await?;
+    Ok(locked)
+}
+
+/// A session begun: its secret for the cookie, the device cookie's, and whether the device is
+/// new to the person.
+pub(crate) struct Started {
+    pub session_secret: String,
+    pub device_secret: String,
+    pub new_device: bool,
+}
+
+/// Begins a session for someone whose sign-in is complete, and audits it with `purpose`.
+pub(crate) async fn start_session(
+    tx: &mut WriteTx,
+    policy: &SignInPolicy,
+    user_id: &str,
+    agency_id: Option<String>,
+    device: &Device<'_>,
+    purpose: &str,
+    request_id: &str,
+) -> Result<Started> {
+    let now_t = Utc::now();
     let session_secret = random_secret();
     let at = now();
     // A device is known by its cookie; one the person has not used before is new, unless it is
@@ -211,7 +306,7 @@ pub async fn sign_in(
     let device_hash = digest(&device_secret);
     let known: Vec<(String, String)> =
         sqlx::query_as("SELECT id, device_hash FROM known_devices WHERE user_id = $1")
-            .bind(&user_id)
+            .bind(user_id)
             .fetch_all(tx.conn())
             .await?;
     let new_device = !known.is_empty() && !known.iter().any(|(_, h)| *h == device_hash);
@@ -230,7 +325,7 @@ pub async fn sign_in(
              VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(&id)
-        .bind(&user_id)
+        .bind(user_id)
         .bind(&device_hash)
         .bind(&device.label)
         .bind(&at)
@@ -244,7 +339,7 @@ pub async fn sign_in(
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)",
     )
     .bind(digest(&session_secret))
-    .bind(&user_id)
+    .bind(user_id)
     .bind(random_secret())
     .bind(&at)
     .bind(format_time(now_t + policy.absolute_timeout))
@@ -253,22 +348,21 @@ pub async fn sign_in(
     .bind(&device_id)
     .execute(tx.conn())
     .await?;
+    let purpose = if new_device {
+        format!("{purpose} from a new device")
+    } else {
+        purpose.to_owned()
+    };
     let event = system_event(
         AuditAction::SignIn,
-        Some(user_id.clone()),
+        Some(user_id.to_owned()),
         agency_id,
-        if new_device {
-            "sign in from a new device"
-        } else {
-            "sign in"
-        },
+        &purpose,
         request_id,
     );
-    audit::append(&mut tx, &event).await?;
-    tx.commit().await?;
-    Ok(SignInOutcome::SignedIn {
+    audit::append(tx, &event).await?;
+    Ok(Started {
         session_secret,
-        user_id,
         device_secret,
         new_device,
     })
@@ -425,6 +519,11 @@ pub async fn purge_expired(db: &Db, policy: &SignInPolicy) -> Result<(u64, u64)>
         .execute(db.pool())
         .await?
         .rows_affected();
+    // Sign-ins part-way go with the sessions.
+    sqlx::query("DELETE FROM pending_sign_ins WHERE expires_at <= $1")
+        .bind(format_time(now_t))
+        .execute(db.pool())
+        .await?;
     let failures = sqlx::query(
         "DELETE FROM sign_in_failures WHERE window_started_at < $1 \
          AND (locked_until IS NULL OR locked_until < $2)",

@@ -44,6 +44,7 @@ pub mod seeker;
 pub mod subject_access;
 pub mod tokens;
 pub mod triage;
+pub mod two_factor;
 pub mod users;
 pub mod work;
 

@@ -73,6 +73,49 @@ impl TestClient {
         if r.status() != StatusCode::SEE_OTHER {
             bail!("sign-in as {email} failed with {}", r.status());
         }
+        let to = location(&r);
+        match to.as_str() {
+            "/sign-in/code" => {
+                let code = crate::authenticator::next_code(&self.base, email).await;
+                let r = self
+                    .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
+                    .await?;
+                if location(&r) != "/home" {
+                    bail!("the code for {email} was refused ({})", r.status());
+                }
+            }
+            "/sign-in/set-up" => {
+                let (_, html) = self.get_text("/sign-in/set-up").await?;
+                let Some(typed) = crate::authenticator::typed_secret(&html) else {
+                    bail!("no key on the set-up page for {email}");
+                };
+                crate::authenticator::remember(&self.base, email, &typed)?;
+                let code = crate::authenticator::next_code(&self.base, email).await;
+                let r = self
+                    .submit(
+                        "/sign-in/set-up",
+                        "/sign-in/set-up",
+                        &[("code", &code), ("setting_up", "yes")],
+                    )
+                    .await?;
+                if r.status() != StatusCode::OK {
+                    bail!(
+                        "setting up an authenticator for {email} failed ({})",
+                        r.status()
+                    );
+                }
+            }
+            _ => {}
+        }
         Ok(())
     }
+}
+
+/// Where a redirect goes.
+fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -4,6 +4,7 @@
 //! on both.
 
 pub mod app;
+pub mod authenticator;
 pub mod browser;
 pub mod cases;
 pub mod client;

@@ -172,6 +172,8 @@ pub async fn enforce(
 pub struct Staff {
     pub signed_in: SignedIn,
     pub store: ScopedStore,
+    /// The partnership's setting: everyone signs in with a second factor.
+    pub everyone_needs_two_factor: bool,
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -186,6 +188,7 @@ impl FromRequestParts<AppState> for Staff {
         Ok(Staff {
             store: ScopedStore::new(state.db.clone(), signed_in.actor()),
             signed_in,
+            everyone_needs_two_factor: state.config.sign_in.two_factor_for_everyone,
         })
     }
 }

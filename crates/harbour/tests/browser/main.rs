@@ -18,6 +18,7 @@ mod recognition;
 mod reports;
 mod retention;
 mod subject_access;
+mod two_factor;
 
 type R = anyhow::Result<()>;
 
@@ -82,11 +83,18 @@ async fn open_all(b: &Browser) -> R {
     Ok(())
 }
 
+/// Signs in as a person would, with the code from their authenticator app when asked for one.
 async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) -> R {
     b.client.goto(&format!("{}/sign-in", app.url)).await?;
     fill(b, "#email", email).await?;
     fill(b, "#password", password).await?;
-    follow(b, "form[action='/sign-in'] button[type=submit]").await
+    follow(b, "form[action='/sign-in'] button[type=submit]").await?;
+    if b.client.current_url().await?.path() == "/sign-in/code" {
+        let code = harbour_testkit::authenticator::next_code(&app.url, email).await;
+        fill(b, "#code", &code).await?;
+        follow(b, "form[action='/sign-in/code'] button[type=submit]").await?;
+    }
+    Ok(())
 }
 
 #[tokio::test]

@@ -33,5 +33,6 @@ mod self_referral;
 mod sessions;
 mod storage;
 mod subject_access;
+mod two_factor;
 mod web;
 mod webhooks;

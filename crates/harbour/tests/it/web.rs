@@ -197,7 +197,7 @@ async fn session_cookie_is_http_only_and_strict() -> R {
             "/sign-in",
             &[
                 ("csrf_token", &token),
-                ("email", &demo_email(Role::Auditor)),
+                ("email", &demo_email(Role::Caseworker)),
                 ("password", DEMO_PASSWORD),
             ],
         )

@@ -138,3 +138,29 @@ ALTER TABLE sessions ADD COLUMN id TEXT;
 ALTER TABLE sessions ADD COLUMN device TEXT;
 ALTER TABLE sessions ADD COLUMN device_id TEXT REFERENCES known_devices (id) ON DELETE SET NULL;
 CREATE UNIQUE INDEX sessions_id ON sessions (id);
+
+-- Two-factor sign-in: each person's authenticator secret once a code has proved it, one being
+-- set up (the old stays good until the new is proved), and the time step of the last code used,
+-- so a code works once. Recovery codes are kept only as digests and used once.
+CREATE TABLE two_factor (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    secret TEXT,
+    new_secret TEXT,
+    confirmed_at TEXT,
+    last_step INTEGER
+);
+CREATE TABLE recovery_codes (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at TEXT,
+    PRIMARY KEY (user_id, code_hash)
+);
+-- A sign-in part-way: the password was right; the second factor is still to come, or to be set
+-- up. It lasts ten minutes and five wrong codes.
+CREATE TABLE pending_sign_ins (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);

@@ -18,7 +18,7 @@ pub use onward::load_demo_onward;
 use crate::agencies;
 use crate::areas::{DEMO_AREAS_CSV, import_areas, parse_areas_csv};
 use crate::audit;
-use crate::db::{Db, new_id};
+use crate::db::{Db, new_id, now};
 use crate::error::Result;
 use crate::users;
 use harbour_domain::agency::{AgencyKind, NewAgency};
@@ -130,6 +130,46 @@ pub fn demo_sign_ins() -> Vec<DemoSignIn> {
         .collect()
 }
 
+/// A demo account's authenticator secret: the same every time, derived from its address, so
+/// `harbour demo-code` and the tests can give its code. Real accounts get random secrets.
+pub fn demo_two_factor_secret(email: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("harbour demo authenticator\n{email}").as_bytes())[..20].to_vec()
+}
+
+/// A demo account's authenticator code for a time step (seconds since 1970 over 30).
+pub fn demo_code(email: &str, step: u64) -> String {
+    harbour_domain::two_factor::code_at(&demo_two_factor_secret(email), step)
+}
+
+/// Whether an address is one of the demo's, whose authenticator codes anyone can work out.
+pub fn is_demo_address(email: &str) -> bool {
+    email.ends_with("@demo.harbour.example")
+}
+
+/// Sets up an authenticator for each demo account whose roles require two-factor sign-in.
+async fn enrol_demo_authenticators(db: &Db) -> Result<()> {
+    let users: Vec<(String, String)> = sqlx::query_as("SELECT id, email FROM users ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    let mut tx = db.begin_write().await?;
+    for (id, email) in users {
+        let roles = crate::auth::roles_of(&mut tx, &id).await?;
+        if is_demo_address(&email) && harbour_domain::two_factor::required(&roles, false) {
+            sqlx::query(
+                "INSERT INTO two_factor (user_id, secret, confirmed_at) VALUES ($1, $2, $3)",
+            )
+            .bind(&id)
+            .bind(hex::encode(demo_two_factor_secret(&email)))
+            .bind(now())
+            .execute(tx.conn())
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Loads the demo partnership into an empty database. Returns false, changing nothing, if
 /// any agency exists already.
 pub async fn load_demo(db: &Db) -> Result<bool> {
@@ -212,6 +252,7 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
             users::create_as_system(db, &input, "load demo data").await?;
         }
     }
+    enrol_demo_authenticators(db).await?;
     crate::postcodes::import_postcodes(db, crate::postcodes::DEMO_POSTCODES_CSV.as_bytes()).await?;
     let loader = crate::directory::Loader {
         user_id: None,

@@ -15,6 +15,7 @@ use harbour_domain::user::User;
 use harbour_domain::validation::FieldErrors;
 use harbour_storage::StorageError;
 use harbour_storage::own_sessions::OwnSession;
+use harbour_storage::two_factor::TwoFactorStatus;
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -26,6 +27,7 @@ struct AccountPage {
     done: Option<&'static str>,
     /// Where the person is signed in, the newest first.
     sessions: Vec<OwnSession>,
+    two_factor: TwoFactorStatus,
 }
 
 impl AccountPage {
@@ -45,6 +47,10 @@ async fn page(
         errors,
         done,
         sessions: staff.store.own_sessions(&staff.signed_in.secret).await?,
+        two_factor: staff
+            .store
+            .own_two_factor(staff.everyone_needs_two_factor)
+            .await?,
     };
     Ok(if page.errors.is_empty() {
         render(&page)
@@ -122,4 +128,24 @@ pub async fn confirm_device(
 ) -> Result<Response, AppError> {
     staff.store.acknowledge_device(&DeviceId::from(id)).await?;
     Ok(Redirect::to("/home").into_response())
+}
+
+/// Turns two-factor sign-in off, where the person's roles do not require it.
+pub async fn turn_off_two_factor(staff: Staff, _form: CsrfForm) -> Result<Response, AppError> {
+    match staff
+        .store
+        .turn_off_two_factor(staff.everyone_needs_two_factor)
+        .await
+    {
+        Ok(()) => {
+            page(
+                &staff,
+                FieldErrors::new(),
+                Some("Two-factor sign-in is off. You will sign in with your password alone."),
+            )
+            .await
+        }
+        Err(StorageError::Invalid(errors)) => page(&staff, errors, None).await,
+        Err(e) => Err(e.into()),
+    }
 }

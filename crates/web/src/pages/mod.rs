@@ -23,6 +23,7 @@ pub mod refer_on;
 pub mod referral_form;
 pub mod reports;
 pub mod retention;
+pub mod second_factor;
 pub mod self_referral;
 pub mod sign_in;
 pub mod start;

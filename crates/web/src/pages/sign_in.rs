@@ -25,11 +25,31 @@ struct SignInPage {
 
 /// The long-lived cookie that tells Harbour a browser has signed in before, so a sign-in from
 /// a new one can be shown on the person's home page. It proves nothing on its own.
-const DEVICE_COOKIE: &str = "harbour_device";
+pub(crate) const DEVICE_COOKIE: &str = "harbour_device";
 /// A year, in seconds.
-const DEVICE_COOKIE_AGE: i64 = 365 * 24 * 60 * 60;
+pub(crate) const DEVICE_COOKIE_AGE: i64 = 365 * 24 * 60 * 60;
+/// Names a sign-in part-way (password right, second factor to come) for its ten minutes.
+pub(crate) const PENDING_COOKIE: &str = "harbour_pending";
 
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+/// The browser signing in: its device cookie and its User-Agent in words.
+pub(crate) fn device_of(headers: &HeaderMap) -> auth::Device<'_> {
+    auth::Device {
+        secret: cookie(headers, DEVICE_COOKIE),
+        label: harbour_domain::device::label(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+pub(crate) fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -151,15 +171,7 @@ pub async fn submit(
         );
     }
     let rid = request_id(&req_ext);
-    let device = auth::Device {
-        secret: cookie(&headers, DEVICE_COOKIE),
-        label: harbour_domain::device::label(
-            headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default(),
-        ),
-    };
+    let device = device_of(&headers);
     let outcome = auth::sign_in(
         &state.db,
         &state.config.sign_in,
@@ -193,6 +205,22 @@ pub async fn submit(
             h.append(
                 header::SET_COOKIE,
                 set_cookie(&state, PRE_SESSION_COOKIE, "", Some(0)),
+            );
+            response
+        }
+        Ok(SignInOutcome::SecondFactor {
+            pending_secret,
+            set_up,
+        }) => {
+            let next = if set_up {
+                "/sign-in/set-up"
+            } else {
+                "/sign-in/code"
+            };
+            let mut response = Redirect::to(next).into_response();
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, PENDING_COOKIE, &pending_secret, Some(10 * 60)),
             );
             response
         }
