@@ -456,3 +456,54 @@ impl ScopedStore {
         Ok(())
     }
 }
+
+impl ScopedStore {
+    /// Whether a person in the administrator's reach has an authenticator set up.
+    pub async fn user_two_factor_set_up(&self, id: &harbour_domain::ids::UserId) -> Result<bool> {
+        let grant = self.grant(Action::ViewPeople)?;
+        let mut tx = self.db().begin_write().await?;
+        self.user_in_scope(&mut tx, id, &grant).await?;
+        let secret: Option<Option<String>> =
+            sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+        tx.commit().await?;
+        Ok(secret.flatten().is_some())
+    }
+
+    /// For someone who has lost their phone and their recovery codes: removes their
+    /// authenticator and recovery codes and signs them out everywhere. If their roles need a
+    /// second factor they set a new one up at their next sign-in, after their password.
+    pub async fn reset_user_two_factor(&self, id: &harbour_domain::ids::UserId) -> Result<()> {
+        let grant = self.grant(Action::ManagePeople)?;
+        if self.actor().user_id.as_ref() == Some(id) {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "two_factor",
+                "You cannot reset your own two-factor sign-in: ask another administrator",
+            );
+            return Err(StorageError::Invalid(errors));
+        }
+        let mut tx = self.db().begin_write().await?;
+        self.user_in_scope(&mut tx, id, &grant).await?;
+        for sql in [
+            "DELETE FROM two_factor WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM pending_sign_ins WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(tx.conn()).await?;
+        }
+        self.audit(
+            &mut tx,
+            AuditAction::Change,
+            "user",
+            Some(id.as_str()),
+            "reset person's two-factor sign-in",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -184,7 +184,12 @@ impl ScopedStore {
     /// The person with `id` if the grant reaches them; otherwise "not found", so that a record
     /// out of reach cannot be told from one that does not exist. Only a grant the permission
     /// check returned can be passed, so no query is scoped by a scope made up on the spot.
-    async fn user_in_scope(&self, tx: &mut WriteTx, id: &UserId, grant: &Grant) -> Result<User> {
+    pub(crate) async fn user_in_scope(
+        &self,
+        tx: &mut WriteTx,
+        id: &UserId,
+        grant: &Grant,
+    ) -> Result<User> {
         select_users(tx, "u.id = $1", Some(id.as_str()))
             .await?
             .into_iter()

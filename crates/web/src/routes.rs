@@ -108,6 +108,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r("GET", "/admin/people/{id}", Staff(Action::ViewPeople), get(pages::people::show)),
         r("POST", "/admin/people/{id}/roles", Staff(Action::ManagePeople), post(pages::people::set_roles)),
         r("POST", "/admin/people/{id}/password", Staff(Action::ManagePeople), post(pages::people::set_password)),
+        r("POST", "/admin/people/{id}/two-factor/reset", Staff(Action::ManagePeople), post(pages::people::reset_two_factor)),
         r("POST", "/admin/people/{id}/deactivate", Staff(Action::ManagePeople), post(pages::people::deactivate)),
         r("POST", "/admin/people/{id}/reactivate", Staff(Action::ManagePeople), post(pages::people::reactivate)),
         r("GET", "/audit", Staff(Action::ViewAudit), get(pages::audit::search)),

@@ -281,3 +281,45 @@ async fn wrong_codes_lock_out_and_a_sign_in_part_way_times_out() -> R {
     assert!(page.contains("Sign in again"));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_administrator_resets_a_lost_authenticator() -> R {
+    let app = TestApp::spawn().await?;
+    let email = demo_email(Role::MaracCoordinator);
+    let coordinator = app.signed_in(Role::MaracCoordinator).await?;
+    let id = harbour_testkit::inspect::user_id(&app.db, &email).await?;
+    let admin = app.signed_in(Role::Administrator).await?;
+    let page = format!("/admin/people/{id}");
+    let (_, before) = admin.get_text(&page).await?;
+    assert!(before.contains("Reset two-factor sign-in"));
+    // Not a caseworker's to do; and not one's own.
+    let caseworker = app.signed_in(Role::Caseworker).await?;
+    let r = caseworker
+        .submit("/home", &format!("{page}/two-factor/reset"), &[])
+        .await?;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let own = harbour_testkit::inspect::user_id(&app.db, &demo_email(Role::Administrator)).await?;
+    let r = admin
+        .submit(
+            "/home",
+            &format!("/admin/people/{own}/two-factor/reset"),
+            &[],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin
+        .submit(&page, &format!("{page}/two-factor/reset"), &[])
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await?.contains("has not set up an authenticator"));
+    // Signed out everywhere; next time, a new authenticator after the password.
+    assert_eq!(
+        coordinator.get("/home").await?.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        password_only(&app.client(), &email).await?,
+        "/sign-in/set-up"
+    );
+    Ok(())
+}

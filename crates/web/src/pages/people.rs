@@ -43,6 +43,8 @@ struct PersonPage {
     errors: FieldErrors,
     /// What was just done, for the success banner.
     done: Option<&'static str>,
+    /// Whether the person has an authenticator set up.
+    two_factor: bool,
 }
 
 impl PersonPage {
@@ -58,7 +60,9 @@ async fn person_page(
     done: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let person = staff.store.get_user(id).await?;
+    let two_factor = staff.store.user_two_factor_set_up(id).await?;
     let page = PersonPage {
+        two_factor,
         is_self: person.id == staff.signed_in.session.user_id,
         person,
         can_manage: staff.store.may(Action::ManagePeople),
@@ -213,6 +217,27 @@ async fn set_active(staff: Staff, id: UserId, active: bool) -> Result<Response, 
                 .collect::<Vec<_>>()
                 .join(". "),
         )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a person's authenticator and recovery codes when they have lost both.
+pub async fn reset_two_factor(
+    staff: Staff,
+    Path(id): Path<UserId>,
+    _form: CsrfForm,
+) -> Result<Response, AppError> {
+    match staff.store.reset_user_two_factor(&id).await {
+        Ok(()) => {
+            person_page(
+                &staff,
+                &id,
+                FieldErrors::new(),
+                Some("Two-factor sign-in reset. The person has been signed out everywhere; if their role needs it, they will set up a new authenticator when they next sign in."),
+            )
+            .await
+        }
+        Err(StorageError::Invalid(errors)) => person_page(&staff, &id, errors, None).await,
         Err(e) => Err(e.into()),
     }
 }
