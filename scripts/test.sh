@@ -2,8 +2,9 @@
 # Runs every Harbour test: formatting and lints, the unit tests, the integration suite on
 # SQLite and again on PostgreSQL, and the browser tests in headless Chromium.
 #
-# Installs what is missing (PostgreSQL, Chromium, chromedriver, Python's venv) from Debian's packages
-# (the schemathesis test installs schemathesis from PyPI under target/tools), starts
+# Installs what is missing (PostgreSQL, Chromium, chromedriver, Python's venv, Node.js and npm) from
+# Debian's packages (the schemathesis test installs schemathesis from PyPI under target/tools, and the
+# sign-in tests the `oidc-provider` identity provider from npm under target/tools/oidc), starts
 # a throwaway PostgreSQL cluster that it owns, and removes it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ need=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v chromedriver >/dev/null || [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 command -v python3 >/dev/null || need+=(python3)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   say "Installing ${need[*]} from Debian's packages"

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cases;
 pub mod client;
 pub mod db;
+pub mod identity_provider;
 pub mod inspect;
 pub mod journey;
 pub mod oruk;
