@@ -40,6 +40,7 @@ pub mod device;
 pub mod directory;
 pub mod entitlement;
 pub mod erasure_request;
+pub mod identity_provider;
 pub mod ids;
 pub mod instrument;
 pub mod legal_hold;

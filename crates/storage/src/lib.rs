@@ -25,6 +25,7 @@ pub mod demo;
 pub mod directory;
 pub mod drafts;
 pub mod error;
+pub mod identity_providers;
 pub mod intake;
 pub mod jobs;
 pub mod marac;

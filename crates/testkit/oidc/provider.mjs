@@ -22,6 +22,17 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'email', 'profile'],
   features: { devInteractions: { enabled: true } },
   cookies: { keys: ['harbour-tests-only'] },
+  // The partnership's agencies consent for their staff, as an Entra ID administrator does for
+  // an organisation's own applications: no consent page after signing in.
+  async loadExistingGrant(ctx) {
+    const grant = new ctx.oidc.provider.Grant({
+      clientId: ctx.oidc.client.clientId,
+      accountId: ctx.oidc.session.accountId,
+    });
+    grant.addOIDCScope('openid email profile');
+    await grant.save();
+    return grant;
+  },
   async findAccount(ctx, id) {
     const email = id.startsWith('unverified.') ? id.slice('unverified.'.length) : id;
     return {

@@ -30,10 +30,14 @@ impl TestApp {
         let test_db = TestDb::new().await?;
         let db = test_db.open().await?;
         load_demo(&db).await?;
-        let mut config = WebConfig::default();
-        configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
+        // The address people use is the one it listens on, as in a real deployment.
+        let mut config = WebConfig {
+            public_url: url.clone(),
+            ..WebConfig::default()
+        };
+        configure(&mut config);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_db = db.clone();
         tokio::spawn(async move {

@@ -93,6 +93,8 @@ impl IdentityProvider {
         if !matches!(ready, Ok(Ok(true))) {
             bail!("the identity provider did not start");
         }
+        // Keep reading what it says: a closed pipe would end it at its next notice.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(IdentityProvider {
             issuer: format!("http://127.0.0.1:{port}"),
             client_id,

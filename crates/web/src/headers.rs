@@ -16,6 +16,15 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
     font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";
 
+/// The policy for a page whose forms may also lead to these origins: the sign-in page, whose
+/// single sign-on form is redirected to the agencies' identity providers.
+pub(crate) fn csp_with_form_targets(origins: &[String]) -> String {
+    CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", origins.join(" ")),
+    )
+}
+
 pub async fn security_headers(
     State(state): State<AppState>,
     mut req: Request,
@@ -44,7 +53,10 @@ pub async fn security_headers(
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    // A page may widen its own policy (see `csp_with_form_targets`); otherwise the default.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    }
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");

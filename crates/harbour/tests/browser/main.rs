@@ -17,6 +17,7 @@ mod person_details;
 mod recognition;
 mod reports;
 mod retention;
+mod sso;
 mod subject_access;
 mod two_factor;
 

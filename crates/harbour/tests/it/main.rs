@@ -31,6 +31,7 @@ mod safe_contact;
 mod schemathesis;
 mod self_referral;
 mod sessions;
+mod sso;
 mod storage;
 mod subject_access;
 mod two_factor;

@@ -164,3 +164,26 @@ CREATE TABLE pending_sign_ins (
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL
 );
+
+-- Single sign-on: an agency's OpenID Connect identity provider, the e-mail domains whose
+-- verified addresses it vouches for, and whether it checks a second factor itself (so Harbour
+-- does not ask again). Staff accounts are linked by verified e-mail within those domains; roles
+-- stay in Harbour.
+CREATE TABLE agency_identity_providers (
+    agency_id TEXT PRIMARY KEY REFERENCES agencies (id) ON DELETE CASCADE,
+    issuer TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    domains TEXT NOT NULL,
+    idp_checks_second_factor INTEGER NOT NULL DEFAULT 0 CHECK (idp_checks_second_factor IN (0, 1)),
+    updated_at TEXT NOT NULL
+);
+-- A sign-in sent to an identity provider, until it comes back: its state's digest (the browser
+-- holds the state in a cookie), the nonce the ID token must carry and the PKCE verifier.
+CREATE TABLE identity_provider_attempts (
+    state_hash TEXT PRIMARY KEY,
+    agency_id TEXT NOT NULL REFERENCES agencies (id) ON DELETE CASCADE,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);

@@ -26,6 +26,7 @@ pub mod retention;
 pub mod second_factor;
 pub mod self_referral;
 pub mod sign_in;
+pub mod sso;
 pub mod start;
 pub mod subject_access;
 pub mod triage;

@@ -85,13 +85,21 @@ struct AgainPage {
     reason: &'static str,
 }
 
-/// The sign-in part-way has ended, or there was none: say so, and offer to start again.
-fn back_to_sign_in() -> Response {
+/// A page saying the sign-in did not happen, and why, with a way to start again.
+pub(crate) fn sign_in_again(heading: &'static str, reason: &'static str) -> Response {
     render(&AgainPage {
         chrome: Chrome::signed_out(),
-        heading: "Your sign-in has timed out",
-        reason: "For your security, you have 10 minutes after entering your password to enter your code. Sign in again to continue.",
+        heading,
+        reason,
     })
+}
+
+/// The sign-in part-way has ended, or there was none: say so, and offer to start again.
+fn back_to_sign_in() -> Response {
+    sign_in_again(
+        "Your sign-in has timed out",
+        "For your security, you have 10 minutes after entering your password to enter your code. Sign in again to continue.",
+    )
 }
 
 fn too_many_codes() -> Response {

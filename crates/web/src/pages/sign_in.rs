@@ -21,6 +21,10 @@ struct SignInPage {
     csrf_token: String,
     email: String,
     errors: FieldErrors,
+    /// Whether any agency signs its staff in through its own identity provider.
+    sso: bool,
+    /// The address entered for signing in through one.
+    sso_email: String,
 }
 
 /// The long-lived cookie that tells Harbour a browser has signed in before, so a sign-in from
@@ -87,22 +91,56 @@ pub async fn show(
         FieldErrors::new(),
         StatusCode::OK,
     )
+    .await
 }
 
-fn page(
+/// The sign-in page with an error in signing in through an agency's identity provider.
+pub(crate) async fn show_with_errors(
+    state: &AppState,
+    headers: &HeaderMap,
+    sso_email: String,
+    errors: FieldErrors,
+) -> Response {
+    page_with(
+        state,
+        headers,
+        (String::new(), sso_email),
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn page(
     state: &AppState,
     headers: &HeaderMap,
     email: String,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Response {
+    page_with(state, headers, (email, String::new()), errors, status).await
+}
+
+/// The sign-in page with the addresses entered in each form.
+async fn page_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    (email, sso_email): (String, String),
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Response {
     let existing = cookie(headers, PRE_SESSION_COOKIE).map(str::to_owned);
     let csrf_token = existing.clone().unwrap_or_else(new_token);
+    let sso_origins = harbour_storage::identity_providers::origins(&state.db)
+        .await
+        .unwrap_or_default();
     let template = SignInPage {
         chrome: Chrome::signed_out(),
         csrf_token: csrf_token.clone(),
         email,
         errors,
+        sso: !sso_origins.is_empty(),
+        sso_email,
     };
     let mut response = if status == StatusCode::OK {
         render(&template)
@@ -110,6 +148,13 @@ fn page(
         render_invalid(&template)
     };
     *response.status_mut() = status;
+    if !sso_origins.is_empty()
+        && let Ok(csp) = HeaderValue::from_str(&crate::headers::csp_with_form_targets(&sso_origins))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     if existing.is_none() {
         response.headers_mut().append(
             header::SET_COOKIE,
@@ -149,7 +194,8 @@ pub async fn submit(
             email,
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     let ip = req_ext
         .get::<ConnectInfo<SocketAddr>>()
@@ -166,7 +212,8 @@ pub async fn submit(
                 email,
                 errors,
                 StatusCode::TOO_MANY_REQUESTS,
-            ),
+            )
+            .await,
             wait.as_secs() + 1,
         );
     }
@@ -227,7 +274,7 @@ pub async fn submit(
         Ok(SignInOutcome::WrongCredentials) => {
             errors.add("email", "Enter a correct email address and password");
             errors.add("password", "Enter a correct email address and password");
-            page(&state, &headers, email, errors, StatusCode::UNAUTHORIZED)
+            page(&state, &headers, email, errors, StatusCode::UNAUTHORIZED).await
         }
         Ok(SignInOutcome::LockedOut { until }) => {
             errors.add(
@@ -245,7 +292,8 @@ pub async fn submit(
                     email,
                     errors,
                     StatusCode::TOO_MANY_REQUESTS,
-                ),
+                )
+                .await,
                 u64::try_from(wait).unwrap_or(1),
             )
         }

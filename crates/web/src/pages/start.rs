@@ -488,7 +488,7 @@ pub async fn home(staff: Staff) -> Result<Response, AppError> {
         admin.push(Task::new(
             "/admin/agencies",
             "Agencies and API tokens",
-            "Add agencies, the areas they serve, their API tokens and webhooks",
+            "Add agencies, the areas they serve, their API tokens, webhooks and single sign-on",
         ));
     } else if may(Action::ViewAgencies) {
         admin.push(Task::new(
