@@ -508,3 +508,24 @@ async fn tooling_variables_are_ignored_with_a_warning_that_names_them() -> R {
     assert!(said.contains("did_you_mean=HARBOUR_LOG_FORMAT"), "{said}");
     Ok(())
 }
+
+#[tokio::test]
+async fn demo_code_gives_a_demo_accounts_code_and_no_one_elses() -> R {
+    let email = "administrator@demo.harbour.example";
+    let out = harbour("sqlite::memory:", &["demo-code", email], "")?;
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    let code = printed.split_whitespace().next().unwrap_or_default();
+    let step = u64::try_from(chrono::Utc::now().timestamp())? / harbour_domain::two_factor::STEP;
+    // The code for now (or the step just before, had it turned while the command ran).
+    assert!(
+        [step, step - 1]
+            .iter()
+            .any(|s| harbour_storage::demo::demo_code(email, *s) == code),
+        "{printed}"
+    );
+    let out = harbour("sqlite::memory:", &["demo-code", "sam@police.example"], "")?;
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not a demo account"));
+    Ok(())
+}
