@@ -30,6 +30,10 @@ pub struct IdentityProvider {
     pub domains: String,
     #[sqlx(try_from = "Flag")]
     pub idp_checks_second_factor: bool,
+    /// Every address the provider gives within the domains is one it has verified (Microsoft
+    /// Entra ID sends no `email_verified`; a tenant's domains are verified by the tenant).
+    #[sqlx(try_from = "Flag")]
+    pub domains_verified_by_provider: bool,
 }
 
 impl IdentityProvider {
@@ -47,8 +51,8 @@ pub struct Attempt {
     expires_at: String,
 }
 
-const COLUMNS: &str =
-    "agency_id, issuer, client_id, client_secret, domains, idp_checks_second_factor";
+const COLUMNS: &str = "agency_id, issuer, client_id, client_secret, domains, \
+    idp_checks_second_factor, domains_verified_by_provider";
 
 /// Whether any agency signs in through its own provider (the sign-in page then offers it).
 pub async fn any(db: &Db) -> Result<bool> {
@@ -185,7 +189,7 @@ pub async fn sign_in(
     request_id: &str,
 ) -> Result<std::result::Result<SignInOutcome, Refused>> {
     let email = harbour_domain::user::normalise_email(email);
-    let refused = if !email_verified {
+    let refused = if !(email_verified || provider.domains_verified_by_provider) {
         Some(Refused::Unverified)
     } else if !domain_of(&email).is_some_and(|d| provider.domain_list().contains(&d)) {
         Some(Refused::OutsideDomains)
@@ -269,6 +273,7 @@ pub struct ProviderInput {
     pub client_secret: String,
     pub domains: String,
     pub idp_checks_second_factor: bool,
+    pub domains_verified_by_provider: bool,
 }
 
 impl ScopedStore {
@@ -310,10 +315,12 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         sqlx::query(
             "INSERT INTO agency_identity_providers (agency_id, issuer, client_id, client_secret, \
-             domains, idp_checks_second_factor, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             domains, idp_checks_second_factor, domains_verified_by_provider, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (agency_id) DO UPDATE SET issuer = excluded.issuer, \
              client_id = excluded.client_id, client_secret = excluded.client_secret, \
              domains = excluded.domains, idp_checks_second_factor = excluded.idp_checks_second_factor, \
+             domains_verified_by_provider = excluded.domains_verified_by_provider, \
              updated_at = excluded.updated_at",
         )
         .bind(agency_id)
@@ -322,6 +329,7 @@ impl ScopedStore {
         .bind(&secret)
         .bind(domains.join(", "))
         .bind(input.idp_checks_second_factor)
+        .bind(input.domains_verified_by_provider)
         .bind(now())
         .execute(tx.conn())
         .await?;

@@ -34,6 +34,15 @@ fn location(r: &reqwest::Response) -> String {
 
 /// Sets up the police's provider on its settings page, as their administrator would.
 async fn set_up(app: &TestApp, idp: &IdentityProvider, checks_second_factor: bool) -> R {
+    set_up_with(app, idp, checks_second_factor, false).await
+}
+
+async fn set_up_with(
+    app: &TestApp,
+    idp: &IdentityProvider,
+    checks_second_factor: bool,
+    domains_verified: bool,
+) -> R {
     let admin = app.signed_in(Role::Administrator).await?;
     let agency: String = sqlx::query_scalar("SELECT id FROM agencies WHERE name = $1")
         .bind("Staffordshire Police")
@@ -69,6 +78,9 @@ async fn set_up(app: &TestApp, idp: &IdentityProvider, checks_second_factor: boo
     ];
     if checks_second_factor {
         fields.push(("idp_checks_second_factor", "yes"));
+    }
+    if domains_verified {
+        fields.push(("domains_verified_by_provider", "yes"));
     }
     let r = admin.submit(&page, &page, &fields).await?;
     assert_eq!(r.status(), StatusCode::OK);
@@ -256,5 +268,28 @@ async fn the_second_factor_is_still_asked_for_unless_the_provider_checks_one() -
     let c = app.client();
     let r = through_provider(&c, "ops@police.example", "ops@police.example").await?;
     assert_eq!(moves_on_to(r).await?, "/home", "the provider checked one");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_provider_that_verifies_its_domains_need_not_say_so_for_each_address() -> R {
+    // As Microsoft Entra ID: no email_verified claim, but the tenant's domains are verified.
+    let app = TestApp::spawn().await?;
+    let idp = IdentityProvider::start(&format!("{}/sign-in/sso/callback", app.url)).await?;
+    set_up_with(&app, &idp, false, true).await?;
+    add_person(
+        &app,
+        "sam@police.example",
+        "Staffordshire Police",
+        "referrer",
+    )
+    .await?;
+    let c = app.client();
+    let r = through_provider(&c, "sam@police.example", "unverified.sam@police.example").await?;
+    assert_eq!(moves_on_to(r).await?, "/home");
+    // Still only within the domains.
+    let c = app.client();
+    let r = through_provider(&c, "sam@police.example", "unverified.sam@elsewhere.example").await?;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     Ok(())
 }

@@ -166,9 +166,10 @@ CREATE TABLE pending_sign_ins (
 );
 
 -- Single sign-on: an agency's OpenID Connect identity provider, the e-mail domains whose
--- verified addresses it vouches for, and whether it checks a second factor itself (so Harbour
--- does not ask again). Staff accounts are linked by verified e-mail within those domains; roles
--- stay in Harbour.
+-- verified addresses it vouches for, whether it checks a second factor itself (so Harbour
+-- does not ask again), and whether every address it gives in those domains is one it has
+-- verified (Microsoft Entra ID sends no email_verified claim: a tenant's domains are verified).
+-- Staff accounts are linked by verified e-mail within those domains; roles stay in Harbour.
 CREATE TABLE agency_identity_providers (
     agency_id TEXT PRIMARY KEY REFERENCES agencies (id) ON DELETE CASCADE,
     issuer TEXT NOT NULL,
@@ -176,6 +177,7 @@ CREATE TABLE agency_identity_providers (
     client_secret TEXT NOT NULL,
     domains TEXT NOT NULL,
     idp_checks_second_factor BOOLEAN NOT NULL DEFAULT FALSE,
+    domains_verified_by_provider BOOLEAN NOT NULL DEFAULT FALSE,
     updated_at TEXT NOT NULL
 );
 -- A sign-in sent to an identity provider, until it comes back: its state's digest (the browser

@@ -341,6 +341,7 @@ struct SettingsPage {
     has_secret: bool,
     domains: String,
     idp_checks_second_factor: bool,
+    domains_verified_by_provider: bool,
     redirect_uri: String,
     errors: FieldErrors,
     done: Option<&'static str>,
@@ -356,18 +357,20 @@ async fn settings_page(
 ) -> Result<Response, AppError> {
     let agency = staff.store.get_agency(&agency_id).await?;
     let stored = staff.store.agency_identity_provider(&agency_id).await?;
-    let (issuer, client_id, domains, checks) = match (entered, &stored) {
+    let (issuer, client_id, domains, checks, verified) = match (entered, &stored) {
         (Some(e), _) => (
             e.issuer.clone(),
             e.client_id.clone(),
             e.domains.clone(),
             e.idp_checks_second_factor,
+            e.domains_verified_by_provider,
         ),
         (None, Some(s)) => (
             s.issuer.clone(),
             s.client_id.clone(),
             s.domains.clone(),
             s.idp_checks_second_factor,
+            s.domains_verified_by_provider,
         ),
         (None, None) => Default::default(),
     };
@@ -380,6 +383,7 @@ async fn settings_page(
         has_secret: stored.is_some(),
         domains,
         idp_checks_second_factor: checks,
+        domains_verified_by_provider: verified,
         redirect_uri: format!("{}/sign-in/sso/callback", state.config.public_url),
         errors,
         done,
@@ -425,6 +429,7 @@ pub async fn save_settings(
         client_secret: form.get("client_secret").to_owned(),
         domains: form.get("domains").to_owned(),
         idp_checks_second_factor: form.get("idp_checks_second_factor") == "yes",
+        domains_verified_by_provider: form.get("domains_verified_by_provider") == "yes",
     };
     match staff.store.set_agency_identity_provider(&id, &input).await {
         Ok(()) => settings_page(
