@@ -63,6 +63,9 @@ pub enum SignInOutcome {
         pending_secret: String,
         set_up: bool,
     },
+    /// The password was right, but the person's agency signs its staff in only through its
+    /// identity provider.
+    UseIdentityProvider,
     WrongCredentials,
     LockedOut {
         until: DateTime<Utc>,
@@ -189,6 +192,24 @@ pub async fn sign_in(
             .await?;
     let has_factor = has_factor.flatten().is_some();
     let roles = roles_of(&mut tx, &user_id).await?;
+    let passwords_off: Option<crate::db::Flag> = sqlx::query_scalar(
+        "SELECT passwords_off FROM agency_identity_providers WHERE agency_id = $1",
+    )
+    .bind(&agency_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    if passwords_off.is_some_and(|f| f.0) && !roles.contains(&Role::Administrator) {
+        let event = system_event(
+            AuditAction::SignInFailed,
+            Some(user_id.clone()),
+            agency_id,
+            "sign in with a password where the agency uses its identity provider",
+            request_id,
+        );
+        audit::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        return Ok(SignInOutcome::UseIdentityProvider);
+    }
     if has_factor || two_factor::required(&roles, policy.two_factor_for_everyone) {
         let pending_secret = random_secret();
         sqlx::query(

@@ -34,6 +34,9 @@ pub struct IdentityProvider {
     /// Entra ID sends no `email_verified`; a tenant's domains are verified by the tenant).
     #[sqlx(try_from = "Flag")]
     pub domains_verified_by_provider: bool,
+    /// The agency's staff (but not its administrators) sign in only through the provider.
+    #[sqlx(try_from = "Flag")]
+    pub passwords_off: bool,
 }
 
 impl IdentityProvider {
@@ -52,7 +55,7 @@ pub struct Attempt {
 }
 
 const COLUMNS: &str = "agency_id, issuer, client_id, client_secret, domains, \
-    idp_checks_second_factor, domains_verified_by_provider";
+    idp_checks_second_factor, domains_verified_by_provider, passwords_off";
 
 /// Whether any agency signs in through its own provider (the sign-in page then offers it).
 pub async fn any(db: &Db) -> Result<bool> {
@@ -274,6 +277,7 @@ pub struct ProviderInput {
     pub domains: String,
     pub idp_checks_second_factor: bool,
     pub domains_verified_by_provider: bool,
+    pub passwords_off: bool,
 }
 
 impl ScopedStore {
@@ -315,12 +319,13 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         sqlx::query(
             "INSERT INTO agency_identity_providers (agency_id, issuer, client_id, client_secret, \
-             domains, idp_checks_second_factor, domains_verified_by_provider, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             domains, idp_checks_second_factor, domains_verified_by_provider, passwords_off, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (agency_id) DO UPDATE SET issuer = excluded.issuer, \
              client_id = excluded.client_id, client_secret = excluded.client_secret, \
              domains = excluded.domains, idp_checks_second_factor = excluded.idp_checks_second_factor, \
              domains_verified_by_provider = excluded.domains_verified_by_provider, \
+             passwords_off = excluded.passwords_off, \
              updated_at = excluded.updated_at",
         )
         .bind(agency_id)
@@ -330,6 +335,7 @@ impl ScopedStore {
         .bind(domains.join(", "))
         .bind(input.idp_checks_second_factor)
         .bind(input.domains_verified_by_provider)
+        .bind(input.passwords_off)
         .bind(now())
         .execute(tx.conn())
         .await?;

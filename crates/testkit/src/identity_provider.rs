@@ -31,10 +31,19 @@ async fn install() -> Result<()> {
     INSTALLED
         .get_or_try_init(|| async {
             let dir = tools();
+            std::fs::create_dir_all(&dir)?;
+            // An ES module finds its packages beside it, so the script runs from the tools
+            // folder: copied once per process, whole (written aside, then renamed), so no
+            // provider starting at the same time reads half of it.
+            let aside = dir.join(format!("provider.{}.mjs", std::process::id()));
+            std::fs::copy(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc/provider.mjs"),
+                &aside,
+            )?;
+            std::fs::rename(&aside, dir.join("provider.mjs"))?;
             if dir.join("node_modules/oidc-provider/package.json").exists() {
                 return Ok(());
             }
-            std::fs::create_dir_all(&dir)?;
             let status = Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--prefix"])
                 .arg(&dir)
@@ -53,18 +62,25 @@ async fn install() -> Result<()> {
 }
 
 impl IdentityProvider {
-    /// Starts a provider with one client, whose sign-ins return to `redirect_uri`.
+    /// Starts a provider with one client, whose sign-ins return to `redirect_uri`. A port
+    /// picked free can be taken before the provider listens on it, so it tries three times.
     pub async fn start(redirect_uri: &str) -> Result<IdentityProvider> {
         install().await?;
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once(redirect_uri).await {
+                Ok(idp) => return Ok(idp),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("the identity provider did not start")))
+    }
+
+    async fn start_once(redirect_uri: &str) -> Result<IdentityProvider> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        // An ES module finds its packages beside it, so the script runs from the tools folder.
         let script = tools().join("provider.mjs");
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc/provider.mjs"),
-            &script,
-        )?;
         let client_id = "harbour-tests".to_owned();
         let client_secret = uuid::Uuid::new_v4().to_string();
         let mut child = Command::new("node")

@@ -34,15 +34,16 @@ fn location(r: &reqwest::Response) -> String {
 
 /// Sets up the police's provider on its settings page, as their administrator would.
 async fn set_up(app: &TestApp, idp: &IdentityProvider, checks_second_factor: bool) -> R {
-    set_up_with(app, idp, checks_second_factor, false).await
+    let extra: &[(&str, &str)] = if checks_second_factor {
+        &[("idp_checks_second_factor", "yes")]
+    } else {
+        &[]
+    };
+    set_up_with(app, idp, extra).await
 }
 
-async fn set_up_with(
-    app: &TestApp,
-    idp: &IdentityProvider,
-    checks_second_factor: bool,
-    domains_verified: bool,
-) -> R {
+/// Sets the provider up with these boxes ticked as well.
+async fn set_up_with(app: &TestApp, idp: &IdentityProvider, extra: &[(&str, &str)]) -> R {
     let admin = app.signed_in(Role::Administrator).await?;
     let agency: String = sqlx::query_scalar("SELECT id FROM agencies WHERE name = $1")
         .bind("Staffordshire Police")
@@ -76,12 +77,7 @@ async fn set_up_with(
         ("client_secret", idp.client_secret.as_str()),
         ("domains", "police.example"),
     ];
-    if checks_second_factor {
-        fields.push(("idp_checks_second_factor", "yes"));
-    }
-    if domains_verified {
-        fields.push(("domains_verified_by_provider", "yes"));
-    }
+    fields.extend_from_slice(extra);
     let r = admin.submit(&page, &page, &fields).await?;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await?;
@@ -276,7 +272,7 @@ async fn a_provider_that_verifies_its_domains_need_not_say_so_for_each_address()
     // As Microsoft Entra ID: no email_verified claim, but the tenant's domains are verified.
     let app = TestApp::spawn().await?;
     let idp = IdentityProvider::start(&format!("{}/sign-in/sso/callback", app.url)).await?;
-    set_up_with(&app, &idp, false, true).await?;
+    set_up_with(&app, &idp, &[("domains_verified_by_provider", "yes")]).await?;
     add_person(
         &app,
         "sam@police.example",
@@ -291,5 +287,58 @@ async fn a_provider_that_verifies_its_domains_need_not_say_so_for_each_address()
     let c = app.client();
     let r = through_provider(&c, "sam@police.example", "unverified.sam@elsewhere.example").await?;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_agency_may_turn_its_staffs_passwords_off_but_not_its_administrators() -> R {
+    let app = TestApp::spawn().await?;
+    let idp = IdentityProvider::start(&format!("{}/sign-in/sso/callback", app.url)).await?;
+    set_up_with(&app, &idp, &[("passwords_off", "yes")]).await?;
+    add_person(
+        &app,
+        "sam@police.example",
+        "Staffordshire Police",
+        "referrer",
+    )
+    .await?;
+    add_person(
+        &app,
+        "boss@police.example",
+        "Staffordshire Police",
+        "administrator",
+    )
+    .await?;
+    let c = app.client();
+    let r = c
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", "sam@police.example"), ("password", DEMO_PASSWORD)],
+        )
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await?
+            .contains("through your organisation&#39;s account")
+    );
+    assert_eq!(c.get("/home").await?.status(), StatusCode::SEE_OTHER);
+    // Through the provider, as they should.
+    let r = through_provider(&c, "sam@police.example", "sam@police.example").await?;
+    assert_eq!(moves_on_to(r).await?, "/home");
+    // The agency's administrator keeps a way in for when the provider is down.
+    let r = app
+        .client()
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[
+                ("email", "boss@police.example"),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await?;
+    assert_eq!(location(&r), "/sign-in/set-up");
     Ok(())
 }

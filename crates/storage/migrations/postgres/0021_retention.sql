@@ -170,6 +170,8 @@ CREATE TABLE pending_sign_ins (
 -- does not ask again), and whether every address it gives in those domains is one it has
 -- verified (Microsoft Entra ID sends no email_verified claim: a tenant's domains are verified).
 -- Staff accounts are linked by verified e-mail within those domains; roles stay in Harbour.
+-- With passwords off, the agency's staff (but not its administrators, who must be able to get
+-- in when the provider is down) sign in only through the provider.
 CREATE TABLE agency_identity_providers (
     agency_id TEXT PRIMARY KEY REFERENCES agencies (id) ON DELETE CASCADE,
     issuer TEXT NOT NULL,
@@ -178,6 +180,7 @@ CREATE TABLE agency_identity_providers (
     domains TEXT NOT NULL,
     idp_checks_second_factor BOOLEAN NOT NULL DEFAULT FALSE,
     domains_verified_by_provider BOOLEAN NOT NULL DEFAULT FALSE,
+    passwords_off BOOLEAN NOT NULL DEFAULT FALSE,
     updated_at TEXT NOT NULL
 );
 -- A sign-in sent to an identity provider, until it comes back: its state's digest (the browser

@@ -271,6 +271,20 @@ pub async fn submit(
             );
             response
         }
+        Ok(SignInOutcome::UseIdentityProvider) => {
+            errors.add(
+                "email",
+                "Your agency signs in to Harbour through your organisation's account. Use \"Sign in with your organisation's account\"",
+            );
+            page(
+                &state,
+                &headers,
+                email,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Ok(SignInOutcome::WrongCredentials) => {
             errors.add("email", "Enter a correct email address and password");
             errors.add("password", "Enter a correct email address and password");

@@ -342,6 +342,7 @@ struct SettingsPage {
     domains: String,
     idp_checks_second_factor: bool,
     domains_verified_by_provider: bool,
+    passwords_off: bool,
     redirect_uri: String,
     errors: FieldErrors,
     done: Option<&'static str>,
@@ -357,33 +358,30 @@ async fn settings_page(
 ) -> Result<Response, AppError> {
     let agency = staff.store.get_agency(&agency_id).await?;
     let stored = staff.store.agency_identity_provider(&agency_id).await?;
-    let (issuer, client_id, domains, checks, verified) = match (entered, &stored) {
-        (Some(e), _) => (
-            e.issuer.clone(),
-            e.client_id.clone(),
-            e.domains.clone(),
-            e.idp_checks_second_factor,
-            e.domains_verified_by_provider,
-        ),
-        (None, Some(s)) => (
-            s.issuer.clone(),
-            s.client_id.clone(),
-            s.domains.clone(),
-            s.idp_checks_second_factor,
-            s.domains_verified_by_provider,
-        ),
-        (None, None) => Default::default(),
+    let input = match (entered, &stored) {
+        (Some(e), _) => e.clone(),
+        (None, Some(s)) => ProviderInput {
+            issuer: s.issuer.clone(),
+            client_id: s.client_id.clone(),
+            client_secret: String::new(),
+            domains: s.domains.clone(),
+            idp_checks_second_factor: s.idp_checks_second_factor,
+            domains_verified_by_provider: s.domains_verified_by_provider,
+            passwords_off: s.passwords_off,
+        },
+        (None, None) => ProviderInput::default(),
     };
     let page = SettingsPage {
         chrome: Chrome::for_signed_in(&staff.signed_in).current("/admin/agencies"),
         agency_name: agency.name,
         agency_id,
-        issuer,
-        client_id,
+        issuer: input.issuer,
+        client_id: input.client_id,
         has_secret: stored.is_some(),
-        domains,
-        idp_checks_second_factor: checks,
-        domains_verified_by_provider: verified,
+        domains: input.domains,
+        idp_checks_second_factor: input.idp_checks_second_factor,
+        domains_verified_by_provider: input.domains_verified_by_provider,
+        passwords_off: input.passwords_off,
         redirect_uri: format!("{}/sign-in/sso/callback", state.config.public_url),
         errors,
         done,
@@ -430,6 +428,7 @@ pub async fn save_settings(
         domains: form.get("domains").to_owned(),
         idp_checks_second_factor: form.get("idp_checks_second_factor") == "yes",
         domains_verified_by_provider: form.get("domains_verified_by_provider") == "yes",
+        passwords_off: form.get("passwords_off") == "yes",
     };
     match staff.store.set_agency_identity_provider(&id, &input).await {
         Ok(()) => settings_page(
