@@ -12,7 +12,6 @@ use chrono::{DateTime, Duration, Utc};
 use harbour_domain::audit::{AuditAction, AuditEvent};
 use harbour_domain::ids::{AgencyId, UserId};
 use harbour_domain::role::Role;
-use harbour_domain::two_factor;
 use harbour_domain::user::normalise_email;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -185,12 +184,6 @@ pub async fn sign_in(
         .bind(&email_hash)
         .execute(tx.conn())
         .await?;
-    let has_factor: Option<Option<String>> =
-        sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
-            .bind(&user_id)
-            .fetch_optional(tx.conn())
-            .await?;
-    let has_factor = has_factor.flatten().is_some();
     let roles = roles_of(&mut tx, &user_id).await?;
     let passwords_off: Option<crate::db::Flag> = sqlx::query_scalar(
         "SELECT passwords_off FROM agency_identity_providers WHERE agency_id = $1",
@@ -210,23 +203,11 @@ pub async fn sign_in(
         tx.commit().await?;
         return Ok(SignInOutcome::UseIdentityProvider);
     }
-    if has_factor || two_factor::required(&roles, policy.two_factor_for_everyone) {
-        let pending_secret = random_secret();
-        sqlx::query(
-            "INSERT INTO pending_sign_ins (token_hash, user_id, attempts, created_at, expires_at) \
-             VALUES ($1, $2, 0, $3, $4)",
-        )
-        .bind(digest(&pending_secret))
-        .bind(&user_id)
-        .bind(format_time(now_t))
-        .bind(format_time(now_t + PENDING_LASTS))
-        .execute(tx.conn())
-        .await?;
+    if let Some(next) =
+        crate::two_factor::second_factor_next(&mut tx, policy, &user_id, &roles).await?
+    {
         tx.commit().await?;
-        return Ok(SignInOutcome::SecondFactor {
-            pending_secret,
-            set_up: !has_factor,
-        });
+        return Ok(next);
     }
     let started = start_session(
         &mut tx, policy, &user_id, agency_id, device, "sign in", request_id,

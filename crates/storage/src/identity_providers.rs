@@ -8,13 +8,12 @@ use crate::auth::{Device, SignInOutcome, SignInPolicy, start_session, system_eve
 use crate::db::{Db, Flag, format_time, now, parse_time};
 use crate::error::{Result, StorageError};
 use crate::scoped::ScopedStore;
-use crate::tokens::{digest, random_secret};
+use crate::tokens::digest;
 use chrono::{Duration, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::identity_provider::{self, domain_of};
 use harbour_domain::ids::AgencyId;
 use harbour_domain::permission::Action;
-use harbour_domain::two_factor;
 
 /// How long a sign-in sent to a provider may take to come back.
 const ATTEMPT_LASTS: Duration = Duration::minutes(10);
@@ -221,32 +220,13 @@ pub async fn sign_in(
         tx.commit().await?;
         return Ok(Err(refused.unwrap_or(Refused::NoAccount)));
     };
-    let has_factor: Option<Option<String>> =
-        sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
-            .bind(&user_id)
-            .fetch_optional(tx.conn())
-            .await?;
-    let has_factor = has_factor.flatten().is_some();
     let roles = crate::auth::roles_of(&mut tx, &user_id).await?;
     if !provider.idp_checks_second_factor
-        && (has_factor || two_factor::required(&roles, policy.two_factor_for_everyone))
+        && let Some(next) =
+            crate::two_factor::second_factor_next(&mut tx, policy, &user_id, &roles).await?
     {
-        let pending_secret = random_secret();
-        sqlx::query(
-            "INSERT INTO pending_sign_ins (token_hash, user_id, attempts, created_at, expires_at) \
-             VALUES ($1, $2, 0, $3, $4)",
-        )
-        .bind(digest(&pending_secret))
-        .bind(&user_id)
-        .bind(now())
-        .bind(format_time(Utc::now() + crate::auth::PENDING_LASTS))
-        .execute(tx.conn())
-        .await?;
         tx.commit().await?;
-        return Ok(Ok(SignInOutcome::SecondFactor {
-            pending_secret,
-            set_up: !has_factor,
-        }));
+        return Ok(Ok(next));
     }
     let started = start_session(
         &mut tx,

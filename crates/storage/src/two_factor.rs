@@ -8,11 +8,14 @@
 //! sensitive fields at rest will cover them.
 
 use crate::audit;
-use crate::auth::{Device, SignInPolicy, Started, record_failure, start_session, system_event};
-use crate::db::{Db, WriteTx, now, parse_time};
+use crate::auth::{
+    Device, PENDING_LASTS, SignInOutcome, SignInPolicy, Started, record_failure, start_session,
+    system_event,
+};
+use crate::db::{Db, WriteTx, format_time, now, parse_time};
 use crate::error::{Result, StorageError};
 use crate::scoped::ScopedStore;
-use crate::tokens::digest;
+use crate::tokens::{digest, random_secret};
 use chrono::{DateTime, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::permission::Action;
@@ -73,6 +76,47 @@ struct Pending {
     expires_at: String,
     email: String,
     agency_id: String,
+}
+
+/// Whether the person has a proved authenticator.
+pub(crate) async fn has_authenticator(tx: &mut WriteTx, user_id: &str) -> Result<bool> {
+    let secret: Option<Option<String>> =
+        sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(secret.flatten().is_some())
+}
+
+/// After the first factor (a password, or an identity provider that checks none): if the
+/// person has an authenticator or their roles need one, begins a sign-in part-way and says
+/// so; otherwise `None`, and the session may start.
+pub(crate) async fn second_factor_next(
+    tx: &mut WriteTx,
+    policy: &SignInPolicy,
+    user_id: &str,
+    roles: &[harbour_domain::role::Role],
+) -> Result<Option<SignInOutcome>> {
+    let has_factor = has_authenticator(tx, user_id).await?;
+    if !has_factor && !two_factor::required(roles, policy.two_factor_for_everyone) {
+        return Ok(None);
+    }
+    let pending_secret = random_secret();
+    let now_t = Utc::now();
+    sqlx::query(
+        "INSERT INTO pending_sign_ins (token_hash, user_id, attempts, created_at, expires_at) \
+         VALUES ($1, $2, 0, $3, $4)",
+    )
+    .bind(digest(&pending_secret))
+    .bind(user_id)
+    .bind(format_time(now_t))
+    .bind(format_time(now_t + PENDING_LASTS))
+    .execute(tx.conn())
+    .await?;
+    Ok(Some(SignInOutcome::SecondFactor {
+        pending_secret,
+        set_up: !has_factor,
+    }))
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>> {
@@ -404,12 +448,7 @@ impl ScopedStore {
     pub async fn new_recovery_codes(&self) -> Result<Vec<String>> {
         let own = self.own_id()?;
         let mut tx = self.db().begin_write().await?;
-        let set_up: Option<Option<String>> =
-            sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
-                .bind(&own)
-                .fetch_optional(tx.conn())
-                .await?;
-        if set_up.flatten().is_none() {
+        if !has_authenticator(&mut tx, &own).await? {
             return Err(StorageError::NotFound("authenticator"));
         }
         let codes = replace_recovery_codes(&mut tx, &own).await?;
@@ -463,13 +502,9 @@ impl ScopedStore {
         let grant = self.grant(Action::ViewPeople)?;
         let mut tx = self.db().begin_write().await?;
         self.user_in_scope(&mut tx, id, &grant).await?;
-        let secret: Option<Option<String>> =
-            sqlx::query_scalar("SELECT secret FROM two_factor WHERE user_id = $1")
-                .bind(id)
-                .fetch_optional(tx.conn())
-                .await?;
+        let set_up = has_authenticator(&mut tx, id.as_str()).await?;
         tx.commit().await?;
-        Ok(secret.flatten().is_some())
+        Ok(set_up)
     }
 
     /// For someone who has lost their phone and their recovery codes: removes their

@@ -8,9 +8,7 @@ use crate::access::{Staff, Visitor, cookie, request_id};
 use crate::csrf::{CsrfForm, PRE_SESSION_COOKIE};
 use crate::error::AppError;
 use crate::pages::chrome::Chrome;
-use crate::pages::sign_in::{
-    DEVICE_COOKIE, DEVICE_COOKIE_AGE, PENDING_COOKIE, device_of, retry_after, set_cookie,
-};
+use crate::pages::sign_in::{PENDING_COOKIE, device_of, retry_after, set_cookie, signed_in};
 use crate::pages::{render, render_invalid};
 use crate::state::AppState;
 use askama::Template;
@@ -222,7 +220,7 @@ pub async fn submit(
             device_secret,
             recovery_codes,
         } => {
-            let mut response = if recovery_codes.is_empty() {
+            let response = if recovery_codes.is_empty() {
                 Redirect::to("/home").into_response()
             } else {
                 render(&CodesPage {
@@ -232,29 +230,7 @@ pub async fn submit(
                     next: "/home",
                 })
             };
-            let h = response.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(
-                    &state,
-                    DEVICE_COOKIE,
-                    &device_secret,
-                    Some(DEVICE_COOKIE_AGE),
-                ),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, crate::access::SESSION_COOKIE, &session_secret, None),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, PENDING_COOKIE, "", Some(0)),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, PRE_SESSION_COOKIE, "", Some(0)),
-            );
-            response
+            signed_in(&state, response, &session_secret, &device_secret)
         }
         CodeOutcome::Refused(message) => {
             errors.add("code", message);

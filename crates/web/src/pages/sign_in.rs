@@ -48,6 +48,44 @@ pub(crate) fn device_of(headers: &HeaderMap) -> auth::Device<'_> {
     }
 }
 
+/// Where a sign-in part-way goes next: setting an authenticator up, or entering its code.
+pub(crate) fn second_factor_page(set_up: bool) -> &'static str {
+    if set_up {
+        "/sign-in/set-up"
+    } else {
+        "/sign-in/code"
+    }
+}
+
+/// Sets the cookies of a completed sign-in on `response`: the session, the device, and the
+/// pre-session token and any sign-in part-way cleared.
+pub(crate) fn signed_in(
+    state: &AppState,
+    mut response: Response,
+    session_secret: &str,
+    device_secret: &str,
+) -> Response {
+    let h = response.headers_mut();
+    for c in [
+        set_cookie(state, DEVICE_COOKIE, device_secret, Some(DEVICE_COOKIE_AGE)),
+        set_cookie(state, SESSION_COOKIE, session_secret, None),
+        set_cookie(state, PRE_SESSION_COOKIE, "", Some(0)),
+        set_cookie(state, PENDING_COOKIE, "", Some(0)),
+    ] {
+        h.append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// Sets the cookie naming a sign-in part-way on `response`, for its ten minutes.
+pub(crate) fn part_way(state: &AppState, mut response: Response, pending_secret: &str) -> Response {
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, PENDING_COOKIE, pending_secret, Some(10 * 60)),
+    );
+    response
+}
+
 pub(crate) fn set_cookie(
     state: &AppState,
     name: &str,
@@ -233,44 +271,20 @@ pub async fn submit(
             session_secret,
             device_secret,
             ..
-        }) => {
-            let mut response = Redirect::to("/home").into_response();
-            let h = response.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(
-                    &state,
-                    DEVICE_COOKIE,
-                    &device_secret,
-                    Some(DEVICE_COOKIE_AGE),
-                ),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, SESSION_COOKIE, &session_secret, None),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, PRE_SESSION_COOKIE, "", Some(0)),
-            );
-            response
-        }
+        }) => signed_in(
+            &state,
+            Redirect::to("/home").into_response(),
+            &session_secret,
+            &device_secret,
+        ),
         Ok(SignInOutcome::SecondFactor {
             pending_secret,
             set_up,
-        }) => {
-            let next = if set_up {
-                "/sign-in/set-up"
-            } else {
-                "/sign-in/code"
-            };
-            let mut response = Redirect::to(next).into_response();
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&state, PENDING_COOKIE, &pending_secret, Some(10 * 60)),
-            );
-            response
-        }
+        }) => part_way(
+            &state,
+            Redirect::to(second_factor_page(set_up)).into_response(),
+            &pending_secret,
+        ),
         Ok(SignInOutcome::UseIdentityProvider) => {
             errors.add(
                 "email",

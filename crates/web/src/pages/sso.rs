@@ -5,13 +5,11 @@
 //! address to their Harbour account. The provider's settings are the agency administrator's.
 
 use crate::access::{Staff, cookie, request_id};
-use crate::csrf::{CsrfForm, PRE_SESSION_COOKIE};
+use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::pages::chrome::Chrome;
 use crate::pages::second_factor::sign_in_again;
-use crate::pages::sign_in::{
-    DEVICE_COOKIE, DEVICE_COOKIE_AGE, PENDING_COOKIE, device_of, set_cookie, show_with_errors,
-};
+use crate::pages::sign_in::{device_of, part_way, second_factor_page, show_with_errors, signed_in};
 use crate::pages::{render, render_invalid};
 use crate::state::AppState;
 use askama::Template;
@@ -266,43 +264,20 @@ pub async fn callback(
             session_secret,
             device_secret,
             ..
-        }) => {
-            let mut r = continue_to("/home");
-            let h = r.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(
-                    &state,
-                    DEVICE_COOKIE,
-                    &device_secret,
-                    Some(DEVICE_COOKIE_AGE),
-                ),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, crate::access::SESSION_COOKIE, &session_secret, None),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, PRE_SESSION_COOKIE, "", Some(0)),
-            );
-            r
-        }
+        }) => signed_in(
+            &state,
+            continue_to("/home"),
+            &session_secret,
+            &device_secret,
+        ),
         Ok(SignInOutcome::SecondFactor {
             pending_secret,
             set_up,
-        }) => {
-            let mut r = continue_to(if set_up {
-                "/sign-in/set-up"
-            } else {
-                "/sign-in/code"
-            });
-            r.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&state, PENDING_COOKIE, &pending_secret, Some(10 * 60)),
-            );
-            r
-        }
+        }) => part_way(
+            &state,
+            continue_to(second_factor_page(set_up)),
+            &pending_secret,
+        ),
         Ok(_) => not_signed_in("Sign in again."),
     };
     if let Ok(v) = header::HeaderValue::from_str(&format!(
