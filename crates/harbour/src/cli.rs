@@ -70,6 +70,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Encryption at rest: the key-encryption key that wraps the data keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Postcode points and areas.
     Postcodes {
         #[command(subcommand)]
@@ -221,6 +226,19 @@ pub enum AuditCommand {
     /// Make a new key for signing checkpoints: the secret for the `audit_signing_key` setting,
     /// and the public key for the auditors.
     NewKey,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new key-encryption key, for the `encryption_key` setting.
+    New,
+    /// Re-wrap the data keys under a new key-encryption key, read from FILE (never from the
+    /// command line, which other users of the machine can see). Harbour may keep running;
+    /// start it next with the new key.
+    Rotate {
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,13 +2,14 @@
 
 use crate::cli::{
     AreasCommand, AuditCommand, Cli, Command, DirectoryCommand, ImportCommand, InstrumentCommand,
-    PeopleCommand, PostcodesCommand, UserCommand,
+    KeysCommand, PeopleCommand, PostcodesCommand, UserCommand,
 };
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use harbour_domain::user::UserInput;
 use harbour_storage::audit::{Verification, verify_log};
 use harbour_storage::demo::{DEMO_PASSWORD, demo_sign_ins, load_demo};
+use harbour_storage::sealed::KeyEncryptionKey;
 use harbour_storage::{Db, StorageError, agencies, areas, users};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -115,6 +116,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             user_add(&db, email, name, agency, roles).await
         }
         Command::Audit { command } => audit_command(&config, command).await,
+        Command::Keys { command } => keys_command(&config, command).await,
         Command::Areas {
             command: AreasCommand::Import { file },
         } => {
@@ -346,13 +348,67 @@ fn say(line: &str) {
 }
 
 async fn open(config: &Config) -> Result<Db> {
+    let key = key_encryption_key(config)?;
     let db = Db::connect(&config.database_url, config.database_max_connections)
         .await
-        .context("setting database_url")?;
+        .context("setting database_url")?
+        .with_key_encryption_key(key);
     harbour_storage::schema::prepare(&db)
         .await
-        .context("migrating the database")?;
+        .context("opening the database")?;
     Ok(db)
+}
+
+/// The key-encryption key from the `encryption_key` setting; without one, the development
+/// key, on SQLite only (PostgreSQL is where real data lives).
+fn key_encryption_key(config: &Config) -> Result<KeyEncryptionKey> {
+    if !config.encryption_key.is_empty() {
+        return KeyEncryptionKey::from_base64(&config.encryption_key)
+            .map_err(|e| anyhow::anyhow!("setting encryption_key {e}"));
+    }
+    if harbour_storage::Backend::from_url(&config.database_url)
+        == Some(harbour_storage::Backend::Postgres)
+    {
+        bail!(
+            "setting encryption_key: a PostgreSQL database needs a key-encryption key; make one with \
+             harbour keys new and give it in HARBOUR_ENCRYPTION_KEY_FILE"
+        );
+    }
+    tracing::warn!(
+        "encryption_key is not set: sensitive fields are sealed with the development key, which \
+         is public; set one (harbour keys new) before any real data"
+    );
+    Ok(KeyEncryptionKey::development())
+}
+
+async fn keys_command(config: &Config, command: KeysCommand) -> Result<ExitCode> {
+    match command {
+        KeysCommand::New => {
+            say(&format!(
+                "A new key-encryption key (the encryption_key setting; keep it out of the \
+                 database's reach, and keep a copy: without it the sealed fields cannot be read):\n  {}",
+                KeyEncryptionKey::generate()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Rotate { new_key_file } => {
+            let text = std::fs::read_to_string(&new_key_file)
+                .with_context(|| format!("cannot read {}", new_key_file.display()))?;
+            let to = KeyEncryptionKey::from_base64(&text)
+                .map_err(|e| anyhow::anyhow!("the new key in {} {e}", new_key_file.display()))?;
+            let from = key_encryption_key(config)?;
+            let db = open(config).await?;
+            let n = harbour_storage::sealed::rotate(&db, &from, &to).await?;
+            say(&format!(
+                "Re-wrapped {n} data keys under key {} (they were under key {}). A running Harbour \
+                 carries on; set encryption_key to the new key before it next starts.",
+                to.id(),
+                from.id()
+            ));
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 /// Turns field errors into one readable line.

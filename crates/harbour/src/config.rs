@@ -23,6 +23,11 @@ pub struct Config {
     /// The secret key (hex) that signs audit checkpoints; empty: none can be made. Read it
     /// from a file with `HARBOUR_AUDIT_SIGNING_KEY_FILE`.
     pub audit_signing_key: String,
+    /// The key-encryption key (32 bytes, base64, as `harbour keys new` prints) that wraps the
+    /// data keys sealing the most sensitive fields. Read it from a file with
+    /// `HARBOUR_ENCRYPTION_KEY_FILE`. Empty: the development key, which is public, and allowed
+    /// only on SQLite (the demonstration); PostgreSQL needs a real one.
+    pub encryption_key: String,
     /// The auditors' e-mail address (several, separated by commas): each day Harbour signs a
     /// checkpoint with `audit_signing_key` and sends it there. Empty: none is sent.
     pub audit_checkpoint_email: String,
@@ -87,6 +92,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             webhook_allow_loopback: false,
             audit_signing_key: String::new(),
+            encryption_key: String::new(),
             audit_checkpoint_email: String::new(),
             database_url: "sqlite:data/harbour.db".into(),
             database_max_connections: 8,
@@ -128,7 +134,12 @@ pub enum ConfigError {
     },
 }
 
-const FILE_SETTINGS: [&str; 3] = ["database_url", "smtp_url", "audit_signing_key"];
+const FILE_SETTINGS: [&str; 4] = [
+    "database_url",
+    "smtp_url",
+    "audit_signing_key",
+    "encryption_key",
+];
 
 /// The settings' names, as the configuration file spells them.
 fn setting_names() -> Vec<String> {
@@ -294,6 +305,11 @@ impl Config {
                 "audit_signing_key",
                 "give 64 hexadecimal characters, as harbour audit new-key prints",
             );
+        }
+        if let Some(Err(e)) = (!self.encryption_key.is_empty())
+            .then(|| harbour_storage::sealed::KeyEncryptionKey::from_base64(&self.encryption_key))
+        {
+            return invalid("encryption_key", &e.to_string());
         }
         if !self.audit_checkpoint_email.is_empty() {
             if self.audit_signing_key.is_empty() {

@@ -23,12 +23,22 @@ pub struct WebhookTarget {
 
 /// The agency's webhook target; `None` if the agency no longer exists.
 pub async fn webhook_target(db: &Db, agency_id: &str) -> Result<Option<WebhookTarget>> {
-    Ok(
+    let target: Option<WebhookTarget> =
         sqlx::query_as("SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1")
             .bind(agency_id)
             .fetch_optional(db.pool())
-            .await?,
-    )
+            .await?;
+    target
+        .map(|t| {
+            Ok(WebhookTarget {
+                webhook_secret: t
+                    .webhook_secret
+                    .map(crate::sealed::open_owned)
+                    .transpose()?,
+                ..t
+            })
+        })
+        .transpose()
 }
 
 /// All agencies with their areas, by name. Agency details are not personal data.
@@ -252,7 +262,7 @@ impl ScopedStore {
             "UPDATE agencies SET webhook_url = $1, webhook_secret = $2, updated_at = $3 WHERE id = $4",
         )
         .bind((!url.is_empty()).then_some(url))
-        .bind(&secret)
+        .bind(tx.keyring()?.seal_opt(crate::sealed::WEBHOOK_SECRET, secret.as_deref())?)
         .bind(now())
         .bind(agency_id)
         .execute(tx.conn())

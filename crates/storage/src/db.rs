@@ -7,6 +7,7 @@
 //! needs no such lock.
 
 use crate::error::{Result, StorageError};
+use crate::sealed::{KeyEncryptionKey, Keyring};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use std::str::FromStr;
@@ -57,6 +58,9 @@ pub struct Db {
     backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
     owned: Arc<Owned>,
+    /// The key that wraps the data keys, and the data keys once unwrapped (see `sealed`).
+    key_encryption_key: Arc<KeyEncryptionKey>,
+    keyring: Arc<OnceLock<Arc<Keyring>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -68,11 +72,16 @@ impl std::fmt::Debug for Db {
     }
 }
 
+fn locked() -> StorageError {
+    StorageError::Write("the data keys are not unlocked: prepare the database first".into())
+}
+
 /// A write transaction; on SQLite it holds the process-wide writer lock until it ends.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
     backend: Backend,
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl WriteTx {
@@ -82,6 +91,11 @@ impl WriteTx {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database's data keys, for sealing what this transaction writes.
+    pub fn keyring(&self) -> Result<Arc<Keyring>> {
+        self.keyring.clone().ok_or_else(locked)
     }
 
     pub async fn commit(self) -> Result<()> {
@@ -120,7 +134,34 @@ impl Db {
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             owned: Arc::default(),
+            key_encryption_key: Arc::new(KeyEncryptionKey::development()),
+            keyring: Arc::default(),
         })
+    }
+
+    /// This handle with `key` as its key-encryption key, before [`crate::schema::prepare`]
+    /// unwraps the data keys with it. Without one, a handle uses the development key, which
+    /// the demonstration, the tests and the benchmarks share and which protects nothing.
+    pub fn with_key_encryption_key(self, key: KeyEncryptionKey) -> Db {
+        Db {
+            key_encryption_key: Arc::new(key),
+            keyring: Arc::default(),
+            ..self
+        }
+    }
+
+    pub(crate) fn key_encryption_key(&self) -> Arc<KeyEncryptionKey> {
+        self.key_encryption_key.clone()
+    }
+
+    pub(crate) fn set_keyring(&self, keyring: Keyring) {
+        // Unlocked once per handle; a second unlock (a second prepare) made the same keys.
+        let _ = self.keyring.set(Arc::new(keyring));
+    }
+
+    /// The database's data keys, for sealing; unlocked by [`crate::schema::prepare`].
+    pub fn keyring(&self) -> Result<Arc<Keyring>> {
+        self.keyring.get().cloned().ok_or_else(locked)
     }
 
     pub fn backend(&self) -> Backend {
@@ -174,6 +215,7 @@ impl Db {
             tx,
             _writer: writer,
             backend: self.backend,
+            keyring: self.keyring.get().cloned(),
         })
     }
 

@@ -47,9 +47,8 @@ impl ScopedStore {
             .user_id
             .clone()
             .ok_or(StorageError::NotFound("person"))?;
-        let text =
-            serde_json::to_string(input).map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let mut tx = self.db().begin_write().await?;
+        let text = tx.keyring()?.seal_json(crate::sealed::DRAFT_INPUT, input)?;
         let id = match id {
             Some(id) => {
                 let changed = sqlx::query("UPDATE referral_drafts SET input = $1, updated_at = $2 WHERE id = $3 AND owner = $4")

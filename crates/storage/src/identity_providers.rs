@@ -24,6 +24,7 @@ pub struct IdentityProvider {
     pub agency_id: AgencyId,
     pub issuer: String,
     pub client_id: String,
+    #[sqlx(try_from = "crate::sealed::Opened")]
     pub client_secret: String,
     /// The e-mail domains, comma-separated.
     pub domains: String,
@@ -311,7 +312,7 @@ impl ScopedStore {
         .bind(agency_id)
         .bind(input.issuer.trim())
         .bind(input.client_id.trim())
-        .bind(&secret)
+        .bind(tx.keyring()?.seal(crate::sealed::CLIENT_SECRET, &secret)?)
         .bind(domains.join(", "))
         .bind(input.idp_checks_second_factor)
         .bind(input.domains_verified_by_provider)

@@ -41,6 +41,7 @@ pub mod reports;
 pub mod retention;
 pub mod schema;
 pub mod scoped;
+pub mod sealed;
 pub mod seeker;
 pub mod subject_access;
 pub mod tokens;

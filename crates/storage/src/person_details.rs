@@ -160,8 +160,14 @@ impl ScopedStore {
                 "UPDATE persons SET details = $1, safe_contact = $2, postcode = $3, area = $4, \
                  updated_at = $5 WHERE id = $6",
             )
-            .bind(crate::db::to_json(&chosen.person)?)
-            .bind(crate::db::to_json(&chosen.safe_contact)?)
+            .bind(
+                tx.keyring()?
+                    .seal_json(crate::sealed::PERSON_DETAILS, &chosen.person)?,
+            )
+            .bind(
+                tx.keyring()?
+                    .seal_json(crate::sealed::PERSON_SAFE_CONTACT, &chosen.safe_contact)?,
+            )
             .bind(&chosen.person.postcode)
             .bind(chosen.person.area.as_deref())
             .bind(&stamp)

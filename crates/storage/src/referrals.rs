@@ -122,8 +122,10 @@ pub(crate) fn parse<T>(value: &str, what: &str, f: impl Fn(&str) -> Option<T>) -
     f(value).ok_or_else(|| StorageError::Corrupt(format!("{what} {value:?}")))
 }
 
+/// A JSON column's value, opened first if it is sealed (see `sealed`).
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
+    let text = crate::sealed::open(text)?;
+    serde_json::from_str(&text).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
 fn risk(s: Option<String>) -> Result<Option<RiskLevel>> {
@@ -508,7 +510,7 @@ struct ReferralRow {
     consent_to_aggregate: Flag,
     referrer_risk_level: Option<String>,
     risk_level: Option<String>,
-    notes: String,
+    notes: crate::sealed::Opened,
     submitted_by_name: Option<String>,
     submitting_agency_name: Option<String>,
 }
@@ -552,7 +554,7 @@ impl TryFrom<ReferralRow> for ReferralView {
             consent_to_aggregate: r.consent_to_aggregate.0,
             referrer_risk_level: risk(r.referrer_risk_level)?,
             risk_level: risk(r.risk_level)?,
-            notes: r.notes,
+            notes: r.notes.0,
             submitted_by_name: r.submitted_by_name,
             submitting_agency_name: r.submitting_agency_name,
         })

@@ -12,6 +12,7 @@ use crate::error::Result;
 pub async fn prepare(db: &Db) -> Result<()> {
     db.run_migrations().await?;
     crate::audit_guard::restore_triggers(db).await?;
+    crate::sealed::unlock(db).await?;
     let mut tx = db.begin_write().await?;
     crate::directory::taxonomy::ensure_harbour_taxonomies(&mut tx).await?;
     tx.commit().await?;

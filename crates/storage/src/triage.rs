@@ -259,7 +259,10 @@ impl ScopedStore {
         .bind(to_json(&decision.needs.iter().map(|n| n.slug()).collect::<Vec<_>>())?)
         .bind(&instrument.id)
         .bind(i64::from(instrument.version))
-        .bind(to_json(&decision.answers)?)
+        .bind(
+            tx.keyring()?
+                .seal_json(crate::sealed::TRIAGE_RISK_ANSWERS, &decision.answers)?,
+        )
         .bind(i64::from(decision.risk.score))
         .bind(decision.risk.scored_level.slug())
         .bind(decision.risk.level.slug())

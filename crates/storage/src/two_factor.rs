@@ -119,8 +119,10 @@ pub(crate) async fn second_factor_next(
     }))
 }
 
+/// A stored authenticator secret (sealed hex) as bytes.
 fn unhex(s: &str) -> Result<Vec<u8>> {
-    hex::decode(s).map_err(|_| StorageError::Corrupt("an authenticator secret".into()))
+    hex::decode(crate::sealed::open(s)?.as_bytes())
+        .map_err(|_| StorageError::Corrupt("an authenticator secret".into()))
 }
 
 async fn factor(tx: &mut WriteTx, user_id: &str) -> Result<Option<Factor>> {
@@ -145,7 +147,10 @@ async fn new_secret_for(tx: &mut WriteTx, user_id: &str) -> Result<Vec<u8>> {
          ON CONFLICT (user_id) DO UPDATE SET new_secret = excluded.new_secret",
     )
     .bind(user_id)
-    .bind(hex::encode(&secret))
+    .bind(tx.keyring()?.seal(
+        crate::sealed::AUTHENTICATOR_NEW_SECRET,
+        &hex::encode(&secret),
+    )?)
     .execute(tx.conn())
     .await?;
     Ok(secret)

@@ -95,5 +95,36 @@ pub async fn where_text_appears(db: &Db, needles: &[&str]) -> Result<Vec<String>
             }
         }
     }
+    // The sealed fields, opened: what they hold is still held, only not in plain text.
+    for field in harbour_storage::sealed::SEALED {
+        let sealed: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT {c} FROM {t} WHERE {c} LIKE 'hbe1:%'",
+            c = field.column,
+            t = field.table
+        ))
+        .fetch_all(db.pool())
+        .await?;
+        for needle in needles {
+            let needle_lower = needle.to_lowercase();
+            let mut n = 0;
+            for value in &sealed {
+                if opened(value)?.to_lowercase().contains(&needle_lower) {
+                    n += 1;
+                }
+            }
+            if n > 0 {
+                found.push(format!(
+                    "{}.{} holds {needle:?} ({n} rows, sealed)",
+                    field.table, field.column
+                ));
+            }
+        }
+    }
     Ok(found)
+}
+
+/// A stored value as Harbour reads it: opened if it is sealed (see storage's `sealed`). The
+/// database must have been opened in this process, as a test app's or `TestDb::open`'s is.
+pub fn opened(stored: &str) -> Result<String> {
+    Ok(harbour_storage::sealed::open(stored)?.into_owned())
 }

@@ -140,7 +140,8 @@ async fn the_command_imports_reports_every_line_and_a_rerun_creates_nothing() ->
             .fetch_one(opened.pool())
             .await?
             .get("safe_contact");
-    let safe: serde_json::Value = serde_json::from_str(&safe)?;
+    assert!(!safe.contains("safe@example.org"), "sealed as stored");
+    let safe: serde_json::Value = serde_json::from_str(&harbour_testkit::inspect::opened(&safe)?)?;
     assert_eq!(safe["channels"][1]["value"], "safe@example.org");
 
     let missing = dir.path().join("bad.csv");

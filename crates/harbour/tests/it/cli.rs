@@ -235,6 +235,10 @@ fn a_database_password_never_reaches_the_terminal() -> R {
             "HARBOUR_DATABASE_URL",
             "postgres://harbour:SeCrEt-pw@127.0.0.1:1/harbour",
         )
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::generate(),
+        )
         .output()?;
     assert_eq!(out.status.code(), Some(2));
     let all = format!(

@@ -39,7 +39,8 @@ async fn held(app: &TestApp) -> anyhow::Result<(String, String)> {
     let row = sqlx::query("SELECT details, safe_contact FROM persons")
         .fetch_one(app.db.pool())
         .await?;
-    Ok((row.get("details"), row.get("safe_contact")))
+    let opened = |c: &str| harbour_testkit::inspect::opened(&row.get::<String, _>(c));
+    Ok((opened("details")?, opened("safe_contact")?))
 }
 
 #[tokio::test]
@@ -274,8 +275,16 @@ async fn referrals_stored_before_get_their_record_from_the_person_as_held() -> R
     )
     .fetch_one(db.pool())
     .await?;
-    assert_eq!(row.get::<String, _>(0), details);
-    assert_eq!(row.get::<String, _>(1), safe);
+    // Sealed at that first start, as every value written before encryption is.
+    let (stored_details, stored_safe) = (row.get::<String, _>(0), row.get::<String, _>(1));
+    assert!(stored_details.starts_with("hbe1:") && !stored_details.contains("Quiet Lane"));
+    assert!(stored_safe.starts_with("hbe1:") && !stored_safe.contains("bluebell"));
+    assert_eq!(harbour_testkit::inspect::opened(&stored_details)?, details);
+    assert_eq!(harbour_testkit::inspect::opened(&stored_safe)?, safe);
+    let held: String = sqlx::query_scalar("SELECT safe_contact FROM persons WHERE id = 'p1'")
+        .fetch_one(db.pool())
+        .await?;
+    assert_eq!(harbour_testkit::inspect::opened(&held)?, safe);
     assert_eq!(row.get::<Option<String>, _>(2), None);
     Ok(())
 }

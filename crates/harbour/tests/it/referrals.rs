@@ -686,7 +686,9 @@ async fn a_referrer_drafts_fixes_and_sends_a_referral_and_follows_it() -> R {
     let row = sqlx::query("SELECT r.id, r.due_on, p.safe_contact, r.children FROM referrals r JOIN persons p ON p.id = r.person_id")
         .fetch_one(app.db.pool())
         .await?;
-    let safe: serde_json::Value = serde_json::from_str(&row.get::<String, _>("safe_contact"))?;
+    let safe: serde_json::Value = serde_json::from_str(&harbour_testkit::inspect::opened(
+        &row.get::<String, _>("safe_contact"),
+    )?)?;
     assert_eq!(safe["channels"][0]["channel"], "sms");
     assert_eq!(safe["abuser_sees_post"], true);
     assert_eq!(safe["safe_times"][0]["days"], json!(["Mon", "Thu"]));

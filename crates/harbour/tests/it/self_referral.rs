@@ -94,7 +94,9 @@ async fn someone_asks_for_help_and_the_hub_sees_how_to_reach_them_safely() -> R 
         .await?;
     assert_eq!(row.get::<String, _>("source"), "self");
     assert_eq!(row.get::<Option<String>, _>("submitting_agency"), None);
-    let safe: serde_json::Value = serde_json::from_str(&row.get::<String, _>("safe_contact"))?;
+    let safe: serde_json::Value = serde_json::from_str(&harbour_testkit::inspect::opened(
+        &row.get::<String, _>("safe_contact"),
+    )?)?;
     assert_eq!(safe["channels"][0]["channel"], "sms");
     assert_eq!(safe["channels"][1]["value"], "leah.safe@example.org");
     let hub = app

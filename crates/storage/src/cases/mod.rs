@@ -202,7 +202,7 @@ impl SummaryRow {
 struct NoteRow {
     id: CaseNoteId,
     kind: String,
-    body: String,
+    body: crate::sealed::Opened,
     restricted: Flag,
     happened_on: String,
     author_id: Option<UserId>,

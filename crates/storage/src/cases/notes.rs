@@ -110,7 +110,7 @@ impl ScopedStore {
                 id: r.id,
                 kind: NoteKind::from_slug(&r.kind)
                     .ok_or_else(|| StorageError::Corrupt(format!("note kind {:?}", r.kind)))?,
-                body: r.body,
+                body: r.body.0,
                 restricted: r.restricted.0,
                 happened_on: r
                     .happened_on
@@ -145,7 +145,10 @@ impl ScopedStore {
         .bind(&id)
         .bind(case)
         .bind(checked.kind.slug())
-        .bind(checked.body)
+        .bind(
+            tx.keyring()?
+                .seal(crate::sealed::CASE_NOTE_BODY, checked.body)?,
+        )
         .bind(input.restricted)
         .bind(checked.happened_on.to_string())
         .bind(self.actor().user_id.as_ref())
@@ -240,7 +243,10 @@ impl ScopedStore {
              version = version + 1, edited_at = $5, edited_by = $6 WHERE id = $7",
         )
         .bind(checked.kind.slug())
-        .bind(checked.body)
+        .bind(
+            tx.keyring()?
+                .seal(crate::sealed::CASE_NOTE_BODY, checked.body)?,
+        )
         .bind(input.restricted)
         .bind(checked.happened_on.to_string())
         .bind(&at)
@@ -279,7 +285,7 @@ impl ScopedStore {
         struct VersionRow {
             version: i64,
             kind: String,
-            body: String,
+            body: crate::sealed::Opened,
             restricted: Flag,
             happened_on: String,
             written_by: Option<String>,
@@ -309,7 +315,7 @@ impl ScopedStore {
                     version: r.version,
                     kind: NoteKind::from_slug(&r.kind)
                         .ok_or_else(|| StorageError::Corrupt(format!("note kind {:?}", r.kind)))?,
-                    body: r.body,
+                    body: r.body.0,
                     restricted: r.restricted.0,
                     happened_on: r
                         .happened_on

@@ -2,7 +2,7 @@
 //! something changes), the case's level kept current, and every change of level with who decided.
 
 use super::*;
-use crate::db::{new_id, to_json};
+use crate::db::new_id;
 use crate::triage::active_instrument;
 use harbour_domain::instrument::Instrument;
 use std::collections::BTreeMap;
@@ -142,7 +142,10 @@ impl ScopedStore {
         .bind(case)
         .bind(&instrument.id)
         .bind(i64::from(instrument.version))
-        .bind(to_json(&outcome.answers)?)
+        .bind(
+            tx.keyring()?
+                .seal_json(crate::sealed::RISK_ASSESSMENT_ANSWERS, &outcome.answers)?,
+        )
         .bind(i64::from(outcome.score))
         .bind(outcome.scored_level.slug())
         .bind(outcome.level.slug())

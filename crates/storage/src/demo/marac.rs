@@ -318,7 +318,10 @@ pub async fn load_marac_history(db: &Db, meetings: usize, per_meeting: usize) ->
         .bind(i64::try_from(per_meeting).unwrap_or(16))
         .bind(if coming { "scheduled" } else { "held" })
         .bind((!coming).then_some("Crime and Disorder Act 1998 s.115"))
-        .bind((!coming).then_some("Cases heard; actions agreed."))
+        .bind(tx.keyring()?.seal_opt(
+            crate::sealed::MARAC_SUMMARY,
+            (!coming).then_some("Cases heard; actions agreed."),
+        )?)
         .bind(format_time(now))
         .execute(tx.conn())
         .await?;
@@ -366,12 +369,16 @@ pub async fn load_marac_history(db: &Db, meetings: usize, per_meeting: usize) ->
             }
             sqlx::query(
                 "INSERT INTO marac_shared (id, case_id, meeting_id, agency_id, information, recorded_at) \
-                 VALUES ($1, $2, $3, $4, 'Two call-outs this month', $5)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(new_id())
             .bind(&case)
             .bind(&meeting)
             .bind(&members[0])
+            .bind(
+                tx.keyring()?
+                    .seal(crate::sealed::MARAC_SHARED, "Two call-outs this month")?,
+            )
             .bind(format_time(now))
             .execute(tx.conn())
             .await?;

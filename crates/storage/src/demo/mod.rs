@@ -160,7 +160,10 @@ async fn enrol_demo_authenticators(db: &Db) -> Result<()> {
                 "INSERT INTO two_factor (user_id, secret, confirmed_at) VALUES ($1, $2, $3)",
             )
             .bind(&id)
-            .bind(hex::encode(demo_two_factor_secret(&email)))
+            .bind(tx.keyring()?.seal(
+                crate::sealed::AUTHENTICATOR_SECRET,
+                &hex::encode(demo_two_factor_secret(&email)),
+            )?)
             .bind(now())
             .execute(tx.conn())
             .await?;
@@ -277,6 +280,7 @@ pub async fn load_demo_referrals(db: &Db, n: u64) -> Result<u64> {
 /// [`load_demo_referrals`] received over the last `days` days: evenly with `skew` 1, more of
 /// them recently the higher it is.
 pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32, skew: f64) -> Result<u64> {
+    use crate::sealed;
     use chrono::{Duration, Utc};
     use harbour_domain::calendar::{WorkingDays, uk_date};
     use harbour_domain::crime::CrimeCategory as C;
@@ -320,6 +324,7 @@ pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32, skew: f64) -> 
     let now = Utc::now();
     let today = uk_date(now);
     let mut rng = StdRng::seed_from_u64(DEMO_SEED ^ n);
+    let keyring = db.keyring()?;
     // Victims seen before, for repeats: (person id, details, safe contact), each as JSON.
     let mut known: Vec<(String, String, String)> = Vec::new();
     let existing: i64 = {
@@ -345,8 +350,7 @@ pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32, skew: f64) -> 
                 // Records of one person differ as records do: a slip in the given name, a new
                 // address, no date of birth. Such a referral waits for the hub to confirm.
                 if rng.gen_bool(0.3) {
-                    let mut p: Person = serde_json::from_str(&details)
-                        .map_err(|e| crate::error::StorageError::Corrupt(e.to_string()))?;
+                    let mut p: Person = crate::referrals::from_json(&details)?;
                     match rng.gen_range(0..3) {
                         0 => {
                             let mut given: Vec<char> = p.given_name.chars().collect();
@@ -416,8 +420,8 @@ pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32, skew: f64) -> 
                     Some(dob.to_string()),
                     Some(String::new()),
                     Some(area.clone()),
-                    Some(details.clone()),
-                    Some(safe.clone()),
+                    Some(keyring.seal(sealed::PERSON_DETAILS, &details)?),
+                    Some(keyring.seal(sealed::PERSON_SAFE_CONTACT, &safe)?),
                     p.match_key(),
                 ]);
                 let entry = (id, details, safe);
@@ -468,8 +472,8 @@ pub async fn load_demo_referrals_over(db: &Db, n: u64, days: u32, skew: f64) -> 
                 Some(area),
                 Some(crime.default_consent_basis_slug().into()),
                 Some(risk.into()),
-                Some(person_details),
-                Some(person_safe_contact),
+                Some(keyring.seal(sealed::REFERRAL_PERSON_DETAILS, &person_details)?),
+                Some(keyring.seal(sealed::REFERRAL_SAFE_CONTACT, &person_safe_contact)?),
                 review,
             ]);
         }

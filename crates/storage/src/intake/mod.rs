@@ -348,7 +348,7 @@ mod tests {
             .iter()
             .map(|r| {
                 let person: harbour_domain::referral::Person =
-                    serde_json::from_str(&r.get::<String, _>(0)).unwrap();
+                    crate::referrals::from_json(&r.get::<String, _>(0)).unwrap();
                 (person.postcode, r.get::<Option<String>, _>(1))
             })
             .collect();

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::reports::facts::{Arrival, FactRow};
+use crate::sealed::{self, Keyring};
 use chrono::Datelike;
 use harbour_domain::linkage::perpetrator;
 
@@ -37,6 +38,7 @@ pub(super) fn plan<'a>(
     found: Found,
     records: Vec<(Prepared, Vec<i64>)>,
     mut recognising: Option<Recognising>,
+    keyring: &Keyring,
 ) -> Result<Plan<'a>> {
     let Found {
         mut by_idem,
@@ -69,6 +71,14 @@ pub(super) fn plan<'a>(
         let person_key = r.person.match_key();
         let details = to_json(&r.person)?;
         let safe_contact = to_json(&r.safe_contact)?;
+        // Sealed once for the person (if new) and once for the referral's own record: each
+        // table has its own data key.
+        let person_sealed = || -> Result<(String, String)> {
+            Ok((
+                keyring.seal(sealed::PERSON_DETAILS, &details)?,
+                keyring.seal(sealed::PERSON_SAFE_CONTACT, &safe_contact)?,
+            ))
+        };
         // A person already known keeps the details held: the referral keeps its own record, and
         // where it differs it waits for someone to choose between them, the contact gate
         // meanwhile allowing only what both allow.
@@ -98,7 +108,7 @@ pub(super) fn plan<'a>(
         let (person_id, details_review) = match linked {
             Some((person, review, _)) => (person, review),
             None if recognised.is_some() => (
-                new_person(&mut plan, r, &person_key, &details, &safe_contact, &at),
+                new_person(&mut plan, r, &person_key, person_sealed()?, &at),
                 None,
             ),
             None => match person_key.as_ref().and_then(|k| known.get(k)) {
@@ -111,7 +121,7 @@ pub(super) fn plan<'a>(
                     (k.id.clone(), differs.then_some(DETAILS_PENDING))
                 }
                 None => {
-                    let id = new_person(&mut plan, r, &person_key, &details, &safe_contact, &at);
+                    let id = new_person(&mut plan, r, &person_key, person_sealed()?, &at);
                     if let Some(k) = person_key {
                         let held = Details {
                             person: r.person.clone(),
@@ -222,10 +232,10 @@ pub(super) fn plan<'a>(
             consent_to_aggregate: r.consent_to_aggregate,
             referrer_risk_level: r.referrer_risk_level.map(|l| l.slug()),
             risk_level: r.referrer_risk_level.map(|l| l.slug()),
-            notes: &r.notes,
+            notes: keyring.seal(sealed::REFERRAL_NOTES, &r.notes)?,
             block_keys: KEYS_VERSION,
-            person_details: details,
-            person_safe_contact: safe_contact,
+            person_details: keyring.seal(sealed::REFERRAL_PERSON_DETAILS, &details)?,
+            person_safe_contact: keyring.seal(sealed::REFERRAL_SAFE_CONTACT, &safe_contact)?,
             details_review,
             idempotency_key: s.idempotency.as_ref().map(|(k, _)| k.as_str()),
             idempotency_hash: s.idempotency.as_ref().map(|(_, h)| h.as_str()),
@@ -271,8 +281,7 @@ fn new_person<'a>(
     plan: &mut Plan<'a>,
     r: &'a NewReferral,
     person_key: &Option<String>,
-    details: &str,
-    safe_contact: &str,
+    (details, safe_contact): (String, String),
     at: &str,
 ) -> String {
     let id = new_id();
@@ -284,8 +293,8 @@ fn new_person<'a>(
         match_key: person_key.clone(),
         postcode: &r.person.postcode,
         area: r.person.area.as_deref(),
-        details: details.to_owned(),
-        safe_contact: safe_contact.to_owned(),
+        details,
+        safe_contact,
         created_at: at.to_owned(),
         updated_at: at.to_owned(),
     });

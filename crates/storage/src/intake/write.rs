@@ -19,7 +19,7 @@ pub(super) async fn write_together(
             let mut conn = db.intake_pool().acquire().await?;
             let found = look_up(&mut conn, Backend::Postgres, batch).await?;
             let (records, recognising) = recognising(db, &mut conn, batch).await?;
-            let plan = plan(batch, found, records, recognising)?;
+            let plan = plan(batch, found, records, recognising, &*db.keyring()?)?;
             if !plan.referrals.is_empty() {
                 write_in_one_statement(&mut conn, &plan).await?;
             }
@@ -37,7 +37,7 @@ pub(super) async fn write_together(
             };
             let mut tx = db.begin_write().await?;
             let found = look_up(tx.conn(), Backend::Sqlite, batch).await?;
-            let plan = plan(batch, found, records, recognising)?;
+            let plan = plan(batch, found, records, recognising, &*db.keyring()?)?;
             if !plan.referrals.is_empty() {
                 write_statement_by_statement(&mut tx, &plan).await?;
             }
@@ -234,7 +234,7 @@ pub(super) struct ReferralRow<'a> {
     pub(super) consent_to_aggregate: bool,
     pub(super) referrer_risk_level: Option<&'static str>,
     pub(super) risk_level: Option<&'static str>,
-    pub(super) notes: &'a str,
+    pub(super) notes: String,
     pub(super) block_keys: i64,
     pub(super) person_details: String,
     pub(super) person_safe_contact: String,

@@ -6,6 +6,7 @@
 use super::*;
 use crate::db::{Flag, Stamp, now};
 use crate::referrals::from_json;
+use crate::sealed::{self, Opened};
 use chrono::{DateTime, Utc};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::ids::{AgencyId, MaracCaseId, MeetingId, PersonId, ReferralId};
@@ -111,9 +112,9 @@ struct CaseRow {
 
 #[derive(sqlx::FromRow)]
 struct ResearchRow {
-    facts: String,
-    opinion: String,
-    withheld: String,
+    facts: Opened,
+    opinion: Opened,
+    withheld: Opened,
     completed_at: Option<Stamp>,
     version: i64,
 }
@@ -198,9 +199,9 @@ impl ScopedStore {
             .any(|(a, _)| *a == self.actor().agency_id);
         let own_research = match own {
             Some(r) => Some(Research {
-                facts: r.facts,
-                opinion: r.opinion,
-                withheld: r.withheld,
+                facts: r.facts.0,
+                opinion: r.opinion.0,
+                withheld: r.withheld.0,
                 completed_at: r.completed_at.map(|s| s.0),
                 version: r.version,
             }),
@@ -286,6 +287,12 @@ impl ScopedStore {
             return Err(StorageError::Invalid(errors));
         }
         let mut tx = self.db().begin_write().await?;
+        let keyring = tx.keyring()?;
+        let (facts, opinion, withheld) = (
+            keyring.seal(sealed::MARAC_FACTS, &facts)?,
+            keyring.seal(sealed::MARAC_OPINION, &opinion)?,
+            keyring.seal(sealed::MARAC_WITHHELD, &withheld)?,
+        );
         let row = self.case_row(&mut tx, id).await?;
         let researchers = self.researchers(&mut tx, &row).await?;
         if !researchers

@@ -133,7 +133,7 @@ impl MeetingRow {
             listed: self.listed,
             status: self.status,
             legal_basis: self.legal_basis,
-            summary: self.summary,
+            summary: self.summary.map(crate::sealed::open_owned).transpose()?,
         })
     }
 }

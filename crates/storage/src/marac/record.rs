@@ -222,7 +222,10 @@ impl ScopedStore {
         .bind(case)
         .bind(&meeting)
         .bind(agency)
-        .bind(&information)
+        .bind(
+            tx.keyring()?
+                .seal(crate::sealed::MARAC_SHARED, &information)?,
+        )
         .bind(Some(legal_basis.trim()).filter(|b| !b.is_empty()))
         .bind(now())
         .bind(self.actor().user_id.as_ref())
@@ -348,7 +351,7 @@ impl ScopedStore {
         }
         let at = now();
         sqlx::query("UPDATE marac_meetings SET status = 'held', summary = $1 WHERE id = $2")
-            .bind(&summary)
+            .bind(tx.keyring()?.seal(crate::sealed::MARAC_SUMMARY, &summary)?)
             .bind(meeting)
             .execute(tx.conn())
             .await?;
@@ -384,7 +387,7 @@ impl ScopedStore {
         tx: &mut WriteTx,
         case: &MaracCaseId,
     ) -> Result<(Vec<Shared>, Vec<MaracAction>)> {
-        let shared: Vec<(String, String, Option<String>, Stamp)> = sqlx::query_as(
+        let shared: Vec<(String, crate::sealed::Opened, Option<String>, Stamp)> = sqlx::query_as(
             "SELECT a.name, s.information, s.legal_basis, s.recorded_at FROM marac_shared s \
              JOIN agencies a ON a.id = s.agency_id WHERE s.case_id = $1 ORDER BY s.recorded_at, s.id",
         )
@@ -403,7 +406,7 @@ impl ScopedStore {
                 .into_iter()
                 .map(|(agency, information, legal_basis, at)| Shared {
                     agency,
-                    information,
+                    information: information.0,
                     legal_basis,
                     at: at.0,
                 })

@@ -42,7 +42,10 @@ impl ScopedStore {
         .bind(id)
         .bind(channel.slug())
         .bind(result.slug())
-        .bind(input.note.trim())
+        .bind(
+            tx.keyring()?
+                .seal(crate::sealed::CONTACT_NOTE, input.note.trim())?,
+        )
         .bind(&self.actor().user_id)
         .bind(&self.actor().agency_id)
         .bind(&at)

@@ -187,7 +187,7 @@ impl ScopedStore {
             age: referral.person.age_on(today),
             needs: latest.map(|d| d.needs.clone()).unwrap_or_default(),
             crime_category: referral.crime_category,
-            note: row.try_get("note")?,
+            note: row.try_get::<crate::sealed::Opened, _>("note")?.0,
             safe_contact,
             suspended,
             consent,
@@ -306,7 +306,7 @@ struct DeadlineRow {
 struct AttemptRow {
     channel: String,
     result: String,
-    note: String,
+    note: crate::sealed::Opened,
     override_reason: Option<String>,
     by_name: String,
     agency_name: String,
@@ -320,7 +320,7 @@ impl TryFrom<AttemptRow> for AttemptRecord {
         Ok(AttemptRecord {
             channel: parse(&r.channel, "channel", Channel::from_slug)?,
             result: parse(&r.result, "attempt result", AttemptResult::from_slug)?,
-            note: r.note,
+            note: r.note.0,
             reason: r.override_reason,
             by: r.by_name,
             agency: r.agency_name,

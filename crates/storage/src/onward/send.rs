@@ -222,7 +222,7 @@ impl ScopedStore {
         .bind(risk.map(RiskLevel::slug))
         .bind(to_json(&input.circumstances)?)
         .bind(input.returned_at.map(format_time))
-        .bind(input.note.trim())
+        .bind(tx.keyring()?.seal(crate::sealed::ONWARD_NOTE, input.note.trim())?)
         .bind(rerouted_from)
         .execute(tx.conn())
         .await?;

@@ -280,7 +280,7 @@ pub(crate) async fn compute(
             } else {
                 &r.person_details
             };
-            let person: Person = serde_json::from_str(text).unwrap_or_default();
+            let person: Person = crate::referrals::from_json(text).unwrap_or_default();
             let mut row = Arrival {
                 referral_id: &r.id,
                 person_id: &r.person_id,

@@ -8,6 +8,7 @@
 use crate::db::Db;
 use crate::error::Result;
 use crate::referrals::from_json;
+use crate::sealed::Opened;
 use harbour_domain::case::{CaseStatus, ClosureReason, NoteKind};
 use harbour_domain::crime::CrimeCategory;
 use harbour_domain::ids::PersonId;
@@ -124,7 +125,7 @@ struct ReferralRow {
     status: String,
     crime_category: String,
     police_reference: Option<String>,
-    notes: String,
+    notes: Opened,
     perpetrators: String,
     children: String,
     person_details: String,
@@ -306,7 +307,7 @@ pub(crate) async fn gather(
         service: String,
         sent_at: String,
         state: String,
-        note: String,
+        note: Opened,
         outcome: Option<String>,
         outcome_note: Option<String>,
     }
@@ -322,7 +323,7 @@ pub(crate) async fn gather(
         service,
         sent_at: sent,
         state,
-        note,
+        note: Opened(note),
         outcome,
         outcome_note,
     } in onward
@@ -375,13 +376,13 @@ pub(crate) async fn gather(
                 None,
             );
         }
-        let attempts: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        let attempts: Vec<(String, String, String, String, Opened)> = sqlx::query_as(
             "SELECT id, made_at, channel, result, note FROM contact_attempts WHERE onward_referral_id = $1 AND erased_at IS NULL ORDER BY made_at",
         )
         .bind(&id)
         .fetch_all(pool)
         .await?;
-        for (aid, at, channel, result, note) in attempts {
+        for (aid, at, channel, result, Opened(note)) in attempts {
             let channel = label(
                 &channel,
                 harbour_domain::safe_contact::Channel::from_slug,
@@ -453,13 +454,13 @@ pub(crate) async fn gather(
             closing.unwrap_or_default(),
             None,
         );
-        let notes: Vec<(String, String, String, String, crate::db::Flag)> = sqlx::query_as(
+        let notes: Vec<(String, String, String, Opened, crate::db::Flag)> = sqlx::query_as(
             "SELECT id, happened_on, kind, body, restricted FROM case_notes WHERE case_id = $1 ORDER BY happened_on, written_at",
         )
         .bind(&id)
         .fetch_all(pool)
         .await?;
-        for (nid, on, kind, body, restricted) in notes {
+        for (nid, on, kind, Opened(body), restricted) in notes {
             let label_text = format!(
                 "{} note, {}",
                 label(&kind, NoteKind::from_slug, NoteKind::label),
@@ -514,13 +515,13 @@ pub(crate) async fn gather(
                 Some(Flag::ThirdParty),
             );
         }
-        let research: Vec<(String, String, String)> = sqlx::query_as(
+        let research: Vec<(String, Opened, Opened)> = sqlx::query_as(
             "SELECT a.name, r.facts, r.opinion FROM marac_research r JOIN agencies a ON a.id = r.agency_id WHERE r.case_id = $1 ORDER BY a.name",
         )
         .bind(&id)
         .fetch_all(pool)
         .await?;
-        for (agency, facts, opinion) in research {
+        for (agency, Opened(facts), Opened(opinion)) in research {
             let text = [facts, opinion]
                 .into_iter()
                 .filter(|s| !s.is_empty())

@@ -1,0 +1,73 @@
+//! Sealing the values written before their field was sealed: a database from an earlier
+//! version, at its first start with encryption, or a field newly added to the list.
+
+use super::{Field, SEALED};
+use crate::db::Db;
+use crate::error::Result;
+use sqlx::Row;
+
+/// Rows sealed per transaction, so that a large first start never holds the writer for long.
+const BATCH: i64 = 500;
+
+/// A key column's value: text, or a number (a version).
+enum KeyValue {
+    Text(String),
+    Number(i64),
+}
+
+/// Seals every plain value of every sealed field; returns how many.
+pub(super) async fn seal_plain_values(db: &Db) -> Result<u64> {
+    let mut sealed = 0;
+    for field in SEALED {
+        sealed += seal_field(db, *field).await?;
+    }
+    Ok(sealed)
+}
+
+async fn seal_field(db: &Db, field: Field) -> Result<u64> {
+    let keyring = db.keyring()?;
+    let (table, column) = (field.table, field.column);
+    let select = format!(
+        "SELECT {keys}, {column} AS plain FROM {table} WHERE {column} IS NOT NULL \
+         AND {column} <> '' AND {column} NOT LIKE 'hbe1:%' LIMIT {BATCH}",
+        keys = field.key.join(", "),
+    );
+    let update = format!(
+        "UPDATE {table} SET {column} = $1 WHERE {}",
+        field
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = ${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    );
+    let mut sealed = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(&select).fetch_all(tx.conn()).await?;
+        if rows.is_empty() {
+            return Ok(sealed);
+        }
+        for row in &rows {
+            let plain: String = row.try_get("plain")?;
+            let mut query = sqlx::query(&update).bind(keyring.seal(field, &plain)?);
+            for key in field.key {
+                query = match key_value(row, key)? {
+                    KeyValue::Text(t) => query.bind(t),
+                    KeyValue::Number(n) => query.bind(n),
+                };
+            }
+            query.execute(tx.conn()).await?;
+            sealed += 1;
+        }
+        tx.commit().await?;
+    }
+}
+
+fn key_value(row: &sqlx::any::AnyRow, column: &str) -> Result<KeyValue> {
+    match row.try_get::<String, _>(column) {
+        Ok(t) => Ok(KeyValue::Text(t)),
+        Err(_) => Ok(KeyValue::Number(row.try_get::<i64, _>(column)?)),
+    }
+}
