@@ -176,6 +176,10 @@ fn serve(url: &str, smtp: &str) -> anyhow::Result<Child> {
     Ok(Command::new(env!("CARGO_BIN_EXE_harbour"))
         .arg("serve")
         .env("HARBOUR_DATABASE_URL", url)
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+        )
         .env("HARBOUR_LISTEN", "127.0.0.1:0")
         .env("HARBOUR_SMTP_URL", smtp)
         .env("HARBOUR_JOB_LEASE_SECONDS", "5")

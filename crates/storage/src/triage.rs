@@ -5,6 +5,7 @@ use crate::definitions::{self, Kind};
 use crate::error::{Result, StorageError};
 use crate::referrals::{ReferralView, from_json, read_referral};
 use crate::scoped::ScopedStore;
+use crate::sealed::{self, Opened};
 use chrono::{Months, NaiveDate};
 use harbour_domain::audit::AuditAction;
 use harbour_domain::calendar::uk_date;
@@ -143,14 +144,14 @@ struct TriageRow {
     display_name: String,
     decided_at: Stamp,
     entitlement: String,
-    entitlement_override_reason: Option<String>,
+    entitlement_override_reason: Option<Opened>,
     needs: String,
     risk_score: Option<i64>,
     risk_level: String,
-    judgement_reason: Option<String>,
+    judgement_reason: Option<Opened>,
     marac: String,
     tier: String,
-    tier_reason: String,
+    tier_reason: Opened,
 }
 
 pub(crate) async fn history(
@@ -172,14 +173,14 @@ pub(crate) async fn history(
                 decided_by: r.display_name,
                 decided_at: r.decided_at.0,
                 entitlement: r.entitlement,
-                entitlement_override_reason: r.entitlement_override_reason,
+                entitlement_override_reason: r.entitlement_override_reason.map(String::from),
                 needs: from_json(&r.needs)?,
                 risk_score: r.risk_score,
                 risk_level: r.risk_level,
-                judgement_reason: r.judgement_reason,
+                judgement_reason: r.judgement_reason.map(String::from),
                 marac: from_json(&r.marac)?,
                 tier: r.tier,
-                tier_reason: r.tier_reason,
+                tier_reason: r.tier_reason.0,
             })
         })
         .collect()
@@ -241,6 +242,7 @@ impl ScopedStore {
         let decision = input
             .decide(&facts, &instrument)
             .map_err(StorageError::Invalid)?;
+        let keyring = tx.keyring()?;
         sqlx::query(
             "INSERT INTO triage_decisions (id, referral_id, decided_by, decided_at, entitlement, \
              entitlement_proposed, entitlement_reasons, entitlement_override_reason, needs, instrument_id, \
@@ -255,22 +257,25 @@ impl ScopedStore {
         .bind(decision.entitlement.entitlement.slug())
         .bind(decision.entitlement.proposed.slug())
         .bind(to_json(&decision.entitlement.reasons)?)
-        .bind(&decision.entitlement.override_reason)
+        .bind(keyring.seal_opt(
+            sealed::TRIAGE_OVERRIDE_REASON,
+            decision.entitlement.override_reason.as_deref(),
+        )?)
         .bind(to_json(&decision.needs.iter().map(|n| n.slug()).collect::<Vec<_>>())?)
         .bind(&instrument.id)
         .bind(i64::from(instrument.version))
-        .bind(
-            tx.keyring()?
-                .seal_json(crate::sealed::TRIAGE_RISK_ANSWERS, &decision.answers)?,
-        )
+        .bind(keyring.seal_json(sealed::TRIAGE_RISK_ANSWERS, &decision.answers)?)
         .bind(i64::from(decision.risk.score))
         .bind(decision.risk.scored_level.slug())
         .bind(decision.risk.level.slug())
-        .bind(&decision.risk.judgement_reason)
+        .bind(keyring.seal_opt(
+            sealed::TRIAGE_JUDGEMENT_REASON,
+            decision.risk.judgement_reason.as_deref(),
+        )?)
         .bind(to_json(&decision.marac)?)
         .bind(decision.marac.met())
         .bind(decision.tier.slug())
-        .bind(&decision.tier_reason)
+        .bind(keyring.seal(sealed::TRIAGE_TIER_REASON, &decision.tier_reason)?)
         .execute(tx.conn())
         .await?;
         sqlx::query(

@@ -6,6 +6,7 @@ use anyhow::Result;
 use harbour_domain::role::Role;
 use harbour_storage::Db;
 use harbour_storage::demo::{DEMO_PASSWORD, demo_sign_ins, load_demo};
+use harbour_storage::sealed::KeyEncryptionKey;
 use harbour_web::WebConfig;
 
 pub struct TestApp {
@@ -27,8 +28,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut WebConfig)) -> Result<TestApp> {
+        Self::spawn_keyed(KeyEncryptionKey::development(), configure).await
+    }
+
+    /// A server whose database's data keys are wrapped by `key` (the others use the
+    /// development key), configured by `configure`.
+    pub async fn spawn_keyed(
+        key: KeyEncryptionKey,
+        configure: impl FnOnce(&mut WebConfig),
+    ) -> Result<TestApp> {
         let test_db = TestDb::new().await?;
-        let db = test_db.open().await?;
+        let db = Db::connect(&test_db.url, 8)
+            .await?
+            .with_key_encryption_key(key);
+        harbour_storage::schema::prepare(&db).await?;
         load_demo(&db).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);

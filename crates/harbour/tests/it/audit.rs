@@ -152,6 +152,10 @@ async fn the_commands_make_a_key_sign_a_checkpoint_and_check_against_it() -> R {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HARBOUR_DATABASE_URL", &test_db.url)
+            .env(
+                "HARBOUR_ENCRYPTION_KEY",
+                harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+            )
             .env("HARBOUR_AUDIT_SIGNING_KEY", key)
             .env("HARBOUR_LOG", "warn")
             .output()

@@ -79,6 +79,10 @@ async fn the_command_imports_reports_every_line_and_a_rerun_creates_nothing() ->
             .current_dir(dir.path())
             .env_clear()
             .env("HARBOUR_DATABASE_URL", &db.url)
+            .env(
+                "HARBOUR_ENCRYPTION_KEY",
+                harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+            )
             .env("HARBOUR_LOG", "warn")
             .output()
     };

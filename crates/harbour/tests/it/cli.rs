@@ -15,6 +15,10 @@ fn harbour(db_url: &str, args: &[&str], stdin: &str) -> anyhow::Result<Output> {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HARBOUR_DATABASE_URL", db_url)
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+        )
         .env("HARBOUR_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -262,6 +266,10 @@ async fn serve_demo_prints_the_sign_ins_and_logs_no_personal_data() -> R {
         .current_dir(dir.path())
         .env_clear()
         .env("HARBOUR_DATABASE_URL", &db.url)
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+        )
         .env("HARBOUR_LISTEN", "127.0.0.1:0")
         .env("HARBOUR_LOG", "debug")
         .stdout(Stdio::piped())
@@ -503,6 +511,10 @@ async fn tooling_variables_are_ignored_with_a_warning_that_names_them() -> R {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HARBOUR_DATABASE_URL", &db.url)
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+        )
         .env("HARBOUR_PG_URL", "postgres://harbour@127.0.0.1:1/postgres")
         .env("HARBOUR_LOG_FORMT", "json")
         .output()?;

@@ -20,6 +20,10 @@ fn start(db_url: &str, port: u16, dir: &std::path::Path) -> anyhow::Result<Child
         .current_dir(dir)
         .env_clear()
         .env("HARBOUR_DATABASE_URL", db_url)
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+        )
         .env("HARBOUR_LISTEN", format!("127.0.0.1:{port}"))
         .env("HARBOUR_LOG", "warn")
         .stdout(Stdio::null())

@@ -16,6 +16,7 @@ mod cases_api;
 mod cli;
 mod crash;
 mod directory;
+mod encryption;
 mod erasure_requests;
 mod input;
 mod marac;

@@ -400,6 +400,10 @@ fn start(db_url: &str, smtp: &str, dir: &std::path::Path) -> anyhow::Result<std:
         .current_dir(dir)
         .env_clear()
         .env("HARBOUR_DATABASE_URL", db_url)
+        .env(
+            "HARBOUR_ENCRYPTION_KEY",
+            harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+        )
         .env("HARBOUR_LISTEN", format!("127.0.0.1:{port}"))
         .env("HARBOUR_SMTP_URL", smtp)
         .env("HARBOUR_JOB_LEASE_SECONDS", "5")

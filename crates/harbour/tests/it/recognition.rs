@@ -548,6 +548,10 @@ async fn the_command_line_links_a_file_against_the_database() -> R {
             .args(args)
             .current_dir(dir.path())
             .env("HARBOUR_DATABASE_URL", &app.test_db.url)
+            .env(
+                "HARBOUR_ENCRYPTION_KEY",
+                harbour_storage::sealed::KeyEncryptionKey::development_base64(),
+            )
             .env("HARBOUR_LOG", "warn")
             .output()
     };

@@ -170,7 +170,10 @@ impl ScopedStore {
                 .bind(to.slug())
                 .bind(&at)
                 .bind(why.slug())
-                .bind(&checked.note)
+                .bind(
+                    tx.keyring()?
+                        .seal_opt(crate::sealed::CASE_CLOSURE_NOTE, checked.note.as_deref())?,
+                )
                 .bind(cope.slug())
                 .bind(recover.slug())
                 .bind(id)

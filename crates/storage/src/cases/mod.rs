@@ -216,7 +216,7 @@ struct NoteRow {
 #[derive(sqlx::FromRow)]
 struct EventRow {
     what: String,
-    detail: Option<String>,
+    detail: Option<crate::sealed::Opened>,
     by_name: Option<String>,
     at: Stamp,
 }
@@ -288,7 +288,7 @@ impl ScopedStore {
                 .into_iter()
                 .map(|e| CaseEvent {
                     what: event_label(&e.what),
-                    detail: e.detail,
+                    detail: e.detail.map(String::from),
                     by: e.by_name.unwrap_or_else(|| "Harbour".into()),
                     at: e.at.0,
                 })
@@ -414,7 +414,10 @@ async fn record_event(
     .bind(crate::db::new_id())
     .bind(case)
     .bind(what)
-    .bind(detail)
+    .bind(
+        tx.keyring()?
+            .seal_opt(crate::sealed::CASE_EVENT_DETAIL, detail)?,
+    )
     .bind(store.actor().user_id.as_ref())
     .bind(at)
     .execute(tx.conn())

@@ -39,7 +39,7 @@ struct ReviewRow {
     scored_level: String,
     risk_level: String,
     previous_level: Option<String>,
-    judgement_reason: Option<String>,
+    judgement_reason: Option<crate::sealed::Opened>,
     instrument_id: String,
     instrument_version: i64,
     by_name: Option<String>,
@@ -92,7 +92,7 @@ impl ScopedStore {
                 scored_level: level(&r.scored_level)?,
                 level: level(&r.risk_level)?,
                 previous: r.previous_level.as_deref().map(level).transpose()?,
-                judgement_reason: r.judgement_reason,
+                judgement_reason: r.judgement_reason.map(String::from),
                 instrument: if r.instrument_id == instrument.id {
                     format!("{} (version {})", instrument.title, r.instrument_version)
                 } else {
@@ -149,7 +149,10 @@ impl ScopedStore {
         .bind(i64::from(outcome.score))
         .bind(outcome.scored_level.slug())
         .bind(outcome.level.slug())
-        .bind(&outcome.judgement_reason)
+        .bind(tx.keyring()?.seal_opt(
+            crate::sealed::RISK_ASSESSMENT_JUDGEMENT,
+            outcome.judgement_reason.as_deref(),
+        )?)
         .bind(summary.risk_level.map(|l| l.slug()))
         .bind(self.actor().user_id.as_ref())
         .bind(&at)

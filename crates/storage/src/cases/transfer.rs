@@ -143,7 +143,10 @@ pub(crate) async fn close_transferred(
     .bind(CaseStatus::Closed.slug())
     .bind(at)
     .bind(ClosureReason::Transferred.slug())
-    .bind(&note)
+    .bind(
+        tx.keyring()?
+            .seal(crate::sealed::CASE_CLOSURE_NOTE, &note)?,
+    )
     .bind(OutcomeAnswer::NotAsked.slug())
     .bind(&from_case)
     .execute(tx.conn())

@@ -68,9 +68,12 @@ impl KeyEncryptionKey {
     /// The key the demonstration, the tests and the benchmarks use: it is in the source code,
     /// so it protects nothing, and `harbour serve` uses it only with `--demo`.
     pub fn development() -> KeyEncryptionKey {
-        let bytes: [u8; 32] =
-            Sha256::digest(b"harbour development key-encryption key: protects nothing").into();
-        KeyEncryptionKey::from_bytes(&bytes)
+        KeyEncryptionKey::from_bytes(&development_bytes())
+    }
+
+    /// The development key as its setting is written, for the tests' and benchmarks' commands.
+    pub fn development_base64() -> String {
+        STANDARD.encode(development_bytes())
     }
 
     /// Its id: a fingerprint, safe to show.
@@ -118,6 +121,10 @@ impl KeyEncryptionKey {
             )
             .ok()
     }
+}
+
+fn development_bytes() -> [u8; 32] {
+    Sha256::digest(b"harbour development key-encryption key: protects nothing").into()
 }
 
 #[derive(sqlx::FromRow)]

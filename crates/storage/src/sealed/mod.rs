@@ -25,7 +25,9 @@
 //! - where a person lives and how to reach them safely: the person's details (addresses,
 //!   previous names, needs) and safe-contact preferences (numbers, e-mail, code words, safe
 //!   times), as held and as each referral gave them;
-//! - risk answers (triage's and each later assessment's), MARAC research (facts, opinion,
+//! - the reasons written at triage (for the entitlement, the risk level and the tier), a case's
+//!   closing note and the words recorded with what happened to it (a pause's reason);
+//! - risk answers (triage's and each later assessment's, with the judgement's reason), MARAC research (facts, opinion,
 //!   what was withheld), what was shared at the meeting, and its minutes' summary;
 //! - a draft referral, which can hold all of the above;
 //! - the secrets Harbour keeps for others: authenticator keys, identity providers' client
@@ -82,6 +84,9 @@ pub const REFERRAL_PERSON_DETAILS: Field = field("referrals", "person_details");
 pub const REFERRAL_SAFE_CONTACT: Field = field("referrals", "person_safe_contact");
 pub const DRAFT_INPUT: Field = field("referral_drafts", "input");
 pub const TRIAGE_RISK_ANSWERS: Field = field("triage_decisions", "risk_answers");
+pub const TRIAGE_OVERRIDE_REASON: Field = field("triage_decisions", "entitlement_override_reason");
+pub const TRIAGE_JUDGEMENT_REASON: Field = field("triage_decisions", "judgement_reason");
+pub const TRIAGE_TIER_REASON: Field = field("triage_decisions", "tier_reason");
 pub const ONWARD_NOTE: Field = field("onward_referrals", "note");
 pub const CONTACT_NOTE: Field = field("contact_attempts", "note");
 pub const CASE_NOTE_BODY: Field = field("case_notes", "body");
@@ -91,6 +96,10 @@ pub const CASE_NOTE_VERSION_BODY: Field = Field {
     key: &["note_id", "version"],
 };
 pub const RISK_ASSESSMENT_ANSWERS: Field = field("case_risk_assessments", "answers");
+pub const RISK_ASSESSMENT_JUDGEMENT: Field = field("case_risk_assessments", "judgement_reason");
+pub const CASE_CLOSURE_NOTE: Field = field("cases", "closure_note");
+/// What happened to a case, with the words given: a pause's reason, a closure's note.
+pub const CASE_EVENT_DETAIL: Field = field("case_events", "detail");
 pub const MARAC_FACTS: Field = Field {
     table: "marac_research",
     column: "facts",
@@ -132,11 +141,17 @@ pub const SEALED: &[Field] = &[
     REFERRAL_SAFE_CONTACT,
     DRAFT_INPUT,
     TRIAGE_RISK_ANSWERS,
+    TRIAGE_OVERRIDE_REASON,
+    TRIAGE_JUDGEMENT_REASON,
+    TRIAGE_TIER_REASON,
     ONWARD_NOTE,
     CONTACT_NOTE,
     CASE_NOTE_BODY,
     CASE_NOTE_VERSION_BODY,
     RISK_ASSESSMENT_ANSWERS,
+    RISK_ASSESSMENT_JUDGEMENT,
+    CASE_CLOSURE_NOTE,
+    CASE_EVENT_DETAIL,
     MARAC_FACTS,
     MARAC_OPINION,
     MARAC_WITHHELD,

@@ -256,7 +256,7 @@ pub(crate) async fn gather(
                 Some(Flag::ThirdParty),
             );
         }
-        let triage: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        let triage: Vec<(String, String, String, String, Option<Opened>)> = sqlx::query_as(
             "SELECT id, decided_at, tier, risk_level, judgement_reason FROM triage_decisions WHERE referral_id = $1 ORDER BY decided_at",
         )
         .bind(&r.id)
@@ -268,7 +268,7 @@ pub(crate) async fn gather(
                 day(&at),
                 label(&tier, ServiceTier::from_slug, ServiceTier::label),
                 label(&risk, RiskLevel::from_slug, RiskLevel::label).to_lowercase(),
-                why.map(|w| format!(". {w}")).unwrap_or_default()
+                why.map(|w| format!(". {}", w.0)).unwrap_or_default()
             );
             items.add(
                 format!("{k}.triage.{id}"),
@@ -413,7 +413,7 @@ pub(crate) async fn gather(
         opened_at: String,
         status: String,
         closure_reason: Option<String>,
-        closure_note: Option<String>,
+        closure_note: Option<Opened>,
     }
     let cases: Vec<CaseRow> = sqlx::query_as(
         "SELECT c.id, a.name AS agency, c.opened_at, c.status, c.closure_reason, c.closure_note FROM cases c \

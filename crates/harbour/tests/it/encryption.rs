@@ -1,0 +1,238 @@
+//! Encryption at rest: what a copy of the database shows (the SQLite file itself, or
+//! `pg_dump`'s), the data keys re-wrapped while Harbour runs, and a wrong or lost key at start.
+
+use harbour_storage::cases::NoteInput;
+use harbour_storage::sealed::{self, KeyEncryptionKey, SEALED};
+use harbour_storage::{Backend, Db};
+use harbour_testkit::cases::store_as;
+use harbour_testkit::journey::{canaries, journey};
+use harbour_testkit::{TestApp, inspect};
+use std::collections::BTreeSet;
+use std::process::Command;
+
+type R = anyhow::Result<()>;
+
+/// The whole database as someone holding a copy has it: the SQLite file and its write-ahead
+/// log, byte for byte, or PostgreSQL's `pg_dump`.
+fn raw_copy(app: &TestApp) -> anyhow::Result<String> {
+    let url = &app.test_db.url;
+    let bytes = match app.test_db.backend {
+        Backend::Sqlite => {
+            let path = url.trim_start_matches("sqlite:");
+            let mut bytes = std::fs::read(path)?;
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            let out = Command::new(pg_dump()?).arg("--dbname").arg(url).output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "pg_dump: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        }
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Debian's `pg_dump`, beside the server the test command started.
+fn pg_dump() -> anyhow::Result<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")?
+        .filter_map(|d| d.ok().map(|d| d.path().join("bin/pg_dump")))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no pg_dump under /usr/lib/postgresql"))
+}
+
+/// Every value the sealed fields hold, opened, as a copy of the database must not show it:
+/// for JSON, the strings under keys that locate or reach a person; for text, the whole text.
+/// Short values (a yes, a level) would be found anywhere, so they are left out.
+async fn sealed_values(db: &Db) -> anyhow::Result<BTreeSet<String>> {
+    fn leaves(v: &serde_json::Value, key: &str, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| leaves(v, k, out)),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| leaves(v, key, out)),
+            serde_json::Value::String(s)
+                if ["address", "value", "code_word", "notes"].contains(&key) =>
+            {
+                out.insert(s.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut values = BTreeSet::new();
+    for field in SEALED {
+        let stored: Vec<Option<String>> =
+            sqlx::query_scalar(&format!("SELECT {} FROM {}", field.column, field.table))
+                .fetch_all(db.pool())
+                .await?;
+        for s in stored.into_iter().flatten().filter(|s| !s.is_empty()) {
+            assert!(
+                sealed::is_sealed(&s),
+                "{}.{} holds a value not sealed",
+                field.table,
+                field.column
+            );
+            let text = inspect::opened(&s)?;
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                    leaves(&v, "", &mut values)
+                }
+                _ => {
+                    values.insert(text);
+                }
+            }
+        }
+    }
+    values.retain(|v| v.len() >= 8);
+    Ok(values)
+}
+
+#[tokio::test]
+async fn a_copy_of_the_database_shows_none_of_the_sealed_values() -> R {
+    let app = TestApp::spawn().await?;
+    let db = &app.db;
+    // The demonstration, as `harbour serve --demo` loads it, and a whole journey whose every
+    // record carries a canary.
+    harbour_storage::demo::load_demo_referrals(db, 300).await?;
+    harbour_storage::demo::load_demo_onward(db).await?;
+    harbour_storage::demo::marac::load_demo_marac_work(db).await?;
+    journey(db, "e4w").await?;
+    let planted = canaries("e4w");
+    // Names, date of birth and the police reference stay plain (people are found by them), as
+    // do the perpetrator's name and the reasons for triage's tier; the rest is sealed.
+    let sealed_canaries: Vec<&String> = planted
+        .iter()
+        .filter(|c| {
+            !["Zephyrine", "Quillfeather", "Brannoch", "SP/26/"]
+                .iter()
+                .any(|p| c.starts_with(p))
+        })
+        .collect();
+    let everything = sealed_values(db).await?;
+    for canary in &sealed_canaries {
+        assert!(
+            everything.iter().any(|v| v.contains(canary.as_str())),
+            "{canary} is held, sealed"
+        );
+    }
+    assert!(
+        everything.len() > 500,
+        "the demo's values: {}",
+        everything.len()
+    );
+
+    let copy = raw_copy(&app)?;
+    let shown: Vec<&String> = everything
+        .iter()
+        .filter(|v| copy.contains(v.as_str()))
+        .collect();
+    assert!(
+        shown.is_empty(),
+        "a copy shows {} values: {shown:?}",
+        shown.len()
+    );
+    for canary in sealed_canaries {
+        assert!(!copy.contains(canary.as_str()), "a copy shows {canary}");
+    }
+    // The test can fail: the plain names are there to be found.
+    assert!(copy.contains("Zephyrinee4w"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_keys_are_rewrapped_while_harbour_runs_and_a_wrong_key_stops_it_at_start() -> R {
+    let (old, new) = (KeyEncryptionKey::generate(), KeyEncryptionKey::generate());
+    let app = TestApp::spawn_keyed(KeyEncryptionKey::from_base64(&old)?, |_| {}).await?;
+    let j = journey(&app.db, "r8k").await?;
+    let dir = tempfile::tempdir()?;
+    let new_file = dir.path().join("new.key");
+    std::fs::write(&new_file, &new)?;
+    let harbour = |key: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_harbour"))
+            .args(args)
+            .env_clear()
+            .env("HARBOUR_DATABASE_URL", &app.test_db.url)
+            .env("HARBOUR_ENCRYPTION_KEY", key)
+            .output()
+    };
+
+    let out = harbour(
+        &old,
+        &[
+            "keys",
+            "rotate",
+            "--new-key-file",
+            &new_file.to_string_lossy(),
+        ],
+    )?;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_id = KeyEncryptionKey::from_base64(&new)?.id().to_owned();
+    assert!(said.contains(&format!("under key {new_id}")), "{said}");
+
+    // The running Harbour carries on: it reads what was sealed before and seals anew.
+    let new_era = store_as(&app.db, "New Era", harbour_domain::role::Role::Caseworker).await?;
+    let case = new_era.case(&j.case).await?;
+    assert!(case.notes.iter().any(|n| n.body.contains("casenoter8k")));
+
+    // Next start: the new key opens the database; the old one, or none, is a plain error.
+    let out = harbour(&new, &["migrate"])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for key in [old.as_str(), &KeyEncryptionKey::generate()] {
+        let out = harbour(key, &["migrate"])?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("is not the one this database's data keys are wrapped with")
+                && err.contains(&format!("(id {new_id})")),
+            "{err}"
+        );
+        assert!(!err.contains(key), "the key itself is never printed");
+    }
+    let wrong = Db::connect(&app.test_db.url, 2)
+        .await?
+        .with_key_encryption_key(KeyEncryptionKey::from_base64(&old)?);
+    let err = harbour_storage::schema::prepare(&wrong).await.unwrap_err();
+    assert!(
+        err.to_string().contains("start Harbour with that key"),
+        "{err}"
+    );
+
+    // A note written after the rotation reads back, in this process and in a new one.
+    new_era
+        .add_case_note(
+            &j.case,
+            &NoteInput {
+                kind: "contact".into(),
+                body: "afterrotationr8k".into(),
+                restricted: false,
+                happened_on: harbour_domain::calendar::uk_date(chrono::Utc::now()).to_string(),
+            },
+        )
+        .await?;
+    let reopened = Db::connect(&app.test_db.url, 2)
+        .await?
+        .with_key_encryption_key(KeyEncryptionKey::from_base64(&new)?);
+    harbour_storage::schema::prepare(&reopened).await?;
+    assert!(
+        !inspect::where_text_appears(&reopened, &["afterrotationr8k"])
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
