@@ -82,7 +82,7 @@ async fn sealed_values(db: &Db) -> anyhow::Result<BTreeSet<String>> {
             let text = inspect::opened(&s)?;
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
-                    leaves(&v, "", &mut values)
+                    leaves(&v, "", &mut values);
                 }
                 _ => {
                     values.insert(text);
