@@ -571,6 +571,15 @@ async fn audit_command(config: &Config, command: AuditCommand) -> Result<ExitCod
                     say(&format!("CHECKPOINT NOT TRUSTED: {why}."));
                     Ok(ExitCode::FAILURE)
                 }
+                AgainstCheckpoint::Pruned { kept_from } => {
+                    say(&format!(
+                        "The retention schedule has removed the entries before entry {kept_from}, \
+                         a later signed checkpoint's, from which the trail is now checked; entry {} \
+                         went with them. Check against a checkpoint from entry {kept_from} on.",
+                        cp.seq
+                    ));
+                    Ok(ExitCode::FAILURE)
+                }
                 AgainstCheckpoint::Checked(v) => {
                     let code = report(v);
                     if code == ExitCode::SUCCESS {

@@ -169,9 +169,16 @@ pub(crate) fn entry_columns() -> &'static str {
     &ENTRY_COLUMNS
 }
 
-/// Reads the whole log in pages, in order, and checks the chain and the head.
+/// Reads the whole log in pages, in order, and checks the chain and the head: from the
+/// beginning, or from where the retention schedule last pruned it (a signed checkpoint's entry).
 pub async fn verify_log(db: &Db) -> Result<Verification> {
-    verify_entries_after(db, None).await
+    let mut conn = db.pool().acquire().await?;
+    let anchor = crate::audit_prune::anchor(&mut conn).await?;
+    drop(conn);
+    match anchor {
+        Ok(start) => verify_entries_after(db, start).await,
+        Err(b) => Ok(Verification::Broken(b)),
+    }
 }
 
 /// Checks the entries after `start` (an entry's number and hash, trusted), or all of them, up

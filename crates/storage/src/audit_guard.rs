@@ -12,12 +12,11 @@ use sqlx::Row;
 /// are the first thing to go when someone means to rewrite it). Run at every start.
 pub(crate) async fn restore_triggers(db: &Db) -> Result<()> {
     let sql = match db.backend() {
-        Backend::Sqlite => {
+        Backend::Sqlite => &format!(
             "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log \
-             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END; \
-             CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log \
-             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
-        }
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END; {}",
+            crate::audit_prune::SQLITE_NO_DELETE
+        ),
         Backend::Postgres => {
             "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ \
              BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$; \
@@ -98,6 +97,9 @@ pub async fn checkpoint(db: &Db, key: &SigningKey) -> Result<Checkpoint> {
 pub enum AgainstCheckpoint {
     /// The checkpoint is not one the trusted key signed as it stands.
     Untrusted(String),
+    /// The retention schedule has since removed the entries up to a later checkpoint, from
+    /// which the log now starts: check against a checkpoint at or after it.
+    Pruned { kept_from: i64 },
     /// The whole chain, and that the log still holds the checkpoint's entry.
     Checked(Verification),
 }
@@ -112,6 +114,13 @@ pub async fn verify_against(
     if let Err(e) = cp.verify_signature(trusted) {
         return Ok(AgainstCheckpoint::Untrusted(e.to_string()));
     }
+    let mut conn = db.pool().acquire().await?;
+    if let Ok(Some((kept_from, _))) = crate::audit_prune::anchor(&mut conn).await?
+        && cp.seq < kept_from
+    {
+        return Ok(AgainstCheckpoint::Pruned { kept_from });
+    }
+    drop(conn);
     if let Err(b) = cp.held_by(entry_at(db, cp.seq).await?.as_ref()) {
         return Ok(AgainstCheckpoint::Checked(Verification::Broken(b)));
     }

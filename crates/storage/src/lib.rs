@@ -13,6 +13,7 @@ pub mod alerts;
 pub mod areas;
 pub mod audit;
 pub mod audit_guard;
+mod audit_prune;
 pub mod auth;
 pub mod bulk;
 pub mod bundle;

@@ -343,3 +343,101 @@ async fn the_officer_changes_a_schedule_within_its_limits() -> R {
     ));
     Ok(())
 }
+
+/// The audit trail's schedule removes its oldest entries only up to a signed checkpoint, whose
+/// entry stays as the chain's new start: the rest still verifies, the append-only trigger is back
+/// at once, and a checkpoint from before the cut is told apart from a trail cut back by someone.
+#[tokio::test]
+async fn the_audit_trail_goes_only_up_to_a_signed_checkpoint_and_the_rest_still_verifies() -> R {
+    use harbour_storage::audit_guard::{self, AgainstCheckpoint};
+    let app = TestApp::spawn().await?;
+    let db = &app.db;
+    let dpo = dpo(db).await?;
+    journey(db, "a5p").await?;
+    let later = Utc::now() + Duration::days(365 * 8);
+
+    // Without a signed checkpoint none of it can go, however old.
+    let run = dpo.prepare_retention_run(later).await?;
+    assert!(items(db, &run, RecordKind::AuditEntry).await?.is_empty());
+
+    let key = harbour_domain::audit_checkpoint::signing_key(&"07".repeat(32))?;
+    let first = audit_guard::checkpoint(db, &key).await?;
+    journey(db, "a5q").await?;
+    let second = audit_guard::checkpoint(db, &key).await?;
+    journey(db, "a5r").await?;
+    let entries = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let (n, min): (i64, i64) = sqlx::query_as("SELECT COUNT(*), MIN(seq) FROM audit_log")
+                .fetch_one(db.pool())
+                .await?;
+            anyhow::Ok((n, min))
+        }
+    };
+    let (before, _) = entries(db).await?;
+
+    // Eight years on, the entries before the newer checkpoint are due, counted as such.
+    let run = dpo.prepare_retention_run(later + Duration::days(1)).await?;
+    assert_eq!(
+        items(db, &run, RecordKind::AuditEntry).await?,
+        vec![second.seq.to_string()]
+    );
+    let counted = dpo.retention_run(&run).await?;
+    let due = counted
+        .counts
+        .iter()
+        .find(|c| c.kind == "audit_entry")
+        .expect("audit entries are counted");
+    assert_eq!(due.due, u64::try_from(second.seq - 1)?);
+    dpo.decide_retention_run(&run, true, "Seven years have passed")
+        .await?;
+    erase_run(db, &run, later + Duration::days(1)).await?;
+
+    let (after, first_kept) = entries(db).await?;
+    assert_eq!(
+        first_kept, second.seq,
+        "the checkpoint's entry is the new start"
+    );
+    assert!(after < before && after > 0);
+    assert!(
+        matches!(verify_log(db).await?, Verification::Intact { .. }),
+        "the rest verifies from the checkpoint"
+    );
+    assert!(matches!(
+        audit_guard::check_tail(db).await?,
+        Verification::Intact { .. }
+    ));
+    // The auditors' newer checkpoint still checks out; the older one says why it cannot.
+    let trusted = key.verifying_key();
+    assert!(matches!(
+        audit_guard::verify_against(db, &second, &trusted).await?,
+        AgainstCheckpoint::Checked(Verification::Intact { .. })
+    ));
+    assert_eq!(
+        audit_guard::verify_against(db, &first, &trusted).await?,
+        AgainstCheckpoint::Pruned {
+            kept_from: second.seq
+        }
+    );
+    // The trail is append-only again, and says what went.
+    assert!(
+        sqlx::query("DELETE FROM audit_log WHERE seq = $1")
+            .bind(second.seq)
+            .execute(db.pool())
+            .await
+            .is_err()
+    );
+    let said: Vec<String> = sqlx::query_scalar(
+        "SELECT purpose FROM audit_log WHERE entity_kind = 'retention_run' ORDER BY seq",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    assert!(
+        said.iter().any(|p| p.contains(&format!(
+            "erased {} of kind \"Audit trail entry\"",
+            second.seq - 1
+        ))),
+        "{said:?}"
+    );
+    Ok(())
+}

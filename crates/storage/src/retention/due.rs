@@ -84,17 +84,10 @@ fn candidates_sql(kind: RecordKind) -> Option<String> {
              CAST(NULL AS TEXT) AS person_id, CAST(NULL AS TEXT) AS referral_id \
              FROM alert_subscribers s WHERE s.status = 'active'"
             .to_owned(),
-        // Sessions are counted by the day they ended; the audit trail is kept whole (see
-        // `erasable_by_runs`).
+        // Sessions are counted by the day they ended; the audit trail up to a signed
+        // checkpoint (see `audit_prune`).
         RecordKind::Session | RecordKind::AuditEntry => return None,
     })
-}
-
-/// Whether a run erases this kind. The audit trail is not: removing its oldest entries needs a
-/// signed starting point for the chain's check, which Harbour does not make yet, so it is kept
-/// whole whatever its schedule says.
-pub fn erasable_by_runs(kind: RecordKind) -> bool {
-    kind != RecordKind::AuditEntry
 }
 
 fn day(text: &str) -> Option<NaiveDate> {
@@ -137,7 +130,21 @@ pub async fn find(
         .collect();
     let mut out = Vec::new();
     for s in schedules {
-        if !erasable_by_runs(s.kind) {
+        if s.kind == RecordKind::AuditEntry {
+            // Entries made before the cut-off day go, but only up to the newest signed
+            // checkpoint among them, whose entry stays as the chain's new start: one id, the
+            // checkpoint's number. Without such a checkpoint none can go yet.
+            let before = cut_off(s, today)
+                .succ_opt()
+                .unwrap_or(NaiveDate::MAX)
+                .to_string();
+            let prunable = crate::audit_prune::prunable(&mut *conn, &before).await?;
+            out.push(KindDue {
+                kind: s.kind,
+                ids: prunable.iter().map(|(seq, _)| seq.to_string()).collect(),
+                due: prunable.map_or(0, |(_, n)| n),
+                held: 0,
+            });
             continue;
         }
         let Some(sql) = candidates_sql(s.kind) else {

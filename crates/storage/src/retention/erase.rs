@@ -293,7 +293,17 @@ pub(crate) async fn erase_kind(tx: &mut WriteTx, kind: RecordKind, ids: &[String
             }
             n
         }
-        RecordKind::AuditEntry => 0,
+        RecordKind::AuditEntry => {
+            // One id: the signed checkpoint before which the entries go.
+            let mut n = 0;
+            for seq in ids {
+                let seq: i64 = seq.parse().map_err(|_| {
+                    crate::error::StorageError::Corrupt(format!("checkpoint {seq}"))
+                })?;
+                n += crate::audit_prune::prune_before(tx, seq).await?;
+            }
+            n
+        }
     })
 }
 

@@ -238,7 +238,7 @@ pub async fn prepare_nightly(db: &Db, at: DateTime<Utc>) -> Result<Option<Retent
 
 /// The order kinds are erased in: what hangs off a case or referral first, so that the records
 /// it hangs off can be seen to be bare afterwards.
-const ORDER: [RecordKind; 10] = [
+const ORDER: [RecordKind; 11] = [
     RecordKind::CaseNote,
     RecordKind::ContactAttempt,
     RecordKind::Consent,
@@ -249,6 +249,8 @@ const ORDER: [RecordKind; 10] = [
     RecordKind::UntriagedSelfReferral,
     RecordKind::AlertSubscriber,
     RecordKind::Session,
+    // Last: the entries recording this run's erasures are newer than any checkpoint it prunes at.
+    RecordKind::AuditEntry,
 ];
 
 /// How many records one transaction erases.

@@ -62,8 +62,8 @@ impl RetentionPage {
     fn rule(&self, e: &ScheduleEntry) -> String {
         schedule_words(e)
     }
-    fn kept_whole(&self, e: &ScheduleEntry) -> bool {
-        !harbour_storage::retention::due::erasable_by_runs(e.schedule.kind)
+    fn up_to_a_checkpoint(&self, e: &ScheduleEntry) -> bool {
+        e.schedule.kind == harbour_domain::retention::RecordKind::AuditEntry
     }
     fn status(&self, r: &Run) -> &'static str {
         r.status.label()
