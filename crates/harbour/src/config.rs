@@ -467,6 +467,31 @@ mod tests {
     }
 
     #[test]
+    fn the_encryption_key_is_checked_and_may_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |v: &[(&str, &str)]| Config::load_from(Some(&write(&dir, "")), vars(v));
+        let err = load(&[("HARBOUR_ENCRYPTION_KEY", "c2hvcnQ=")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("encryption_key") && err.contains("not 32"),
+            "{err}"
+        );
+        let err = load(&[("HARBOUR_ENCRYPTION_KEY", "not base64!")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("encryption_key") && err.contains("base64"),
+            "{err}"
+        );
+        let key = harbour_storage::sealed::KeyEncryptionKey::generate();
+        let file = dir.path().join("key");
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        let c = load(&[("HARBOUR_ENCRYPTION_KEY_FILE", &file.to_string_lossy())]).unwrap();
+        assert_eq!(c.encryption_key, key);
+    }
+
+    #[test]
     fn environment_wins_over_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(

@@ -148,7 +148,20 @@ async fn a_copy_of_the_database_shows_none_of_the_sealed_values() -> R {
 
 #[tokio::test]
 async fn the_keys_are_rewrapped_while_harbour_runs_and_a_wrong_key_stops_it_at_start() -> R {
-    let (old, new) = (KeyEncryptionKey::generate(), KeyEncryptionKey::generate());
+    // The new key as an administrator would make it: `harbour keys new`.
+    let made = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(["keys", "new"])
+        .env_clear()
+        .output()?;
+    assert!(made.status.success());
+    let new = String::from_utf8(made.stdout)?
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    KeyEncryptionKey::from_base64(&new)?;
+    let old = KeyEncryptionKey::generate();
     let app = TestApp::spawn_keyed(KeyEncryptionKey::from_base64(&old)?, |_| {}).await?;
     let j = journey(&app.db, "r8k").await?;
     let dir = tempfile::tempdir()?;
