@@ -87,6 +87,7 @@ async fn the_hub_sees_details_that_differ_and_chooses_between_them() -> R {
         .fetch_one(app.db.pool())
         .await?
         .get(0);
+    let held = harbour_testkit::inspect::opened(&held)?;
     assert!(held.contains("07700 900222"), "{held}");
     let main = text_of(&b, "main").await?;
     assert!(main.contains("The details we hold now differ from what this referral said"));
