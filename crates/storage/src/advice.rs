@@ -30,7 +30,7 @@ struct AdviceRow {
     given: String,
     signposted: String,
     how: String,
-    note: Option<String>,
+    note: Option<crate::sealed::Opened>,
     closed_referral: Flag,
     by_name: Option<String>,
     given_at: Stamp,
@@ -75,7 +75,10 @@ impl ScopedStore {
         )
         .bind(to_json(&advice.signposted)?)
         .bind(advice.how.slug())
-        .bind(&advice.note)
+        .bind(
+            tx.keyring()?
+                .seal_opt(crate::sealed::ADVICE_NOTE, advice.note.as_deref())?,
+        )
         .bind(advice.close)
         .bind(self.actor().user_id.as_ref())
         .bind(&self.actor().agency_id)
@@ -136,7 +139,7 @@ impl ScopedStore {
                     signposted: from_json(&r.signposted)?,
                     how: How::from_slug(&r.how)
                         .ok_or_else(|| StorageError::Corrupt(format!("advice how {:?}", r.how)))?,
-                    note: r.note,
+                    note: r.note.map(String::from),
                     closed_referral: r.closed_referral.0,
                     by: r.by_name.unwrap_or_else(|| "Harbour".into()),
                     at: r.given_at.0,

@@ -50,17 +50,29 @@ fn pg_dump() -> anyhow::Result<std::path::PathBuf> {
         .ok_or_else(|| anyhow::anyhow!("no pg_dump under /usr/lib/postgresql"))
 }
 
+/// What a sealed JSON record repeats from the plain columns beside it.
+const PLAIN_BESIDE: [&str; 8] = [
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "postcode",
+    "area",
+    "gender",
+    "language",
+    "channel",
+];
+
 /// Every value the sealed fields hold, opened, as a copy of the database must not show it:
-/// for JSON, the strings under keys that locate or reach a person; for text, the whole text.
+/// for JSON, every string but those [`PLAIN_BESIDE`]; for text, the whole text.
 /// Short values (a yes, a level) would be found anywhere, so they are left out.
 async fn sealed_values(db: &Db) -> anyhow::Result<BTreeSet<String>> {
     fn leaves(v: &serde_json::Value, key: &str, out: &mut BTreeSet<String>) {
         match v {
             serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| leaves(v, k, out)),
             serde_json::Value::Array(a) => a.iter().for_each(|v| leaves(v, key, out)),
-            serde_json::Value::String(s)
-                if ["address", "value", "code_word", "notes"].contains(&key) =>
-            {
+            // Names, dates of birth, postcodes and the like are plain beside the sealed record
+            // by design (see `sealed`), so they are found in a copy; everything else is not.
+            serde_json::Value::String(s) if !PLAIN_BESIDE.contains(&key) => {
                 out.insert(s.clone());
             }
             _ => {}
@@ -72,7 +84,11 @@ async fn sealed_values(db: &Db) -> anyhow::Result<BTreeSet<String>> {
             sqlx::query_scalar(&format!("SELECT {} FROM {}", field.column, field.table))
                 .fetch_all(db.pool())
                 .await?;
-        for s in stored.into_iter().flatten().filter(|s| !s.is_empty()) {
+        for s in stored
+            .into_iter()
+            .flatten()
+            .filter(|s| !sealed::EMPTY.contains(&s.as_str()))
+        {
             assert!(
                 sealed::is_sealed(&s),
                 "{}.{} holds a value not sealed",
@@ -104,13 +120,30 @@ async fn a_copy_of_the_database_shows_none_of_the_sealed_values() -> R {
     harbour_storage::demo::load_demo_onward(db).await?;
     harbour_storage::demo::marac::load_demo_marac_work(db).await?;
     journey(db, "e4w").await?;
-    let planted = canaries("e4w");
-    // Names, date of birth and the police reference stay plain (people are found by them), as
-    // do the perpetrator's name and the reasons for triage's tier; the rest is sealed.
+    let mut planted = canaries("e4w");
+    // A safety plan on an open case, written twice (the plan and its versions).
+    let new_era = store_as(db, "New Era", harbour_domain::role::Role::Caseworker).await?;
+    let open: String = sqlx::query_scalar(
+        "SELECT c.id FROM cases c JOIN agencies a ON a.id = c.agency_id \
+         WHERE a.name = 'New Era' AND c.status = 'open' ORDER BY c.id LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    let open = harbour_domain::ids::CaseId::from(open);
+    for (version, text) in [
+        (0, "safeplacee4w her aunt's flat"),
+        (1, "safeplacee4w the library"),
+    ] {
+        let typed = std::collections::BTreeMap::from([("safe_places".to_owned(), text.to_owned())]);
+        new_era.save_safety_plan(&open, version, &typed).await?;
+    }
+    planted.push("safeplacee4w".to_owned());
+    // The victim's names and the police reference stay plain (people are found by them); the
+    // rest, the perpetrator's name among it, is sealed.
     let sealed_canaries: Vec<&String> = planted
         .iter()
         .filter(|c| {
-            !["Zephyrine", "Quillfeather", "Brannoch", "SP/26/"]
+            !["Zephyrine", "Quillfeather", "SP/26/"]
                 .iter()
                 .any(|p| c.starts_with(p))
         })

@@ -692,7 +692,9 @@ async fn a_referrer_drafts_fixes_and_sends_a_referral_and_follows_it() -> R {
     assert_eq!(safe["channels"][0]["channel"], "sms");
     assert_eq!(safe["abuser_sees_post"], true);
     assert_eq!(safe["safe_times"][0]["days"], json!(["Mon", "Thu"]));
-    let children: serde_json::Value = serde_json::from_str(&row.get::<String, _>("children"))?;
+    let children: serde_json::Value = serde_json::from_str(&harbour_testkit::inspect::opened(
+        &row.get::<String, _>("children"),
+    )?)?;
     assert_eq!(children.as_array().map(Vec::len), Some(2));
 
     // Another referrer sees none of it; the hub triages; the referrer sees the status move.

@@ -60,8 +60,7 @@ impl ScopedStore {
         tx.commit().await?;
         let (sections, version, updated) = match row {
             Some(r) => (
-                serde_json::from_str(&r.sections)
-                    .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                crate::referrals::from_json(&r.sections)?,
                 r.version,
                 Some((
                     r.updated_at.0,
@@ -88,9 +87,10 @@ impl ScopedStore {
     ) -> Result<i64> {
         self.grant(Action::WorkCases)?;
         let sections = check_sections(typed).map_err(StorageError::Invalid)?;
-        let text =
-            serde_json::to_string(&sections).map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let mut tx = self.db().begin_write().await?;
+        let keyring = tx.keyring()?;
+        let text = keyring.seal_json(crate::sealed::SAFETY_PLAN, &sections)?;
+        let version_text = keyring.seal_json(crate::sealed::SAFETY_PLAN_VERSION, &sections)?;
         let summary = self.case_in(&mut tx, case).await?;
         if summary.status == CaseStatus::Closed {
             return Err(StorageError::invalid(
@@ -146,7 +146,7 @@ impl ScopedStore {
         )
         .bind(case)
         .bind(new_version)
-        .bind(&text)
+        .bind(&version_text)
         .bind(me)
         .bind(&at)
         .execute(tx.conn())

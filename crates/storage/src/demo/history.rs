@@ -123,5 +123,7 @@ pub async fn load_report_history(db: &Db, n: u64, years: u32) -> Result<u64> {
         .await?;
     tx.commit().await?;
     crate::reports::facts::fill_missing(db).await?;
+    // Written plain, in bulk; sealed as a database from before sealing is.
+    crate::sealed::seal_plain_values(db).await?;
     Ok(made)
 }

@@ -402,6 +402,8 @@ pub async fn load_marac_history(db: &Db, meetings: usize, per_meeting: usize) ->
         }
         tx.commit().await?;
     }
+    // Written plain, in bulk; sealed as a database from before sealing is.
+    crate::sealed::seal_plain_values(db).await?;
     if db.backend() == crate::db::Backend::Postgres {
         sqlx::query("ANALYZE").execute(db.pool()).await?;
     }

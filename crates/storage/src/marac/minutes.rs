@@ -43,11 +43,12 @@ impl ScopedStore {
         let mut cases = Vec::new();
         for c in &agenda.cases {
             let (shared, actions) = self.shared_and_actions(&mut tx, &c.id).await?;
-            let risks: Option<String> =
+            let risks: Option<crate::sealed::Opened> =
                 sqlx::query_scalar("SELECT risks FROM marac_cases WHERE id = $1")
                     .bind(&c.id)
                     .fetch_one(tx.conn())
                     .await?;
+            let risks = risks.map(String::from);
             cases.push(MinutedCase {
                 id: c.id.clone(),
                 reference: c.reference.clone(),

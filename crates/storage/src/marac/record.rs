@@ -253,7 +253,7 @@ impl ScopedStore {
         let mut tx = self.db().begin_write().await?;
         self.recording(&mut tx, case).await?;
         sqlx::query("UPDATE marac_cases SET risks = $1 WHERE id = $2")
-            .bind(&risks)
+            .bind(tx.keyring()?.seal(crate::sealed::MARAC_RISKS, &risks)?)
             .bind(case)
             .execute(tx.conn())
             .await?;

@@ -6,6 +6,7 @@
 use super::*;
 use crate::db::{new_id, now, to_json};
 use crate::referrals::read_referral;
+use crate::sealed;
 use crate::triage::history;
 use chrono::{Datelike, Utc};
 use harbour_domain::audit::AuditAction;
@@ -283,6 +284,7 @@ impl ScopedStore {
         let reference = format!("{prefix}-{}-{:04}", today.year(), count + 1);
         let id = MaracCaseId::from(new_id());
         let at = now();
+        let keyring = tx.keyring()?;
         sqlx::query(
             "INSERT INTO marac_cases (id, reference, marac_id, meeting_id, person_id, referral_id, \
              referring_agency_id, referring_officer, referred_by, referred_at, criteria, judgement_reason, \
@@ -302,16 +304,22 @@ impl ScopedStore {
         .bind(self.actor().user_id.as_ref())
         .bind(&at)
         .bind(to_json(&criteria)?)
-        .bind(Some(judgement).filter(|j| !j.is_empty()))
+        .bind(keyring.seal_opt(
+            sealed::MARAC_JUDGEMENT_REASON,
+            Some(judgement.as_str()).filter(|j| !j.is_empty()),
+        )?)
         .bind(aware)
         .bind(consented)
-        .bind(Some(no_consent_reason).filter(|r| !r.is_empty() && !consented))
-        .bind(&afraid_of)
-        .bind(&safe)
-        .bind(&unsafe_)
+        .bind(keyring.seal_opt(
+            sealed::MARAC_NO_CONSENT_REASON,
+            Some(no_consent_reason.as_str()).filter(|r| !r.is_empty() && !consented),
+        )?)
+        .bind(keyring.seal(sealed::MARAC_AFRAID_OF, &afraid_of)?)
+        .bind(keyring.seal(sealed::MARAC_SAFE_TO_TALK, &safe)?)
+        .bind(keyring.seal(sealed::MARAC_UNSAFE_TO_TALK, &unsafe_)?)
         .bind(&previous)
-        .bind(to_json(&view.perpetrators)?)
-        .bind(to_json(&view.children)?)
+        .bind(keyring.seal_json(sealed::MARAC_PERPETRATORS, &view.perpetrators)?)
+        .bind(keyring.seal_json(sealed::MARAC_CHILDREN, &view.children)?)
         .bind(minoritised)
         .bind(lgbt)
         .bind(disabled)

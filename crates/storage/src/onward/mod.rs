@@ -227,7 +227,7 @@ struct SummaryRow {
     given_name: String,
     person_area: Option<String>,
     decline_reason: Option<String>,
-    decline_note: Option<String>,
+    decline_note: Option<crate::sealed::Opened>,
     outcome: Option<String>,
     consent_decision: String,
 }
@@ -259,7 +259,7 @@ fn summary_from(row: &AnyRow, now: DateTime<Utc>) -> Result<OnwardSummary> {
             .decline_reason
             .as_deref()
             .and_then(DeclineReason::from_slug),
-        decline_note: r.decline_note,
+        decline_note: r.decline_note.map(String::from),
         outcome: r.outcome.as_deref().and_then(Outcome::from_slug),
         consent_decision: r.consent_decision,
     })
@@ -336,7 +336,10 @@ impl ScopedStore {
         .bind(&self.actor().agency_id)
         .bind(at)
         .bind(reason)
-        .bind(note)
+        .bind(
+            tx.keyring()?
+                .seal_opt(crate::sealed::ONWARD_EVENT_NOTE, note)?,
+        )
         .execute(tx.conn())
         .await?;
         Ok(())

@@ -273,7 +273,7 @@ struct EventRow {
     agency_name: String,
     at: Stamp,
     reason: Option<String>,
-    note: Option<String>,
+    note: Option<crate::sealed::Opened>,
 }
 
 impl TryFrom<EventRow> for EventRecord {
@@ -287,7 +287,7 @@ impl TryFrom<EventRow> for EventRecord {
             agency: r.agency_name,
             at: r.at.0,
             reason: r.reason,
-            note: r.note,
+            note: r.note.map(String::from),
         })
     }
 }

@@ -41,7 +41,7 @@ impl ScopedStore {
             Step::Decline => {
                 sqlx::query("UPDATE onward_referrals SET decline_reason = $1, decline_note = $2 WHERE id = $3")
                     .bind(reason)
-                    .bind(note)
+                    .bind(tx.keyring()?.seal_opt(crate::sealed::DECLINE_NOTE, note)?)
                     .bind(id)
                     .execute(tx.conn())
                     .await?;
@@ -51,7 +51,7 @@ impl ScopedStore {
                     "UPDATE onward_referrals SET outcome = $1, outcome_note = $2 WHERE id = $3",
                 )
                 .bind(reason)
-                .bind(note)
+                .bind(tx.keyring()?.seal_opt(crate::sealed::OUTCOME_NOTE, note)?)
                 .bind(id)
                 .execute(tx.conn())
                 .await?;
@@ -186,7 +186,7 @@ impl ScopedStore {
                         "UPDATE onward_referrals SET outcome = $1, outcome_note = $2 WHERE id = $3",
                     )
                     .bind(outcome.slug())
-                    .bind(note)
+                    .bind(tx.keyring()?.seal(crate::sealed::OUTCOME_NOTE, note)?)
                     .bind(id)
                     .execute(tx.conn())
                     .await?;

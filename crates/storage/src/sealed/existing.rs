@@ -16,7 +16,7 @@ enum KeyValue {
 }
 
 /// Seals every plain value of every sealed field; returns how many.
-pub(super) async fn seal_plain_values(db: &Db) -> Result<u64> {
+pub(crate) async fn seal_plain_values(db: &Db) -> Result<u64> {
     let mut sealed = 0;
     for field in SEALED {
         sealed += seal_field(db, *field).await?;
@@ -29,7 +29,7 @@ async fn seal_field(db: &Db, field: Field) -> Result<u64> {
     let (table, column) = (field.table, field.column);
     let select = format!(
         "SELECT {keys}, {column} AS plain FROM {table} WHERE {column} IS NOT NULL \
-         AND {column} <> '' AND {column} NOT LIKE 'hbe1:%' LIMIT {BATCH}",
+         AND {column} NOT IN ('', '[]', '{{}}') AND {column} NOT LIKE 'hbe1:%' LIMIT {BATCH}",
         keys = field.key.join(", "),
     );
     let update = format!(

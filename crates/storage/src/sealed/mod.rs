@@ -12,7 +12,7 @@
 //!
 //! **Values.** A sealed value is text: `hbe1:` then the data key's id, `:`, and the base64 of a
 //! fresh 96-bit nonce and the ciphertext with its tag. Anything else is read as it is, which is
-//! how an empty or erased value is kept, and how a database from before sealing reads until
+//! how an empty or erased value is kept (see [`EMPTY`]), and how a database from before sealing reads until
 //! its first start seals it. A value names its key, so reading one needs no context: every
 //! data key unwrapped in this process is kept by id ([`open`], [`Opened`], and the JSON reader
 //! `referrals::from_json`); sealing needs the database's own keys ([`Keyring`], from
@@ -21,7 +21,12 @@
 //! **What is sealed, and why** ([`SEALED`]): what would harm a victim if a copy of the database
 //! got out, and that Harbour never has to search or count inside:
 //! - free text written about a person: the referral's notes, case notes and their earlier
-//!   versions, the onward referral's note to the service, contact attempts' notes;
+//!   versions, the onward referral's note to the service and the notes on declining it, its
+//!   outcome and each step, contact attempts' notes, the advice given;
+//! - the people who harmed the victim and the children, as a referral and a MARAC referral
+//!   name them (third parties' names and dates of birth), whom the victim is afraid of, and when
+//!   it is safe to talk to them and in front of whom it is not;
+//! - safety plans, every version;
 //! - where a person lives and how to reach them safely: the person's details (addresses,
 //!   previous names, needs) and safe-contact preferences (numbers, e-mail, code words, safe
 //!   times), as held and as each referral gave them;
@@ -48,6 +53,7 @@
 mod existing;
 mod keys;
 
+pub(crate) use existing::seal_plain_values;
 pub(crate) use keys::unlock;
 pub use keys::{KeyEncryptionKey, KeyError, rotate};
 
@@ -82,12 +88,19 @@ pub const PERSON_SAFE_CONTACT: Field = field("persons", "safe_contact");
 pub const REFERRAL_NOTES: Field = field("referrals", "notes");
 pub const REFERRAL_PERSON_DETAILS: Field = field("referrals", "person_details");
 pub const REFERRAL_SAFE_CONTACT: Field = field("referrals", "person_safe_contact");
+/// The people who harmed the victim, and the children: third parties' names and dates of birth.
+pub const REFERRAL_PERPETRATORS: Field = field("referrals", "perpetrators");
+pub const REFERRAL_CHILDREN: Field = field("referrals", "children");
+pub const ADVICE_NOTE: Field = field("referral_advice", "note");
 pub const DRAFT_INPUT: Field = field("referral_drafts", "input");
 pub const TRIAGE_RISK_ANSWERS: Field = field("triage_decisions", "risk_answers");
 pub const TRIAGE_OVERRIDE_REASON: Field = field("triage_decisions", "entitlement_override_reason");
 pub const TRIAGE_JUDGEMENT_REASON: Field = field("triage_decisions", "judgement_reason");
 pub const TRIAGE_TIER_REASON: Field = field("triage_decisions", "tier_reason");
 pub const ONWARD_NOTE: Field = field("onward_referrals", "note");
+pub const DECLINE_NOTE: Field = field("onward_referrals", "decline_note");
+pub const OUTCOME_NOTE: Field = field("onward_referrals", "outcome_note");
+pub const ONWARD_EVENT_NOTE: Field = field("onward_events", "note");
 pub const CONTACT_NOTE: Field = field("contact_attempts", "note");
 pub const CASE_NOTE_BODY: Field = field("case_notes", "body");
 pub const CASE_NOTE_VERSION_BODY: Field = Field {
@@ -100,6 +113,26 @@ pub const RISK_ASSESSMENT_JUDGEMENT: Field = field("case_risk_assessments", "jud
 pub const CASE_CLOSURE_NOTE: Field = field("cases", "closure_note");
 /// What happened to a case, with the words given: a pause's reason, a closure's note.
 pub const CASE_EVENT_DETAIL: Field = field("case_events", "detail");
+pub const SAFETY_PLAN: Field = Field {
+    table: "case_safety_plans",
+    column: "sections",
+    key: &["case_id"],
+};
+pub const SAFETY_PLAN_VERSION: Field = Field {
+    table: "case_safety_plan_versions",
+    column: "sections",
+    key: &["case_id", "version"],
+};
+pub const MARAC_AFRAID_OF: Field = field("marac_cases", "afraid_of");
+/// Why the referrer judged the case for MARAC, and why the victim's consent was not sought.
+pub const MARAC_JUDGEMENT_REASON: Field = field("marac_cases", "judgement_reason");
+pub const MARAC_NO_CONSENT_REASON: Field = field("marac_cases", "no_consent_reason");
+/// When and how it is safe to talk to the victim, and in front of whom it is not.
+pub const MARAC_SAFE_TO_TALK: Field = field("marac_cases", "safe_to_talk");
+pub const MARAC_UNSAFE_TO_TALK: Field = field("marac_cases", "unsafe_to_talk");
+pub const MARAC_PERPETRATORS: Field = field("marac_cases", "perpetrators");
+pub const MARAC_CHILDREN: Field = field("marac_cases", "children");
+pub const MARAC_RISKS: Field = field("marac_cases", "risks");
 pub const MARAC_FACTS: Field = Field {
     table: "marac_research",
     column: "facts",
@@ -139,12 +172,18 @@ pub const SEALED: &[Field] = &[
     REFERRAL_NOTES,
     REFERRAL_PERSON_DETAILS,
     REFERRAL_SAFE_CONTACT,
+    REFERRAL_PERPETRATORS,
+    REFERRAL_CHILDREN,
+    ADVICE_NOTE,
     DRAFT_INPUT,
     TRIAGE_RISK_ANSWERS,
     TRIAGE_OVERRIDE_REASON,
     TRIAGE_JUDGEMENT_REASON,
     TRIAGE_TIER_REASON,
     ONWARD_NOTE,
+    DECLINE_NOTE,
+    OUTCOME_NOTE,
+    ONWARD_EVENT_NOTE,
     CONTACT_NOTE,
     CASE_NOTE_BODY,
     CASE_NOTE_VERSION_BODY,
@@ -152,6 +191,16 @@ pub const SEALED: &[Field] = &[
     RISK_ASSESSMENT_JUDGEMENT,
     CASE_CLOSURE_NOTE,
     CASE_EVENT_DETAIL,
+    SAFETY_PLAN,
+    SAFETY_PLAN_VERSION,
+    MARAC_AFRAID_OF,
+    MARAC_JUDGEMENT_REASON,
+    MARAC_NO_CONSENT_REASON,
+    MARAC_SAFE_TO_TALK,
+    MARAC_UNSAFE_TO_TALK,
+    MARAC_PERPETRATORS,
+    MARAC_CHILDREN,
+    MARAC_RISKS,
     MARAC_FACTS,
     MARAC_OPINION,
     MARAC_WITHHELD,
@@ -165,6 +214,11 @@ pub const SEALED: &[Field] = &[
 
 /// How a sealed value begins.
 const PREFIX: &str = "hbe1:";
+
+/// Values with nothing in them, kept as they are: no text, an empty JSON list or object (no one
+/// named, no answers). That there is nothing is no secret worth a key (a sealed value's length
+/// would tell it anyway), and erasure and bulk loading write them as they are.
+pub const EMPTY: [&str; 3] = ["", "[]", "{}"];
 
 /// Whether a stored value is sealed.
 pub fn is_sealed(stored: &str) -> bool {
@@ -185,10 +239,10 @@ impl std::fmt::Debug for Keyring {
 }
 
 impl Keyring {
-    /// Seals `plain` for `field`. An empty value stays empty.
+    /// Seals `plain` for `field`. A value with nothing in it (see [`EMPTY`]) stays as it is.
     pub fn seal(&self, field: Field, plain: &str) -> Result<String> {
-        if plain.is_empty() {
-            return Ok(String::new());
+        if EMPTY.contains(&plain) {
+            return Ok(plain.to_owned());
         }
         let (id, cipher) = self
             .by_table
@@ -328,6 +382,10 @@ mod tests {
             ring.seal(CASE_NOTE_BODY, "Code word: bluebell").unwrap()
         );
         assert_eq!(ring.seal(CASE_NOTE_BODY, "").unwrap(), "");
+        assert_eq!(ring.seal(REFERRAL_PERPETRATORS, "[]").unwrap(), "[]");
+        assert!(is_sealed(
+            &ring.seal(REFERRAL_PERPETRATORS, "[{}]").unwrap()
+        ));
     }
 
     #[test]

@@ -277,7 +277,7 @@ pub(crate) async fn gather(
                 None,
             );
         }
-        let advice: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        let advice: Vec<(String, String, Option<Opened>)> = sqlx::query_as(
             "SELECT id, given_at, note FROM referral_advice WHERE referral_id = $1 ORDER BY given_at",
         )
         .bind(&r.id)
@@ -290,7 +290,7 @@ pub(crate) async fn gather(
                 format!(
                     "{}{}",
                     day(&at),
-                    note.map(|n| format!(": {n}")).unwrap_or_default()
+                    note.map(|n| format!(": {}", n.0)).unwrap_or_default()
                 ),
                 None,
             );
@@ -309,7 +309,7 @@ pub(crate) async fn gather(
         state: String,
         note: Opened,
         outcome: Option<String>,
-        outcome_note: Option<String>,
+        outcome_note: Option<Opened>,
     }
     let onward: Vec<OnwardRow> = sqlx::query_as(
         "SELECT o.id, s.name AS service, o.sent_at, o.state, o.note, o.outcome, o.outcome_note FROM onward_referrals o \
@@ -479,14 +479,14 @@ pub(crate) async fn gather(
         });
     }
 
-    let marac: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+    let marac: Vec<(String, String, String, String, Opened, String)> = sqlx::query_as(
         "SELECT id, reference, referred_at, status, afraid_of, perpetrators FROM marac_cases \
          WHERE person_id = $1 AND erased_at IS NULL ORDER BY referred_at",
     )
     .bind(person)
     .fetch_all(pool)
     .await?;
-    for (id, reference, at, status, afraid_of, perpetrators) in marac {
+    for (id, reference, at, status, Opened(afraid_of), perpetrators) in marac {
         ids.push(id.clone());
         let k = format!("marac.{id}");
         let mut items = Items(Vec::new());
