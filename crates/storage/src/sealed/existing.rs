@@ -2,7 +2,7 @@
 //! version, at its first start with encryption, or a field newly added to the list.
 
 use super::{Field, SEALED};
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::error::Result;
 use sqlx::Row;
 
@@ -63,6 +63,22 @@ async fn seal_field(db: &Db, field: Field) -> Result<u64> {
         }
         tx.commit().await?;
     }
+}
+
+/// After sealing what was plain, clears the pages that held it. On SQLite the old text would
+/// otherwise stay in free pages and the write-ahead log until overwritten: `VACUUM` rewrites the
+/// file and the checkpoint empties the log. On PostgreSQL the old row versions go when
+/// autovacuum reaches them, but their bytes stay in the pages until reused; `VACUUM FULL`, which
+/// locks each table while it rewrites it, is left to the administrator (see the README).
+pub(super) async fn clear_old_pages(db: &Db) -> Result<()> {
+    if db.backend() == Backend::Sqlite {
+        let mut conn = db.pool().acquire().await?;
+        sqlx::query("VACUUM").execute(&mut *conn).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn key_value(row: &sqlx::any::AnyRow, column: &str) -> Result<KeyValue> {

@@ -223,6 +223,7 @@ pub(crate) async fn unlock(db: &Db) -> Result<()> {
             values = sealed,
             "sealed values written before their fields were sealed"
         );
+        super::existing::clear_old_pages(db).await?;
     }
     Ok(())
 }
