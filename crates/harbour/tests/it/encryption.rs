@@ -176,6 +176,13 @@ async fn a_copy_of_the_database_shows_none_of_the_sealed_values() -> R {
     }
     // The test can fail: the plain names are there to be found.
     assert!(copy.contains("Zephyrinee4w"));
+    // The data protection officer is told this database's key is the public one.
+    let dpo = app
+        .signed_in(harbour_domain::role::Role::DataProtectionOfficer)
+        .await?;
+    let (_, page) = dpo.get_text("/retention").await?;
+    assert!(page.contains("Protection at rest") && page.contains("the development key"));
+    assert!(page.contains("Not changed since the keys were made"));
     Ok(())
 }
 
@@ -231,6 +238,13 @@ async fn the_keys_are_rewrapped_while_harbour_runs_and_a_wrong_key_stops_it_at_s
     let new_era = store_as(&app.db, "New Era", harbour_domain::role::Role::Caseworker).await?;
     let case = new_era.case(&j.case).await?;
     assert!(case.notes.iter().any(|n| n.body.contains("casenoter8k")));
+    // The data protection officer sees the key changed, and no warning of the public one.
+    let dpo = app
+        .signed_in(harbour_domain::role::Role::DataProtectionOfficer)
+        .await?;
+    let (_, page) = dpo.get_text("/retention").await?;
+    assert!(page.contains("Key last changed") && !page.contains("Not changed since"));
+    assert!(!page.contains("the development key"));
 
     // Next start: the new key opens the database; the old one, or none, is a plain error.
     let out = harbour(&new, &["migrate"])?;

@@ -419,6 +419,13 @@ async fn the_audit_trail_goes_only_up_to_a_signed_checkpoint_and_the_rest_still_
             kept_from: second.seq
         }
     );
+    // The officer's page says how much of the trail went.
+    let web = app.signed_in(Role::DataProtectionOfficer).await?;
+    let (_, page) = web.get_text("/retention").await?;
+    assert!(
+        page.contains(&format!("{} of its oldest entries removed", second.seq - 1)),
+        "the page tells the officer"
+    );
     // The trail is append-only again, and says what went.
     assert!(
         sqlx::query("DELETE FROM audit_log WHERE seq = $1")

@@ -52,10 +52,12 @@
 
 mod existing;
 mod keys;
+mod status;
 
 pub(crate) use existing::seal_plain_values;
 pub(crate) use keys::unlock;
 pub use keys::{KeyEncryptionKey, KeyError, rotate};
+pub use status::Protection;
 
 use crate::error::{Result, StorageError};
 use aes_gcm::Aes256Gcm;

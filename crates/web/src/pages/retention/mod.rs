@@ -52,10 +52,14 @@ struct RetentionPage {
     waiting: Option<Run>,
     runs: Vec<Run>,
     schedules: Vec<ScheduleEntry>,
+    protection: harbour_storage::sealed::Protection,
     errors: FieldErrors,
 }
 
 impl RetentionPage {
+    fn at(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::pages::words::when_at(t)
+    }
     fn day(&self, d: &chrono::NaiveDate) -> String {
         day(*d)
     }
@@ -76,6 +80,7 @@ async fn page(staff: &Staff, errors: FieldErrors) -> Result<Response, AppError> 
         waiting: staff.store.retention_run_waiting().await?,
         runs: staff.store.retention_runs(20).await?,
         schedules: staff.store.retention_schedules().await?,
+        protection: staff.store.protection().await?,
         errors,
     };
     Ok(if p.errors.is_empty() {
