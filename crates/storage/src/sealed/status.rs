@@ -35,7 +35,7 @@ impl ScopedStore {
         .fetch_one(pool)
         .await?;
         let pruned: (Option<i64>, Option<String>) =
-            sqlx::query_as("SELECT SUM(removed), MAX(at) FROM audit_prunes")
+            sqlx::query_as("SELECT CAST(SUM(removed) AS BIGINT), MAX(at) FROM audit_prunes")
                 .fetch_one(pool)
                 .await?;
         let time = |t: Option<String>| t.map(|t| parse_time(&t)).transpose();
