@@ -128,3 +128,14 @@ pub async fn where_text_appears(db: &Db, needles: &[&str]) -> Result<Vec<String>
 pub fn opened(stored: &str) -> Result<String> {
     Ok(harbour_storage::sealed::open(stored)?.into_owned())
 }
+
+/// A SQLite database's file and its write-ahead log, byte for byte, as text (lossily): what
+/// someone holding a copy of the file has. `url` is the `sqlite:` URL.
+pub fn sqlite_file_text(url: &str) -> Result<String> {
+    let path = url.trim_start_matches("sqlite:");
+    let mut bytes = std::fs::read(path)?;
+    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+        bytes.extend(wal);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -16,15 +16,8 @@ type R = anyhow::Result<()>;
 /// log, byte for byte, or PostgreSQL's `pg_dump`.
 fn raw_copy(app: &TestApp) -> anyhow::Result<String> {
     let url = &app.test_db.url;
-    let bytes = match app.test_db.backend {
-        Backend::Sqlite => {
-            let path = url.trim_start_matches("sqlite:");
-            let mut bytes = std::fs::read(path)?;
-            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-                bytes.extend(wal);
-            }
-            bytes
-        }
+    match app.test_db.backend {
+        Backend::Sqlite => inspect::sqlite_file_text(url),
         Backend::Postgres => {
             let out = Command::new(pg_dump()?).arg("--dbname").arg(url).output()?;
             anyhow::ensure!(
@@ -32,10 +25,9 @@ fn raw_copy(app: &TestApp) -> anyhow::Result<String> {
                 "pg_dump: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            out.stdout
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         }
-    };
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
 }
 
 /// Debian's `pg_dump`, beside the server the test command started.

@@ -287,10 +287,7 @@ async fn referrals_stored_before_get_their_record_from_the_person_as_held() -> R
     assert_eq!(harbour_testkit::inspect::opened(&held)?, safe);
     // Nor is the plain text left behind in the file's free pages or its log.
     if db.backend() == Backend::Sqlite {
-        let path = test_db.url.trim_start_matches("sqlite:");
-        let mut bytes = std::fs::read(path)?;
-        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-        let raw = String::from_utf8_lossy(&bytes);
+        let raw = harbour_testkit::inspect::sqlite_file_text(&test_db.url)?;
         assert!(!raw.contains("bluebell") && !raw.contains("Quiet Lane"));
     }
     assert_eq!(row.get::<Option<String>, _>(2), None);

@@ -14,3 +14,11 @@ CREATE TABLE data_keys (
     created_at TEXT NOT NULL,
     rewrapped_at TEXT
 );
+
+-- The sealed fields ("table.column") whose every value has been sealed: each start seals what a
+-- field not listed still holds in plain text, then lists it, and skips the fields listed (every
+-- write to them seals), so a start does not read every table.
+CREATE TABLE sealed_fields (
+    field TEXT PRIMARY KEY,
+    sealed_at TEXT NOT NULL
+);

@@ -15,13 +15,33 @@ enum KeyValue {
     Number(i64),
 }
 
-/// Seals every plain value of every sealed field; returns how many.
+/// Seals every plain value of every sealed field, listed as sealed or not (for loaders that
+/// write plain in bulk); returns how many.
 pub(crate) async fn seal_plain_values(db: &Db) -> Result<u64> {
     let mut sealed = 0;
     for field in SEALED {
         sealed += seal_field(db, *field).await?;
     }
     Ok(sealed)
+}
+
+/// At start: seals the plain values of the fields not yet listed in `sealed_fields`, and lists
+/// them. A listed field is skipped, since everything that writes it seals.
+pub(super) async fn seal_unlisted_fields(db: &Db) -> Result<u64> {
+    let listed: Vec<String> = sqlx::query_scalar("SELECT field FROM sealed_fields")
+        .fetch_all(db.pool())
+        .await?;
+    let mut sealed = 0;
+    for field in SEALED {
+        if !listed.contains(&name(*field)) {
+            sealed += seal_field(db, *field).await?;
+        }
+    }
+    Ok(sealed)
+}
+
+fn name(field: Field) -> String {
+    format!("{}.{}", field.table, field.column)
 }
 
 async fn seal_field(db: &Db, field: Field) -> Result<u64> {
@@ -47,6 +67,15 @@ async fn seal_field(db: &Db, field: Field) -> Result<u64> {
         let mut tx = db.begin_write().await?;
         let rows = sqlx::query(&select).fetch_all(tx.conn()).await?;
         if rows.is_empty() {
+            sqlx::query(
+                "INSERT INTO sealed_fields (field, sealed_at) VALUES ($1, $2) \
+                 ON CONFLICT (field) DO NOTHING",
+            )
+            .bind(name(field))
+            .bind(crate::db::now())
+            .execute(tx.conn())
+            .await?;
+            tx.commit().await?;
             return Ok(sealed);
         }
         for row in &rows {

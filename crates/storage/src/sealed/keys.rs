@@ -1,6 +1,6 @@
 //! The key-encryption key, and the data keys it wraps: made, unwrapped at start, re-wrapped.
 
-use super::{Keyring, SEALED, remember};
+use super::{Keyring, remember, sealed_tables};
 use crate::db::{Db, format_time, new_id};
 use crate::error::{Result, StorageError};
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
@@ -135,10 +135,10 @@ struct DataKeyRow {
     wrapped_by: String,
 }
 
-async fn data_keys(db: &Db) -> Result<Vec<DataKeyRow>> {
+async fn data_keys(conn: &mut sqlx::AnyConnection) -> Result<Vec<DataKeyRow>> {
     Ok(
         sqlx::query_as("SELECT id, purpose, wrapped, wrapped_by FROM data_keys ORDER BY purpose")
-            .fetch_all(db.pool())
+            .fetch_all(conn)
             .await?,
     )
 }
@@ -167,7 +167,7 @@ fn wrong_key(kek: &KeyEncryptionKey, row: &DataKeyRow) -> StorageError {
 /// sealing what was written before its field was sealed; the keyring is then the database's.
 pub(crate) async fn unlock(db: &Db) -> Result<()> {
     let kek = db.key_encryption_key();
-    let mut rows = data_keys(db).await?;
+    let mut rows = data_keys(&mut *db.pool().acquire().await?).await?;
     // Check the key before writing anything with it.
     if let Some(row) = rows.first()
         && kek
@@ -176,9 +176,7 @@ pub(crate) async fn unlock(db: &Db) -> Result<()> {
     {
         return Err(wrong_key(&kek, row));
     }
-    let mut tables: Vec<&'static str> = SEALED.iter().map(|f| f.table).collect();
-    tables.sort_unstable();
-    tables.dedup();
+    let tables = sealed_tables();
     let missing: Vec<_> = tables
         .iter()
         .filter(|t| !rows.iter().any(|r| r.purpose == **t))
@@ -203,7 +201,7 @@ pub(crate) async fn unlock(db: &Db) -> Result<()> {
             .await?;
         }
         tx.commit().await?;
-        rows = data_keys(db).await?;
+        rows = data_keys(&mut *db.pool().acquire().await?).await?;
     }
     let mut by_table = HashMap::new();
     for row in &rows {
@@ -217,7 +215,7 @@ pub(crate) async fn unlock(db: &Db) -> Result<()> {
         }
     }
     db.set_keyring(Keyring { by_table });
-    let sealed = super::existing::seal_plain_values(db).await?;
+    let sealed = super::existing::seal_unlisted_fields(db).await?;
     if sealed > 0 {
         tracing::info!(
             values = sealed,
@@ -238,10 +236,7 @@ fn new_key_id() -> String {
 /// running meanwhile carries on, and starts next with `to`. Returns how many were re-wrapped.
 pub async fn rotate(db: &Db, from: &KeyEncryptionKey, to: &KeyEncryptionKey) -> Result<usize> {
     let mut tx = db.begin_write().await?;
-    let rows: Vec<DataKeyRow> =
-        sqlx::query_as("SELECT id, purpose, wrapped, wrapped_by FROM data_keys ORDER BY purpose")
-            .fetch_all(tx.conn())
-            .await?;
+    let rows = data_keys(tx.conn()).await?;
     let at = format_time(chrono::Utc::now());
     for row in &rows {
         if row.wrapped_by == to.id() && to.unwrap_key(&row.id, &row.purpose, &row.wrapped).is_some()

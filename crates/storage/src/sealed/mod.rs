@@ -214,6 +214,14 @@ pub const SEALED: &[Field] = &[
     WEBHOOK_SECRET,
 ];
 
+/// The tables with sealed fields, each once: one data key each.
+pub(crate) fn sealed_tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = SEALED.iter().map(|f| f.table).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    tables
+}
+
 /// How a sealed value begins.
 const PREFIX: &str = "hbe1:";
 

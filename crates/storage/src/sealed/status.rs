@@ -39,12 +39,9 @@ impl ScopedStore {
                 .fetch_one(pool)
                 .await?;
         let time = |t: Option<String>| t.map(|t| parse_time(&t)).transpose();
-        let mut tables: Vec<&str> = SEALED.iter().map(|f| f.table).collect();
-        tables.sort_unstable();
-        tables.dedup();
         Ok(Protection {
             fields: SEALED.len(),
-            tables: tables.len(),
+            tables: super::sealed_tables().len(),
             development_key: keys.2.as_deref() == Some(KeyEncryptionKey::development().id()),
             keys_made: time(keys.0)?,
             last_rotated: time(keys.1)?,
